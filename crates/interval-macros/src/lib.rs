@@ -1,0 +1,1 @@
+//! `#[action]` and `#[page]` attribute macros (see issue: macros and file-based routing).

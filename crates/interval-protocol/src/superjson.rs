@@ -1,0 +1,216 @@
+//! superjson `json` + `meta` encoding (§3.5).
+//!
+//! JSON cannot carry dates, big integers or `undefined`; superjson sends the
+//! plain JSON plus a `meta` tree describing which paths to restore. This
+//! module reads and writes that tree for the types a Rust program can hold:
+//! `undefined` (absent), `bigint` (an integer beyond JavaScript's safe range),
+//! `Date` (kept as its ISO-8601 string), the `["custom","time"]` annotation of
+//! `HH:MM:SS` strings (identity), and the special numbers.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+/// The `meta` half of a superjson value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    /// The annotation tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Value>,
+    /// Paths that held the same object; readers may ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referential_equalities: Option<Value>,
+}
+
+/// The largest integer JavaScript represents exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Encodes `value` as superjson: integers outside JavaScript's safe range
+/// become `bigint`s so that no digit is lost. Returns the `json` part and the
+/// `meta` part (absent when nothing needed annotating).
+pub fn encode(mut value: Value) -> (Value, Option<Meta>) {
+    let mut annotations = Map::new();
+    let mut path = Vec::new();
+    annotate(&mut value, &mut path, &mut annotations);
+    if annotations.is_empty() {
+        return (value, None);
+    }
+    // A transformed root is written as a bare tree rather than a path map.
+    let values = match annotations.remove("") {
+        Some(root) => root,
+        None => Value::Object(annotations),
+    };
+    (
+        value,
+        Some(Meta {
+            values: Some(values),
+            referential_equalities: None,
+        }),
+    )
+}
+
+fn annotate(value: &mut Value, path: &mut Vec<String>, out: &mut Map<String, Value>) {
+    match value {
+        Value::Number(n) => {
+            let unsafe_int = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => u > MAX_SAFE_INTEGER,
+                (None, Some(i)) => i.unsigned_abs() > MAX_SAFE_INTEGER,
+                _ => false,
+            };
+            if unsafe_int {
+                *value = Value::String(n.to_string());
+                out.insert(join_path(path), Value::Array(vec!["bigint".into()]));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(i.to_string());
+                annotate(item, path, out);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                path.push(k.replace('.', "\\."));
+                annotate(item, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn join_path(path: &[String]) -> String {
+    path.join(".")
+}
+
+/// Splits a superjson path on unescaped dots.
+fn split_path(path: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                current.push('.');
+                chars.next();
+            }
+            '.' => parts.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+/// Restores `json` with its `meta`: `undefined` becomes JSON `null` (absent
+/// for `Option`), `bigint`s that fit in 64 bits become numbers, `"number"`
+/// specials become `null` (Rust's JSON has no NaN), sets become arrays, and
+/// every other annotation (dates, `["custom","time"]`, ...) is kept as the
+/// string or value superjson sent.
+pub fn decode(mut json: Value, meta: Option<&Meta>) -> Value {
+    let Some(tree) = meta.and_then(|m| m.values.as_ref()) else {
+        return json;
+    };
+    match tree {
+        Value::Array(_) => restore_tree(&mut json, tree),
+        Value::Object(paths) => {
+            for (path, tree) in paths {
+                if let Some(target) = lookup_mut(&mut json, &split_path(path)) {
+                    restore_tree(target, tree);
+                }
+            }
+        }
+        _ => {}
+    }
+    json
+}
+
+fn lookup_mut<'a>(mut value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    for key in path {
+        value = match value {
+            Value::Object(map) => map.get_mut(key)?,
+            Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Applies one tree: `[annotation]` or `[annotation, {child: tree}]`.
+fn restore_tree(value: &mut Value, tree: &Value) {
+    let Value::Array(parts) = tree else { return };
+    if let Some(Value::Object(children)) = parts.get(1) {
+        for (path, child) in children {
+            if let Some(target) = lookup_mut(value, &split_path(path)) {
+                restore_tree(target, child);
+            }
+        }
+    }
+    match parts.first() {
+        Some(Value::String(kind)) => restore(value, kind),
+        // Composite annotations such as ["custom","time"] are identities here.
+        _ => {}
+    }
+}
+
+fn restore(value: &mut Value, kind: &str) {
+    match kind {
+        "undefined" | "number" => *value = Value::Null,
+        "bigint" => {
+            if let Some(n) = value.as_str().and_then(parse_int) {
+                *value = Value::Number(n);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_int(s: &str) -> Option<Number> {
+    s.parse::<i64>()
+        .map(Number::from)
+        .or_else(|_| s.parse::<u64>().map(Number::from))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn meta(values: Value) -> Meta {
+        Meta {
+            values: Some(values),
+            referential_equalities: None,
+        }
+    }
+
+    #[test]
+    fn plain_values_have_no_meta() {
+        assert_eq!(encode(json!({"a": 1, "b": [true]})), (json!({"a": 1, "b": [true]}), None));
+    }
+
+    #[test]
+    fn big_integers_become_bigints_and_back() {
+        let (json, m) = encode(json!({"a.b": [9007199254740993u64]}));
+        assert_eq!(json, json!({"a.b": ["9007199254740993"]}));
+        assert_eq!(m, Some(meta(json!({"a\\.b.0": ["bigint"]}))));
+        assert_eq!(decode(json, m.as_ref()), json!({"a.b": [9007199254740993u64]}));
+        let (root, m) = encode(json!(-9007199254740993i64));
+        assert_eq!(m, Some(meta(json!(["bigint"]))));
+        assert_eq!(decode(root, m.as_ref()), json!(-9007199254740993i64));
+    }
+
+    #[test]
+    fn decodes_the_values_example_of_the_protocol() {
+        let values = json!([null, "12:00:00", {"when": "2024-01-02T03:04:05.000Z"}]);
+        let m = meta(json!({"0": ["undefined"], "1": [["custom", "time"]], "2.when": ["Date"]}));
+        assert_eq!(decode(values.clone(), Some(&m)), values);
+    }
+
+    #[test]
+    fn ignores_paths_that_do_not_exist() {
+        let m = meta(json!({"9.x": ["Date"], "": ["undefined"]}));
+        assert_eq!(decode(json!([1]), Some(&m)), json!([1]));
+    }
+}

@@ -1,0 +1,1 @@
+//! The embedded Interval-compatible server (see issue: interval-server).
