@@ -65,7 +65,10 @@ mod tests {
             id: "a".into(),
             data: "authenticated".into(),
         };
-        assert_eq!(m.to_text(), r#"{"type":"MESSAGE","id":"a","data":"authenticated"}"#);
+        assert_eq!(
+            m.to_text(),
+            r#"{"type":"MESSAGE","id":"a","data":"authenticated"}"#
+        );
         assert_eq!(Frame::parse(&m.to_text()).unwrap(), m);
         // Python sends `"data": null` on ACKs; Node omits it.
         assert_eq!(

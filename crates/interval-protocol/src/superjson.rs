@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn plain_values_have_no_meta() {
-        assert_eq!(encode(json!({"a": 1, "b": [true]})), (json!({"a": 1, "b": [true]}), None));
+        assert_eq!(
+            encode(json!({"a": 1, "b": [true]})),
+            (json!({"a": 1, "b": [true]}), None)
+        );
     }
 
     #[test]
@@ -195,7 +198,10 @@ mod tests {
         let (json, m) = encode(json!({"a.b": [9007199254740993u64]}));
         assert_eq!(json, json!({"a.b": ["9007199254740993"]}));
         assert_eq!(m, Some(meta(json!({"a\\.b.0": ["bigint"]}))));
-        assert_eq!(decode(json, m.as_ref()), json!({"a.b": [9007199254740993u64]}));
+        assert_eq!(
+            decode(json, m.as_ref()),
+            json!({"a.b": [9007199254740993u64]})
+        );
         let (root, m) = encode(json!(-9007199254740993i64));
         assert_eq!(m, Some(meta(json!(["bigint"]))));
         assert_eq!(decode(root, m.as_ref()), json!(-9007199254740993i64));

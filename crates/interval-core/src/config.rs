@@ -1,0 +1,145 @@
+//! Configuration of the [`Interval`](crate::Interval) client, with the
+//! defaults of the official Node SDK.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::routes::{OnError, Routes};
+
+/// How much the runtime logs (mapped onto `tracing` levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    /// Only errors, warnings and essential messages.
+    Quiet,
+    /// Connection events, the dashboard URL and warnings (the default).
+    #[default]
+    Info,
+    /// Everything, including every protocol message.
+    Debug,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive for this level.
+    pub fn as_filter(self) -> &'static str {
+        match self {
+            LogLevel::Quiet => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        }
+    }
+}
+
+impl std::str::FromStr for LogLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "quiet" => Ok(LogLevel::Quiet),
+            // "prod" is the Node SDK's alias of "info".
+            "info" | "prod" => Ok(LogLevel::Info),
+            "debug" => Ok(LogLevel::Debug),
+            other => Err(format!(
+                "unknown log level {other:?}: expected quiet, info or debug"
+            )),
+        }
+    }
+}
+
+/// Everything the client needs; build it with
+/// [`Interval::builder`](crate::Interval::builder).
+#[derive(Clone)]
+pub struct Config {
+    /// The API key, sent as `x-api-key` and as the HTTP API's bearer token.
+    pub api_key: Option<String>,
+    /// The WebSocket URL of the server, e.g. `ws://localhost:3000/websocket`.
+    pub endpoint: Option<String>,
+    /// Actions and pages.
+    pub routes: Routes,
+    /// How much to log.
+    pub log_level: LogLevel,
+    /// How long to wait for the ACK of a frame; attempt *n* waits *n* times
+    /// as long (default 5 s).
+    pub send_timeout: Duration,
+    /// Pause between attempts, growing linearly with the attempt number
+    /// (default 3 s); also the base of the reconnect back-off.
+    pub retry_interval: Duration,
+    /// How many times a call is sent before giving up (default 10).
+    pub max_resend_attempts: u32,
+    /// How often the connection is pinged (default 30 s).
+    pub ping_interval: Duration,
+    /// How long to wait for a pong (default 5 s).
+    pub ping_timeout: Duration,
+    /// Close and reconnect after this long without a successful ping
+    /// (default 3 min).
+    pub close_unresponsive_timeout: Duration,
+    /// Debounce of re-declaring routes changed at run time (default 200 ms).
+    pub reinitialize_batch_timeout: Duration,
+    /// How long to wait for the server's `"authenticated"` (default 15 s).
+    pub connect_timeout: Duration,
+    /// How long to wait for the RESPONSE of an acknowledged call. The
+    /// protocol has no such timeout; interval-rs never waits forever
+    /// (default 60 s, the server's own limit for a queued `INITIALIZE_HOST`).
+    pub response_timeout: Duration,
+    /// Called when an action handler fails (not when it is canceled).
+    pub on_error: Option<OnError>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: None,
+            endpoint: None,
+            routes: Routes::default(),
+            log_level: LogLevel::Info,
+            send_timeout: Duration::from_secs(5),
+            retry_interval: Duration::from_secs(3),
+            max_resend_attempts: 10,
+            ping_interval: Duration::from_secs(30),
+            ping_timeout: Duration::from_secs(5),
+            close_unresponsive_timeout: Duration::from_secs(180),
+            reinitialize_batch_timeout: Duration::from_millis(200),
+            connect_timeout: Duration::from_secs(15),
+            response_timeout: Duration::from_secs(60),
+            on_error: None,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("endpoint", &self.endpoint)
+            .field("routes", &self.routes)
+            .field("log_level", &self.log_level)
+            .field("send_timeout", &self.send_timeout)
+            .field("retry_interval", &self.retry_interval)
+            .field("max_resend_attempts", &self.max_resend_attempts)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field(
+                "close_unresponsive_timeout",
+                &self.close_unresponsive_timeout,
+            )
+            .field(
+                "reinitialize_batch_timeout",
+                &self.reinitialize_batch_timeout,
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("on_error", &self.on_error.as_ref().map(|_| "<callback>"))
+            .finish()
+    }
+}
+
+impl Config {
+    /// The endpoint, or a configuration error saying how to set it.
+    pub(crate) fn require_endpoint(&self) -> crate::Result<&str> {
+        self.endpoint.as_deref().ok_or_else(|| {
+            crate::Error::Config(
+                "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(\"ws://host:port/websocket\")"
+                    .into(),
+            )
+        })
+    }
+}

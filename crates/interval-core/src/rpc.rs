@@ -1,0 +1,149 @@
+//! The RPC layer (§1.7): CALLs with per-call resend attempts and a response
+//! timeout, RESPONSEs matched by id, over whichever connection is current.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use interval_protocol::{Method, RpcMessage};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+use crate::socket::{lock, Connection};
+
+/// Timing of calls, taken from the client's configuration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallTiming {
+    pub send_timeout: Duration,
+    pub retry_interval: Duration,
+    pub max_resend_attempts: u32,
+    pub response_timeout: Duration,
+}
+
+/// Outstanding calls and the current connection.
+pub(crate) struct Rpc {
+    timing: CallTiming,
+    next_id: AtomicU64,
+    connection: Mutex<Option<Arc<Connection>>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Option<Value>>>>,
+}
+
+impl Rpc {
+    pub fn new(timing: CallTiming) -> Self {
+        Rpc {
+            timing,
+            next_id: AtomicU64::new(1),
+            connection: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The connection calls go out on, if any.
+    pub fn connection(&self) -> Option<Arc<Connection>> {
+        lock(&self.connection).clone().filter(|c| !c.is_closed())
+    }
+
+    /// Makes `connection` current.
+    pub fn attach(&self, connection: Arc<Connection>) {
+        *lock(&self.connection) = Some(connection);
+    }
+
+    /// Forgets the current connection; calls waiting for a RESPONSE on it
+    /// fail with [`Error::NotConnected`] (a RESPONSE never crosses sockets).
+    pub fn detach(&self) -> Option<Arc<Connection>> {
+        lock(&self.pending).clear();
+        lock(&self.connection).take()
+    }
+
+    /// Calls `M` on the server and decodes its RESPONSE.
+    ///
+    /// Attempt *n* waits `send_timeout × n` for the ACK and, unlike the Node
+    /// SDK, really sleeps `retry_interval × n` before the next attempt. Every
+    /// attempt is a new RPC message. An acknowledged call waits at most
+    /// `response_timeout` for its RESPONSE.
+    pub async fn call<M: Method>(&self, inputs: &M::Inputs) -> Result<M::Returns> {
+        let t = self.timing;
+        let attempts = t.max_resend_attempts.max(1);
+        for attempt in 1..=attempts {
+            let connection = self.connection().ok_or(Error::NotConnected)?;
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+            let message = RpcMessage::call::<M>(id.clone(), inputs).map_err(|e| {
+                Error::Interval(format!("could not encode {} inputs: {e}", M::NAME))
+            })?;
+            let (tx, rx) = oneshot::channel();
+            lock(&self.pending).insert(id.clone(), tx);
+            match connection
+                .send(message.to_text(), t.send_timeout * attempt)
+                .await
+            {
+                Ok(()) => {}
+                Err(Error::Timeout(why)) => {
+                    lock(&self.pending).remove(&id);
+                    tracing::debug!(
+                        "{} attempt {attempt}/{attempts} failed ({why}); retrying",
+                        M::NAME
+                    );
+                    if attempt < attempts {
+                        tokio::time::sleep(t.retry_interval * attempt).await;
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    lock(&self.pending).remove(&id);
+                    return Err(e);
+                }
+            }
+            return match tokio::time::timeout(t.response_timeout, rx).await {
+                Ok(Ok(data)) => M::decode_returns(data).map_err(|e| Error::InvalidMessage {
+                    what: format!("{} response", M::NAME),
+                    reason: e.to_string(),
+                }),
+                Ok(Err(_)) => Err(Error::NotConnected),
+                Err(_) => {
+                    lock(&self.pending).remove(&id);
+                    Err(Error::Timeout(format!(
+                        "the server did not answer {} within {:?}",
+                        M::NAME,
+                        t.response_timeout
+                    )))
+                }
+            };
+        }
+        Err(Error::Interval(format!(
+            "Maximum failed resend attempts reached, aborting ({} was not acknowledged {attempts} times).",
+            M::NAME
+        )))
+    }
+
+    /// Delivers a RESPONSE to the call waiting for it.
+    pub fn resolve(&self, message: RpcMessage) {
+        match lock(&self.pending).remove(&message.id) {
+            Some(waiter) => {
+                let _ = waiter.send(message.data);
+            }
+            None => tracing::debug!(
+                "ignoring a RESPONSE to unknown call {} ({})",
+                message.id,
+                message.method_name
+            ),
+        }
+    }
+
+    /// Sends a RESPONSE to a server CALL; failures are only logged (the
+    /// server has no way to ask again).
+    pub async fn respond(&self, id: String, method_name: String, data: Value) {
+        let Some(connection) = self.connection() else {
+            tracing::debug!("cannot answer {method_name}: not connected");
+            return;
+        };
+        let message = RpcMessage::response(id, method_name.clone(), data);
+        if let Err(e) = connection
+            .send(message.to_text(), self.timing.send_timeout)
+            .await
+        {
+            tracing::warn!("could not answer {method_name}: {e}");
+        }
+    }
+}

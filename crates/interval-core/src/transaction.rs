@@ -1,0 +1,385 @@
+//! Transactions: one run of an action. Starts handlers as tasks, routes IO
+//! responses to the waiting call, reports results, and replays pending IO
+//! calls after a reconnect.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use futures_util::FutureExt;
+use interval_protocol::host::{
+    MarkTransactionComplete, MarkTransactionCompleteInputs, SendIoCall, SendIoCallInputs,
+};
+use interval_protocol::io::{IoResponse, IoResponseKind};
+use interval_protocol::result::{ActionResult, ActionResultStatus, FailureData};
+use interval_protocol::server::StartTransactionInputs;
+use interval_protocol::superjson;
+use interval_protocol::types::ResultStatus;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+
+use crate::client::Inner;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::io::Io;
+use crate::routes::{ActionError, ErrorEvent};
+use crate::socket::{lock, truncate};
+
+/// Responses buffered per input group before the oldest are dropped.
+const GROUP_QUEUE: usize = 32;
+
+/// What reaches a waiting IO call.
+#[derive(Debug)]
+pub(crate) enum GroupEvent {
+    /// The browser answered (or the server canceled).
+    Response(IoResponse),
+    /// The server refused to render the call when it was replayed.
+    RenderRefused(String),
+}
+
+/// One running transaction.
+pub(crate) struct Transaction {
+    pub id: String,
+    /// Append-UI mode (`displayResolvesImmediately`).
+    pub append_ui: bool,
+    state: Mutex<TransactionState>,
+}
+
+#[derive(Default)]
+struct TransactionState {
+    /// The last rendered IO call, replayed after a reconnect.
+    pending_io_call: Option<String>,
+    groups: HashMap<String, mpsc::Sender<GroupEvent>>,
+    last_group: Option<String>,
+    canceled: bool,
+}
+
+impl Transaction {
+    pub fn is_canceled(&self) -> bool {
+        lock(&self.state).canceled
+    }
+
+    /// Registers a new input group and returns its receiver.
+    pub fn open_group(&self, key: &str) -> mpsc::Receiver<GroupEvent> {
+        let (tx, rx) = mpsc::channel(GROUP_QUEUE);
+        let mut state = lock(&self.state);
+        // Old groups stay routable (a table shown earlier may still page),
+        // until their IO call is dropped.
+        state.groups.retain(|_, sender| !sender.is_closed());
+        state.groups.insert(key.to_owned(), tx);
+        state.last_group = Some(key.to_owned());
+        rx
+    }
+
+    pub fn set_pending_io_call(&self, io_call: String) {
+        lock(&self.state).pending_io_call = Some(io_call);
+    }
+
+    fn route(&self, response: IoResponse) {
+        let mut state = lock(&self.state);
+        if response.kind == IoResponseKind::Canceled {
+            // Later IO calls fail with TRANSACTION_CLOSED even when no call
+            // was waiting for this cancel.
+            state.canceled = true;
+        }
+        let key = response
+            .input_group_key
+            .clone()
+            .or_else(|| state.last_group.clone());
+        let Some(sender) = key.as_ref().and_then(|k| state.groups.get(k)) else {
+            tracing::debug!(
+                "Dropping an IO response for unknown input group {key:?} of transaction {}",
+                self.id
+            );
+            return;
+        };
+        match sender.try_send(GroupEvent::Response(response)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
+                "Dropping an IO response for transaction {}: too many waiting",
+                self.id
+            ),
+            // The call already returned: a late RETURN or CANCELED is dropped.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    fn refuse_render(&self, message: String) {
+        let mut state = lock(&self.state);
+        state.pending_io_call = None;
+        if let Some(sender) = state.last_group.as_ref().and_then(|k| state.groups.get(k)) {
+            let _ = sender.try_send(GroupEvent::RenderRefused(message));
+        }
+    }
+}
+
+/// The open transactions of a host.
+pub(crate) struct Transactions {
+    map: Mutex<HashMap<String, Arc<Transaction>>>,
+    open: watch::Sender<usize>,
+}
+
+impl Default for Transactions {
+    fn default() -> Self {
+        Transactions {
+            map: Mutex::default(),
+            open: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Transactions {
+    fn insert(&self, transaction: Arc<Transaction>) -> bool {
+        let mut map = lock(&self.map);
+        if map.contains_key(&transaction.id) {
+            return false;
+        }
+        map.insert(transaction.id.clone(), transaction);
+        self.open.send_replace(map.len());
+        true
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<Transaction>> {
+        lock(&self.map).get(id).cloned()
+    }
+
+    /// Forgets a transaction (`CLOSE_TRANSACTION`, or completion).
+    pub fn close(&self, id: &str) {
+        let mut map = lock(&self.map);
+        if map.remove(id).is_some() {
+            self.open.send_replace(map.len());
+        }
+    }
+
+    pub fn open_count(&self) -> usize {
+        *self.open.borrow()
+    }
+
+    pub async fn wait_until_empty(&self) {
+        let mut open = self.open.subscribe();
+        let _ = open.wait_for(|n| *n == 0).await;
+    }
+
+    fn all(&self) -> Vec<Arc<Transaction>> {
+        lock(&self.map).values().cloned().collect()
+    }
+}
+
+/// Handles `START_TRANSACTION`: ignored (as by the Node SDK) while shutting
+/// down, before initialization, for a duplicate id or an unknown slug.
+pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
+    let slug = inputs.action.slug.clone();
+    if inner.is_shutting_down() {
+        tracing::debug!(
+            "Ignoring transaction {} of {slug}: shutting down",
+            inputs.transaction_id
+        );
+        return;
+    }
+    let Some(session) = inner.session() else {
+        tracing::debug!(
+            "Ignoring transaction {}: not initialized",
+            inputs.transaction_id
+        );
+        return;
+    };
+    let Some((definition, handler)) = inner.table().handlers.get(&slug).cloned() else {
+        tracing::warn!(
+            "Ignoring transaction {}: no action {slug:?}",
+            inputs.transaction_id
+        );
+        return;
+    };
+    let transaction = Arc::new(Transaction {
+        id: inputs.transaction_id.clone(),
+        append_ui: inputs.display_resolves_immediately.unwrap_or(false),
+        state: Mutex::default(),
+    });
+    if !inner.transactions.insert(transaction.clone()) {
+        tracing::debug!("Ignoring duplicate START_TRANSACTION {}", transaction.id);
+        return;
+    }
+    let params = match superjson::decode(Value::Object(inputs.params), inputs.params_meta.as_ref())
+    {
+        Value::Object(params) => params,
+        _ => Default::default(),
+    };
+    let ctx = Ctx {
+        transaction_id: transaction.id.clone(),
+        user: inputs.user,
+        params,
+        environment: inputs.environment,
+        organization: session.organization,
+        action: inputs.action,
+    };
+    let io = Io::new(inner.clone(), transaction.clone());
+    let span = tracing::info_span!("transaction", transaction_id = %transaction.id, action = %slug);
+    let inner = inner.clone();
+    tokio::spawn(
+        async move {
+            tracing::debug!("started");
+            let outcome = AssertUnwindSafe(handler(io, ctx.clone()))
+                .catch_unwind()
+                .await;
+            let result = match outcome {
+                Ok(Ok(value)) => {
+                    let (data, meta) = superjson::encode(value);
+                    Some(ActionResult::success(data, meta))
+                }
+                Ok(Err(error)) if error.canceled => {
+                    tracing::info!("canceled by the runner");
+                    None
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!("failed: {error}");
+                    Some(failure(&inner, &ctx, Some(&definition), error))
+                }
+                Err(panic) => {
+                    let error = ActionError {
+                        name: "Error".into(),
+                        message: format!("The action panicked: {}", panic_message(&*panic)),
+                        cause: None,
+                        canceled: false,
+                    };
+                    tracing::error!("{}", error.message);
+                    Some(failure(&inner, &ctx, Some(&definition), error))
+                }
+            };
+            if let Some(result) = result {
+                complete(&inner, &transaction.id, result).await;
+            }
+            if !transaction.append_ui {
+                inner.transactions.close(&transaction.id);
+            }
+        }
+        .instrument(span),
+    );
+}
+
+fn failure(
+    inner: &Inner,
+    ctx: &Ctx,
+    definition: Option<&interval_protocol::types::ActionDefinition>,
+    error: ActionError,
+) -> ActionResult {
+    if let Some(on_error) = &inner.config.on_error {
+        let event = ErrorEvent {
+            error: error.clone(),
+            route: ctx.action.slug.clone(),
+            route_definition: definition.cloned(),
+            params: ctx.params.clone(),
+            environment: ctx.environment.clone(),
+            user: ctx.user.clone(),
+            organization: ctx.organization.clone(),
+        };
+        if std::panic::catch_unwind(AssertUnwindSafe(|| on_error(event))).is_err() {
+            tracing::error!("The on_error callback panicked");
+        }
+    }
+    ActionResult::failure(FailureData {
+        error: error.name,
+        message: error.message,
+        cause: error.cause,
+    })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+/// Sends `MARK_TRANSACTION_COMPLETE`, waiting out a dropped connection.
+async fn complete(inner: &Inner, transaction_id: &str, result: ActionResult) {
+    let status = match result.status {
+        ActionResultStatus::Success => ResultStatus::Success,
+        ActionResultStatus::Failure => ResultStatus::Failure,
+    };
+    let inputs = MarkTransactionCompleteInputs {
+        transaction_id: transaction_id.to_owned(),
+        result_status: Some(status),
+        result: Some(serde_json::to_string(&result).expect("a result serializes")),
+        skip_client_call: None,
+    };
+    for _ in 0..inner.config.max_resend_attempts.max(1) {
+        if !inner.wait_connected().await {
+            break;
+        }
+        match inner.rpc.call::<MarkTransactionComplete>(&inputs).await {
+            Ok(true) => {
+                tracing::debug!("completed ({status:?})");
+                return;
+            }
+            Ok(false) => {
+                tracing::warn!("The server refused the result of transaction {transaction_id}");
+                return;
+            }
+            Err(e) if e.is_disconnect() => continue,
+            Err(e) => {
+                tracing::error!("Could not send the result of transaction {transaction_id}: {e}");
+                return;
+            }
+        }
+    }
+    tracing::error!("Could not send the result of transaction {transaction_id}: not connected");
+}
+
+/// Handles `IO_RESPONSE`: routes by the transaction id inside the value.
+pub(crate) fn deliver(inner: &Inner, value: &str) {
+    let response: IoResponse = match serde_json::from_str(value) {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("Ignoring an invalid IO response ({e}): {}", truncate(value));
+            return;
+        }
+    };
+    match inner.transactions.get(&response.transaction_id) {
+        Some(transaction) => transaction.route(response),
+        None => tracing::debug!(
+            "Ignoring an IO response for unknown transaction {}",
+            response.transaction_id
+        ),
+    }
+}
+
+/// After a reconnect: re-sends the last IO call of every open transaction.
+/// A refusal drops it for good (and fails the waiting call); other failures
+/// are retried for `max_resend_attempts` rounds.
+pub(crate) async fn replay(inner: Arc<Inner>) {
+    let tasks = inner.transactions.all().into_iter().filter_map(|transaction| {
+        let io_call = lock(&transaction.state).pending_io_call.clone()?;
+        let inner = inner.clone();
+        Some(async move {
+            let inputs = SendIoCallInputs {
+                transaction_id: transaction.id.clone(),
+                io_call,
+                skip_client_call: None,
+            };
+            for round in 1..=inner.config.max_resend_attempts.max(1) {
+                match inner.rpc.call::<SendIoCall>(&inputs).await {
+                    Ok(reply) => {
+                        if let Some(refusal) = reply.refusal() {
+                            tracing::warn!(
+                                "The server refused the replayed IO call of transaction {}: {refusal}",
+                                transaction.id
+                            );
+                            transaction.refuse_render(refusal);
+                        }
+                        return;
+                    }
+                    Err(Error::NotConnected) => return,
+                    Err(e) => {
+                        tracing::warn!("Replaying an IO call failed (round {round}): {e}");
+                        tokio::time::sleep(inner.config.retry_interval * round).await;
+                    }
+                }
+            }
+        })
+    });
+    futures_util::future::join_all(tasks).await;
+}
