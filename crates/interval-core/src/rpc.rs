@@ -111,8 +111,8 @@ impl Rpc {
                 }
             };
         }
-        Err(Error::Interval(format!(
-            "Maximum failed resend attempts reached, aborting ({} was not acknowledged {attempts} times).",
+        Err(Error::Timeout(format!(
+            "Maximum failed resend attempts reached, aborting: the server acknowledged none of {attempts} attempts to send {}",
             M::NAME
         )))
     }
