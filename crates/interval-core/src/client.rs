@@ -252,7 +252,7 @@ impl Interval {
         {
             builder = builder.endpoint(endpoint);
         }
-        if let Some(level) = std::env::var("INTERVAL_LOG_LEVEL").ok() {
+        if let Ok(level) = std::env::var("INTERVAL_LOG_LEVEL") {
             match level.parse::<LogLevel>() {
                 Ok(level) => builder = builder.log_level(level),
                 Err(e) => eprintln!("interval: ignoring INTERVAL_LOG_LEVEL: {e}"),

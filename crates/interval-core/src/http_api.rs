@@ -49,8 +49,11 @@ pub fn http_base(endpoint: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Params as the API takes them: the superjson `json` map and its meta.
+type EncodedParams = (Map<String, Value>, Option<superjson::Meta>);
+
 /// Turns params into the superjson pair the API takes.
-fn encode_params<P: Serialize>(params: P) -> Result<(Map<String, Value>, Option<superjson::Meta>)> {
+fn encode_params<P: Serialize>(params: P) -> Result<EncodedParams> {
     let value = serde_json::to_value(params)
         .map_err(|e| Error::Interval(format!("Invalid input: params cannot be serialized: {e}")))?;
     match superjson::encode(value) {
@@ -170,7 +173,7 @@ pub struct Enqueue {
     interval: Interval,
     slug: String,
     assignee: Option<String>,
-    params: Result<Option<(Map<String, Value>, Option<superjson::Meta>)>>,
+    params: Result<Option<EncodedParams>>,
 }
 
 impl Enqueue {

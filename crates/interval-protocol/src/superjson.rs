@@ -147,10 +147,9 @@ fn restore_tree(value: &mut Value, tree: &Value) {
             }
         }
     }
-    match parts.first() {
-        Some(Value::String(kind)) => restore(value, kind),
-        // Composite annotations such as ["custom","time"] are identities here.
-        _ => {}
+    // Composite annotations such as ["custom","time"] are identities here.
+    if let Some(Value::String(kind)) = parts.first() {
+        restore(value, kind);
     }
 }
 

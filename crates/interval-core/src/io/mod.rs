@@ -20,7 +20,7 @@ mod render;
 use std::sync::Arc;
 
 pub use group::{Group, GroupMember, GroupMembers};
-pub use input::{Boolean, Inputs, IoCall, Number, Text};
+pub use input::{Boolean, Currency, Inputs, IoCall, Number, Text};
 
 use crate::client::Inner;
 use crate::transaction::Transaction;
