@@ -31,6 +31,7 @@ mod error;
 mod http_api;
 pub mod io;
 mod logging;
+mod page;
 mod routes;
 mod rpc;
 mod socket;
@@ -42,6 +43,7 @@ pub use ctx::Ctx;
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use http_api::{http_base, Enqueue, Notify, QueuedAction};
 pub use io::Io;
+pub use page::{Layout, MenuItem, PageCtx};
 pub use routes::{
     Action, ActionError, BoxFuture, ErrorEvent, HandlerResult, OnError, Page, Route, Routes,
 };

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::ctx::Ctx;
 use crate::io::Io;
+use crate::page::{Layout, PageCtx};
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -182,14 +183,34 @@ impl Action {
     }
 }
 
-/// A page: a named group of actions and nested pages.
-#[derive(Debug, Clone)]
+/// What a page handler produced.
+pub(crate) type PageResult = Result<Layout, ActionError>;
+
+pub(crate) type PageHandler = Arc<dyn Fn(Io, PageCtx) -> BoxFuture<PageResult> + Send + Sync>;
+
+/// A page: a named group of actions and nested pages, optionally with a
+/// handler that renders a [`Layout`] when the page is opened.
+#[derive(Clone)]
 pub struct Page {
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) unlisted: Option<bool>,
     pub(crate) access: Option<AccessControl>,
+    pub(crate) handler: Option<PageHandler>,
     pub(crate) routes: Routes,
+}
+
+impl fmt::Debug for Page {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Page")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("unlisted", &self.unlisted)
+            .field("access", &self.access)
+            .field("has_handler", &self.handler.is_some())
+            .field("routes", &self.routes)
+            .finish()
+    }
 }
 
 impl Page {
@@ -200,8 +221,39 @@ impl Page {
             description: None,
             unlisted: None,
             access: None,
+            handler: None,
             routes: Routes::default(),
         }
+    }
+
+    /// Renders the page: `handler` receives an [`Io`] (to build display
+    /// components) and the [`PageCtx`], and returns the [`Layout`] to show.
+    /// An error is shown on the page.
+    ///
+    /// ```no_run
+    /// use interval_core::{Error, Layout, Page};
+    ///
+    /// let page = Page::new("Dashboard").handler(|io, ctx| async move {
+    ///     Ok::<_, Error>(
+    ///         Layout::new()
+    ///             .title(format!("Hello, {}", ctx.user().email))
+    ///             .child(io.display().heading("Today")),
+    ///     )
+    /// });
+    /// # let _ = page;
+    /// ```
+    pub fn handler<F, Fut, E>(mut self, handler: F) -> Self
+    where
+        F: Fn(Io, PageCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Layout, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    {
+        let handler: PageHandler = Arc::new(move |io, ctx| {
+            let fut = handler(io, ctx);
+            Box::pin(async move { fut.await.map_err(|e| ActionError::from_error(e.into())) })
+        });
+        self.handler = Some(handler);
+        self
     }
 
     /// A longer description.
@@ -312,11 +364,15 @@ impl Routes {
                         slug: path.clone(),
                         name: page.name.clone(),
                         description: page.description.clone(),
+                        // Declared once OPEN_PAGE renders layouts (issue 3).
                         has_handler: Some(false),
                         has_index: None,
                         unlisted: page.unlisted,
                         access: page.access.clone(),
                     });
+                    if let Some(handler) = &page.handler {
+                        table.page_handlers.insert(path.clone(), handler.clone());
+                    }
                     page.routes.flatten_into(Some(&path), table);
                 }
             }
@@ -330,6 +386,7 @@ pub(crate) struct RouteTable {
     pub actions: Vec<ActionDefinition>,
     pub pages: Vec<PageDefinition>,
     pub handlers: BTreeMap<String, (ActionDefinition, ActionHandler)>,
+    pub page_handlers: BTreeMap<String, PageHandler>,
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub(crate) struct Field<O> {
     pub label: String,
     pub props: Map<String, Value>,
     pub optional: bool,
+    /// A display component: its value is always `null`.
+    pub display: bool,
     pub validator: Option<Validator<O>>,
     message: Option<String>,
     value: Option<O>,
@@ -51,6 +53,7 @@ impl<O> Field<O> {
             label,
             props: Map::new(),
             optional: false,
+            display: false,
             validator: None,
             message: None,
             value: None,
@@ -73,6 +76,7 @@ impl<O> Field<O> {
             label: self.label,
             props: self.props,
             optional: true,
+            display: self.display,
             validator,
             message: None,
             value: None,
@@ -98,7 +102,7 @@ impl<O: DeserializeOwned + Send + 'static> Component for Field<O> {
     fn accept(&mut self, value: Value) -> bool {
         self.value = None;
         self.message = None;
-        if value.is_null() && !self.optional {
+        if value.is_null() && !self.optional && !self.display {
             self.message = Some(REQUIRED.to_owned());
             return false;
         }
@@ -126,5 +130,9 @@ impl<O: DeserializeOwned + Send + 'static> Component for Field<O> {
 
     fn take(&mut self) -> Box<dyn Any + Send> {
         Box::new(self.value.take())
+    }
+
+    fn resolves_immediately(&self, append_ui: bool) -> bool {
+        self.display && append_ui
     }
 }

@@ -61,7 +61,7 @@ impl Inputs<'_> {
 pub struct IoCall<K, O> {
     pub(super) io: Io,
     pub(super) field: Field<O>,
-    kind: PhantomData<fn() -> K>,
+    pub(super) kind: PhantomData<fn() -> K>,
 }
 
 impl<K, O> std::fmt::Debug for IoCall<K, O> {

@@ -13,14 +13,19 @@
 //! ```
 
 mod component;
+mod display;
 mod group;
 mod input;
 mod render;
 
 use std::sync::Arc;
 
+#[doc(hidden)]
+pub use component::Component;
+pub use display::{Displays, Heading, Markdown};
 pub use group::{Group, GroupMember, GroupMembers};
 pub use input::{Boolean, Currency, Inputs, IoCall, Number, Text};
+pub use interval_protocol::io::ButtonTheme;
 
 use crate::client::Inner;
 use crate::transaction::Transaction;
@@ -48,6 +53,11 @@ impl Io {
     /// Input methods: text, number, boolean.
     pub fn input(&self) -> Inputs<'_> {
         Inputs { io: self }
+    }
+
+    /// Display methods: headings, markdown, tables, ...
+    pub fn display(&self) -> Displays<'_> {
+        Displays { io: self }
     }
 
     /// Several I/O calls rendered as one form; resolves to a tuple of their
