@@ -1,1 +1,271 @@
-//! The embedded Interval-compatible server (see issue: interval-server).
+//! # interval-server
+//!
+//! An Interval-compatible server that runs inside your binary (or standalone
+//! as the `interval-server` command). Hosts — interval-rs hosts and
+//! unmodified official Node SDK hosts alike — connect at `/websocket`; the
+//! dashboard's API is a WebSocket at `/api/dashboard` ([`api`]); the HTTP API
+//! of hosts (enqueue, dequeue, notify) is under `/api`; state is kept in
+//! SQLite.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), interval_server::ServerError> {
+//! let server = interval_server::start(interval_server::ServerConfig::default()).await?;
+//! println!("dashboard at {}, hosts connect to {}", server.url(), server.endpoint());
+//! server.closed().await;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+mod config;
+mod dashboard_api;
+pub mod db;
+mod host;
+mod http_api;
+pub mod keys;
+mod limits;
+mod state;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Limits, ServerConfig};
+pub use host::{INVALID_KEY, MISSING_KEY};
+pub use state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is not safe or not valid.
+    #[error("invalid server configuration: {0}")]
+    Config(String),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    /// No port could be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The last address tried.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct RunningServer {
+    addr: SocketAddr,
+    api_key: String,
+    state: Arc<AppState>,
+    shutdown: CancellationToken,
+    done: CancellationToken,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The dashboard's URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The WebSocket endpoint hosts connect to.
+    pub fn endpoint(&self) -> String {
+        format!("ws://{}/websocket", self.addr)
+    }
+
+    /// A development API key hosts can use.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The shared state (for embedding and tests).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops accepting connections and closes the server.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Resolves once the server has stopped.
+    pub async fn closed(&self) {
+        self.done.cancelled().await
+    }
+}
+
+/// Starts a server with `config`; returns once it is listening.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    if !config.host.is_loopback() && config.dashboard_password.is_none() {
+        return Err(ServerError::Config(format!(
+            "binding to {} would expose the dashboard without a login; set a dashboard password \
+             (--dashboard-password / INTERVAL_DASHBOARD_PASSWORD) or bind to 127.0.0.1",
+            config.host
+        )));
+    }
+    let store = db::Store::open(config.database.as_deref())?;
+    let api_key = match &config.api_key {
+        Some(key) => {
+            store.add_dev_key(key)?;
+            key.clone()
+        }
+        None => match store.first_dev_key()? {
+            Some(key) => key,
+            None => {
+                let key = keys::new_dev_key();
+                store.add_dev_key(&key)?;
+                tracing::info!("Created a development API key: {key}");
+                key
+            }
+        },
+    };
+    let interrupted = store.interrupt_unfinished("HOST_CONNECTION_DROPPED")?;
+    if !interrupted.is_empty() {
+        tracing::info!(
+            "{} transaction(s) were running when the server stopped; they resume if their hosts replay them",
+            interrupted.len()
+        );
+    }
+
+    let listener = bind(&config).await?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.addr(),
+        source,
+    })?;
+    let max_body = config.limits.max_http_body;
+    let state = Arc::new(AppState::new(config, store));
+    let _ = state.base_url.set(format!("http://{addr}"));
+
+    let app = Router::new()
+        .route("/websocket", any(host_socket))
+        .route("/api/dashboard", any(dashboard_socket))
+        .route("/api/actions/enqueue", post(http_api::enqueue))
+        .route("/api/actions/dequeue", post(http_api::dequeue))
+        .route("/api/notify", post(http_api::notify))
+        .route("/health", get(http_api::health))
+        .route("/", get(index))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state.clone());
+
+    let shutdown = CancellationToken::new();
+    let done = CancellationToken::new();
+    let (stop, finished) = (shutdown.clone(), done.clone());
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("the server stopped: {e}");
+        }
+        finished.cancel();
+    });
+    Ok(RunningServer {
+        addr,
+        api_key,
+        state,
+        shutdown,
+        done,
+    })
+}
+
+/// Binds the configured port, or the next free ones when allowed.
+async fn bind(config: &ServerConfig) -> Result<tokio::net::TcpListener, ServerError> {
+    let tries = if config.port_fallback && config.port != 0 {
+        20
+    } else {
+        1
+    };
+    let mut last = None;
+    for offset in 0..tries {
+        let addr = SocketAddr::new(config.host, config.port.saturating_add(offset));
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => return Ok(listener),
+            Err(source) => last = Some(ServerError::Bind { addr, source }),
+        }
+    }
+    Err(last.unwrap_or_else(|| ServerError::Config("no port to bind".into())))
+}
+
+fn configure(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
+    ws.read_buffer_size(limits.read_buffer_size)
+        .write_buffer_size(limits.write_buffer_size)
+        .max_write_buffer_size(limits.max_message_size * 2)
+        .max_message_size(limits.max_message_size)
+        .max_frame_size(limits.max_message_size)
+}
+
+async fn host_socket(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let ws = configure(ws, &state.config.limits);
+    ws.on_upgrade(move |socket| host::serve(state, headers, socket))
+}
+
+/// Whether a browser request comes from a page this server served (a page
+/// of another site must not drive the dashboard).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
+        return true; // not a browser
+    };
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+}
+
+async fn dashboard_socket(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "Invalid origin").into_response();
+    }
+    let ws = configure(ws, &state.config.limits);
+    ws.on_upgrade(move |socket| dashboard_api::serve(state, socket))
+}
+
+/// A minimal page until the dashboard lands: the live actions.
+async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
+    let api::Reply::Routes { actions, .. } = dashboard_api::routes(&state) else {
+        unreachable!("routes() returns Routes")
+    };
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let items: String = actions
+        .iter()
+        .filter(|a| !a.unlisted)
+        .map(|a| {
+            format!(
+                "<li>{} <code>{}</code></li>",
+                escape(&a.name),
+                escape(&a.slug)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Interval</title></head>\
+         <body><h1>Actions</h1><ul>{items}</ul></body></html>"
+    ))
+}

@@ -1,0 +1,361 @@
+//! The dashboard's API: typed JSON messages over a WebSocket at
+//! `/api/dashboard`.
+//!
+//! The dashboard sends a [`ClientMessage`] (a request with an id); the server
+//! answers with a [`ServerMessage::Reply`] or [`ServerMessage::Failed`] of the
+//! same id, and pushes [`ServerMessage::Event`]s for the transactions and
+//! pages the dashboard is attached to. These types are the contract with the
+//! dashboard's script (and with test clients).
+
+use interval_protocol::io::{IoRender, IoResponseKind};
+use interval_protocol::layout::Layout;
+use interval_protocol::result::ActionResult;
+use interval_protocol::types::{AccessControl, LinkTarget, LoadingState, ResultStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::db::{LogRecord, NotificationRecord, QueuedRecord, TransactionRecord};
+
+/// A request from the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    /// Chosen by the dashboard; the reply carries it back.
+    pub id: u64,
+    /// What it asks.
+    pub request: Request,
+}
+
+/// What the dashboard can ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// The tree of actions and pages that some host serves.
+    Routes,
+    /// Runs an action; the asking connection is attached to it.
+    StartTransaction {
+        /// Full slug of the action.
+        slug: String,
+        /// Params (plain JSON values).
+        #[serde(default)]
+        params: Map<String, Value>,
+        /// Runs this queued action (its params are used, then it leaves the queue).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queued_action_id: Option<String>,
+    },
+    /// Receives a transaction's events; replays its current render.
+    Attach {
+        /// The transaction.
+        transaction_id: String,
+    },
+    /// Answers the current IO call of a transaction or page.
+    Respond {
+        /// A transaction id or a page key.
+        transaction_id: String,
+        /// The answer.
+        response: BrowserResponse,
+    },
+    /// Cancels a transaction.
+    Cancel {
+        /// The transaction.
+        transaction_id: String,
+    },
+    /// Stops receiving a transaction's events.
+    Leave {
+        /// The transaction.
+        transaction_id: String,
+    },
+    /// Opens a page on a host that serves it.
+    OpenPage {
+        /// Full slug of the page.
+        slug: String,
+        /// Params.
+        #[serde(default)]
+        params: Map<String, Value>,
+    },
+    /// Closes a page.
+    ClosePage {
+        /// The page key.
+        page_key: String,
+    },
+    /// Past and running transactions, newest first.
+    History {
+        /// At most this many (default 50).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// One transaction with its logs.
+    Transaction {
+        /// The transaction.
+        transaction_id: String,
+    },
+    /// Queued actions.
+    Queue,
+    /// Notifications, newest first.
+    Notifications,
+}
+
+/// The dashboard's answer to an IO call (the browser half of §3.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrowserResponse {
+    /// The render answered.
+    pub id: String,
+    /// Its input group.
+    pub input_group_key: String,
+    /// RETURN, SET_STATE or CANCELED.
+    pub kind: IoResponseKind,
+    /// One value per component.
+    #[serde(default)]
+    pub values: Vec<Value>,
+    /// superjson meta of the values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_meta: Option<Value>,
+    /// The clicked button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+}
+
+/// What the server sends the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to request `id`.
+    Reply {
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        result: Reply,
+    },
+    /// Request `id` failed.
+    Failed {
+        /// The request's id.
+        id: u64,
+        /// Why, for people.
+        message: String,
+    },
+    /// Something happened in an attached transaction or page.
+    Event {
+        /// What.
+        event: Event,
+    },
+}
+
+/// Answers to requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reply {
+    /// Done.
+    Ok,
+    /// The route tree.
+    Routes {
+        /// Actions, flattened.
+        actions: Vec<ActionInfo>,
+        /// Pages, flattened, parents first.
+        pages: Vec<PageInfo>,
+    },
+    /// A transaction was started.
+    TransactionStarted {
+        /// Its id.
+        transaction_id: String,
+    },
+    /// A page was opened.
+    PageOpened {
+        /// Its key.
+        page_key: String,
+    },
+    /// Transactions.
+    History {
+        /// Newest first.
+        transactions: Vec<TransactionRecord>,
+    },
+    /// One transaction.
+    Transaction {
+        /// The record.
+        transaction: Box<TransactionRecord>,
+        /// Its logs.
+        logs: Vec<LogRecord>,
+    },
+    /// Queued actions.
+    Queue {
+        /// Oldest first.
+        queued: Vec<QueuedRecord>,
+    },
+    /// Notifications.
+    Notifications {
+        /// Newest first.
+        notifications: Vec<NotificationRecord>,
+    },
+}
+
+/// Events pushed to attached dashboards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The transaction's current IO call.
+    Render {
+        /// The transaction.
+        transaction_id: String,
+        /// What to show.
+        render: IoRender,
+    },
+    /// A loading state.
+    Loading {
+        /// A transaction id or page key.
+        transaction_id: String,
+        /// The state.
+        state: LoadingState,
+    },
+    /// A log line.
+    Log {
+        /// The transaction.
+        transaction_id: String,
+        /// Position from 0.
+        index: i64,
+        /// The text.
+        data: String,
+        /// Milliseconds since the epoch.
+        timestamp: i64,
+    },
+    /// Navigate elsewhere.
+    Redirect {
+        /// A transaction id or page key.
+        transaction_id: String,
+        /// Where.
+        target: LinkTarget,
+        /// Replace the history entry.
+        replace: bool,
+    },
+    /// The transaction finished.
+    Completed {
+        /// The transaction.
+        transaction_id: String,
+        /// Its outcome.
+        result_status: ResultStatus,
+        /// Its result, when the host sent one.
+        result: Option<ActionResult>,
+    },
+    /// A page's layout.
+    PageRender {
+        /// The page key.
+        page_key: String,
+        /// The layout (none: the handler returned nothing).
+        layout: Option<Layout>,
+    },
+    /// The host running it went away; it may come back.
+    HostClosed {
+        /// A transaction id or page key.
+        id: String,
+    },
+    /// The host came back.
+    HostReconnected {
+        /// A transaction id.
+        id: String,
+    },
+    /// The host did not come back; the transaction is lost.
+    HostDropped {
+        /// A transaction id.
+        id: String,
+    },
+}
+
+/// An action in the route tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionInfo {
+    /// Full slug.
+    pub slug: String,
+    /// Parent page, if any.
+    pub group_slug: Option<String>,
+    /// Display name (derived from the slug when the host gave none).
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Keeps running when the dashboard leaves.
+    pub backgroundable: bool,
+    /// Hidden from lists.
+    pub unlisted: bool,
+    /// Warn before leaving.
+    pub warn_on_close: bool,
+    /// Code-defined access.
+    pub access: Option<AccessControl>,
+}
+
+/// A page in the route tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageInfo {
+    /// Full slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Whether it renders a layout.
+    pub has_handler: bool,
+    /// Hidden from lists.
+    pub unlisted: bool,
+}
+
+/// A display name derived from a slug, as the Node SDK derives page names
+/// (§9): words split on `-`, `_`, `.` and camel case, lower-cased, first
+/// letter upper-cased.
+pub fn name_from_slug(slug: &str) -> String {
+    let last = slug.rsplit('/').next().unwrap_or(slug);
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = last.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if matches!(c, '-' | '_' | '.' | ' ') {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let prev_lower = i > 0 && chars[i - 1].is_lowercase();
+        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        let prev_upper = i > 0 && chars[i - 1].is_uppercase();
+        if c.is_uppercase() && !current.is_empty() && (prev_lower || (prev_upper && next_lower)) {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    let joined = words
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_like_the_node_sdk() {
+        assert_eq!(name_from_slug("userSettings"), "User settings");
+        assert_eq!(name_from_slug("billing_v2"), "Billing v2");
+        assert_eq!(name_from_slug("users/refund-order"), "Refund order");
+        assert_eq!(name_from_slug("URLTools"), "Url tools");
+    }
+
+    #[test]
+    fn requests_are_tagged_json() {
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"id":3,"request":{"type":"start_transaction","slug":"hello"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m.request,
+            Request::StartTransaction {
+                slug: "hello".into(),
+                params: Map::new(),
+                queued_action_id: None
+            }
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! Server configuration.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the server runs. Build it with [`ServerConfig::default`] and the
+/// builder methods.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind (default 127.0.0.1).
+    pub host: IpAddr,
+    /// Port to bind (default 3000).
+    pub port: u16,
+    /// Try the next ports when `port` is taken (default true).
+    pub port_fallback: bool,
+    /// SQLite database file; `None` keeps everything in memory.
+    pub database: Option<PathBuf>,
+    /// A development API key to accept (created if missing).
+    pub api_key: Option<String>,
+    /// Credentials required to bind to a non-loopback address.
+    pub dashboard_password: Option<String>,
+    /// Public base URL used in links (default `http://<host>:<port>`).
+    pub public_url: Option<String>,
+    /// How long a dropped host may take to come back (same instance id)
+    /// before its open transactions are marked as dropped (default 60 s).
+    pub host_reconnect_grace: Duration,
+    /// Limits per connection.
+    pub limits: Limits,
+}
+
+/// Per-connection limits; a connection that exceeds one is closed with a
+/// clear reason.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// CALLs per second a host may make (Interval: 1024).
+    pub host_calls_per_second: u32,
+    /// Requests per second a dashboard connection may make.
+    pub browser_requests_per_second: u32,
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_message_size: usize,
+    /// Size of the read buffer of a WebSocket connection.
+    pub read_buffer_size: usize,
+    /// Size of the write buffer of a WebSocket connection.
+    pub write_buffer_size: usize,
+    /// Largest HTTP API body, in bytes (Interval: 100 kB).
+    pub max_http_body: usize,
+    /// How long to wait for a host's ACK.
+    pub send_timeout: Duration,
+    /// How long to wait for a host's RESPONSE.
+    pub response_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            host_calls_per_second: 1024,
+            browser_requests_per_second: 200,
+            max_message_size: 32 << 20,
+            read_buffer_size: 16 << 10,
+            write_buffer_size: 16 << 10,
+            max_http_body: 100_000,
+            send_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 3000,
+            port_fallback: true,
+            database: None,
+            api_key: None,
+            dashboard_password: None,
+            public_url: None,
+            host_reconnect_grace: Duration::from_secs(60),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The address to bind first.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// Binds to `host` (loopback by default).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// Binds to `port` (0 picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Whether to try the next ports when the port is taken.
+    pub fn port_fallback(mut self, yes: bool) -> Self {
+        self.port_fallback = yes;
+        self
+    }
+
+    /// Keeps state in this SQLite file.
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.database = Some(path.into());
+        self
+    }
+
+    /// Accepts this development API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Requires this password in the dashboard (needed off loopback).
+    pub fn dashboard_password(mut self, password: impl Into<String>) -> Self {
+        self.dashboard_password = Some(password.into());
+        self
+    }
+
+    /// Grace period for dropped hosts.
+    pub fn host_reconnect_grace(mut self, grace: Duration) -> Self {
+        self.host_reconnect_grace = grace;
+        self
+    }
+
+    /// Replaces the limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}

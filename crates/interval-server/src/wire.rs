@@ -1,0 +1,286 @@
+//! The Interval frame and RPC layers on the server side of a WebSocket:
+//! ACKs every MESSAGE at once, matches ACKs and RESPONSEs to what this side
+//! sent, counts CALLs against the rate limit, and hands the peer's CALLs to
+//! the connection handler.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use interval_protocol::frame::{Frame, AUTHENTICATED, PING};
+use interval_protocol::{Method, RpcKind, RpcMessage};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::limits::RateLimiter;
+
+/// Close code for policy violations (bad key, rate limit).
+pub const POLICY_VIOLATION: u16 = 1008;
+/// Close code for frames that are not valid protocol frames.
+pub const INVALID_PAYLOAD: u16 = 1007;
+/// Frames queued for writing before senders wait.
+const WRITE_QUEUE: usize = 256;
+
+/// Why a send or call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WireError {
+    /// The connection is gone.
+    #[error("the connection is closed")]
+    Closed,
+    /// No ACK or RESPONSE in time.
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+    /// The RESPONSE did not have the expected shape.
+    #[error("invalid response to {method}: {reason}")]
+    InvalidResponse {
+        /// The method called.
+        method: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One peer connection (a host).
+pub struct Wire {
+    out: mpsc::Sender<Message>,
+    acks: Mutex<HashMap<String, oneshot::Sender<()>>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Option<Value>>>>,
+    next_id: AtomicU64,
+    closed: CancellationToken,
+    send_timeout: Duration,
+    response_timeout: Duration,
+}
+
+/// Settings of a [`Wire`].
+#[derive(Debug, Clone, Copy)]
+pub struct WireOptions {
+    /// CALLs per second before the connection is closed.
+    pub calls_per_second: u32,
+    /// ACK wait.
+    pub send_timeout: Duration,
+    /// RESPONSE wait.
+    pub response_timeout: Duration,
+}
+
+impl Wire {
+    /// Takes over `socket`; the peer's CALLs arrive on the returned receiver,
+    /// which closes when the connection does.
+    pub fn spawn(
+        socket: WebSocket,
+        options: WireOptions,
+    ) -> (Arc<Wire>, mpsc::Receiver<RpcMessage>) {
+        let (mut sink, mut stream) = socket.split();
+        let (out, mut out_rx) = mpsc::channel::<Message>(WRITE_QUEUE);
+        let (calls_tx, calls_rx) = mpsc::channel(WRITE_QUEUE);
+        let wire = Arc::new(Wire {
+            out,
+            acks: Mutex::default(),
+            pending: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            closed: CancellationToken::new(),
+            send_timeout: options.send_timeout,
+            response_timeout: options.response_timeout,
+        });
+
+        let closed = wire.closed.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    message = out_rx.recv() => {
+                        let Some(message) = message else { break };
+                        let is_close = matches!(message, Message::Close(_));
+                        if sink.send(message).await.is_err() || is_close {
+                            break;
+                        }
+                    }
+                    _ = closed.cancelled() => break,
+                }
+            }
+            let _ = sink.close().await;
+            closed.cancel();
+        });
+
+        let reader = wire.clone();
+        tokio::spawn(async move {
+            let mut limiter = RateLimiter::new(options.calls_per_second);
+            loop {
+                let message = tokio::select! {
+                    message = stream.next() => message,
+                    _ = reader.closed.cancelled() => break,
+                };
+                let text = match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                if let Err(reason) = reader
+                    .handle_text(text.as_str(), &mut limiter, &calls_tx)
+                    .await
+                {
+                    tracing::warn!("closing a connection: {}", reason.1);
+                    reader.close(reason.0, &reason.1);
+                    break;
+                }
+            }
+            reader.closed.cancel();
+            lock(&reader.acks).clear();
+            lock(&reader.pending).clear();
+        });
+
+        (wire, calls_rx)
+    }
+
+    async fn handle_text(
+        &self,
+        text: &str,
+        limiter: &mut RateLimiter,
+        calls: &mpsc::Sender<RpcMessage>,
+    ) -> Result<(), (u16, String)> {
+        let frame = Frame::parse(text).map_err(|e| {
+            (
+                INVALID_PAYLOAD,
+                format!("Invalid frame ({e}): expected {{\"type\":\"MESSAGE\"|\"ACK\",\"id\":..,\"data\":..}}"),
+            )
+        })?;
+        let (id, data) = match frame {
+            Frame::Ack { id } => {
+                if let Some(waiter) = lock(&self.acks).remove(&id) {
+                    let _ = waiter.send(());
+                }
+                return Ok(());
+            }
+            Frame::Message { id, data } => (id, data),
+        };
+        let _ = self
+            .out
+            .send(Message::Text(Frame::ack(id).to_text().into()))
+            .await;
+        if data == PING || data == AUTHENTICATED {
+            return Ok(());
+        }
+        let message: RpcMessage = match serde_json::from_str(&data) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::warn!("ignoring a malformed RPC message ({e})");
+                return Ok(());
+            }
+        };
+        match message.kind {
+            RpcKind::Response => {
+                if let Some(waiter) = lock(&self.pending).remove(&message.id) {
+                    let _ = waiter.send(message.data);
+                }
+            }
+            RpcKind::Call => {
+                if !limiter.allow() {
+                    return Err((
+                        POLICY_VIOLATION,
+                        "Rate limit exceeded. Please slow down the calls of this host.".into(),
+                    ));
+                }
+                if calls.send(message).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `data` in a MESSAGE and waits for the ACK.
+    pub async fn send(&self, data: String) -> Result<(), WireError> {
+        if self.closed.is_cancelled() {
+            return Err(WireError::Closed);
+        }
+        let frame = Frame::message(data);
+        let Frame::Message { id, .. } = &frame else {
+            unreachable!("Frame::message builds a MESSAGE")
+        };
+        let id = id.clone();
+        let (tx, rx) = oneshot::channel();
+        lock(&self.acks).insert(id.clone(), tx);
+        if self
+            .out
+            .send(Message::Text(frame.to_text().into()))
+            .await
+            .is_err()
+        {
+            lock(&self.acks).remove(&id);
+            return Err(WireError::Closed);
+        }
+        match tokio::time::timeout(self.send_timeout, rx).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(WireError::Closed),
+            Err(_) => {
+                lock(&self.acks).remove(&id);
+                Err(WireError::Timeout("an ACK".into()))
+            }
+        }
+    }
+
+    /// Sends the bare `"authenticated"` control word and waits for its ACK.
+    pub async fn authenticate(&self) -> Result<(), WireError> {
+        self.send(AUTHENTICATED.to_owned()).await
+    }
+
+    /// Calls `M` on the peer and decodes its answer.
+    pub async fn call<M: Method>(&self, inputs: &M::Inputs) -> Result<M::Returns, WireError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let message =
+            RpcMessage::call::<M>(id.clone(), inputs).map_err(|e| WireError::InvalidResponse {
+                method: M::NAME,
+                reason: format!("could not encode inputs: {e}"),
+            })?;
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id.clone(), tx);
+        if let Err(e) = self.send(message.to_text()).await {
+            lock(&self.pending).remove(&id);
+            return Err(e);
+        }
+        match tokio::time::timeout(self.response_timeout, rx).await {
+            Ok(Ok(data)) => M::decode_returns(data).map_err(|e| WireError::InvalidResponse {
+                method: M::NAME,
+                reason: e.to_string(),
+            }),
+            Ok(Err(_)) => Err(WireError::Closed),
+            Err(_) => {
+                lock(&self.pending).remove(&id);
+                Err(WireError::Timeout(format!("the answer to {}", M::NAME)))
+            }
+        }
+    }
+
+    /// Answers the peer's CALL and waits for the ACK.
+    pub async fn respond(&self, call: &RpcMessage, data: Value) -> Result<(), WireError> {
+        let message = RpcMessage::response(call.id.clone(), call.method_name.clone(), data);
+        self.send(message.to_text()).await
+    }
+
+    /// Closes with `code` and `reason` (the close frame is sent first).
+    pub fn close(&self, code: u16, reason: &str) {
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        }));
+        if self.out.try_send(frame).is_err() {
+            self.closed.cancel();
+        }
+    }
+
+    /// Whether the connection is gone.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    /// Resolves when the connection is gone.
+    pub async fn closed(&self) {
+        self.closed.cancelled().await
+    }
+}

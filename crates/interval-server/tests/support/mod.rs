@@ -1,0 +1,168 @@
+//! Test helpers: a server on a loopback port, a client of the dashboard API,
+//! and an official `@interval/sdk` host run with Node.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use interval_server::api::{ClientMessage, Event, Reply, Request, ServerMessage};
+use interval_server::{RunningServer, ServerConfig};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for something that should happen.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// The development key test hosts use.
+pub const KEY: &str = "dev_test_key";
+
+/// A server with an in-memory database on a free port.
+pub async fn server() -> RunningServer {
+    server_with(ServerConfig::default()).await
+}
+
+/// A server with `config`, on a free port, accepting [`KEY`].
+pub async fn server_with(config: ServerConfig) -> RunningServer {
+    interval_server::start(config.port(0).api_key(KEY))
+        .await
+        .expect("server starts")
+}
+
+/// A client of the dashboard API.
+pub struct Dashboard {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    events: VecDeque<Event>,
+}
+
+impl Dashboard {
+    /// Connects to `server`.
+    pub async fn connect(server: &RunningServer) -> Dashboard {
+        let url = format!("ws://{}/api/dashboard", server.addr());
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("dashboard connects");
+        Dashboard {
+            socket,
+            next_id: 1,
+            events: VecDeque::new(),
+        }
+    }
+
+    async fn receive(&mut self) -> ServerMessage {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("the server sent nothing")
+                .expect("the connection closed")
+                .expect("websocket error");
+            if let Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).expect("a typed server message");
+            }
+        }
+    }
+
+    /// Sends a request and waits for its answer (events are kept).
+    pub async fn request(&mut self, request: Request) -> Result<Reply, String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = serde_json::to_string(&ClientMessage { id, request }).unwrap();
+        self.socket.send(Message::text(text)).await.unwrap();
+        loop {
+            match self.receive().await {
+                ServerMessage::Reply { id: reply, result } if reply == id => return Ok(result),
+                ServerMessage::Failed { id: reply, message } if reply == id => return Err(message),
+                ServerMessage::Event { event } => self.events.push_back(event),
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+
+    /// The next event.
+    pub async fn event(&mut self) -> Event {
+        if let Some(event) = self.events.pop_front() {
+            return event;
+        }
+        match self.receive().await {
+            ServerMessage::Event { event } => event,
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+
+    /// Waits until some live host serves the action `slug`.
+    pub async fn wait_for_action(&mut self, slug: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(Reply::Routes { actions, .. }) = self.request(Request::Routes).await {
+                if actions.iter().any(|a| a.slug == slug) {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no host declared {slug}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
+}
+
+/// Installs the official SDK with npm once (a fresh checkout needs only
+/// Node and npm).
+pub fn ensure_npm_packages() {
+    static DONE: Mutex<bool> = Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if *done {
+        return;
+    }
+    let dir = interop_dir();
+    if !dir.join("node_modules/@interval/sdk/package.json").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm is needed for these tests");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+    }
+    *done = true;
+}
+
+/// An official `@interval/sdk` host (tests/interop/node-host.mjs), killed on drop.
+pub struct NodeHost(Child);
+
+impl NodeHost {
+    /// Starts it against `server`.
+    pub fn start(server: &RunningServer) -> NodeHost {
+        ensure_npm_packages();
+        let child = Command::new("node")
+            .arg(interop_dir().join("node-host.mjs"))
+            .env("INTERVAL_ENDPOINT", server.endpoint())
+            .env("INTERVAL_API_KEY", KEY)
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node is needed for these tests");
+        NodeHost(child)
+    }
+
+    /// Kills the process (as a crash would).
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for NodeHost {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
