@@ -161,7 +161,10 @@ async fn handle(state: &Arc<AppState>, browser: u64, request: Request) -> Result
                 .map_err(db)?
                 .ok_or_else(|| format!("No transaction {transaction_id}."))?;
             let logs = state.store.logs(&transaction_id).map_err(db)?;
-            Ok(Reply::Transaction { transaction: Box::new(transaction), logs })
+            Ok(Reply::Transaction {
+                transaction: Box::new(transaction),
+                logs,
+            })
         }
         Request::Queue => Ok(Reply::Queue {
             queued: state.store.queue().map_err(db)?,

@@ -168,6 +168,15 @@ impl AppState {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many hosts are connected and ready.
+    pub fn registry_host_count(&self) -> usize {
+        self.registry()
+            .hosts
+            .values()
+            .filter(|h| h.is_live())
+            .count()
+    }
+
     /// A new connection id.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)

@@ -94,6 +94,7 @@ impl Wire {
         tokio::spawn(async move {
             loop {
                 tokio::select! {
+                    biased;
                     message = out_rx.recv() => {
                         let Some(message) = message else { break };
                         let is_close = matches!(message, Message::Close(_));
@@ -127,6 +128,11 @@ impl Wire {
                 {
                     tracing::warn!("closing a connection: {}", reason.1);
                     reader.close(reason.0, &reason.1);
+                    // Finish the closing handshake: keep reading (and
+                    // discarding) until the peer answers, so that unread
+                    // data does not turn the close into a reset.
+                    let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+                    let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
                     break;
                 }
             }

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
+pub mod raw_host;
+
 use futures_util::{SinkExt, StreamExt};
 use interval_server::api::{ClientMessage, Event, Reply, Request, ServerMessage};
 use interval_server::{RunningServer, ServerConfig};
