@@ -1,9 +1,6 @@
-//! The quickstart: two actions, served to an Interval server.
-//!
-//! ```sh
-//! INTERVAL_ENDPOINT=ws://localhost:3000/websocket INTERVAL_API_KEY=dev_... \
-//!     cargo run --example quickstart
-//! ```
+//! The quickstart: two actions. `cargo run --example quickstart` serves them
+//! on the embedded server and prints the dashboard URL; with
+//! `INTERVAL_ENDPOINT` and `INTERVAL_API_KEY` it serves them to that server.
 
 use interval::{Action, Error, Interval};
 

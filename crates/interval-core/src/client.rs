@@ -15,6 +15,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LogLevel};
+
+#[cfg(feature = "embedded")]
+#[path = "embedded.rs"]
+mod embedded;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::routes::{Action, ErrorEvent, Page, Route, RouteTable, Routes};
@@ -80,6 +84,18 @@ pub(crate) struct Inner {
     shutting_down: AtomicBool,
     reinitialize_pending: AtomicBool,
     incoming: Mutex<Option<mpsc::Sender<String>>>,
+    /// Where to connect, and with which key: the configured ones, or those
+    /// of the embedded server.
+    target: Mutex<Option<Target>>,
+    #[cfg(feature = "embedded")]
+    server: Mutex<Option<interval_server::RunningServer>>,
+}
+
+/// The endpoint and key the client uses.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub endpoint: String,
+    pub api_key: Option<String>,
 }
 
 /// A host: declares actions and pages to an Interval server and runs them.
@@ -284,6 +300,12 @@ impl Interval {
                 shutting_down: AtomicBool::new(false),
                 reinitialize_pending: AtomicBool::new(false),
                 incoming: Mutex::new(None),
+                target: Mutex::new(config.endpoint.clone().map(|endpoint| Target {
+                    endpoint,
+                    api_key: config.api_key.clone(),
+                })),
+                #[cfg(feature = "embedded")]
+                server: Mutex::new(None),
                 config,
             }),
         }
@@ -317,7 +339,7 @@ impl Interval {
         if *inner.status.borrow() != Status::Idle {
             return Err(Error::Interval("listen() was already called".into()));
         }
-        let endpoint = inner.config.require_endpoint()?.to_owned();
+        let endpoint = inner.resolve_target().await?.endpoint;
         let (incoming_tx, incoming_rx) = mpsc::channel(1024);
         *lock(&inner.incoming) = Some(incoming_tx);
         tokio::spawn(dispatch::run(inner.clone(), incoming_rx));
@@ -385,6 +407,16 @@ impl Interval {
         }
         lock(&inner.incoming).take();
         inner.status.send_replace(Status::Closed);
+        #[cfg(feature = "embedded")]
+        if let Some(server) = lock(&inner.server).take() {
+            server.shutdown();
+        }
+    }
+
+    /// The dashboard URL of the embedded server, when `listen()` started one.
+    #[cfg(feature = "embedded")]
+    pub fn embedded_dashboard_url(&self) -> Option<String> {
+        lock(&self.inner.server).as_ref().map(|s| s.url())
     }
 
     /// Resolves when the client is closed for good.
@@ -408,6 +440,38 @@ impl Interval {
 }
 
 impl Inner {
+    /// The endpoint and key in use, if known yet.
+    pub(crate) fn target(&self) -> Option<Target> {
+        lock(&self.target).clone()
+    }
+
+    /// The configured endpoint, or else (with the `embedded` feature) a
+    /// server started in this process.
+    async fn resolve_target(&self) -> Result<Target> {
+        if let Some(target) = self.target() {
+            return Ok(target);
+        }
+        #[cfg(feature = "embedded")]
+        {
+            let server = embedded::start(self.config.api_key.as_deref()).await?;
+            let target = Target {
+                endpoint: server.endpoint(),
+                api_key: Some(server.api_key().to_owned()),
+            };
+            *lock(&self.server) = Some(server);
+            *lock(&self.target) = Some(target.clone());
+            Ok(target)
+        }
+        #[cfg(not(feature = "embedded"))]
+        {
+            Err(Error::Config(
+                "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(\"ws://host:port/websocket\") \
+                 (or enable the `embedded` feature to run a server in-process)"
+                    .into(),
+            ))
+        }
+    }
+
     pub(crate) fn session(&self) -> Option<Session> {
         lock(&self.session).clone()
     }
@@ -439,10 +503,11 @@ impl Inner {
 
     async fn connect(&self, endpoint: &str) -> Result<Arc<Connection>> {
         let incoming = lock(&self.incoming).clone().ok_or(Error::NotConnected)?;
+        let api_key = self.target().and_then(|t| t.api_key);
         Connection::open(
             ConnectOptions {
                 endpoint,
-                api_key: self.config.api_key.as_deref(),
+                api_key: api_key.as_deref(),
                 instance_id: &self.instance_id,
                 connect_timeout: self.config.connect_timeout,
             },

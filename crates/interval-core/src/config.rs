@@ -131,15 +131,3 @@ impl fmt::Debug for Config {
             .finish()
     }
 }
-
-impl Config {
-    /// The endpoint, or a configuration error saying how to set it.
-    pub(crate) fn require_endpoint(&self) -> crate::Result<&str> {
-        self.endpoint.as_deref().ok_or_else(|| {
-            crate::Error::Config(
-                "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(\"ws://host:port/websocket\")"
-                    .into(),
-            )
-        })
-    }
-}

@@ -132,8 +132,14 @@ impl Interval {
         error_prefix: &str,
     ) -> Result<T> {
         let config = self.config();
-        let url = format!("{}{path}", http_base(config.require_endpoint()?)?);
-        let key = config.api_key.as_deref().ok_or_else(|| {
+        let target = self.inner.target().ok_or_else(|| {
+            Error::Config(
+                "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(..), or call listen() first to use the embedded server"
+                    .into(),
+            )
+        })?;
+        let url = format!("{}{path}", http_base(&target.endpoint)?);
+        let key = target.api_key.ok_or_else(|| {
             Error::Config("no API key: set INTERVAL_API_KEY or call .api_key(..)".into())
         })?;
         let http_error = |e: reqwest::Error| Error::Http {
@@ -144,7 +150,7 @@ impl Interval {
             .inner
             .http
             .post(&url)
-            .bearer_auth(key)
+            .bearer_auth(&key)
             .timeout(config.response_timeout)
             .json(body)
             .send()
