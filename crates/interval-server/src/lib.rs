@@ -16,6 +16,7 @@
 //! ```
 
 pub mod api;
+mod auth;
 mod config;
 mod dashboard_api;
 pub mod db;
@@ -145,17 +146,27 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let max_body = config.limits.max_http_body;
-    let state = Arc::new(AppState::new(config, store));
+    let auth =
+        auth::Auth::new(config.dashboard_password.as_deref()).map_err(ServerError::Config)?;
+    let state = Arc::new(AppState::new(config, store, auth));
     let _ = state.base_url.set(format!("http://{addr}"));
 
+    // The dashboard needs a login when a password is configured.
+    let dashboard = Router::new()
+        .route("/api/dashboard", any(dashboard_socket))
+        .route("/", get(index))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_login,
+        ));
     let app = Router::new()
         .route("/websocket", any(host_socket))
-        .route("/api/dashboard", any(dashboard_socket))
         .route("/api/actions/enqueue", post(http_api::enqueue))
         .route("/api/actions/dequeue", post(http_api::dequeue))
         .route("/api/notify", post(http_api::notify))
         .route("/health", get(http_api::health))
-        .route("/", get(index))
+        .merge(dashboard)
+        .merge(auth::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state.clone());
 

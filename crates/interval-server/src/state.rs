@@ -14,6 +14,7 @@ use rand::Rng;
 use tokio::sync::mpsc;
 
 use crate::api::{Event, ServerMessage};
+use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::db::Store;
 use crate::keys::KeyKind;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub organization: Organization,
     /// The base URL, known once bound.
     pub base_url: OnceLock<String>,
+    /// Dashboard login.
+    pub auth: Auth,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
 }
@@ -150,10 +153,11 @@ impl Registry {
 
 impl AppState {
     /// State over `store`.
-    pub fn new(config: ServerConfig, store: Store) -> Self {
+    pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
         AppState {
             config,
             store,
+            auth,
             organization: Organization {
                 name: "Local".into(),
                 slug: "local".into(),

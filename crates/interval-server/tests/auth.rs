@@ -1,0 +1,70 @@
+//! Off loopback the dashboard needs a password; with one, it needs a login.
+
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use interval_server::ServerConfig;
+use support::server_with;
+
+#[tokio::test]
+async fn binding_off_loopback_without_a_password_is_refused() {
+    let config = ServerConfig::default()
+        .host(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .port(0);
+    let error = interval_server::start(config).await.err().expect("refused");
+    assert!(error.to_string().contains("dashboard password"), "{error}");
+}
+
+#[tokio::test]
+async fn with_a_password_the_dashboard_requires_a_login() {
+    let server = server_with(ServerConfig::default().dashboard_password("s3cret")).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = server.url();
+
+    let page = http.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login");
+    let socket =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/dashboard", server.addr())).await;
+    assert!(
+        socket.is_err(),
+        "the dashboard socket opened without a login"
+    );
+
+    let wrong = http
+        .post(format!("{url}/login"))
+        .form(&[("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = http
+        .post(format!("{url}/login"))
+        .form(&[("password", "s3cret")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    let cookie = right.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(format!("{url}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+
+    // Hosts and the HTTP API are unaffected: they use API keys.
+    let health = http.get(format!("{url}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
