@@ -1,26 +1,84 @@
-//! The transaction context handed to every action handler.
+//! The transaction context handed to every action handler: who runs it,
+//! its params, and the loading indicator, logs, notifications and
+//! redirects (§6.1).
 
-use interval_protocol::types::{ActionRef, Organization, User};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use interval_protocol::host::{
+    SendLoadingCall, SendLoadingCallInputs, SendLog, SendLogInputs, SendRedirect,
+    SendRedirectInputs,
+};
+use interval_protocol::types::{ActionRef, LinkTarget, LoadingState, Organization, User};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::client::{now_ms, Inner, Interval};
 use crate::error::{Error, Result};
+use crate::http_api::Notify;
+use crate::io::Target;
+use crate::socket::lock;
+use crate::transaction::Transaction;
 
-/// What an action knows about the run it is in.
-#[derive(Debug, Clone)]
+/// How long loading updates are batched (Node's debounce).
+const LOADING_DEBOUNCE: Duration = Duration::from_millis(100);
+/// The longest log line (Node's limit).
+const MAX_LOG_CHARS: usize = 10_000;
+
+/// What an action knows about the run it is in, and what it can do besides
+/// asking questions.
+#[derive(Clone)]
 pub struct Ctx {
-    pub(crate) transaction_id: String,
-    pub(crate) user: User,
-    pub(crate) params: Map<String, Value>,
-    pub(crate) environment: String,
-    pub(crate) organization: Organization,
-    pub(crate) action: ActionRef,
+    inner: Arc<Inner>,
+    transaction: Arc<Transaction>,
+    user: User,
+    params: Map<String, Value>,
+    environment: String,
+    organization: Organization,
+    action: ActionRef,
+    loading: Loading,
+    log_index: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("transaction_id", &self.transaction.id)
+            .field("action", &self.action.slug)
+            .field("user", &self.user.email)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ctx {
+    pub(crate) fn new(
+        inner: Arc<Inner>,
+        transaction: Arc<Transaction>,
+        user: User,
+        params: Map<String, Value>,
+        environment: String,
+        organization: Organization,
+        action: ActionRef,
+    ) -> Self {
+        Ctx {
+            loading: Loading::new(inner.clone(), Target::Transaction(transaction.clone())),
+            inner,
+            transaction,
+            user,
+            params,
+            environment,
+            organization,
+            action,
+            log_index: Arc::default(),
+        }
+    }
+
     /// The id of this transaction.
     pub fn transaction_id(&self) -> &str {
-        &self.transaction_id
+        &self.transaction.id
     }
 
     /// Who runs the action.
@@ -65,5 +123,314 @@ impl Ctx {
     /// The action: its full slug and dashboard URL.
     pub fn action(&self) -> &ActionRef {
         &self.action
+    }
+
+    /// The loading indicator shown while the action works.
+    pub fn loading(&self) -> &Loading {
+        &self.loading
+    }
+
+    /// Adds a line to the transaction's log (lines are numbered from 0 and
+    /// cut at 10,000 characters). A failure to send is logged, not
+    /// returned.
+    pub async fn log(&self, message: impl fmt::Display) {
+        self.send_log(message.to_string()).await
+    }
+
+    /// Logs a value as pretty JSON (as the Node SDK logs objects).
+    pub async fn log_json(&self, value: &impl Serialize) {
+        let text = serde_json::to_string_pretty(value)
+            .unwrap_or_else(|e| format!("<value cannot be serialized: {e}>"));
+        self.send_log(text).await
+    }
+
+    async fn send_log(&self, mut data: String) {
+        if data.chars().count() > MAX_LOG_CHARS {
+            data = data.chars().take(MAX_LOG_CHARS).collect();
+            data.push_str(
+                "...\n^ Warning: 10k logline character limit reached.\nTo avoid this error, try separating your data into multiple ctx.log() calls.",
+            );
+        }
+        let inputs = SendLogInputs {
+            transaction_id: self.transaction.id.clone(),
+            data,
+            index: Some(self.log_index.fetch_add(1, Ordering::SeqCst)),
+            timestamp: Some(now_ms()),
+            skip_client_call: None,
+        };
+        match self.inner.rpc.call::<SendLog>(&inputs).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("The server refused a log line"),
+            Err(e) => tracing::warn!("Could not send a log line: {e}"),
+        }
+    }
+
+    /// Sends a notification about this transaction (over HTTP); add
+    /// recipients with `.delivery(..)` and `.await` it.
+    pub fn notify(&self, message: impl Into<String>) -> Notify {
+        Interval {
+            inner: self.inner.clone(),
+        }
+        .notify(message)
+        .transaction_id(self.transaction.id.clone())
+    }
+
+    /// Sends the runner to another action or page, or to a URL.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: interval_core::Ctx) -> Result<(), interval_core::Error> {
+    /// use interval_core::Redirect;
+    /// ctx.redirect(Redirect::route("users/edit").params(serde_json::json!({"id": 7}))).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn redirect(&self, to: Redirect) -> Result<()> {
+        redirect(&self.inner, &self.transaction.id, to).await
+    }
+}
+
+/// Where [`Ctx::redirect`] sends the runner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redirect {
+    target: LinkTarget,
+    replace: Option<bool>,
+}
+
+impl Redirect {
+    /// To an action or page, by full slug.
+    pub fn route(route: impl Into<String>) -> Self {
+        Redirect {
+            target: LinkTarget::Route {
+                route: route.into(),
+                params: None,
+            },
+            replace: None,
+        }
+    }
+
+    /// To a URL.
+    pub fn url(url: impl Into<String>) -> Self {
+        Redirect {
+            target: LinkTarget::Url {
+                url: url.into(),
+                download: None,
+            },
+            replace: None,
+        }
+    }
+
+    /// Params of a route (anything that serializes to a map).
+    pub fn params(mut self, params: impl Serialize) -> Self {
+        if let LinkTarget::Route { params: slot, .. } = &mut self.target {
+            match serde_json::to_value(params) {
+                Ok(Value::Object(map)) => *slot = Some(map),
+                _ => tracing::error!("Ignoring redirect params: not a map"),
+            }
+        }
+        self
+    }
+
+    /// Replaces the current browser history entry.
+    pub fn replace(mut self, yes: bool) -> Self {
+        self.replace = Some(yes);
+        self
+    }
+}
+
+/// `SEND_REDIRECT` for a transaction or page.
+pub(crate) async fn redirect(inner: &Inner, id: &str, to: Redirect) -> Result<()> {
+    let inputs = SendRedirectInputs {
+        transaction_id: id.to_owned(),
+        target: to.target,
+        replace: to.replace,
+        skip_client_call: None,
+    };
+    match inner.rpc.call::<SendRedirect>(&inputs).await? {
+        true => Ok(()),
+        false => Err(Error::Interval("Failed sending redirect".into())),
+    }
+}
+
+/// `SEND_LOADING_CALL`, errors logged.
+pub(crate) async fn send_loading(inner: &Inner, id: &str, state: LoadingState) {
+    let inputs = SendLoadingCallInputs {
+        transaction_id: id.to_owned(),
+        state,
+        skip_client_call: None,
+    };
+    match inner.rpc.call::<SendLoadingCall>(&inputs).await {
+        Ok(true) => {}
+        Ok(false) => tracing::debug!("The server refused a loading state for {id}"),
+        Err(e) => tracing::warn!("Could not send a loading state: {e}"),
+    }
+}
+
+/// The loading indicator of a transaction or page: `start`, `update` and
+/// `complete_one` change it; changes within 100 ms are sent as one.
+#[derive(Clone)]
+pub struct Loading {
+    inner: Arc<Inner>,
+    target: Target,
+    shared: Arc<Mutex<LoadingShared>>,
+}
+
+#[derive(Default)]
+struct LoadingShared {
+    state: Option<LoadingState>,
+    armed: bool,
+}
+
+impl fmt::Debug for Loading {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loading")
+            .field("state", &lock(&self.shared).state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of [`Loading::start`] and [`Loading::update`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadingOptions {
+    /// Short label.
+    pub label: Option<String>,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Number of items to process (shows a progress bar).
+    pub items_in_queue: Option<u64>,
+}
+
+impl LoadingOptions {
+    /// Just a label.
+    pub fn label(label: impl Into<String>) -> Self {
+        LoadingOptions {
+            label: Some(label.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Items to process.
+    pub fn items_in_queue(mut self, n: u64) -> Self {
+        self.items_in_queue = Some(n);
+        self
+    }
+}
+
+impl From<&str> for LoadingOptions {
+    fn from(label: &str) -> Self {
+        LoadingOptions::label(label)
+    }
+}
+
+impl From<String> for LoadingOptions {
+    fn from(label: String) -> Self {
+        LoadingOptions::label(label)
+    }
+}
+
+impl Loading {
+    pub(crate) fn new(inner: Arc<Inner>, target: Target) -> Self {
+        Loading {
+            inner,
+            target,
+            shared: Arc::default(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> Option<LoadingState> {
+        lock(&self.shared).state.clone()
+    }
+
+    /// Shows a new loading state (a label, or [`LoadingOptions`]).
+    pub fn start(&self, options: impl Into<LoadingOptions>) {
+        let options = options.into();
+        self.set(|_| LoadingState {
+            label: options.label,
+            description: options.description,
+            items_completed: options.items_in_queue.map(|_| 0),
+            items_in_queue: options.items_in_queue,
+            title: None,
+        });
+    }
+
+    /// Changes the loading state (starts one if none was started).
+    pub fn update(&self, options: impl Into<LoadingOptions>) {
+        let options = options.into();
+        self.set(|state| {
+            let mut state = state.cloned().unwrap_or_default();
+            if options.label.is_some() {
+                state.label = options.label;
+            }
+            if options.description.is_some() {
+                state.description = options.description;
+            }
+            if let Some(n) = options.items_in_queue {
+                state.items_in_queue = Some(n);
+                state.items_completed.get_or_insert(0);
+            }
+            state
+        });
+    }
+
+    /// Marks one more item done (only with `items_in_queue`).
+    pub fn complete_one(&self) {
+        let counted = lock(&self.shared)
+            .state
+            .as_ref()
+            .is_some_and(|s| s.items_in_queue.is_some());
+        if !counted {
+            tracing::warn!("loading.complete_one() without items_in_queue does nothing");
+            return;
+        }
+        self.set(|state| {
+            let mut state = state.cloned().unwrap_or_default();
+            state.items_completed = Some(state.items_completed.unwrap_or(0) + 1);
+            state
+        });
+    }
+
+    fn set(&self, change: impl FnOnce(Option<&LoadingState>) -> LoadingState) {
+        let arm = {
+            let mut shared = lock(&self.shared);
+            let state = change(shared.state.as_ref());
+            shared.state = Some(state);
+            !std::mem::replace(&mut shared.armed, true)
+        };
+        if arm {
+            let this = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(LOADING_DEBOUNCE).await;
+                let state = {
+                    let mut shared = lock(&this.shared);
+                    shared.armed = false;
+                    shared.state.clone()
+                };
+                if let Some(state) = state {
+                    this.send(state).await;
+                }
+            });
+        }
+    }
+
+    async fn send(&self, state: LoadingState) {
+        let id = match &self.target {
+            Target::Transaction(t) => {
+                t.set_loading(state.clone());
+                t.id.clone()
+            }
+            Target::Page(p) => {
+                if p.is_closed() {
+                    return;
+                }
+                p.set_loading(state.clone());
+                p.key.clone()
+            }
+        };
+        send_loading(&self.inner, &id, state).await;
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use interval_protocol::server::{
-    ClosePage, CloseTransaction, IoResponse, OpenPage, OpenPageReturns, StartTransaction,
+    ClosePage, CloseTransaction, IoResponse, OpenPage, StartTransaction,
 };
 use interval_protocol::{Method, RpcKind, RpcMessage};
 use serde_json::Value;
@@ -72,20 +72,12 @@ async fn handle_call(inner: Arc<Inner>, message: RpcMessage) {
             Value::Null
         }),
         OpenPage::NAME => inputs::<OpenPage>(&message).map(|inputs| {
-            let message = if inner.is_shutting_down() {
-                "Host shutting down."
-            } else if inner.session().is_none() {
-                "No organization defined."
-            } else {
-                tracing::warn!("No page handler found for {}", inputs.page.slug);
-                "No page handler found."
-            };
-            serde_json::to_value(OpenPageReturns::Error {
-                message: Some(message.into()),
-            })
-            .unwrap_or(Value::Null)
+            serde_json::to_value(crate::page::open(&inner, inputs)).unwrap_or(Value::Null)
         }),
-        ClosePage::NAME => inputs::<ClosePage>(&message).map(|_| Value::Null),
+        ClosePage::NAME => inputs::<ClosePage>(&message).map(|inputs| {
+            inner.transactions.close_page(&inputs.page_key);
+            Value::Null
+        }),
         other => {
             tracing::error!("Ignoring a call of unknown method {other:?} from the server");
             None

@@ -39,7 +39,7 @@ mod transaction;
 
 pub use client::{Interval, IntervalBuilder, SDK_NAME, SDK_VERSION};
 pub use config::{Config, LogLevel};
-pub use ctx::Ctx;
+pub use ctx::{Ctx, Loading, LoadingOptions, Redirect};
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use http_api::{http_base, Enqueue, Notify, QueuedAction};
 pub use io::Io;

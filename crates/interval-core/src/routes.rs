@@ -364,8 +364,7 @@ impl Routes {
                         slug: path.clone(),
                         name: page.name.clone(),
                         description: page.description.clone(),
-                        // Declared once OPEN_PAGE renders layouts (issue 3).
-                        has_handler: Some(false),
+                        has_handler: Some(page.handler.is_some()),
                         has_index: None,
                         unlisted: page.unlisted,
                         access: page.access.clone(),

@@ -14,7 +14,7 @@ use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::result::{ActionResult, ActionResultStatus, FailureData};
 use interval_protocol::server::StartTransactionInputs;
 use interval_protocol::superjson;
-use interval_protocol::types::ResultStatus;
+use interval_protocol::types::{LoadingState, ResultStatus};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
@@ -22,7 +22,8 @@ use tracing::Instrument;
 use crate::client::Inner;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::io::Io;
+use crate::io::{Io, Target};
+use crate::page::PageView;
 use crate::routes::{ActionError, ErrorEvent};
 use crate::socket::{lock, truncate};
 
@@ -32,8 +33,10 @@ const GROUP_QUEUE: usize = 32;
 /// What reaches a waiting IO call.
 #[derive(Debug)]
 pub(crate) enum GroupEvent {
-    /// The browser answered (or the server canceled).
-    Response(IoResponse),
+    /// The browser answered (or the server canceled). Boxed: every group's
+    /// channel reserves a block of slots, so a small event keeps parked
+    /// transactions small.
+    Response(Box<IoResponse>),
     /// The server refused to render the call when it was replayed.
     RenderRefused(String),
 }
@@ -50,14 +53,24 @@ pub(crate) struct Transaction {
 struct TransactionState {
     /// The last rendered IO call, replayed after a reconnect.
     pending_io_call: Option<String>,
+    /// The last loading state, replayed after a reconnect until the next
+    /// IO call.
+    loading: Option<LoadingState>,
     groups: HashMap<String, mpsc::Sender<GroupEvent>>,
     last_group: Option<String>,
     canceled: bool,
+    /// Forgotten by the host (completed, or `CLOSE_TRANSACTION`).
+    closed: bool,
 }
 
 impl Transaction {
     pub fn is_canceled(&self) -> bool {
-        lock(&self.state).canceled
+        let state = lock(&self.state);
+        state.canceled || state.closed
+    }
+
+    fn is_closed(&self) -> bool {
+        lock(&self.state).closed
     }
 
     /// Registers a new input group and returns its receiver.
@@ -73,7 +86,13 @@ impl Transaction {
     }
 
     pub fn set_pending_io_call(&self, io_call: String) {
-        lock(&self.state).pending_io_call = Some(io_call);
+        let mut state = lock(&self.state);
+        state.pending_io_call = Some(io_call);
+        state.loading = None;
+    }
+
+    pub fn set_loading(&self, loading: LoadingState) {
+        lock(&self.state).loading = Some(loading);
     }
 
     fn route(&self, response: IoResponse) {
@@ -94,7 +113,7 @@ impl Transaction {
             );
             return;
         };
-        match sender.try_send(GroupEvent::Response(response)) {
+        match sender.try_send(GroupEvent::Response(Box::new(response))) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
                 "Dropping an IO response for transaction {}: too many waiting",
@@ -114,9 +133,11 @@ impl Transaction {
     }
 }
 
-/// The open transactions of a host.
+/// The open transactions and pages of a host.
 pub(crate) struct Transactions {
     map: Mutex<HashMap<String, Arc<Transaction>>>,
+    pages: Mutex<HashMap<String, Arc<PageView>>>,
+    /// Open transactions plus open pages (safe shutdown waits for zero).
     open: watch::Sender<usize>,
 }
 
@@ -124,6 +145,7 @@ impl Default for Transactions {
     fn default() -> Self {
         Transactions {
             map: Mutex::default(),
+            pages: Mutex::default(),
             open: watch::Sender::new(0),
         }
     }
@@ -136,7 +158,7 @@ impl Transactions {
             return false;
         }
         map.insert(transaction.id.clone(), transaction);
-        self.open.send_replace(map.len());
+        self.open.send_modify(|n| *n += 1);
         true
     }
 
@@ -144,16 +166,59 @@ impl Transactions {
         lock(&self.map).get(id).cloned()
     }
 
-    /// Forgets a transaction (`CLOSE_TRANSACTION`, or completion).
+    /// Forgets a transaction (`CLOSE_TRANSACTION`, or completion): its
+    /// pending call, loading state and input groups. A call still waiting
+    /// fails with `TRANSACTION_CLOSED`.
     pub fn close(&self, id: &str) {
-        let mut map = lock(&self.map);
-        if map.remove(id).is_some() {
-            self.open.send_replace(map.len());
+        let removed = lock(&self.map).remove(id);
+        if let Some(transaction) = removed {
+            {
+                let mut state = lock(&transaction.state);
+                state.groups.clear();
+                state.closed = true;
+                state.pending_io_call = None;
+                state.loading = None;
+            }
+            self.open.send_modify(|n| *n = n.saturating_sub(1));
         }
+    }
+
+    /// Registers an open page; `false` if the key is taken.
+    pub fn insert_page(&self, page: Arc<PageView>) -> bool {
+        let mut pages = lock(&self.pages);
+        if pages.contains_key(&page.key) {
+            return false;
+        }
+        pages.insert(page.key.clone(), page);
+        self.open.send_modify(|n| *n += 1);
+        true
+    }
+
+    pub fn page(&self, key: &str) -> Option<Arc<PageView>> {
+        lock(&self.pages).get(key).cloned()
+    }
+
+    /// Forgets a page (`CLOSE_PAGE`).
+    pub fn close_page(&self, key: &str) {
+        let removed = lock(&self.pages).remove(key);
+        if let Some(page) = removed {
+            page.close();
+            self.open.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+
+    pub fn pages(&self) -> Vec<Arc<PageView>> {
+        lock(&self.pages).values().cloned().collect()
     }
 
     pub fn open_count(&self) -> usize {
         *self.open.borrow()
+    }
+
+    /// The number of open transactions (not pages).
+    #[allow(dead_code)]
+    pub fn transaction_count(&self) -> usize {
+        lock(&self.map).len()
     }
 
     pub async fn wait_until_empty(&self) {
@@ -205,15 +270,16 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
         Value::Object(params) => params,
         _ => Default::default(),
     };
-    let ctx = Ctx {
-        transaction_id: transaction.id.clone(),
-        user: inputs.user,
+    let ctx = Ctx::new(
+        inner.clone(),
+        transaction.clone(),
+        inputs.user,
         params,
-        environment: inputs.environment,
-        organization: session.organization,
-        action: inputs.action,
-    };
-    let io = Io::new(inner.clone(), transaction.clone());
+        inputs.environment,
+        session.organization,
+        inputs.action,
+    );
+    let io = Io::new(inner.clone(), Target::Transaction(transaction.clone()));
     let span = tracing::info_span!("transaction", transaction_id = %transaction.id, action = %slug);
     let inner = inner.clone();
     tokio::spawn(
@@ -246,8 +312,12 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
                     Some(failure(&inner, &ctx, Some(&definition), error))
                 }
             };
-            if let Some(result) = result {
-                complete(&inner, &transaction.id, result).await;
+            match result {
+                Some(_) if transaction.is_closed() => {
+                    tracing::debug!("closed before it finished: no result sent")
+                }
+                Some(result) => complete(&inner, &transaction.id, result).await,
+                None => {}
             }
             if !transaction.append_ui {
                 inner.transactions.close(&transaction.id);
@@ -266,12 +336,12 @@ fn failure(
     if let Some(on_error) = &inner.config.on_error {
         let event = ErrorEvent {
             error: error.clone(),
-            route: ctx.action.slug.clone(),
+            route: ctx.action().slug.clone(),
             route_definition: definition.cloned(),
-            params: ctx.params.clone(),
-            environment: ctx.environment.clone(),
-            user: ctx.user.clone(),
-            organization: ctx.organization.clone(),
+            params: ctx.params().clone(),
+            environment: ctx.environment().to_owned(),
+            user: ctx.user().clone(),
+            organization: ctx.organization().clone(),
         };
         if std::panic::catch_unwind(AssertUnwindSafe(|| on_error(event))).is_err() {
             tracing::error!("The on_error callback panicked");
@@ -338,6 +408,10 @@ pub(crate) fn deliver(inner: &Inner, value: &str) {
             return;
         }
     };
+    if let Some(page) = inner.transactions.page(&response.transaction_id) {
+        page.route(response);
+        return;
+    }
     match inner.transactions.get(&response.transaction_id) {
         Some(transaction) => transaction.route(response),
         None => tracing::debug!(
@@ -347,10 +421,20 @@ pub(crate) fn deliver(inner: &Inner, value: &str) {
     }
 }
 
-/// After a reconnect: re-sends the last IO call of every open transaction.
-/// A refusal drops it for good (and fails the waiting call); other failures
-/// are retried for `max_resend_attempts` rounds.
+/// After a reconnect: re-sends the last IO call and loading state of every
+/// open transaction, and the layout and loading state of every open page.
+/// A refusal drops an IO call for good (and fails the waiting call); other
+/// failures are retried for `max_resend_attempts` rounds.
 pub(crate) async fn replay(inner: Arc<Inner>) {
+    for transaction in inner.transactions.all() {
+        let loading = lock(&transaction.state).loading.clone();
+        if let Some(loading) = loading {
+            crate::ctx::send_loading(&inner, &transaction.id, loading).await;
+        }
+    }
+    for page in inner.transactions.pages() {
+        page.replay(&inner).await;
+    }
     let tasks = inner.transactions.all().into_iter().filter_map(|transaction| {
         let io_call = lock(&transaction.state).pending_io_call.clone()?;
         let inner = inner.clone();

@@ -1,17 +1,63 @@
-//! Display methods (§4.3): show something; resolve to `()`.
+//! Display methods (§4.3): show something; resolve to `()` (at once in
+//! append-UI transactions, on submit otherwise).
 
+use std::any::Any;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use super::component::Field;
-use super::input::IoCall;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::call::{kinds, DisplayKind, Groupable, IoCall};
+use super::component::{Behavior, LocalFuture, Nothing, Props};
+use super::table::{filter_text, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::table::{Column, Image, ImageSize, RowMenu, Rows, TablePage, TableQuery};
 use super::Io;
+use crate::page::MenuItem;
+use crate::routes::BoxFuture;
 
-/// Marker of `io.display().heading` (`DISPLAY_HEADING`).
+kinds! {
+    /// Marker of `io.display().code` (`DISPLAY_CODE`).
+    pub enum Code: Groupable, DisplayKind;
+    /// Marker of `io.display().heading` (`DISPLAY_HEADING`).
+    pub enum Heading: Groupable, DisplayKind;
+    /// Marker of `io.display().markdown` (`DISPLAY_MARKDOWN`).
+    pub enum Markdown: Groupable, DisplayKind;
+    /// Marker of `io.display().html` (`DISPLAY_HTML`).
+    pub enum Html: Groupable, DisplayKind;
+    /// Marker of `io.display().image` (`DISPLAY_IMAGE`).
+    pub enum DisplayImage: Groupable, DisplayKind;
+    /// Marker of `io.display().link` (`DISPLAY_LINK`).
+    pub enum Link: Groupable, DisplayKind;
+    /// Marker of `io.display().metadata` (`DISPLAY_METADATA`).
+    pub enum Metadata: Groupable, DisplayKind;
+    /// Marker of `io.display().object` (`DISPLAY_OBJECT`).
+    pub enum Object: Groupable, DisplayKind;
+    /// Marker of `io.display().video` (`DISPLAY_VIDEO`).
+    pub enum Video: Groupable, DisplayKind;
+    /// Marker of `io.display().progress_steps` (`DISPLAY_PROGRESS_STEPS`).
+    pub enum ProgressSteps: Groupable, DisplayKind;
+    /// Marker of `io.display().progress_indeterminate` (`DISPLAY_PROGRESS_INDETERMINATE`).
+    pub enum ProgressIndeterminate: Groupable, DisplayKind;
+    /// Marker of `io.display().progress_through_list` (`DISPLAY_PROGRESS_THROUGH_LIST`).
+    pub enum ProgressThroughList: Groupable, DisplayKind;
+}
+
+/// Marker of `io.display().table` (`DISPLAY_TABLE`) over rows of type `T`.
 #[derive(Debug)]
-pub enum Heading {}
-/// Marker of `io.display().markdown` (`DISPLAY_MARKDOWN`).
+pub struct DisplayTable<T>(PhantomData<fn() -> T>);
+impl<T> Groupable for DisplayTable<T> {}
+impl<T> DisplayKind for DisplayTable<T> {}
+
+/// Marker of `io.display().grid` (`DISPLAY_GRID`) over items of type `T`.
 #[derive(Debug)]
-pub enum Markdown {}
+pub struct Grid<T>(PhantomData<fn() -> T>);
+impl<T> Groupable for Grid<T> {}
+impl<T> DisplayKind for Grid<T> {}
+
+/// The largest image or video sent inline (the Node SDK's limit).
+const MAX_INLINE_BYTES: usize = 50_000_000;
 
 /// The display methods, from [`Io::display`].
 #[derive(Debug)]
@@ -21,13 +67,23 @@ pub struct Displays<'a> {
 
 impl Displays<'_> {
     fn call<K>(&self, method_name: &'static str, label: impl Into<String>) -> IoCall<K, ()> {
-        let mut field = Field::new(method_name, label.into());
-        field.display = true;
-        IoCall {
-            io: self.io.clone(),
-            field,
-            kind: PhantomData,
-        }
+        self.with(method_name, label, Nothing)
+    }
+
+    fn with<K>(
+        &self,
+        method_name: &'static str,
+        label: impl Into<String>,
+        behavior: impl Behavior<()>,
+    ) -> IoCall<K, ()> {
+        let mut call = IoCall::new(self.io, method_name, label, behavior);
+        call.field.display = true;
+        call
+    }
+
+    /// A block of source code.
+    pub fn code(&self, label: impl Into<String>, code: impl Into<String>) -> IoCall<Code, ()> {
+        self.call("DISPLAY_CODE", label).prop("code", code.into())
     }
 
     /// A heading (level 2 by default).
@@ -38,5 +94,770 @@ impl Displays<'_> {
     /// Markdown text.
     pub fn markdown(&self, markdown: impl Into<String>) -> IoCall<Markdown, ()> {
         self.call("DISPLAY_MARKDOWN", markdown)
+    }
+
+    /// HTML (sanitized by the dashboard).
+    pub fn html(&self, label: impl Into<String>, html: impl Into<String>) -> IoCall<Html, ()> {
+        self.call("DISPLAY_HTML", label).prop("html", html.into())
+    }
+
+    /// The image at `url`.
+    pub fn image(
+        &self,
+        label: impl Into<String>,
+        url: impl Into<String>,
+    ) -> IoCall<DisplayImage, ()> {
+        self.call("DISPLAY_IMAGE", label).prop("url", url.into())
+    }
+
+    /// An image sent inline (a data URL; PNG, GIF, JPEG or WebP; at most
+    /// 50 MB).
+    pub fn image_bytes(&self, label: impl Into<String>, bytes: &[u8]) -> IoCall<DisplayImage, ()> {
+        let mut call = self.call("DISPLAY_IMAGE", label);
+        match data_url(bytes, image_mime) {
+            Ok(url) => call.field.set("url", url),
+            Err(e) => call.field.error = Some(e),
+        }
+        call
+    }
+
+    /// A link; set its target with `.url(..)` or `.route(..)`.
+    pub fn link(&self, label: impl Into<String>) -> IoCall<Link, ()> {
+        self.with("DISPLAY_LINK", label, LinkCheck)
+    }
+
+    /// A list of labelled values.
+    pub fn metadata(
+        &self,
+        label: impl Into<String>,
+        items: impl IntoIterator<Item = MetaItem>,
+    ) -> IoCall<Metadata, ()> {
+        let items: Vec<Value> = items.into_iter().map(|i| Value::Object(i.0)).collect();
+        self.call("DISPLAY_METADATA", label).prop("data", items)
+    }
+
+    /// Any value, shown as a tree.
+    pub fn object(&self, label: impl Into<String>, data: impl Serialize) -> IoCall<Object, ()> {
+        self.call("DISPLAY_OBJECT", label).prop("data", data)
+    }
+
+    /// The video at `url`.
+    pub fn video(&self, label: impl Into<String>, url: impl Into<String>) -> IoCall<Video, ()> {
+        self.call("DISPLAY_VIDEO", label).prop("url", url.into())
+    }
+
+    /// A video sent inline (a data URL; at most 50 MB).
+    pub fn video_bytes(&self, label: impl Into<String>, bytes: &[u8]) -> IoCall<Video, ()> {
+        let mut call = self.call("DISPLAY_VIDEO", label);
+        match data_url(bytes, video_mime) {
+            Ok(url) => call.field.set("url", url),
+            Err(e) => call.field.error = Some(e),
+        }
+        call
+    }
+
+    /// Progress through numbered steps (resolves at once, in every mode).
+    pub fn progress_steps(
+        &self,
+        label: impl Into<String>,
+        completed: u32,
+        total: u32,
+    ) -> IoCall<ProgressSteps, ()> {
+        let mut call = self
+            .call("DISPLAY_PROGRESS_STEPS", label)
+            .prop("steps", json!({"completed": completed, "total": total}));
+        call.field.immediate = true;
+        call
+    }
+
+    /// A spinner (resolves at once, in every mode).
+    pub fn progress_indeterminate(
+        &self,
+        label: impl Into<String>,
+    ) -> IoCall<ProgressIndeterminate, ()> {
+        let mut call = self.call("DISPLAY_PROGRESS_INDETERMINATE", label);
+        call.field.immediate = true;
+        call
+    }
+
+    /// Progress through a list of items.
+    pub fn progress_through_list(
+        &self,
+        label: impl Into<String>,
+        items: impl IntoIterator<Item = ProgressItem>,
+    ) -> IoCall<ProgressThroughList, ()> {
+        let items: Vec<ProgressItem> = items.into_iter().collect();
+        self.call("DISPLAY_PROGRESS_THROUGH_LIST", label)
+            .prop("items", items)
+    }
+
+    /// A table of `rows` (any `Serialize` type), paged, sorted and searched
+    /// on the host (see the paging policy in [`TableQuery`]'s module).
+    pub fn table<T: Serialize + Send + 'static>(
+        &self,
+        label: impl Into<String>,
+        rows: impl IntoIterator<Item = T>,
+    ) -> IoCall<DisplayTable<T>, ()> {
+        self.with(
+            "DISPLAY_TABLE",
+            label,
+            TableBehavior {
+                data: rows.into_iter().collect(),
+                columns: Vec::new(),
+                menu: None,
+                rows: None,
+            },
+        )
+    }
+
+    /// A table whose rows come from `get_data`, called with each page the
+    /// browser asks for.
+    pub fn table_async<T, F, Fut, E>(
+        &self,
+        label: impl Into<String>,
+        get_data: F,
+    ) -> IoCall<DisplayTable<T>, ()>
+    where
+        T: Serialize + Send + 'static,
+        F: Fn(TableQuery) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<TablePage<T>, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let get_data: GetData<T> = Arc::new(move |query| {
+            let fut = get_data(query);
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        });
+        self.with(
+            "DISPLAY_TABLE",
+            label,
+            AsyncTableBehavior {
+                get_data,
+                columns: Vec::new(),
+                menu: None,
+            },
+        )
+    }
+
+    /// A grid of cards, one per item, rendered by `render`.
+    pub fn grid<T: Serialize + Send + 'static>(
+        &self,
+        label: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+        render: impl Fn(&T) -> GridItem + Send + Sync + 'static,
+    ) -> IoCall<Grid<T>, ()> {
+        self.with(
+            "DISPLAY_GRID",
+            label,
+            GridBehavior {
+                data: items.into_iter().collect(),
+                render: Box::new(render),
+                cards: Vec::new(),
+                filters: Vec::new(),
+            },
+        )
+    }
+}
+
+impl<O: Send + 'static> IoCall<Code, O> {
+    /// The language, for highlighting.
+    pub fn language(self, language: impl Into<String>) -> Self {
+        self.prop("language", language.into())
+    }
+}
+
+impl<O: Send + 'static> IoCall<Heading, O> {
+    /// The level: 2, 3 or 4 (others are clamped).
+    pub fn level(self, level: u8) -> Self {
+        self.prop("level", level.clamp(2, 4))
+    }
+
+    /// A description under the heading.
+    pub fn description(self, text: impl Into<String>) -> Self {
+        self.prop("description", text.into())
+    }
+
+    /// A button next to the heading.
+    pub fn menu_item(mut self, item: MenuItem) -> Self {
+        let items = self
+            .field
+            .props
+            .entry("menuItems")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = items {
+            items.push(item.to_value());
+        }
+        self
+    }
+}
+
+impl<O: Send + 'static> IoCall<DisplayImage, O> {
+    /// Alternative text.
+    pub fn alt(self, alt: impl Into<String>) -> Self {
+        self.prop("alt", alt.into())
+    }
+
+    /// Width and height.
+    pub fn size(self, size: ImageSize) -> Self {
+        self.prop("width", size).prop("height", size)
+    }
+
+    /// The width.
+    pub fn width(self, size: ImageSize) -> Self {
+        self.prop("width", size)
+    }
+
+    /// The height.
+    pub fn height(self, size: ImageSize) -> Self {
+        self.prop("height", size)
+    }
+}
+
+impl<O: Send + 'static> IoCall<Video, O> {
+    /// Width and height.
+    pub fn size(self, size: ImageSize) -> Self {
+        self.prop("width", size).prop("height", size)
+    }
+
+    /// Plays in a loop.
+    pub fn looping(self, yes: bool) -> Self {
+        self.prop("loop", yes)
+    }
+
+    /// Starts muted.
+    pub fn muted(self, yes: bool) -> Self {
+        self.prop("muted", yes)
+    }
+}
+
+/// Checks that a link has a target.
+struct LinkCheck;
+
+impl Behavior<()> for LinkCheck {
+    fn init(&mut self, props: &mut Props) -> Result<(), String> {
+        if ["url", "route", "href"]
+            .iter()
+            .any(|k| props.contains_key(*k))
+        {
+            Ok(())
+        } else {
+            Err("a link needs .url(..) or .route(..)".into())
+        }
+    }
+    fn parse(&mut self, _value: Value) -> Result<(), String> {
+        Ok(())
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<O: Send + 'static> IoCall<Link, O> {
+    /// Links to a URL.
+    pub fn url(self, url: impl Into<String>) -> Self {
+        self.prop("url", url.into())
+    }
+
+    /// Links to a URL as a download named `file_name`.
+    pub fn download(self, file_name: impl Into<String>) -> Self {
+        self.prop("download", file_name.into())
+    }
+
+    /// Links to an action or page by its full slug.
+    pub fn route(self, route: impl Into<String>) -> Self {
+        self.prop("route", route.into())
+    }
+
+    /// Params of the route.
+    pub fn params(self, params: impl Serialize) -> Self {
+        self.prop("params", params)
+    }
+
+    /// The button theme.
+    pub fn theme(self, theme: super::ButtonTheme) -> Self {
+        self.prop("theme", theme)
+    }
+}
+
+/// How `io.display().metadata` lays out its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataLayout {
+    /// A grid (the default).
+    Grid,
+    /// A list.
+    List,
+    /// A card.
+    Card,
+}
+
+impl<O: Send + 'static> IoCall<Metadata, O> {
+    /// The layout.
+    pub fn layout(self, layout: MetadataLayout) -> Self {
+        self.prop("layout", layout)
+    }
+}
+
+/// One item of `io.display().metadata`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaItem(Map<String, Value>);
+
+impl MetaItem {
+    /// An item labelled `label` showing `value` (a string, number, boolean,
+    /// [`Timestamp`](crate::Timestamp) or big integer).
+    pub fn new(label: impl Into<String>, value: impl Serialize) -> Self {
+        let mut map = Map::new();
+        map.insert("label".into(), Value::String(label.into()));
+        map.insert(
+            "value".into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        MetaItem(map)
+    }
+
+    /// Links the value to a URL.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.0.insert("url".into(), Value::String(url.into()));
+        self
+    }
+
+    /// Links the value to an action or page, with params.
+    pub fn route(mut self, route: impl Into<String>, params: impl Serialize) -> Self {
+        self.0.insert("route".into(), Value::String(route.into()));
+        if let Ok(params @ Value::Object(_)) = serde_json::to_value(params) {
+            self.0.insert("params".into(), params);
+        }
+        self
+    }
+
+    /// Shows an image.
+    pub fn image(mut self, image: Image) -> Self {
+        if let Ok(image) = serde_json::to_value(image) {
+            self.0.insert("image".into(), image);
+        }
+        self
+    }
+
+    /// Shows an error instead of the value.
+    pub fn error(mut self, message: impl Into<String>) -> Self {
+        self.0.insert("error".into(), Value::String(message.into()));
+        self
+    }
+}
+
+/// One item of `io.display().progress_through_list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressItem {
+    label: String,
+    is_complete: bool,
+    result_description: Option<String>,
+}
+
+impl ProgressItem {
+    /// An item, complete or not.
+    pub fn new(label: impl Into<String>, is_complete: bool) -> Self {
+        ProgressItem {
+            label: label.into(),
+            is_complete,
+            result_description: None,
+        }
+    }
+
+    /// What came of it.
+    pub fn result(mut self, description: impl Into<String>) -> Self {
+        self.result_description = Some(description.into());
+        self
+    }
+}
+
+impl<O: Send + 'static> IoCall<ProgressSteps, O> {
+    /// The step in progress.
+    pub fn current_step(self, step: impl Into<String>) -> Self {
+        self.prop("currentStep", step.into())
+    }
+
+    /// A subtitle.
+    pub fn sub_title(self, text: impl Into<String>) -> Self {
+        self.prop("subTitle", text.into())
+    }
+}
+
+/// `DISPLAY_TABLE` over rows held by the host.
+pub(super) struct TableBehavior<T> {
+    pub data: Vec<T>,
+    pub columns: Vec<Column<T>>,
+    pub menu: Option<RowMenu<T>>,
+    pub rows: Option<Rows>,
+}
+
+/// The first page of a table: `defaultPageSize` rows.
+pub(super) fn first_page(props: &Props) -> TableQuery {
+    let page_size = props
+        .get("defaultPageSize")
+        .and_then(Value::as_u64)
+        .map(|n| n as usize)
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    TableQuery {
+        page_size,
+        ..TableQuery::default()
+    }
+}
+
+impl<T: Serialize + Send + 'static> Behavior<()> for TableBehavior<T> {
+    fn init(&mut self, props: &mut Props) -> Result<(), String> {
+        let mut rows = Rows::build(&self.data, &self.columns, self.menu.as_ref(), 0)?;
+        props.insert("columns".into(), Value::Array(rows.columns.clone()));
+        rows.page_into(&first_page(props), props);
+        props.insert("isAsync".into(), Value::Bool(false));
+        self.rows = Some(rows);
+        Ok(())
+    }
+
+    fn is_stateful(&self) -> bool {
+        true
+    }
+
+    fn set_state<'a>(
+        &'a mut self,
+        state: Value,
+        props: &'a mut Props,
+    ) -> LocalFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
+            let rows = self.rows.as_mut().ok_or("the table was not rendered")?;
+            rows.page_into(&query, props);
+            Ok(())
+        })
+    }
+
+    fn parse(&mut self, _value: Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+type GetData<T> = Arc<dyn Fn(TableQuery) -> BoxFuture<Result<TablePage<T>, String>> + Send + Sync>;
+
+/// `DISPLAY_TABLE` whose rows come from a function, page by page.
+pub(super) struct AsyncTableBehavior<T> {
+    get_data: GetData<T>,
+    pub columns: Vec<Column<T>>,
+    pub menu: Option<RowMenu<T>>,
+}
+
+impl<T: Serialize + Send + 'static> Behavior<()> for AsyncTableBehavior<T> {
+    fn init(&mut self, props: &mut Props) -> Result<(), String> {
+        let columns = Rows::build::<T>(&[], &self.columns, None, 0)?.columns;
+        props.insert("columns".into(), Value::Array(columns));
+        props.insert("data".into(), Value::Array(Vec::new()));
+        props.insert("isAsync".into(), Value::Bool(true));
+        Ok(())
+    }
+
+    fn is_stateful(&self) -> bool {
+        true
+    }
+
+    fn set_state<'a>(
+        &'a mut self,
+        state: Value,
+        props: &'a mut Props,
+    ) -> LocalFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
+            let page = (self.get_data)(query.clone()).await?;
+            let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
+            let data: Vec<T> = page.data.into_iter().take(page_size).collect();
+            let rows = Rows::build(&data, &self.columns, self.menu.as_ref(), query.offset)?;
+            props.insert("columns".into(), Value::Array(rows.columns.clone()));
+            props.insert(
+                "data".into(),
+                Value::Array((0..rows.len()).map(|i| rows.row(i)).collect()),
+            );
+            match page.total_records {
+                Some(total) => props.insert("totalRecords".into(), json!(total)),
+                None => props.remove("totalRecords"),
+            };
+            Ok(())
+        })
+    }
+
+    fn parse(&mut self, _value: Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<T: Serialize + Send + 'static, O: Send + 'static> IoCall<DisplayTable<T>, O> {
+    /// The columns, in order (default: one per field of the rows).
+    pub fn columns<C: Into<Column<T>>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        let columns: Vec<Column<T>> = columns.into_iter().map(Into::into).collect();
+        if let Some(t) = self.field.behavior_mut::<TableBehavior<T>>() {
+            t.columns = columns;
+        } else if let Some(t) = self.field.behavior_mut::<AsyncTableBehavior<T>>() {
+            t.columns = columns;
+        }
+        self
+    }
+
+    /// A menu of actions per row.
+    pub fn row_menu(mut self, menu: impl Fn(&T) -> Vec<MenuItem> + Send + Sync + 'static) -> Self {
+        let menu: RowMenu<T> = Arc::new(menu);
+        if let Some(t) = self.field.behavior_mut::<TableBehavior<T>>() {
+            t.menu = Some(menu);
+        } else if let Some(t) = self.field.behavior_mut::<AsyncTableBehavior<T>>() {
+            t.menu = Some(menu);
+        }
+        self
+    }
+
+    /// Help text under the table.
+    pub fn help_text(self, text: impl Into<String>) -> Self {
+        self.prop("helpText", text.into())
+    }
+
+    /// Rows per page at first.
+    pub fn default_page_size(self, size: u32) -> Self {
+        self.prop("defaultPageSize", size)
+    }
+
+    /// Lets the runner sort (default true).
+    pub fn sortable(self, yes: bool) -> Self {
+        self.prop("isSortable", yes)
+    }
+
+    /// Lets the runner search (default true).
+    pub fn filterable(self, yes: bool) -> Self {
+        self.prop("isFilterable", yes)
+    }
+
+    /// Shows rows as columns.
+    pub fn vertical(self) -> Self {
+        self.prop("orientation", "vertical")
+    }
+}
+
+/// A card of `io.display().grid`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    menu: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Value>,
+}
+
+impl GridItem {
+    /// A card titled `label`.
+    pub fn new(label: impl Into<String>) -> Self {
+        GridItem {
+            label: Some(label.into()),
+            ..GridItem::default()
+        }
+    }
+
+    /// Text under the title.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// A picture at `url`.
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.image = Some(json!({"url": url.into()}));
+        self
+    }
+
+    /// Opens a URL when clicked.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Opens an action or page when clicked.
+    pub fn route(mut self, route: impl Into<String>, params: impl Serialize) -> Self {
+        self.route = Some(route.into());
+        self.params = serde_json::to_value(params).ok().filter(Value::is_object);
+        self
+    }
+
+    /// A menu on the card.
+    pub fn menu_item(mut self, item: MenuItem) -> Self {
+        self.menu.get_or_insert_with(Vec::new).push(item.to_value());
+        self
+    }
+}
+
+/// `DISPLAY_GRID` over items held by the host.
+struct GridBehavior<T> {
+    data: Vec<T>,
+    render: Box<dyn Fn(&T) -> GridItem + Send + Sync>,
+    cards: Vec<Value>,
+    filters: Vec<String>,
+}
+
+impl<T> GridBehavior<T> {
+    fn page_into(&self, query: &TableQuery, props: &mut Props) {
+        let term = query.query_term.clone().unwrap_or_default().to_lowercase();
+        let matching: Vec<usize> = (0..self.cards.len())
+            .filter(|&i| term.is_empty() || self.filters[i].contains(&term))
+            .collect();
+        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
+        let data: Vec<Value> = matching
+            .iter()
+            .skip(query.offset)
+            .take(page_size)
+            .map(|&i| json!({"key": i.to_string(), "data": self.cards[i]}))
+            .collect();
+        props.insert("data".into(), Value::Array(data));
+        props.insert("totalRecords".into(), json!(matching.len()));
+    }
+}
+
+impl<T: Serialize + Send + 'static> Behavior<()> for GridBehavior<T> {
+    fn init(&mut self, props: &mut Props) -> Result<(), String> {
+        for item in &self.data {
+            let card = serde_json::to_value((self.render)(item)).map_err(|e| e.to_string())?;
+            let own = serde_json::to_value(item).map_err(|e| e.to_string())?;
+            let filter = match &own {
+                Value::Object(map) => filter_text(map.values()),
+                other => filter_text(std::iter::once(other)),
+            };
+            self.cards.push(card);
+            self.filters.push(filter);
+        }
+        self.page_into(&first_page(props), props);
+        props.insert("isAsync".into(), Value::Bool(false));
+        Ok(())
+    }
+
+    fn is_stateful(&self) -> bool {
+        true
+    }
+
+    fn set_state<'a>(
+        &'a mut self,
+        state: Value,
+        props: &'a mut Props,
+    ) -> LocalFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
+            self.page_into(&query, props);
+            Ok(())
+        })
+    }
+
+    fn parse(&mut self, _value: Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<T, O: Send + 'static> IoCall<Grid<T>, O> {
+    /// Help text under the grid.
+    pub fn help_text(self, text: impl Into<String>) -> Self {
+        self.prop("helpText", text.into())
+    }
+
+    /// The ideal card width, in pixels.
+    pub fn ideal_column_width(self, pixels: u32) -> Self {
+        self.prop("idealColumnWidth", pixels)
+    }
+
+    /// Cards per page at first.
+    pub fn default_page_size(self, size: u32) -> Self {
+        self.prop("defaultPageSize", size)
+    }
+
+    /// Lets the runner search (default true).
+    pub fn filterable(self, yes: bool) -> Self {
+        self.prop("isFilterable", yes)
+    }
+}
+
+/// A `data:` URL of `bytes`, or why not.
+fn data_url(bytes: &[u8], mime: fn(u8) -> &'static str) -> Result<String, String> {
+    if bytes.len() > MAX_INLINE_BYTES {
+        return Err(format!(
+            "{} bytes is over the 50 MB limit of inline media; use a URL",
+            bytes.len()
+        ));
+    }
+    let data = base64(bytes);
+    let first = data.as_bytes().first().copied().unwrap_or(b' ');
+    Ok(format!("data:{};base64,{data}", mime(first)))
+}
+
+/// The Node SDK's guess of an image type from the first base64 character.
+fn image_mime(first: u8) -> &'static str {
+    match first {
+        b'i' => "image/png",
+        b'R' => "image/gif",
+        b'/' => "image/jpeg",
+        b'U' => "image/webp",
+        _ => "image/unknown",
+    }
+}
+
+/// The Node SDK's guess of a video type from the first base64 character.
+fn video_mime(first: u8) -> &'static str {
+    match first {
+        b'G' => "video/webm",
+        b'T' => "video/ogg",
+        b'U' => "video/avi",
+        _ => "video/mp4",
+    }
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn encodes_base64() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"\x89PNG"), "iVBORw==");
     }
 }

@@ -4,10 +4,8 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
+use super::call::{take, Choice, Groupable, IoCall, WithChoices};
 use super::component::Component;
-use super::input::{take, IoCall};
 use super::render::{Call, GroupValidator};
 use super::Io;
 use crate::error::Result;
@@ -20,7 +18,7 @@ pub trait GroupMember: Send + 'static {
     fn component(self) -> Box<dyn Component>;
 }
 
-impl<K: 'static, O: DeserializeOwned + Send + 'static> GroupMember for IoCall<K, O> {
+impl<K: Groupable + 'static, O: Send + 'static> GroupMember for IoCall<K, O> {
     type Output = O;
     fn component(self) -> Box<dyn Component> {
         self.into_component()
@@ -108,6 +106,39 @@ impl<M: GroupMembers> Group<M> {
     ) -> Self {
         self.validator = Some(Arc::new(validator));
         self
+    }
+
+    /// Renders submit buttons instead of "Continue"; the result becomes
+    /// `(choice, values)`.
+    pub fn with_choices<C: Into<Choice>>(
+        self,
+        choices: impl IntoIterator<Item = C>,
+    ) -> WithChoices<Self> {
+        WithChoices {
+            inner: self,
+            buttons: choices.into_iter().map(|c| c.into().0).collect(),
+        }
+    }
+}
+
+impl<M: GroupMembers> IntoFuture for WithChoices<Group<M>> {
+    type Output = Result<(String, M::Output)>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let group = self.inner;
+            let submitted = group
+                .io
+                .run(Call {
+                    components: group.members.components(),
+                    choice_buttons: Some(self.buttons),
+                    collect: M::collect,
+                    validate: group.validator.as_deref(),
+                })
+                .await?;
+            Ok((submitted.choice.unwrap_or_default(), submitted.value))
+        })
     }
 }
 

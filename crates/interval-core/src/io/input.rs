@@ -1,28 +1,149 @@
-//! Input methods and the [`IoCall`] builder they return.
+//! Input methods (§4.4): text, email, number, slider, boolean, rich text,
+//! URL, date, time, date and time, file upload.
 
-use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
-use std::pin::Pin;
+use std::any::Any;
+use std::future::Future;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-use super::component::{Component, Field};
-use super::render::Call;
+use super::call::{kinds, IoCall};
+use super::component::{Behavior, LocalFuture, ParseWith, Props, Serde};
 use super::Io;
-use crate::error::{Error, IoError, IoErrorKind, Result};
+use crate::error::{Error, Result};
 
-/// Marker of `io.input().text` (`INPUT_TEXT`).
-#[derive(Debug)]
-pub enum Text {}
-/// Marker of `io.input().number` (`INPUT_NUMBER`).
-#[derive(Debug)]
-pub enum Number {}
-/// Marker of `io.input().boolean` (`INPUT_BOOLEAN`).
-#[derive(Debug)]
-pub enum Boolean {}
+kinds! {
+    /// Marker of `io.input().text` (`INPUT_TEXT`).
+    pub enum Text: Groupable, InputKind;
+    /// Marker of `io.input().email` (`INPUT_EMAIL`).
+    pub enum Email: Groupable, InputKind;
+    /// Marker of `io.input().number` (`INPUT_NUMBER`).
+    pub enum Number: Groupable, InputKind;
+    /// Marker of `io.input().slider` (`INPUT_SLIDER`).
+    pub enum Slider: Groupable, InputKind;
+    /// Marker of `io.input().boolean` (`INPUT_BOOLEAN`).
+    pub enum Boolean: Groupable, InputKind;
+    /// Marker of `io.input().rich_text` (`INPUT_RICH_TEXT`).
+    pub enum RichText: Groupable, InputKind;
+    /// Marker of `io.input().url` (`INPUT_URL`).
+    pub enum Url: Groupable, InputKind;
+    /// Marker of `io.input().date` (`INPUT_DATE`).
+    pub enum DateInput: Groupable, InputKind;
+    /// Marker of `io.input().time` (`INPUT_TIME`).
+    pub enum TimeInput: Groupable, InputKind;
+    /// Marker of `io.input().datetime` (`INPUT_DATETIME`).
+    pub enum DateTimeInput: Groupable, InputKind;
+    /// Marker of `io.input().file` (`UPLOAD_FILE`).
+    pub enum FileInput: Groupable, InputKind;
+}
+
+/// A calendar date, as `io.input().date` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Date {
+    /// The year.
+    pub year: i32,
+    /// The month, 1 to 12.
+    pub month: u32,
+    /// The day of the month, from 1.
+    pub day: u32,
+}
+
+/// A time of day, as `io.input().time` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Time {
+    /// The hour, 0 to 23.
+    pub hour: u32,
+    /// The minute, 0 to 59.
+    pub minute: u32,
+}
+
+/// A date and time, as `io.input().datetime` returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DateTime {
+    /// The year.
+    pub year: i32,
+    /// The month, 1 to 12.
+    pub month: u32,
+    /// The day of the month, from 1.
+    pub day: u32,
+    /// The hour, 0 to 23.
+    pub hour: u32,
+    /// The minute, 0 to 59.
+    pub minute: u32,
+}
+
+/// An uploaded file, as `io.input().file` returns it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct File {
+    /// The file name.
+    pub name: String,
+    /// Its MIME type.
+    #[serde(rename = "type")]
+    pub mime_type: String,
+    /// Size in bytes.
+    pub size: f64,
+    /// Last modification, in milliseconds since the Unix epoch.
+    pub last_modified: f64,
+    /// Where its contents can be downloaded.
+    pub url: String,
+}
+
+impl File {
+    /// The extension of its name (without the dot), if any.
+    pub fn extension(&self) -> Option<&str> {
+        self.name.rsplit_once('.').map(|(_, ext)| ext)
+    }
+
+    /// Downloads its contents (up to 3 attempts, as the Node SDK does).
+    pub async fn bytes(&self) -> Result<Vec<u8>> {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match reqwest::get(&self.url).await {
+                Ok(r) if r.status().is_success() => match r.bytes().await {
+                    Ok(bytes) => return Ok(bytes.to_vec()),
+                    Err(e) => last = e.to_string(),
+                },
+                Ok(r) => last = format!("HTTP {}", r.status()),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(Error::Http {
+            url: self.url.clone(),
+            reason: last,
+        })
+    }
+
+    /// Downloads its contents as UTF-8 text.
+    pub async fn text(&self) -> Result<String> {
+        let bytes = self.bytes().await?;
+        String::from_utf8(bytes).map_err(|e| Error::Http {
+            url: self.url.clone(),
+            reason: format!("not UTF-8: {e}"),
+        })
+    }
+}
+
+/// A file the runner selected, for [`IoCall::presigned_urls`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FileRequest {
+    /// The file name.
+    pub name: String,
+    /// Its MIME type.
+    #[serde(rename = "type")]
+    pub mime_type: String,
+}
+
+/// Where the browser puts a file ([`IoCall::presigned_urls`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUrls {
+    /// The URL the browser PUTs the file to.
+    pub upload_url: String,
+    /// The URL it can be downloaded from afterwards.
+    pub download_url: String,
+}
 
 /// The input methods, from [`Io::input`].
 #[derive(Debug)]
@@ -31,132 +152,74 @@ pub struct Inputs<'a> {
 }
 
 impl Inputs<'_> {
-    fn call<K, O>(&self, method_name: &'static str, label: impl Into<String>) -> IoCall<K, O> {
-        IoCall {
-            io: self.io.clone(),
-            field: Field::new(method_name, label.into()),
-            kind: PhantomData,
-        }
-    }
-
     /// A single-line (or multi-line) text field; returns the text.
     pub fn text(&self, label: impl Into<String>) -> IoCall<Text, String> {
-        self.call("INPUT_TEXT", label)
+        IoCall::new(self.io, "INPUT_TEXT", label, Serde)
+    }
+
+    /// An e-mail address field; returns the address.
+    pub fn email(&self, label: impl Into<String>) -> IoCall<Email, String> {
+        IoCall::new(self.io, "INPUT_EMAIL", label, Serde)
     }
 
     /// A number field; returns the number.
     pub fn number(&self, label: impl Into<String>) -> IoCall<Number, f64> {
-        self.call("INPUT_NUMBER", label)
+        IoCall::new(self.io, "INPUT_NUMBER", label, Serde)
+    }
+
+    /// A slider from `min` to `max`; returns the number.
+    pub fn slider(&self, label: impl Into<String>, min: f64, max: f64) -> IoCall<Slider, f64> {
+        IoCall::new(self.io, "INPUT_SLIDER", label, Serde)
+            .prop("min", min)
+            .prop("max", max)
     }
 
     /// A checkbox; returns whether it was checked.
     pub fn boolean(&self, label: impl Into<String>) -> IoCall<Boolean, bool> {
-        self.call("INPUT_BOOLEAN", label)
+        IoCall::new(self.io, "INPUT_BOOLEAN", label, Serde)
+    }
+
+    /// A rich text editor; returns HTML.
+    pub fn rich_text(&self, label: impl Into<String>) -> IoCall<RichText, String> {
+        IoCall::new(self.io, "INPUT_RICH_TEXT", label, Serde)
+    }
+
+    /// A URL field; returns the parsed URL.
+    pub fn url(&self, label: impl Into<String>) -> IoCall<Url, url::Url> {
+        IoCall::new(
+            self.io,
+            "INPUT_URL",
+            label,
+            ParseWith(|value: Value| {
+                let text = value.as_str().ok_or("expected a string")?;
+                url::Url::parse(text).map_err(|e| format!("invalid URL {text:?}: {e}"))
+            }),
+        )
+    }
+
+    /// A date picker; returns the date.
+    pub fn date(&self, label: impl Into<String>) -> IoCall<DateInput, Date> {
+        IoCall::new(self.io, "INPUT_DATE", label, Serde)
+    }
+
+    /// A time picker; returns the time.
+    pub fn time(&self, label: impl Into<String>) -> IoCall<TimeInput, Time> {
+        IoCall::new(self.io, "INPUT_TIME", label, Serde)
+    }
+
+    /// A date and time picker; returns both.
+    pub fn datetime(&self, label: impl Into<String>) -> IoCall<DateTimeInput, DateTime> {
+        IoCall::new(self.io, "INPUT_DATETIME", label, Serde)
+    }
+
+    /// A file upload; returns the uploaded file. `.multiple()` accepts
+    /// several.
+    pub fn file(&self, label: impl Into<String>) -> IoCall<FileInput, File> {
+        IoCall::new(self.io, "UPLOAD_FILE", label, Upload { presign: None })
     }
 }
 
-/// One I/O call of kind `K` returning `O`. Set its props with the builder
-/// methods, then `.await` it alone or put it in an [`Io::group`].
-#[must_use = "an I/O call does nothing until awaited"]
-pub struct IoCall<K, O> {
-    pub(super) io: Io,
-    pub(super) field: Field<O>,
-    pub(super) kind: PhantomData<fn() -> K>,
-}
-
-impl<K, O> std::fmt::Debug for IoCall<K, O> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IoCall")
-            .field("method", &self.field.method_name)
-            .field("label", &self.field.label)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<K, O: 'static> IoCall<K, O> {
-    /// Sets a prop (the builder methods are shorthands for this).
-    pub fn prop(mut self, key: &str, value: impl Serialize) -> Self {
-        match serde_json::to_value(value) {
-            Ok(value) => {
-                self.field.props.insert(key.to_owned(), value);
-            }
-            Err(e) => tracing::error!("Ignoring prop {key:?} of {:?}: {e}", self.field.label),
-        }
-        self
-    }
-
-    /// Help text shown under the field.
-    pub fn help_text(self, text: impl Into<String>) -> Self {
-        self.prop("helpText", text.into())
-    }
-
-    /// Shows the field but does not let it be edited.
-    pub fn disabled(self, yes: bool) -> Self {
-        self.prop("disabled", yes)
-    }
-
-    /// Checks the value: `Err(message)` shows the message next to the field
-    /// and asks again.
-    pub fn validate(
-        mut self,
-        validator: impl Fn(&O) -> std::result::Result<(), String> + Send + Sync + 'static,
-    ) -> Self {
-        self.field.validator = Some(Arc::new(validator));
-        self
-    }
-
-    /// Lets the field be left empty; the value becomes an `Option`.
-    pub fn optional(self) -> IoCall<K, Option<O>> {
-        IoCall {
-            io: self.io,
-            field: self.field.into_optional(),
-            kind: PhantomData,
-        }
-    }
-}
-
-impl<K, O: DeserializeOwned + Send + 'static> IoCall<K, O> {
-    pub(super) fn into_component(self) -> Box<dyn Component> {
-        Box::new(self.field)
-    }
-}
-
-/// Takes the accepted value of component `i` as an `O`.
-pub(super) fn take<O: 'static>(components: &mut [Box<dyn Component>], i: usize) -> Result<O> {
-    components
-        .get_mut(i)
-        .and_then(|c| c.take().downcast::<Option<O>>().ok())
-        .and_then(|value| *value)
-        .ok_or_else(|| {
-            Error::Io(IoError::new(
-                IoErrorKind::BadResponse,
-                "Received invalid return value",
-            ))
-        })
-}
-
-impl<K, O: DeserializeOwned + Send + 'static> IntoFuture for IoCall<K, O> {
-    type Output = Result<O>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<O>> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        let io = self.io.clone();
-        let component = self.into_component();
-        Box::pin(async move {
-            let submitted = io
-                .run(Call {
-                    components: vec![component],
-                    choice_buttons: None,
-                    collect: |components| take::<O>(components, 0),
-                    validate: None,
-                })
-                .await?;
-            Ok(submitted.value)
-        })
-    }
-}
-
-impl<O: 'static> IoCall<Text, O> {
+impl<O: Send + 'static> IoCall<Text, O> {
     /// Placeholder text.
     pub fn placeholder(self, text: impl Into<String>) -> Self {
         self.prop("placeholder", text.into())
@@ -188,6 +251,34 @@ impl<O: 'static> IoCall<Text, O> {
     }
 }
 
+macro_rules! placeholder_and_default {
+    ($($kind:ty),*) => {$(
+        impl<O: Send + 'static> IoCall<$kind, O> {
+            /// Placeholder text.
+            pub fn placeholder(self, text: impl Into<String>) -> Self {
+                self.prop("placeholder", text.into())
+            }
+
+            /// The initial value.
+            pub fn default_value(self, value: impl Into<String>) -> Self {
+                self.prop("defaultValue", value.into())
+            }
+        }
+    )*};
+}
+placeholder_and_default!(Email, RichText, Url);
+
+impl<O: Send + 'static> IoCall<Url, O> {
+    /// The accepted URL schemes (default `http` and `https`).
+    pub fn allowed_protocols<S: Into<String>>(
+        self,
+        protocols: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let protocols: Vec<String> = protocols.into_iter().map(Into::into).collect();
+        self.prop("allowedProtocols", protocols)
+    }
+}
+
 /// Currencies `io.input().number(..).currency(..)` can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[allow(missing_docs, clippy::upper_case_acronyms)]
@@ -201,7 +292,7 @@ pub enum Currency {
     JPY,
 }
 
-impl<O: 'static> IoCall<Number, O> {
+impl<O: Send + 'static> IoCall<Number, O> {
     /// Smallest accepted value.
     pub fn min(self, min: f64) -> Self {
         self.prop("min", min)
@@ -238,9 +329,152 @@ impl<O: 'static> IoCall<Number, O> {
     }
 }
 
-impl<O: 'static> IoCall<Boolean, O> {
+impl<O: Send + 'static> IoCall<Slider, O> {
+    /// The step between values.
+    pub fn step(self, step: f64) -> Self {
+        self.prop("step", step)
+    }
+
+    /// The initial value.
+    pub fn default_value(self, value: f64) -> Self {
+        self.prop("defaultValue", value)
+    }
+}
+
+impl<O: Send + 'static> IoCall<Boolean, O> {
     /// The initial value (default false).
     pub fn default_value(self, value: bool) -> Self {
         self.prop("defaultValue", Value::Bool(value))
+    }
+}
+
+macro_rules! default_min_max {
+    ($($kind:ty => $value:ty),*) => {$(
+        impl<O: Send + 'static> IoCall<$kind, O> {
+            /// The initial value.
+            pub fn default_value(self, value: $value) -> Self {
+                self.prop("defaultValue", value)
+            }
+
+            /// The earliest accepted value.
+            pub fn min(self, value: $value) -> Self {
+                self.prop("min", value)
+            }
+
+            /// The latest accepted value.
+            pub fn max(self, value: $value) -> Self {
+                self.prop("max", value)
+            }
+        }
+    )*};
+}
+default_min_max!(DateInput => Date, TimeInput => Time, DateTimeInput => DateTime);
+
+/// A function giving upload URLs for a selected file.
+type Presign = Arc<
+    dyn Fn(FileRequest) -> crate::routes::BoxFuture<std::result::Result<FileUrls, String>>
+        + Send
+        + Sync,
+>;
+
+/// `UPLOAD_FILE`: always stateful; with [`IoCall::presigned_urls`] the host
+/// supplies the upload URLs through a `SET_STATE` round trip.
+struct Upload {
+    presign: Option<Presign>,
+}
+
+#[derive(Deserialize)]
+struct UploadState {
+    files: Option<Vec<FileRequest>>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    mime_type: Option<String>,
+}
+
+impl Behavior<File> for Upload {
+    fn init(&mut self, props: &mut Props) -> std::result::Result<(), String> {
+        if self.presign.is_some() {
+            // null (not absent): the host will provide the URLs.
+            props.insert("fileUrls".into(), Value::Null);
+        }
+        Ok(())
+    }
+
+    fn is_stateful(&self) -> bool {
+        true
+    }
+
+    fn set_state<'a>(
+        &'a mut self,
+        state: Value,
+        props: &'a mut Props,
+    ) -> LocalFuture<'a, std::result::Result<(), String>> {
+        Box::pin(async move {
+            let Some(presign) = self.presign.clone() else {
+                return Ok(());
+            };
+            let state: UploadState = serde_json::from_value(state).map_err(|e| e.to_string())?;
+            let files = match (state.files, state.name, state.mime_type) {
+                (Some(files), _, _) => files,
+                (None, Some(name), Some(mime_type)) => vec![FileRequest { name, mime_type }],
+                _ => return Ok(()),
+            };
+            let mut urls = Vec::with_capacity(files.len());
+            for file in files {
+                urls.push(presign(file).await?);
+            }
+            props.insert("fileUrls".into(), json!(urls));
+            Ok(())
+        })
+    }
+
+    fn parse(&mut self, value: Value) -> std::result::Result<File, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<O: Send + 'static> IoCall<FileInput, O> {
+    /// The accepted file extensions, e.g. `[".csv", ".txt"]`.
+    pub fn allowed_extensions<S: Into<String>>(
+        self,
+        extensions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let extensions: Vec<String> = extensions.into_iter().map(Into::into).collect();
+        self.prop("allowedExtensions", extensions)
+    }
+
+    /// Uploads to your own storage: for each selected file, `presign`
+    /// returns the URL the browser uploads to and the URL to download it
+    /// from (the returned [`File::url`]).
+    pub fn presigned_urls<F, Fut, E>(mut self, presign: F) -> Self
+    where
+        F: Fn(FileRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<FileUrls, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let presign: Presign = Arc::new(move |file| {
+            let fut = presign(file);
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        });
+        match self.field.behavior_mut::<Upload>() {
+            Some(upload) => upload.presign = Some(presign),
+            None => self.field.error = Some("presigned_urls() must come first".into()),
+        }
+        self
+    }
+}
+
+impl IoCall<FileInput, File> {
+    /// Accepts several files; returns them all.
+    pub fn multiple(self) -> IoCall<FileInput, Vec<File>> {
+        IoCall {
+            io: self.io,
+            field: self.field.into_multiple(None),
+            kind: std::marker::PhantomData,
+        }
     }
 }

@@ -11,53 +11,161 @@
 //!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Families: [`Io::input`], [`Io::select`], [`Io::search`], [`Io::confirm`],
+//! [`Io::confirm_identity`], [`Io::display`], [`Io::experimental`] and
+//! [`Io::group`].
 
+mod call;
 mod component;
+mod confirm;
 mod display;
 mod group;
 mod input;
-mod render;
+pub(crate) mod render;
+mod search;
+mod select;
+mod table;
 
 use std::sync::Arc;
 
+use interval_protocol::host::{SendIoCall, SendIoCallInputs};
+use interval_protocol::io::IoRender;
+use tokio::sync::mpsc;
+
+pub use call::{Choice, DisplayKind, Groupable, InputKind, IoCall, WithChoices};
 #[doc(hidden)]
 pub use component::Component;
-pub use display::{Displays, Heading, Markdown};
+pub use confirm::{
+    Confirm, ConfirmIdentity, Credentials, CredentialsKind, Experimental, Spreadsheet,
+    SpreadsheetType,
+};
+pub use display::{
+    Code, DisplayImage, DisplayTable, Displays, Grid, GridItem, Heading, Html, Link, Markdown,
+    MetaItem, Metadata, MetadataLayout, Object, ProgressIndeterminate, ProgressItem, ProgressSteps,
+    ProgressThroughList, Video,
+};
 pub use group::{Group, GroupMember, GroupMembers};
-pub use input::{Boolean, Currency, Inputs, IoCall, Number, Text};
-pub use interval_protocol::io::ButtonTheme;
+pub use input::{
+    Boolean, Currency, Date, DateInput, DateTime, DateTimeInput, Email, File, FileInput,
+    FileRequest, FileUrls, Inputs, Number, RichText, Slider, Text, Time, TimeInput, Url,
+};
+pub use interval_protocol::io::{ButtonTheme, ChoiceButton};
+pub use search::{Search, SearchResult};
+pub use select::{SelectMultiple, SelectOption, SelectSingle, SelectTable, Selects, ToOption};
+pub use table::{
+    Cell, Column, HighlightColor, Image, ImageSize, SortDirection, TablePage, TableQuery,
+};
 
 use crate::client::Inner;
-use crate::transaction::Transaction;
+use crate::error::{Error, IoError, IoErrorKind, Result};
+use crate::page::PageView;
+use crate::transaction::{GroupEvent, Transaction};
 
-/// The I/O handle of one transaction. Cheap to clone.
+/// Where the renders of an [`Io`] go.
+#[derive(Clone)]
+pub(crate) enum Target {
+    /// `SEND_IO_CALL` for a transaction.
+    Transaction(Arc<Transaction>),
+    /// The `children` of a page's layout, sent with `SEND_PAGE`.
+    Page(Arc<PageView>),
+}
+
+impl Target {
+    fn is_canceled(&self) -> bool {
+        match self {
+            Target::Transaction(t) => t.is_canceled(),
+            Target::Page(p) => p.is_closed(),
+        }
+    }
+
+    fn append_ui(&self) -> bool {
+        match self {
+            Target::Transaction(t) => t.append_ui,
+            Target::Page(_) => false,
+        }
+    }
+
+    fn open_group(&self, key: &str) -> mpsc::Receiver<GroupEvent> {
+        match self {
+            Target::Transaction(t) => t.open_group(key),
+            Target::Page(p) => p.open_group(key),
+        }
+    }
+
+    /// Sends one render. For a transaction, while disconnected the render is
+    /// kept as the pending call and sent by the reconnect replay.
+    async fn send(&self, inner: &Arc<Inner>, render: IoRender) -> Result<()> {
+        let transaction = match self {
+            Target::Page(page) => {
+                page.set_children(inner, render);
+                return Ok(());
+            }
+            Target::Transaction(transaction) => transaction,
+        };
+        let io_call = serde_json::to_string(&render).expect("a render serializes");
+        transaction.set_pending_io_call(io_call.clone());
+        let inputs = SendIoCallInputs {
+            transaction_id: transaction.id.clone(),
+            io_call,
+            skip_client_call: None,
+        };
+        match inner.rpc.call::<SendIoCall>(&inputs).await {
+            Ok(reply) => match reply.refusal() {
+                None => Ok(()),
+                Some(message) => Err(IoError::new(IoErrorKind::RenderError, message).into()),
+            },
+            Err(Error::NotConnected) if !inner.is_closed() => {
+                tracing::debug!("Not connected: the IO call will be sent after reconnecting");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The I/O handle of one transaction (or of one page view, where it builds
+/// the layout's display components). Cheap to clone.
 #[derive(Clone)]
 pub struct Io {
     pub(crate) inner: Arc<Inner>,
-    pub(crate) transaction: Arc<Transaction>,
+    pub(crate) target: Target,
 }
 
 impl std::fmt::Debug for Io {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Io")
-            .field("transaction_id", &self.transaction.id)
-            .finish_non_exhaustive()
+        let id = match &self.target {
+            Target::Transaction(t) => &t.id,
+            Target::Page(p) => &p.key,
+        };
+        f.debug_struct("Io").field("id", id).finish_non_exhaustive()
     }
 }
 
 impl Io {
-    pub(crate) fn new(inner: Arc<Inner>, transaction: Arc<Transaction>) -> Self {
-        Io { inner, transaction }
+    pub(crate) fn new(inner: Arc<Inner>, target: Target) -> Self {
+        Io { inner, target }
     }
 
-    /// Input methods: text, number, boolean.
+    /// Input methods: text, email, number, slider, boolean, rich text, URL,
+    /// date, time, date and time, file.
     pub fn input(&self) -> Inputs<'_> {
         Inputs { io: self }
     }
 
-    /// Display methods: headings, markdown, tables, ...
+    /// Select methods: one option, several options, rows of a table.
+    pub fn select(&self) -> Selects<'_> {
+        Selects { io: self }
+    }
+
+    /// Display methods: headings, markdown, tables, images, ...
     pub fn display(&self) -> Displays<'_> {
         Displays { io: self }
+    }
+
+    /// Experimental methods: spreadsheet, credentials.
+    pub fn experimental(&self) -> Experimental<'_> {
+        Experimental { io: self }
     }
 
     /// Several I/O calls rendered as one form; resolves to a tuple of their

@@ -1,0 +1,269 @@
+//! `io.search` (§4.4 `SEARCH`): the runner types, the host's search function
+//! answers, the runner picks one of the caller's own results.
+
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::call::{Groupable, InputKind, IoCall};
+use super::component::{Behavior, LocalFuture, Props};
+use super::table::Image;
+use super::Io;
+use crate::routes::BoxFuture;
+
+/// Marker of `io.search` (`SEARCH`) over results of type `T`.
+#[derive(Debug)]
+pub struct Search<T>(PhantomData<fn() -> T>);
+impl<T> Groupable for Search<T> {}
+impl<T> InputKind for Search<T> {}
+
+/// How a search result is shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    label: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<Image>,
+}
+
+impl SearchResult {
+    /// A result shown as `label`.
+    pub fn new(label: impl Into<String>) -> Self {
+        SearchResult {
+            label: Value::String(label.into()),
+            description: None,
+            image: None,
+        }
+    }
+
+    /// Text under the label.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// An image next to the label.
+    pub fn image(mut self, image: Image) -> Self {
+        self.image = Some(image);
+        self
+    }
+}
+
+impl From<&str> for SearchResult {
+    fn from(label: &str) -> Self {
+        SearchResult::new(label)
+    }
+}
+
+impl From<String> for SearchResult {
+    fn from(label: String) -> Self {
+        SearchResult::new(label)
+    }
+}
+
+type OnSearch<T> = Arc<dyn Fn(String) -> BoxFuture<Result<Vec<T>, String>> + Send + Sync>;
+type RenderResult<T> = Arc<dyn Fn(&T) -> SearchResult + Send + Sync>;
+
+/// The search state: every batch of results shown so far, so that any
+/// `"<batch>:<index>"` value maps back to the caller's item.
+pub(super) struct SearchBehavior<T> {
+    on_search: OnSearch<T>,
+    render: RenderResult<T>,
+    batches: Vec<Vec<T>>,
+    defaults: Vec<T>,
+}
+
+impl<T> SearchBehavior<T> {
+    fn results(&self, batch: usize) -> Vec<Value> {
+        self.batches[batch]
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.wire(item, format!("{batch}:{i}")))
+            .collect()
+    }
+
+    fn wire(&self, item: &T, value: String) -> Value {
+        let mut result = serde_json::to_value((self.render)(item)).unwrap_or(json!({}));
+        result["value"] = Value::String(value);
+        result
+    }
+}
+
+impl<T: Clone> SearchBehavior<T> {
+    /// The caller's item a wire value (`"<batch>:<index>"` or
+    /// `"default:<index>"`) stands for.
+    fn item(&self, value: &Value) -> Result<T, String> {
+        let text = value.as_str().ok_or("expected a result value (a string)")?;
+        let unknown = || format!("{text:?} is not one of the search results");
+        let (batch, index) = text.split_once(':').ok_or_else(unknown)?;
+        let index: usize = index.parse().map_err(|_| unknown())?;
+        let items = if batch == "default" {
+            &self.defaults
+        } else {
+            let batch: usize = batch.parse().map_err(|_| unknown())?;
+            self.batches.get(batch).ok_or_else(unknown)?
+        };
+        items.get(index).cloned().ok_or_else(unknown)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Behavior<T> for SearchBehavior<T> {
+    fn init(&mut self, props: &mut Props) -> Result<(), String> {
+        let mut results = self.results(0);
+        let defaults: Vec<Value> = (0..self.defaults.len())
+            .map(|i| Value::String(format!("default:{i}")))
+            .collect();
+        for (i, item) in self.defaults.iter().enumerate() {
+            results.push(self.wire(item, format!("default:{i}")));
+        }
+        props.insert("results".into(), Value::Array(results));
+        if let [only] = defaults.as_slice() {
+            props.insert("defaultValue".into(), only.clone());
+        }
+        props.entry("disabled").or_insert(Value::Bool(false));
+        Ok(())
+    }
+
+    fn is_stateful(&self) -> bool {
+        true
+    }
+
+    fn set_state<'a>(
+        &'a mut self,
+        state: Value,
+        props: &'a mut Props,
+    ) -> LocalFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let query = state
+                .get("queryTerm")
+                .and_then(Value::as_str)
+                .ok_or("expected {queryTerm: string}")?
+                .to_owned();
+            let items = (self.on_search)(query).await?;
+            self.batches.push(items);
+            props.insert(
+                "results".into(),
+                Value::Array(self.results(self.batches.len() - 1)),
+            );
+            Ok(())
+        })
+    }
+
+    fn parse(&mut self, value: Value) -> Result<T, String> {
+        self.item(&value)
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl Io {
+    /// A search box: each query calls `on_search`, `render` shows each
+    /// result; returns the chosen item.
+    ///
+    /// ```no_run
+    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// use interval_core::io::SearchResult;
+    /// let users = vec!["ada".to_string(), "alan".to_string()];
+    /// let user = io
+    ///     .search(
+    ///         "Find a user",
+    ///         move |query| {
+    ///             let found: Vec<String> = users.iter().filter(|u| u.contains(&query)).cloned().collect();
+    ///             async move { Ok::<_, std::convert::Infallible>(found) }
+    ///         },
+    ///         |user: &String| SearchResult::new(user.clone()),
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search<T, F, Fut, E, R>(
+        &self,
+        label: impl Into<String>,
+        on_search: F,
+        render: R,
+    ) -> IoCall<Search<T>, T>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+        E: std::fmt::Display,
+        R: Fn(&T) -> SearchResult + Send + Sync + 'static,
+    {
+        let on_search: OnSearch<T> = Arc::new(move |query| {
+            let fut = on_search(query);
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        });
+        IoCall::new(
+            self,
+            "SEARCH",
+            label,
+            SearchBehavior {
+                on_search,
+                render: Arc::new(render),
+                batches: vec![Vec::new()],
+                defaults: Vec::new(),
+            },
+        )
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static, O: Send + 'static> IoCall<Search<T>, O> {
+    fn behavior(&mut self) -> Option<&mut SearchBehavior<T>> {
+        self.field.behavior_mut::<SearchBehavior<T>>()
+    }
+
+    /// Results shown before the runner types.
+    pub fn initial_results(mut self, items: impl IntoIterator<Item = T>) -> Self {
+        if let Some(b) = self.behavior() {
+            b.batches[0] = items.into_iter().collect();
+        }
+        self
+    }
+
+    /// Placeholder text.
+    pub fn placeholder(self, text: impl Into<String>) -> Self {
+        self.prop("placeholder", text.into())
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IoCall<Search<T>, T> {
+    /// The result selected at first.
+    pub fn default_value(mut self, item: T) -> Self {
+        if let Some(b) = self.behavior() {
+            b.defaults = vec![item];
+        }
+        self
+    }
+
+    /// Lets the runner pick several results; returns them all.
+    pub fn multiple(self) -> IoCall<Search<T>, Vec<T>> {
+        IoCall {
+            io: self.io,
+            field: self.field.into_multiple(None),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IoCall<Search<T>, Vec<T>> {
+    /// The results selected at first (with [`multiple`](IoCall::multiple)).
+    pub fn default_values(mut self, items: impl IntoIterator<Item = T>) -> Self {
+        let items: Vec<T> = items.into_iter().collect();
+        let keys: Vec<Value> = (0..items.len())
+            .map(|i| Value::String(format!("default:{i}")))
+            .collect();
+        if let Some(b) = self.behavior() {
+            b.defaults = items;
+        }
+        self.field.multiple = Some(json!({ "defaultValue": keys }));
+        self
+    }
+}
