@@ -92,6 +92,99 @@ pub enum Request {
     Queue,
     /// Notifications, newest first.
     Notifications,
+    /// From now on, delivers this connection's events as HTML patches
+    /// ([`ServerMessage::Patch`], [`ServerMessage::Navigate`]) for the
+    /// dashboard's own pages instead of [`ServerMessage::Event`]s.
+    Html,
+    /// Submits the dashboard's form for an IO call: the server turns the
+    /// raw form fields into the typed values of a RETURN response, or
+    /// answers [`Reply::Invalid`] without bothering the host.
+    Submit {
+        /// A transaction id or a page key.
+        transaction_id: String,
+        /// The render answered.
+        render_id: String,
+        /// Its input group.
+        input_group_key: String,
+        /// The clicked button's value (`"Continue"` without buttons).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<String>,
+        /// The form's values, one list per component (in `toRender` order).
+        #[serde(default)]
+        fields: Vec<Vec<String>>,
+    },
+    /// New state for one stateful component (paging, sorting, search).
+    SetState {
+        /// A transaction id or a page key.
+        transaction_id: String,
+        /// The input group whose component changed.
+        input_group_key: String,
+        /// The component's position in `toRender`.
+        index: usize,
+        /// The new state (§4: e.g. `{queryTerm, offset, pageSize}`).
+        state: Value,
+    },
+    /// Where to upload files for an `UPLOAD_FILE` component, one pair of
+    /// URLs per file (the server keeps the files on disk).
+    UploadUrls {
+        /// The transaction.
+        transaction_id: String,
+        /// The files to upload.
+        files: Vec<UploadRequest>,
+    },
+}
+
+/// A file the dashboard wants to upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    /// Its name.
+    pub name: String,
+    /// Its MIME type.
+    #[serde(default, rename = "type")]
+    pub mime: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// Where one file goes and where the host can read it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileUrls {
+    /// HTTP PUT the file's bytes here.
+    pub upload_url: String,
+    /// The host downloads it from here.
+    pub download_url: String,
+}
+
+/// A form field the server refused before asking the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The component's position in `toRender`.
+    pub index: usize,
+    /// What to tell the person.
+    pub message: String,
+}
+
+/// How a [`Patch`] changes its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchMode {
+    /// Replaces the target's content.
+    #[default]
+    Replace,
+    /// Appends to the target's content.
+    Append,
+}
+
+/// An HTML fragment for one element of the dashboard's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Patch {
+    /// The `id` of the element to change.
+    pub target: String,
+    /// Sanitized HTML rendered by the server.
+    pub html: String,
+    /// Replace or append.
+    #[serde(default)]
+    pub mode: PatchMode,
 }
 
 /// The dashboard's answer to an IO call (the browser half of §3.4).
@@ -136,6 +229,19 @@ pub enum ServerMessage {
     Event {
         /// What.
         event: Event,
+    },
+    /// HTML fragments to swap in (connections that sent [`Request::Html`]).
+    Patch {
+        /// Applied in order.
+        patches: Vec<Patch>,
+    },
+    /// The dashboard should go to `href` (connections that sent
+    /// [`Request::Html`]; a redirect of the action).
+    Navigate {
+        /// Where.
+        href: String,
+        /// Replace the history entry.
+        replace: bool,
     },
 }
 
@@ -183,6 +289,16 @@ pub enum Reply {
     Notifications {
         /// Newest first.
         notifications: Vec<NotificationRecord>,
+    },
+    /// A [`Request::Submit`] the server refused; nothing went to the host.
+    Invalid {
+        /// One entry per refused field.
+        errors: Vec<FieldError>,
+    },
+    /// Upload URLs, one per requested file.
+    UploadUrls {
+        /// In request order.
+        urls: Vec<FileUrls>,
     },
 }
 

@@ -20,6 +20,7 @@ use crate::api::{
     name_from_slug, ActionInfo, BrowserResponse, ClientMessage, Event, PageInfo, Reply, Request,
     ServerMessage,
 };
+use crate::dashboard::{Dashboard, Session};
 use crate::db::{now_ms, TransactionRecord};
 use crate::limits::RateLimiter;
 use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
@@ -28,18 +29,23 @@ use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
 const EVENT_QUEUE: usize = 1024;
 
 /// Serves one dashboard connection until it closes.
-pub async fn serve(state: Arc<AppState>, socket: WebSocket) {
+pub async fn serve(dashboard: Arc<Dashboard>, socket: WebSocket) {
+    let state = dashboard.app.clone();
+    let session = Arc::new(Session::new(dashboard));
     let browser = state.next_id();
     let (tx, mut rx) = mpsc::channel::<ServerMessage>(EVENT_QUEUE);
     state.registry().browsers.insert(browser, tx.clone());
     let (mut sink, mut stream) = socket.split();
+    let presenter = session.clone();
     let writer = tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
-            let Ok(text) = serde_json::to_string(&message) else {
-                continue;
-            };
-            if sink.send(Message::Text(text.into())).await.is_err() {
-                break;
+            for message in presenter.present(message) {
+                let Ok(text) = serde_json::to_string(&message) else {
+                    continue;
+                };
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
             }
         }
     });
@@ -66,9 +72,10 @@ pub async fn serve(state: Arc<AppState>, socket: WebSocket) {
             continue;
         }
         let state = state.clone();
+        let session = session.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
-            let message = match handle(&state, browser, request.request).await {
+            let message = match handle(&state, &session, browser, request.request).await {
                 Ok(result) => ServerMessage::Reply {
                     id: request.id,
                     result,
@@ -112,7 +119,12 @@ async fn disconnected(state: &AppState, browser: u64) {
     }
 }
 
-async fn handle(state: &Arc<AppState>, browser: u64, request: Request) -> Result<Reply, String> {
+async fn handle(
+    state: &Arc<AppState>,
+    session: &Session,
+    browser: u64,
+    request: Request,
+) -> Result<Reply, String> {
     let db = |e: crate::db::DbError| {
         tracing::error!("{e}");
         "The server could not read its database; see its log.".to_owned()
@@ -172,6 +184,50 @@ async fn handle(state: &Arc<AppState>, browser: u64, request: Request) -> Result
         Request::Notifications => Ok(Reply::Notifications {
             notifications: state.store.notifications(100).map_err(db)?,
         }),
+        Request::Html => {
+            session.enable_html();
+            Ok(Reply::Ok)
+        }
+        Request::Submit {
+            transaction_id,
+            render_id,
+            input_group_key,
+            choice,
+            fields,
+        } => {
+            let response = match session.submission(
+                &transaction_id,
+                render_id,
+                input_group_key,
+                choice,
+                &fields,
+            )? {
+                Ok(response) => response,
+                Err(errors) => return Ok(Reply::Invalid { errors }),
+            };
+            respond(state, &transaction_id, response).await
+        }
+        Request::SetState {
+            transaction_id,
+            input_group_key,
+            index,
+            state: new_state,
+        } => {
+            let response =
+                session.state_change(&transaction_id, input_group_key, index, new_state)?;
+            respond(state, &transaction_id, response).await
+        }
+        Request::UploadUrls {
+            transaction_id,
+            files,
+        } => {
+            if !state.registry().transactions.contains_key(&transaction_id) {
+                return Err(format!("No running transaction {transaction_id}."));
+            }
+            Ok(Reply::UploadUrls {
+                urls: session.upload_urls(&transaction_id, &files)?,
+            })
+        }
     }
 }
 

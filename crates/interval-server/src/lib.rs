@@ -3,7 +3,8 @@
 //! An Interval-compatible server that runs inside your binary (or standalone
 //! as the `interval-server` command). Hosts — interval-rs hosts and
 //! unmodified official Node SDK hosts alike — connect at `/websocket`; the
-//! dashboard's API is a WebSocket at `/api/dashboard` ([`api`]); the HTTP API
+//! dashboard is served at `/` ([`dashboard`]) and its API is a WebSocket at
+//! `/api/dashboard` ([`api`]); the HTTP API
 //! of hosts (enqueue, dequeue, notify) is under `/api`; state is kept in
 //! SQLite.
 //!
@@ -18,6 +19,7 @@
 pub mod api;
 mod auth;
 mod config;
+pub mod dashboard;
 mod dashboard_api;
 pub mod db;
 mod host;
@@ -32,8 +34,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use tokio_util::sync::CancellationToken;
@@ -151,24 +153,27 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let state = Arc::new(AppState::new(config, store, auth));
     let _ = state.base_url.set(format!("http://{addr}"));
 
-    // The dashboard needs a login when a password is configured.
-    let dashboard = Router::new()
-        .route("/api/dashboard", any(dashboard_socket))
-        .route("/", get(index))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_login,
-        ));
+    let dashboard = dashboard::Dashboard::new(state.clone()).map_err(|e| {
+        ServerError::Config(format!("could not prepare the uploads directory: {e}"))
+    })?;
     let app = Router::new()
         .route("/websocket", any(host_socket))
         .route("/api/actions/enqueue", post(http_api::enqueue))
         .route("/api/actions/dequeue", post(http_api::dequeue))
         .route("/api/notify", post(http_api::notify))
         .route("/health", get(http_api::health))
-        .merge(dashboard)
-        .merge(auth::routes())
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        // The dashboard: its pages at `/`, its socket at `/api/dashboard`.
+        .merge(
+            // The dashboard needs a login when a password is configured.
+            dashboard::router(dashboard.clone()).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_login,
+            )),
+        )
+        .merge(dashboard::public_router(dashboard))
+        .merge(auth::routes().with_state(state.clone()))
+        .layer(DefaultBodyLimit::max(max_body));
 
     let shutdown = CancellationToken::new();
     let done = CancellationToken::new();
@@ -209,7 +214,7 @@ async fn bind(config: &ServerConfig) -> Result<tokio::net::TcpListener, ServerEr
     Err(last.unwrap_or_else(|| ServerError::Config("no port to bind".into())))
 }
 
-fn configure(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
+pub(crate) fn configure(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
     ws.read_buffer_size(limits.read_buffer_size)
         .write_buffer_size(limits.write_buffer_size)
         .max_write_buffer_size(limits.max_message_size * 2)
@@ -224,59 +229,4 @@ async fn host_socket(
 ) -> Response {
     let ws = configure(ws, &state.config.limits);
     ws.on_upgrade(move |socket| host::serve(state, headers, socket))
-}
-
-/// Whether a browser request comes from a page this server served (a page
-/// of another site must not drive the dashboard).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
-        return true; // not a browser
-    };
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
-}
-
-async fn dashboard_socket(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
-    if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "Invalid origin").into_response();
-    }
-    let ws = configure(ws, &state.config.limits);
-    ws.on_upgrade(move |socket| dashboard_api::serve(state, socket))
-}
-
-/// A minimal page until the dashboard lands: the live actions.
-async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
-    let api::Reply::Routes { actions, .. } = dashboard_api::routes(&state) else {
-        unreachable!("routes() returns Routes")
-    };
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let items: String = actions
-        .iter()
-        .filter(|a| !a.unlisted)
-        .map(|a| {
-            format!(
-                "<li>{} <code>{}</code></li>",
-                escape(&a.name),
-                escape(&a.slug)
-            )
-        })
-        .collect();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Interval</title></head>\
-         <body><h1>Actions</h1><ul>{items}</ul></body></html>"
-    ))
 }

@@ -1,0 +1,343 @@
+// The dashboard's only script. The server renders all HTML; this script
+// opens the dashboard socket, swaps in the fragments the server sends, and
+// sends back what the person typed or clicked. It never builds markup from
+// an action's data and never interprets values: the server does.
+(() => {
+  'use strict'
+
+  const $ = (selector, root = document) => root.querySelector(selector)
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector))
+
+  // Timestamps in the viewer's time zone.
+  function localizeTimes(root) {
+    for (const el of $$('time[datetime]', root)) {
+      const date = new Date(el.dateTime)
+      if (!isNaN(date)) {
+        el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+      }
+    }
+  }
+  localizeTimes(document)
+
+  const view = $('[data-action], [data-page][data-live]')
+  if (!view) return
+
+  let socket
+  let nextId = 1
+  let transactionId = null
+  const waiting = new Map()
+
+  function showStatus(message) {
+    const status = $('#status')
+    if (!status) return
+    status.replaceChildren()
+    if (message) {
+      const p = document.createElement('p')
+      p.className = 'banner'
+      p.setAttribute('role', 'alert')
+      p.textContent = message
+      status.append(p)
+    }
+  }
+
+  function request(body) {
+    const id = nextId++
+    socket.send(JSON.stringify({ id, request: body }))
+    return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }))
+  }
+
+  function receive(message) {
+    switch (message.kind) {
+      case 'reply':
+      case 'failed': {
+        const waiter = waiting.get(message.id)
+        waiting.delete(message.id)
+        if (!waiter) return showStatus(message.message || '')
+        return message.kind === 'reply' ? waiter.resolve(message.result) : waiter.reject(new Error(message.message))
+      }
+      case 'patch':
+        return message.patches.forEach(apply)
+      case 'navigate':
+        return message.replace ? location.replace(message.href) : location.assign(message.href)
+    }
+  }
+
+  // What the person entered in a form, to carry over when the server sends
+  // a new render of the same input group (a validation error, a new page of
+  // a table): values, checks, the focused element and its caret.
+  function snapshot(form) {
+    const active = document.activeElement
+    return {
+      group: form.dataset.group,
+      focus: active && form.contains(active) ? active.id : null,
+      caret: active && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd] : null,
+      fields: $$('input, textarea, select', form).map(el => ({
+        key: el.id || `${el.name}=${el.value}`,
+        type: el.type,
+        value: el.value,
+        checked: el.checked,
+      })),
+      rich: $$('[data-sync]', form).map(el => [el.id, el.innerHTML]),
+      uploads: $$('[data-upload-list]', form).map(el => el.innerHTML),
+    }
+  }
+
+  function restore(form, saved) {
+    const byKey = new Map(saved.fields.map(f => [f.key, f]))
+    for (const el of $$('input, textarea, select', form)) {
+      const old = byKey.get(el.id || `${el.name}=${el.value}`)
+      if (!old || old.type !== el.type) continue
+      if (el.type === 'checkbox' || el.type === 'radio') el.checked = old.checked
+      else if (el.type !== 'file') el.value = old.value
+    }
+    for (const [id, html] of saved.rich) {
+      const el = document.getElementById(id)
+      if (el && form.contains(el)) el.innerHTML = html
+    }
+    $$('[data-upload-list]', form).forEach((el, i) => { el.innerHTML = saved.uploads[i] || '' })
+    $$('[data-selection]', form).forEach(syncSelection)
+    $$('input[type=range]', form).forEach(showSlider)
+    if (saved.focus) {
+      const el = document.getElementById(saved.focus)
+      if (el) {
+        el.focus()
+        if (saved.caret && 'setSelectionRange' in el) {
+          try { el.setSelectionRange(...saved.caret) } catch { /* not a text input */ }
+        }
+      }
+    }
+  }
+
+  function apply(patch) {
+    const target = document.getElementById(patch.target)
+    if (!target) return
+    if (patch.mode === 'append') {
+      target.insertAdjacentHTML('beforeend', patch.html)
+    } else {
+      const old = $('form.io-form', target)
+      const saved = old ? snapshot(old) : null
+      target.innerHTML = patch.html
+      const form = $('form.io-form', target)
+      if (saved && form && form.dataset.group === saved.group) restore(form, saved)
+      if (form) prepare(form)
+    }
+    localizeTimes(target)
+  }
+
+  // After a render: tables without data ask for their first page, files
+  // waiting for the host's URLs are uploaded.
+  function prepare(form) {
+    for (const section of $$('[data-init]', form)) {
+      setState(form, Number(section.dataset.index), {})
+    }
+    for (const input of $$('input[data-file-urls]', form)) {
+      const files = hostFiles.get(`${form.dataset.group}:${input.dataset.upload}`)
+      if (files) putFiles(input, files, JSON.parse(input.dataset.fileUrls).map(u => u.downloadUrl), JSON.parse(input.dataset.fileUrls).map(u => u.uploadUrl))
+    }
+  }
+
+  function formOf(el) {
+    return el.closest('form.io-form')
+  }
+
+  function setState(form, index, change) {
+    const holder = $(`[data-index="${index}"][data-state]`, form)
+    const state = Object.assign(holder ? JSON.parse(holder.dataset.state) : {}, change)
+    request({
+      type: 'set_state',
+      transaction_id: form.dataset.key,
+      input_group_key: form.dataset.group,
+      index,
+      state,
+    }).catch(error => showStatus(error.message))
+  }
+
+  function componentIndex(el) {
+    return Number(el.closest('[data-index]').dataset.index)
+  }
+
+  function showErrors(form, errors) {
+    for (const slot of $$('[data-error-for]', form)) slot.textContent = ''
+    for (const control of $$('[aria-invalid]', form)) control.removeAttribute('aria-invalid')
+    let first = null
+    for (const { index, message } of errors) {
+      const slot = $(`[data-error-for="${index}"]`, form)
+      if (slot) slot.textContent = message
+      const control = document.getElementById(`c${index}`)
+      if (control) {
+        control.setAttribute('aria-invalid', 'true')
+        first = first || control
+      }
+    }
+    if (first) first.focus()
+  }
+
+  // Submitting: the raw values of every component, by position.
+  document.addEventListener('submit', async event => {
+    const form = event.target.closest('form.io-form')
+    if (!form) return
+    event.preventDefault()
+    if (form.dataset.busy) return
+    const data = new FormData(form, event.submitter)
+    const count = $$('.component', form).length
+    const fields = Array.from({ length: count }, (_, i) => data.getAll(`c${i}`).map(String))
+    const choice = event.submitter && event.submitter.name === '__choice' ? event.submitter.value : undefined
+    form.dataset.busy = 'true'
+    const buttons = $$('button[type=submit]', form)
+    buttons.forEach(b => { b.disabled = true })
+    try {
+      const result = await request({
+        type: 'submit',
+        transaction_id: form.dataset.key,
+        render_id: form.dataset.render,
+        input_group_key: form.dataset.group,
+        choice,
+        fields,
+      })
+      if (result.type === 'invalid') {
+        showErrors(form, result.errors)
+        throw null
+      }
+    } catch (error) {
+      if (error) showStatus(error.message)
+      delete form.dataset.busy
+      buttons.forEach(b => { b.disabled = false })
+    }
+  })
+
+  // Tables, grids and search: ask the host for what to show.
+  document.addEventListener('click', event => {
+    const button = event.target.closest('button[data-set]')
+    if (button) {
+      const form = formOf(button)
+      if (form) setState(form, componentIndex(button), JSON.parse(button.dataset.set))
+      return
+    }
+    if (event.target.closest('[data-cancel]') && transactionId) {
+      request({ type: 'cancel', transaction_id: transactionId }).catch(error => showStatus(error.message))
+    }
+  })
+
+  const timers = new Map()
+  function debounce(key, fn) {
+    clearTimeout(timers.get(key))
+    timers.set(key, setTimeout(fn, 300))
+  }
+
+  function showSlider(input) {
+    const output = $(`[data-output-of="${input.id}"]`)
+    if (output) output.textContent = input.value
+  }
+
+  function syncSelection(hidden) {
+    const selected = new Set(JSON.parse(hidden.value || '[]'))
+    const section = hidden.closest('[data-index]')
+    for (const box of $$('input[data-select]', section)) box.checked = selected.has(box.dataset.select)
+  }
+
+  document.addEventListener('input', event => {
+    const el = event.target
+    const form = formOf(el)
+    if (!form) return
+    if (el.matches('[data-table-search]')) {
+      debounce(el.id, () => setState(form, componentIndex(el), { queryTerm: el.value, offset: 0 }))
+    } else if (el.matches('[data-search]')) {
+      debounce(el.id, () => setState(form, componentIndex(el), { queryTerm: el.value }))
+    } else if (el.matches('[data-sync]')) {
+      $(`input[name="${el.dataset.sync}"]`, form).value = el.innerHTML
+    } else if (el.matches('input[type=range]')) {
+      showSlider(el)
+    }
+  })
+
+  // Select tables: the hidden field holds the selected row keys, across
+  // pages.
+  document.addEventListener('change', event => {
+    const el = event.target
+    if (el.matches('input[data-select]')) {
+      const hidden = $('input[data-selection]', el.closest('[data-index]'))
+      const selected = new Set(JSON.parse(hidden.value || '[]'))
+      if (el.checked) selected.add(el.dataset.select)
+      else selected.delete(el.dataset.select)
+      hidden.value = JSON.stringify(Array.from(selected))
+    } else if (el.matches('input[type=file][data-upload]')) {
+      upload(el)
+    }
+  })
+
+  // Files: server-hosted (the server hands out URLs) or host-provided (the
+  // host sends URLs in a new render after a SET_STATE naming the files).
+  const hostFiles = new Map()
+
+  async function upload(input) {
+    const form = formOf(input)
+    const files = Array.from(input.files)
+    const component = input.closest('.component')
+    $('[data-uploaded]', component).value = ''
+    $('[data-upload-list]', component).replaceChildren()
+    if (!files.length) return
+    if (input.hasAttribute('data-host-urls')) {
+      hostFiles.set(`${form.dataset.group}:${input.dataset.upload}`, files)
+      const described = files.map(f => ({ name: f.name, type: f.type }))
+      setState(form, Number(input.dataset.upload), { files: described, name: described[0].name, type: described[0].type })
+      return
+    }
+    try {
+      const reply = await request({
+        type: 'upload_urls',
+        transaction_id: form.dataset.key,
+        files: files.map(f => ({ name: f.name, type: f.type, size: f.size })),
+      })
+      await putFiles(input, files, reply.urls.map(u => u.download_url), reply.urls.map(u => u.upload_url))
+    } catch (error) {
+      showErrors(form, [{ index: Number(input.dataset.upload), message: error.message }])
+    }
+  }
+
+  async function putFiles(input, files, downloads, uploads) {
+    const component = input.closest('.component')
+    const list = $('[data-upload-list]', component)
+    list.textContent = 'Uploading…'
+    const done = []
+    for (const [i, file] of files.entries()) {
+      const response = await fetch(uploads[i], { method: 'PUT', body: file })
+      if (!response.ok) throw new Error(await response.text())
+      done.push({ name: file.name, type: file.type, size: file.size, lastModified: file.lastModified, url: downloads[i] })
+    }
+    $('[data-uploaded]', component).value = JSON.stringify(done)
+    list.replaceChildren(...done.map(f => {
+      const item = document.createElement('li')
+      item.textContent = `${f.name} (${Math.ceil(f.size / 1024)} KB) uploaded`
+      return item
+    }))
+  }
+
+  async function start() {
+    await request({ type: 'html' })
+    const params = JSON.parse(view.dataset.params || '{}')
+    if (view.dataset.action) {
+      const reply = await request({
+        type: 'start_transaction',
+        slug: view.dataset.action,
+        params,
+        queued_action_id: view.dataset.queued,
+      })
+      transactionId = reply.transaction_id
+      view.dataset.transaction = transactionId
+    } else {
+      await request({ type: 'open_page', slug: view.dataset.page, params })
+    }
+  }
+
+  socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/dashboard`)
+  socket.addEventListener('open', () => start().catch(error => {
+    const io = $('#io') || $('#page-body')
+    if (io) io.replaceChildren()
+    showStatus(error.message)
+  }))
+  socket.addEventListener('message', event => receive(JSON.parse(event.data)))
+  socket.addEventListener('close', () => {
+    if (!view.dataset.done) showStatus('The connection to the server closed. Reload the page to continue.')
+  })
+  window.addEventListener('beforeunload', () => { view.dataset.done = 'true' })
+})()

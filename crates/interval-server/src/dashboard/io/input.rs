@@ -1,0 +1,324 @@
+//! Inputs (§4.4): text, email, URL, rich text, number, slider, boolean,
+//! date, time, date and time, spreadsheet, and the confirm dialog.
+
+use maud::{html, Markup};
+use serde_json::Value;
+
+use super::{help, labelled, text_of, Field};
+use crate::dashboard::sanitize;
+
+/// `INPUT_TEXT`, `INPUT_EMAIL`, `INPUT_URL` and `INPUT_RICH_TEXT`.
+pub fn text(field: Field<'_>) -> Markup {
+    let method = field.component.method_name.as_str();
+    let default = field.str("defaultValue").unwrap_or_default();
+    let disabled = field.flag("disabled");
+    if method == "INPUT_RICH_TEXT" {
+        // An editable region; the script copies its HTML into the hidden
+        // field, and the server cleans it before the host sees it.
+        let label_id = format!("{}-label", field.id());
+        return html! {
+            div.field {
+                span.label-text #(label_id) {
+                    (field.component.label)
+                    @if field.component.is_optional { " " span.optional { "(optional)" } }
+                }
+                (help(field))
+                div.rich-text #(field.id()) contenteditable=(if disabled { "false" } else { "true" })
+                    role="textbox" aria-multiline="true" aria-labelledby=(label_id)
+                    aria-describedby=(field.described_by())
+                    data-placeholder=[field.str("placeholder")] data-sync=(field.name()) {
+                    (sanitize::html(default))
+                }
+                input type="hidden" name=(field.name()) value=(sanitize::html(default).into_string());
+                (super::error(field))
+            }
+        };
+    }
+    let kind = match method {
+        "INPUT_EMAIL" => "email",
+        "INPUT_URL" => "url",
+        _ => "text",
+    };
+    let control = if field.flag("multiline") {
+        html! {
+            textarea #(field.id()) name=(field.name()) rows=(field.num("lines").unwrap_or(3.0))
+                placeholder=[field.str("placeholder")] disabled[disabled]
+                minlength=[field.num("minLength")] maxlength=[field.num("maxLength")]
+                aria-required=(field.required()) aria-describedby=(field.described_by()) { (default) }
+        }
+    } else {
+        html! {
+            input #(field.id()) type=(kind) name=(field.name()) value=(default)
+                placeholder=[field.str("placeholder")] disabled[disabled]
+                minlength=[field.num("minLength")] maxlength=[field.num("maxLength")]
+                autocomplete="off"
+                aria-required=(field.required()) aria-describedby=(field.described_by());
+        }
+    };
+    labelled(field, control)
+}
+
+/// The symbol shown before an amount in `currency`.
+fn currency_symbol(currency: &str) -> &str {
+    match currency {
+        "USD" | "CAD" | "AUD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "CNY" | "JPY" => "¥",
+        other => other,
+    }
+}
+
+/// `INPUT_NUMBER` and `INPUT_SLIDER`.
+pub fn number(field: Field<'_>) -> Markup {
+    let slider = field.component.method_name == "INPUT_SLIDER";
+    let step = match (field.num("step"), field.num("decimals")) {
+        (Some(step), _) => step.to_string(),
+        (None, Some(d)) if d >= 1.0 => format!("{}", 10f64.powi(-(d as i32))),
+        _ if slider => "1".into(),
+        _ => "any".into(),
+    };
+    let default = field.num("defaultValue");
+    let disabled = field.flag("disabled");
+    let prepend = field
+        .str("prepend")
+        .or_else(|| field.str("currency").map(currency_symbol));
+    let control = if slider {
+        let shown = default.or(field.num("min")).unwrap_or(0.0);
+        html! {
+            div.slider {
+                input #(field.id()) type="range" name=(field.name()) value=(shown)
+                    min=[field.num("min")] max=[field.num("max")] step=(step) disabled[disabled]
+                    aria-describedby=(field.described_by());
+                output for=(field.id()) data-output-of=(field.id()) { (shown) }
+            }
+        }
+    } else {
+        html! {
+            div.affixed {
+                @if let Some(prepend) = prepend { span.prepend aria-hidden="true" { (prepend) } }
+                input #(field.id()) type="number" name=(field.name())
+                    value=[default] placeholder=[field.str("placeholder")]
+                    min=[field.num("min")] max=[field.num("max")] step=(step) disabled[disabled]
+                    inputmode="decimal"
+                    aria-required=(field.required()) aria-describedby=(field.described_by());
+            }
+        }
+    };
+    labelled(field, control)
+}
+
+/// `INPUT_BOOLEAN`: a checkbox with its label beside it.
+pub fn boolean(field: Field<'_>) -> Markup {
+    let checked = field
+        .prop("defaultValue")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    html! {
+        div.field.checkbox-field {
+            div.check {
+                input #(field.id()) type="checkbox" name=(field.name()) value="true"
+                    checked[checked] disabled[field.flag("disabled")]
+                    aria-describedby=(field.described_by());
+                label for=(field.id()) { (field.component.label) }
+            }
+            (help(field))
+            (super::error(field))
+        }
+    }
+}
+
+fn two(n: Option<&Value>) -> String {
+    format!("{:02}", n.and_then(Value::as_u64).unwrap_or(0))
+}
+
+/// A dateObject / timeObject / dateTimeObject as the value of an
+/// `<input type=date|time|datetime-local>`.
+pub fn html_date(value: Option<&Value>, method: &str) -> Option<String> {
+    let v = value?.as_object()?;
+    let date = || {
+        Some(format!(
+            "{:04}-{}-{}",
+            v.get("year")?.as_u64()?,
+            two(v.get("month")),
+            two(v.get("day"))
+        ))
+    };
+    let time = || {
+        v.get("hour")?;
+        Some(format!("{}:{}", two(v.get("hour")), two(v.get("minute"))))
+    };
+    match method {
+        "INPUT_DATE" => date(),
+        "INPUT_TIME" => time(),
+        _ => Some(format!("{}T{}", date()?, time()?)),
+    }
+}
+
+/// `INPUT_DATE`, `INPUT_TIME` and `INPUT_DATETIME`.
+pub fn date_time(field: Field<'_>) -> Markup {
+    let method = field.component.method_name.as_str();
+    let kind = match method {
+        "INPUT_DATE" => "date",
+        "INPUT_TIME" => "time",
+        _ => "datetime-local",
+    };
+    let control = html! {
+        input #(field.id()) type=(kind) name=(field.name())
+            value=[html_date(field.prop("defaultValue"), method)]
+            min=[html_date(field.prop("min"), method)] max=[html_date(field.prop("max"), method)]
+            disabled[field.flag("disabled")]
+            aria-required=(field.required()) aria-describedby=(field.described_by());
+    };
+    labelled(field, control)
+}
+
+/// The columns of an `INPUT_SPREADSHEET`, in order.
+pub fn spreadsheet_columns(field: Field<'_>) -> Vec<(String, String)> {
+    field
+        .prop("columns")
+        .and_then(Value::as_object)
+        .map(|columns| {
+            columns
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("string").to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `INPUT_SPREADSHEET`: rows typed as comma-separated lines under a fixed
+/// header.
+pub fn spreadsheet(field: Field<'_>) -> Markup {
+    let columns = spreadsheet_columns(field);
+    let names: Vec<&str> = columns.iter().map(|(k, _)| k.as_str()).collect();
+    let rows: Vec<String> = field
+        .prop("defaultValue")
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    names
+                        .iter()
+                        .map(|k| text_of(row.get(*k).unwrap_or(&Value::Null)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let control = html! {
+        p.spreadsheet-header aria-hidden="true" { code { (names.join(", ")) } }
+        textarea.spreadsheet #(field.id()) name=(field.name()) rows=(rows.len().max(4))
+            aria-describedby=(format!("{}-columns {}", field.id(), field.described_by())) {
+            (rows.join("\n"))
+        }
+        p.help #(format!("{}-columns", field.id())) {
+            "One row per line; values separated by commas, in this order: "
+            (columns.iter().map(|(k, t)| format!("{k} ({t})")).collect::<Vec<_>>().join(", "))
+        }
+    };
+    labelled(field, control)
+}
+
+/// `CONFIRM` and `CONFIRM_IDENTITY`: a question with two named buttons that
+/// answer at once.
+pub fn confirm(field: Field<'_>) -> Markup {
+    let label_id = format!("{}-label", field.id());
+    let identity = field.component.method_name == "CONFIRM_IDENTITY";
+    html! {
+        div.confirm role="group" aria-labelledby=(label_id) {
+            h2 #(label_id) { (field.component.label) }
+            (help(field))
+            @if identity {
+                p.help { "Confirm that you are the person signed in to this dashboard." }
+            }
+            div.buttons {
+                button.button.primary type="submit" name=(field.name()) value="true" { "Confirm" }
+                button.button.secondary type="submit" name=(field.name()) value="false" { "Cancel" }
+            }
+            (super::error(field))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::one;
+    use serde_json::json;
+
+    #[test]
+    fn text_inputs() {
+        let out = one(
+            "INPUT_TEXT",
+            "Bio",
+            json!({"multiline": true, "lines": 5, "defaultValue": "hi", "maxLength": 10}),
+        );
+        assert!(
+            out.contains(r#"<textarea id="c0" name="c0" rows="5""#),
+            "{out}"
+        );
+        assert!(out.contains(">hi</textarea>"));
+        let out = one("INPUT_EMAIL", "Email", json!({"placeholder": "a@b.c"}));
+        assert!(out.contains(r#"type="email""#) && out.contains(r#"placeholder="a@b.c""#));
+        let out = one(
+            "INPUT_RICH_TEXT",
+            "Notes",
+            json!({"defaultValue": "<b>x</b><script>1</script>"}),
+        );
+        assert!(
+            out.contains("contenteditable=\"true\"") && !out.contains("<script>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn numbers_and_sliders() {
+        let out = one(
+            "INPUT_NUMBER",
+            "Total",
+            json!({"min": 0, "decimals": 2, "currency": "EUR"}),
+        );
+        assert!(out.contains(r#"step="0.01""#), "{out}");
+        assert!(out.contains("€"));
+        let out = one(
+            "INPUT_SLIDER",
+            "Level",
+            json!({"min": 1, "max": 5, "defaultValue": 3}),
+        );
+        assert!(
+            out.contains(r#"type="range""#) && out.contains(">3</output>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn booleans_dates_and_confirm() {
+        let out = one("INPUT_BOOLEAN", "Tip?", json!({"defaultValue": true}));
+        assert!(out.contains("checked") && out.contains(r#"<label for="c0">Tip?</label>"#));
+        let out = one(
+            "INPUT_DATETIME",
+            "When",
+            json!({"defaultValue": {"year": 2024, "month": 1, "day": 2, "hour": 3, "minute": 4}}),
+        );
+        assert!(out.contains(r#"value="2024-01-02T03:04""#), "{out}");
+        let out = one("INPUT_TIME", "At", json!({"min": {"hour": 9, "minute": 0}}));
+        assert!(out.contains(r#"min="09:00""#), "{out}");
+        let out = one("CONFIRM", "Sure?", json!({"helpText": "No undo"}));
+        assert!(out.contains(r#"name="c0" value="true""#) && out.contains("No undo"));
+    }
+
+    #[test]
+    fn spreadsheets_list_their_columns() {
+        let out = one(
+            "INPUT_SPREADSHEET",
+            "People",
+            json!({"columns": {"name": "string", "age": "number?"}, "defaultValue": [{"name": "Ada", "age": 36}]}),
+        );
+        // Columns in the order the props carry them (serde_json sorts keys).
+        assert!(
+            out.contains("age, name") && out.contains("36, Ada"),
+            "{out}"
+        );
+    }
+}

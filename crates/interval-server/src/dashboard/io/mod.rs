@@ -1,0 +1,373 @@
+//! IO renders (§3.1) as HTML: one form per render, one module per family of
+//! I/O methods (§4). Every input has a `<label for>`, its help text and its
+//! error are tied to it with `aria-describedby`, and every button has a
+//! name. Form fields are named `c<index>`; [`super::values`] reads them back.
+
+pub mod display;
+pub mod file;
+pub mod input;
+pub mod select;
+pub mod table;
+
+use std::collections::HashMap;
+
+use interval_protocol::io::{ButtonTheme, ChoiceButton, ComponentToRender, IoRender};
+use maud::{html, Markup};
+use serde_json::Value;
+
+use super::routes::target_href;
+
+/// Where a render is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The transaction id, or the page key of a page layout.
+    pub key: &'a str,
+    /// A page's children: displays only, no submit button.
+    pub page: bool,
+    /// The last state the dashboard sent, per component index (tables and
+    /// grids show the page, sort and search they asked for).
+    pub states: &'a HashMap<usize, Value>,
+}
+
+/// One component with its position.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    /// Position in `toRender`; form fields are named `c<index>`.
+    pub index: usize,
+    /// The component.
+    pub component: &'a ComponentToRender,
+    /// Its last state from the dashboard.
+    pub state: Option<&'a Value>,
+}
+
+impl Field<'_> {
+    /// The control's element id (its `<label for>`).
+    pub fn id(&self) -> String {
+        format!("c{}", self.index)
+    }
+
+    /// The form field name.
+    pub fn name(&self) -> String {
+        self.id()
+    }
+
+    /// A string prop.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.component.props.get(key).and_then(Value::as_str)
+    }
+
+    /// A number prop.
+    pub fn num(&self, key: &str) -> Option<f64> {
+        self.component.props.get(key).and_then(Value::as_f64)
+    }
+
+    /// A boolean prop (absent: false).
+    pub fn flag(&self, key: &str) -> bool {
+        self.component
+            .props
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// A prop.
+    pub fn prop(&self, key: &str) -> Option<&Value> {
+        self.component.props.get(key).filter(|v| !v.is_null())
+    }
+
+    /// `aria-describedby` for the control: its help text and its error.
+    pub fn described_by(&self) -> String {
+        let id = self.id();
+        if self.str("helpText").is_some() {
+            format!("{id}-help {id}-error")
+        } else {
+            format!("{id}-error")
+        }
+    }
+
+    /// Whether a value must be given.
+    pub fn required(&self) -> bool {
+        !self.component.is_optional
+    }
+}
+
+/// Whether `method` only displays something (its value is `null`).
+pub fn is_display(method: &str) -> bool {
+    method.starts_with("DISPLAY_")
+}
+
+/// The whole form for one render of a transaction (or a page's children).
+pub fn form(render: &IoRender, scope: Scope<'_>) -> Markup {
+    let exclusive = render
+        .to_render
+        .iter()
+        .any(|c| matches!(c.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY"));
+    let buttons = choice_buttons(render);
+    html! {
+        form.io-form #(format!("form-{}", scope.key)) novalidate
+            data-key=(scope.key) data-render=(render.id) data-group=(render.input_group_key) {
+            @if let Some(message) = &render.validation_error_message {
+                p.group-error role="alert" { (message) }
+            }
+            @for (index, component) in render.to_render.iter().enumerate() {
+                (self::component(Field { index, component, state: scope.states.get(&index) }))
+            }
+            @if !scope.page && !exclusive {
+                div.buttons {
+                    @for button in &buttons {
+                        button type="submit" name="__choice" value=(button.value)
+                            class=(theme_class(button.theme)) { (button.label) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The render's submit buttons: its `choiceButtons`, else the legacy
+/// `continueButton`, else one "Continue" (§3.1, §3.3).
+pub fn choice_buttons(render: &IoRender) -> Vec<ChoiceButton> {
+    match &render.choice_buttons {
+        Some(buttons) if !buttons.is_empty() => buttons.clone(),
+        _ => vec![ChoiceButton {
+            label: "Continue".into(),
+            value: "Continue".into(),
+            theme: Some(ButtonTheme::Primary),
+        }],
+    }
+}
+
+/// The CSS class of a button theme.
+pub fn theme_class(theme: Option<ButtonTheme>) -> &'static str {
+    match theme {
+        Some(ButtonTheme::Secondary) => "button secondary",
+        Some(ButtonTheme::Danger) => "button danger",
+        _ => "button primary",
+    }
+}
+
+fn theme_of(value: Option<&Value>) -> &'static str {
+    match value.and_then(Value::as_str) {
+        Some("secondary") | Some("default") => "button secondary",
+        Some("danger") => "button danger",
+        Some("primary") => "button primary",
+        _ => "button secondary",
+    }
+}
+
+/// One component, by its method.
+pub fn component(field: Field<'_>) -> Markup {
+    let method = field.component.method_name.as_str();
+    let inner = match method {
+        "INPUT_TEXT" | "INPUT_EMAIL" | "INPUT_URL" | "INPUT_RICH_TEXT" => input::text(field),
+        "INPUT_NUMBER" | "INPUT_SLIDER" => input::number(field),
+        "INPUT_BOOLEAN" => input::boolean(field),
+        "INPUT_DATE" | "INPUT_TIME" | "INPUT_DATETIME" => input::date_time(field),
+        "INPUT_SPREADSHEET" => input::spreadsheet(field),
+        "CONFIRM" | "CONFIRM_IDENTITY" => input::confirm(field),
+        "SELECT_SINGLE" => select::single(field),
+        "SELECT_MULTIPLE" => select::multiple(field),
+        "SEARCH" => select::search(field),
+        "SELECT_TABLE" | "DISPLAY_TABLE" => table::table(field),
+        "DISPLAY_GRID" => table::grid(field),
+        "UPLOAD_FILE" => file::upload(field),
+        "DISPLAY_HEADING" => display::heading(field),
+        "DISPLAY_MARKDOWN" => display::markdown(field),
+        "DISPLAY_HTML" => display::html(field),
+        "DISPLAY_CODE" => display::code(field),
+        "DISPLAY_IMAGE" => display::image(field),
+        "DISPLAY_VIDEO" => display::video(field),
+        "DISPLAY_LINK" => display::link(field),
+        "DISPLAY_OBJECT" => display::object(field),
+        "DISPLAY_METADATA" => display::metadata(field),
+        "DISPLAY_PROGRESS_STEPS"
+        | "DISPLAY_PROGRESS_INDETERMINATE"
+        | "DISPLAY_PROGRESS_THROUGH_LIST" => display::progress(field),
+        "CREDENTIALS" => unsupported(
+            field,
+            "This server does not store credentials; the action cannot ask for them here.",
+        ),
+        other => unsupported(field, &format!("This dashboard cannot show {other}.")),
+    };
+    html! {
+        div.component data-index=(field.index) data-method=(method) { (inner) }
+    }
+}
+
+fn unsupported(field: Field<'_>, message: &str) -> Markup {
+    html! {
+        div.field {
+            p.label-text { (field.component.label) }
+            p.error-box role="alert" { (message) }
+        }
+    }
+}
+
+/// The usual frame of an input: label, help text, control, error slot.
+pub fn labelled(field: Field<'_>, control: Markup) -> Markup {
+    html! {
+        div.field {
+            label for=(field.id()) {
+                (field.component.label)
+                @if field.component.is_optional { " " span.optional { "(optional)" } }
+            }
+            (help(field))
+            (control)
+            (error(field))
+        }
+    }
+}
+
+/// The frame of a group of inputs (radios, checkboxes): a fieldset whose
+/// legend is the label.
+pub fn grouped(field: Field<'_>, controls: Markup) -> Markup {
+    html! {
+        fieldset.field #(field.id()) aria-describedby=(field.described_by()) {
+            legend {
+                (field.component.label)
+                @if field.component.is_optional { " " span.optional { "(optional)" } }
+            }
+            (help(field))
+            (controls)
+            (error(field))
+        }
+    }
+}
+
+/// The component's help text.
+pub fn help(field: Field<'_>) -> Markup {
+    html! {
+        @if let Some(text) = field.str("helpText") {
+            p.help #(format!("{}-help", field.id())) { (text) }
+        }
+    }
+}
+
+/// The component's error slot: the host's validation message, and where
+/// the script shows the server's form checks.
+pub fn error(field: Field<'_>) -> Markup {
+    html! {
+        p.error #(format!("{}-error", field.id())) data-error-for=(field.index) role="alert" {
+            @if let Some(message) = &field.component.validation_error_message { (message) }
+        }
+    }
+}
+
+/// Buttons or links for menu items (§4.2 `menuItem`/`buttonItem`).
+pub fn menu_items(items: &[Value]) -> Markup {
+    html! {
+        @for item in items {
+            @let label = item.get("label").and_then(Value::as_str).unwrap_or("");
+            @let class = theme_of(item.get("theme"));
+            @let disabled = item.get("disabled").and_then(Value::as_bool).unwrap_or(false);
+            @match (disabled, target_href(item)) {
+                (false, Some((href, true))) => {
+                    a class=(class) href=(href) target="_blank" rel="noopener noreferrer" { (label) }
+                }
+                (false, Some((href, false))) => { a class=(class) href=(href) { (label) } }
+                _ => { button type="button" class=(class) disabled { (label) } }
+            }
+        }
+    }
+}
+
+/// Text for a JSON value in a table cell, a list or a result.
+pub fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
+        Value::Number(n) => n.to_string(),
+        Value::Object(o) => match o.get("label").or_else(|| o.get("value")) {
+            Some(inner) => text_of(inner),
+            None => value.to_string(),
+        },
+        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(", "),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builders for renders in tests.
+    use super::*;
+    use serde_json::json;
+
+    /// A component of `method` with `label` and `props`.
+    pub fn component(method: &str, label: &str, props: Value) -> ComponentToRender {
+        ComponentToRender {
+            method_name: method.into(),
+            label: label.into(),
+            props,
+            props_meta: None,
+            is_stateful: false,
+            is_optional: false,
+            is_multiple: false,
+            validation_error_message: None,
+            multiple_props: None,
+        }
+    }
+
+    /// A render of `components`.
+    pub fn render(components: Vec<ComponentToRender>) -> IoRender {
+        IoRender {
+            id: "r1".into(),
+            input_group_key: "g1".into(),
+            to_render: components,
+            validation_error_message: None,
+            kind: Default::default(),
+            choice_buttons: None,
+        }
+    }
+
+    /// The HTML of one component.
+    pub fn one(method: &str, label: &str, props: Value) -> String {
+        let c = component(method, label, props);
+        super::component(Field {
+            index: 0,
+            component: &c,
+            state: None,
+        })
+        .into_string()
+    }
+
+    #[test]
+    fn a_form_has_labels_errors_and_buttons() {
+        let mut name = component("INPUT_TEXT", "Name", json!({"helpText": "Full name"}));
+        name.validation_error_message = Some("Too short".into());
+        let mut r = render(vec![name, component("DISPLAY_HEADING", "Hi", json!({}))]);
+        r.validation_error_message = Some("Group says no".into());
+        r.choice_buttons = Some(vec![ChoiceButton {
+            label: "Delete".into(),
+            value: "delete".into(),
+            theme: Some(ButtonTheme::Danger),
+        }]);
+        let states = HashMap::new();
+        let out = form(
+            &r,
+            Scope {
+                key: "tx",
+                page: false,
+                states: &states,
+            },
+        )
+        .into_string();
+        assert!(out.contains(r#"<label for="c0">Name</label>"#), "{out}");
+        assert!(out.contains(r#"id="c0""#));
+        assert!(out.contains(r#"aria-describedby="c0-help c0-error""#));
+        assert!(out.contains("Too short"));
+        assert!(out.contains("Group says no"));
+        assert!(out.contains(r#"value="delete" class="button danger">Delete</button>"#));
+        assert!(!out.contains("Continue"));
+    }
+
+    #[test]
+    fn text_is_escaped_everywhere() {
+        let out = one(
+            "INPUT_TEXT",
+            "<script>x</script>",
+            json!({"placeholder": "\"><b>"}),
+        );
+        assert!(!out.contains("<script>"));
+        assert!(!out.contains("\"><b>"));
+    }
+}

@@ -1,0 +1,430 @@
+//! Tables and grids (§4.3, §4.4): `DISPLAY_TABLE`, `SELECT_TABLE` and
+//! `DISPLAY_GRID`. Search, sorting and paging are asked of the host with
+//! `SET_STATE`; the rows shown are the ones the host sent for that state
+//! (they start at the state's `offset`).
+
+use maud::{html, Markup};
+use serde_json::{json, Map, Value};
+
+use super::{help, menu_items, text_of, Field};
+use crate::dashboard::routes::target_href;
+use crate::dashboard::sanitize;
+
+/// The page size when the host gives none.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+
+/// The state shown: the last one the dashboard sent, else the first page.
+pub fn current_state(field: &Field<'_>) -> Map<String, Value> {
+    let mut state = Map::new();
+    state.insert("offset".into(), json!(0));
+    state.insert(
+        "pageSize".into(),
+        json!(field
+            .num("defaultPageSize")
+            .map(|n| n as u64)
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_PAGE_SIZE)),
+    );
+    if field.component.method_name == "SELECT_TABLE" {
+        state.insert("isSelectAll".into(), json!(false));
+    }
+    if let Some(Value::Object(sent)) = field.state {
+        for (k, v) in sent {
+            state.insert(k.clone(), v.clone());
+        }
+    }
+    state
+}
+
+fn number(state: &Map<String, Value>, key: &str) -> u64 {
+    state.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// The columns: `(label, cell key)`.
+fn columns(field: &Field<'_>, rows: &[Value]) -> Vec<(String, String)> {
+    match field.prop("columns").and_then(Value::as_array) {
+        Some(columns) => columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let label = c.get("label").map(text_of).unwrap_or_default();
+                let key = c
+                    .get("accessorKey")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| i.to_string());
+                (label, key)
+            })
+            .collect(),
+        None => {
+            let mut keys: Vec<String> = Vec::new();
+            for row in rows {
+                if let Some(data) = row.get("data").and_then(Value::as_object) {
+                    for k in data.keys() {
+                        if !keys.contains(k) {
+                            keys.push(k.clone());
+                        }
+                    }
+                }
+            }
+            keys.into_iter().map(|k| (k.clone(), k)).collect()
+        }
+    }
+}
+
+/// One table cell (§4.2 `tableCell`).
+pub fn cell(value: &Value) -> Markup {
+    let Value::Object(object) = value else {
+        return html! { (text_of(value)) };
+    };
+    let text = object
+        .get("label")
+        .or_else(|| object.get("value"))
+        .map(text_of)
+        .unwrap_or_default();
+    let image = object
+        .get("image")
+        .and_then(|i| i.get("url"))
+        .and_then(Value::as_str)
+        .and_then(sanitize::media_url);
+    let highlight = object
+        .get("highlightColor")
+        .and_then(Value::as_str)
+        .filter(|c| {
+            matches!(
+                *c,
+                "red" | "orange" | "yellow" | "green" | "blue" | "purple" | "pink" | "gray"
+            )
+        });
+    let inner = html! {
+        @if let Some(src) = image {
+            img.cell-image src=(src)
+                alt=(object.get("image").and_then(|i| i.get("alt")).and_then(Value::as_str).unwrap_or(""));
+        }
+        @if let Some(color) = highlight { span class=(format!("highlight {color}")) { (text) } }
+        @else { (text) }
+    };
+    match target_href(value) {
+        Some((href, true)) => {
+            html! { a href=(href) target="_blank" rel="noopener noreferrer" { (inner) } }
+        }
+        Some((href, false)) => html! { a href=(href) { (inner) } },
+        None => inner,
+    }
+}
+
+/// The search box, shared by tables and grids.
+fn search_box(field: &Field<'_>, state: &Map<String, Value>) -> Markup {
+    let id = format!("{}-search", field.id());
+    let query = state
+        .get("queryTerm")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    html! {
+        div.table-search {
+            label.visually-hidden for=(id) { "Search " (field.component.label) }
+            input #(id) type="search" value=(query) placeholder="Search" data-table-search
+                autocomplete="off";
+        }
+    }
+}
+
+/// Previous / next, with the range shown.
+fn pager(field: &Field<'_>, state: &Map<String, Value>, shown: usize, total: u64) -> Markup {
+    let offset = number(state, "offset");
+    let size = number(state, "pageSize").max(1);
+    let last = offset + shown as u64;
+    html! {
+        nav.pager aria-label=(format!("Pages of {}", field.component.label)) {
+            span.range aria-live="polite" {
+                @if shown == 0 { "No records" }
+                @else { (offset + 1) "–" (last) " of " (total) }
+            }
+            button.button.secondary type="button" disabled[offset == 0]
+                data-set=(json!({"offset": offset.saturating_sub(size)}).to_string()) { "Previous" }
+            button.button.secondary type="button" disabled[last >= total]
+                data-set=(json!({"offset": offset + size}).to_string()) { "Next" }
+        }
+    }
+}
+
+/// `DISPLAY_TABLE` and `SELECT_TABLE`.
+pub fn table(field: Field<'_>) -> Markup {
+    let select = field.component.method_name == "SELECT_TABLE";
+    let state = current_state(&field);
+    let all_rows: &[Value] = field
+        .prop("data")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let size = number(&state, "pageSize").max(1) as usize;
+    let rows = &all_rows[..all_rows.len().min(size)];
+    let total = field
+        .num("totalRecords")
+        .map(|t| t as u64)
+        .unwrap_or(number(&state, "offset") + all_rows.len() as u64);
+    let columns = columns(&field, all_rows);
+    let sortable = field
+        .prop("isSortable")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let filterable = field
+        .prop("isFilterable")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let has_menus = rows
+        .iter()
+        .any(|r| r.get("menu").is_some_and(|m| !m.is_null()));
+    let selected: Vec<String> = field
+        .prop("selectedKeys")
+        .and_then(Value::as_array)
+        .map(|keys| keys.iter().map(text_of).collect())
+        .unwrap_or_default();
+    let sort_column = state.get("sortColumn").and_then(Value::as_str);
+    let sort_direction = state.get("sortDirection").and_then(Value::as_str);
+    let needs_data = field.flag("isAsync") && field.state.is_none();
+    let vertical = field.str("orientation") == Some("vertical");
+    html! {
+        section.table.field data-index=(field.index) data-state=(Value::Object(state.clone()).to_string())
+            data-init[needs_data] aria-labelledby=(format!("{}-label", field.id())) {
+            div.table-head {
+                h3.table-title #(format!("{}-label", field.id())) {
+                    (field.component.label)
+                    @if select && field.component.is_optional { " " span.optional { "(optional)" } }
+                }
+                @if filterable { (search_box(&field, &state)) }
+            }
+            (help(field))
+            @if select {
+                input type="hidden" name=(field.name()) data-selection
+                    value=(Value::from(selected.clone()).to_string());
+            }
+            div.table-scroll {
+                @if vertical {
+                    table {
+                        tbody {
+                            @for (label, key) in &columns {
+                                tr {
+                                    th scope="row" { (label) }
+                                    @for row in rows { td { (cell(row.get("data").and_then(|d| d.get(key)).unwrap_or(&Value::Null))) } }
+                                }
+                            }
+                        }
+                    }
+                } @else {
+                    table {
+                        thead {
+                            tr {
+                                @if select { th scope="col" { span.visually-hidden { "Selected" } } }
+                                @for (label, key) in &columns {
+                                    @let sorted = (sort_column == Some(key.as_str())).then_some(sort_direction).flatten();
+                                    @let aria = match sorted { Some("asc") => "ascending", Some("desc") => "descending", _ => "none" };
+                                    @let next = match sorted {
+                                        Some("asc") => json!({"sortColumn": key, "sortDirection": "desc", "offset": 0}),
+                                        Some("desc") => json!({"sortColumn": null, "sortDirection": null, "offset": 0}),
+                                        _ => json!({"sortColumn": key, "sortDirection": "asc", "offset": 0}),
+                                    };
+                                    th scope="col" aria-sort=(aria) {
+                                        @if sortable {
+                                            button.sort type="button" data-set=(next.to_string()) {
+                                                (label)
+                                                span.sort-mark aria-hidden="true" {
+                                                    @match sorted { Some("asc") => "▲", Some("desc") => "▼", _ => "" }
+                                                }
+                                            }
+                                        } @else { (label) }
+                                    }
+                                }
+                                @if has_menus { th scope="col" { span.visually-hidden { "Actions" } } }
+                            }
+                        }
+                        tbody {
+                            @for (n, row) in rows.iter().enumerate() {
+                                @let key = row.get("key").map(text_of).unwrap_or_else(|| n.to_string());
+                                @let data = row.get("data");
+                                tr {
+                                    @if select {
+                                        @let id = format!("{}-row-{key}", field.id());
+                                        td.select-cell {
+                                            input #(id) type="checkbox" data-select=(key)
+                                                checked[selected.contains(&key)] disabled[field.flag("disabled")];
+                                            label.visually-hidden for=(id) {
+                                                "Select " (columns.first().and_then(|(_, k)| data.and_then(|d| d.get(k))).map(text_of).unwrap_or(key.clone()))
+                                            }
+                                        }
+                                    }
+                                    @for (_, column) in &columns {
+                                        td { (cell(data.and_then(|d| d.get(column)).unwrap_or(&Value::Null))) }
+                                    }
+                                    @if has_menus {
+                                        td.row-menu {
+                                            @if let Some(items) = row.get("menu").and_then(Value::as_array) { (menu_items(items)) }
+                                        }
+                                    }
+                                }
+                            }
+                            @if rows.is_empty() {
+                                tr { td.empty colspan=(columns.len() + usize::from(select) + usize::from(has_menus)) { "No records found." } }
+                            }
+                        }
+                    }
+                }
+            }
+            (pager(&field, &state, rows.len(), total))
+            (super::error(field))
+        }
+    }
+}
+
+/// `DISPLAY_GRID`: cards with an image, a title, a description and links.
+pub fn grid(field: Field<'_>) -> Markup {
+    let state = current_state(&field);
+    let all: &[Value] = field
+        .prop("data")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let size = number(&state, "pageSize").max(1) as usize;
+    let items = &all[..all.len().min(size)];
+    let total = field
+        .num("totalRecords")
+        .map(|t| t as u64)
+        .unwrap_or(number(&state, "offset") + all.len() as u64);
+    let needs_data = field.flag("isAsync") && field.state.is_none();
+    let filterable = field
+        .prop("isFilterable")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    html! {
+        section.grid-view.field data-index=(field.index) data-state=(Value::Object(state.clone()).to_string())
+            data-init[needs_data] aria-labelledby=(format!("{}-label", field.id())) {
+            div.table-head {
+                h3.table-title #(format!("{}-label", field.id())) { (field.component.label) }
+                @if filterable { (search_box(&field, &state)) }
+            }
+            (help(field))
+            ul.grid {
+                @for item in items {
+                    @let data = item.get("data").unwrap_or(&Value::Null);
+                    @let title = data.get("label").or_else(|| data.get("title")).map(text_of).unwrap_or_default();
+                    @let image = data.get("image").filter(|i| !i.is_null());
+                    li.card {
+                        @if let Some(src) = image.and_then(|i| i.get("url")).and_then(Value::as_str).and_then(sanitize::media_url) {
+                            img.card-image src=(src)
+                                alt=(image.and_then(|i| i.get("alt")).and_then(Value::as_str).unwrap_or(""))
+                                class=(if image.and_then(|i| i.get("fit")).and_then(Value::as_str) == Some("contain") { "card-image contain" } else { "card-image" });
+                        }
+                        div.card-body {
+                            @match target_href(data) {
+                                Some((href, external)) => {
+                                    a.card-title href=(href) target=[external.then_some("_blank")]
+                                        rel=[external.then_some("noopener noreferrer")] { (title) }
+                                }
+                                None => { span.card-title { (title) } }
+                            }
+                            @if let Some(description) = data.get("description").and_then(Value::as_str) {
+                                p.card-description { (description) }
+                            }
+                            @if let Some(menu) = data.get("menu").and_then(Value::as_array) {
+                                div.card-menu { (menu_items(menu)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if items.is_empty() { p.empty { "No items found." } }
+            (pager(&field, &state, items.len(), total))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::component;
+    use super::super::{component as render, Field};
+    use serde_json::json;
+
+    fn rows(from: usize, n: usize) -> serde_json::Value {
+        json!((from..from + n)
+            .map(
+                |i| json!({"key": i.to_string(), "data": {"email": format!("user{i}@example.com")}})
+            )
+            .collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_page_of_rows_with_search_sort_and_paging() {
+        let c = component(
+            "DISPLAY_TABLE",
+            "Users",
+            json!({"columns": [{"label": "Email", "accessorKey": "email"}],
+                   "data": rows(10, 30), "totalRecords": 1000, "defaultPageSize": 10}),
+        );
+        let state =
+            json!({"offset": 10, "pageSize": 10, "sortColumn": "email", "sortDirection": "asc"});
+        let out = render(Field {
+            index: 0,
+            component: &c,
+            state: Some(&state),
+        })
+        .into_string();
+        assert!(out.contains("user10@example.com") && out.contains("user19@example.com"));
+        assert!(!out.contains("user20@example.com"), "one page only");
+        assert!(out.contains("11–20 of 1000"), "{out}");
+        assert!(out.contains(r#"aria-sort="ascending""#));
+        assert!(
+            out.contains(r#"data-set="{&quot;offset&quot;:20}""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<label class="visually-hidden" for="c0-search">Search Users</label>"#)
+        );
+    }
+
+    #[test]
+    fn select_tables_carry_the_selection() {
+        let c = component(
+            "SELECT_TABLE",
+            "Pick",
+            json!({"columns": [{"label": "Email", "accessorKey": "email"}],
+                   "data": rows(0, 2), "selectedKeys": ["1"]}),
+        );
+        let out = render(Field {
+            index: 0,
+            component: &c,
+            state: None,
+        })
+        .into_string();
+        assert!(
+            out.contains(r#"name="c0" data-selection value="[&quot;1&quot;]""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"data-select="1" checked"#));
+        assert!(out.contains("Select user0@example.com"));
+    }
+
+    #[test]
+    fn cells_and_grids() {
+        let out =
+            super::cell(&json!({"label": "Docs", "url": "javascript:alert(1)"})).into_string();
+        assert_eq!(out, "Docs");
+        let out = super::cell(&json!({"label": "Ada", "route": "users/view", "params": {"id": 1}}))
+            .into_string();
+        assert_eq!(out, r#"<a href="/actions/users/view?id=1">Ada</a>"#);
+        let c = component(
+            "DISPLAY_GRID",
+            "Photos",
+            json!({"data": [{"key": "0", "data": {"label": "Cat", "image": {"url": "https://x/c.png", "alt": "a cat"}}}]}),
+        );
+        let out = render(Field {
+            index: 0,
+            component: &c,
+            state: None,
+        })
+        .into_string();
+        assert!(
+            out.contains(r#"alt="a cat""#) && out.contains("Cat"),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! One dashboard connection's view: after [`crate::api::Request::Html`],
+//! events become HTML patches for the action and page views, and the raw
+//! form fields the script sends become typed responses.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use interval_protocol::io::{IoRender, IoResponseKind};
+use interval_protocol::types::LinkTarget;
+use maud::Markup;
+use serde_json::Value;
+
+use super::fragments;
+use super::io::{form, Scope};
+use super::routes::{href, target_href};
+use super::Dashboard;
+use crate::api::{
+    BrowserResponse, Event, FieldError, FileUrls, Patch, PatchMode, ServerMessage, UploadRequest,
+};
+use crate::db::now_ms;
+
+/// What a connection has shown: the last render per transaction or page,
+/// and the state it asked for per component.
+#[derive(Default)]
+struct Shown {
+    renders: HashMap<String, IoRender>,
+    /// `(key, input group, index)` → state.
+    states: HashMap<(String, String, usize), Value>,
+}
+
+/// One dashboard connection.
+pub struct Session {
+    dashboard: Arc<Dashboard>,
+    html: AtomicBool,
+    shown: Mutex<Shown>,
+}
+
+fn patch(target: &str, html: Markup) -> Patch {
+    Patch {
+        target: target.into(),
+        html: html.into_string(),
+        mode: PatchMode::Replace,
+    }
+}
+
+impl Session {
+    /// A connection of `dashboard`.
+    pub fn new(dashboard: Arc<Dashboard>) -> Session {
+        Session {
+            dashboard,
+            html: AtomicBool::new(false),
+            shown: Mutex::new(Shown::default()),
+        }
+    }
+
+    fn shown(&self) -> MutexGuard<'_, Shown> {
+        self.shown.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Delivers events as HTML from now on.
+    pub fn enable_html(&self) {
+        self.html.store(true, Ordering::Relaxed);
+    }
+
+    /// What to send for `message`: itself, or its HTML patches.
+    pub fn present(&self, message: ServerMessage) -> Vec<ServerMessage> {
+        let ServerMessage::Event { event } = message else {
+            return vec![message];
+        };
+        if let Event::Completed { transaction_id, .. } = &event {
+            self.dashboard.uploads.forget_transaction(transaction_id);
+        }
+        if !self.html.load(Ordering::Relaxed) {
+            return vec![ServerMessage::Event { event }];
+        }
+        match self.patches(event) {
+            Ok(patches) => vec![ServerMessage::Patch { patches }],
+            Err((href, replace)) => vec![ServerMessage::Navigate { href, replace }],
+        }
+    }
+
+    /// The states shown for one render's components.
+    fn states_of(&self, key: &str, render: &IoRender) -> HashMap<usize, Value> {
+        self.shown()
+            .states
+            .iter()
+            .filter(|((k, g, _), _)| k == key && *g == render.input_group_key)
+            .map(|((_, _, i), v)| (*i, v.clone()))
+            .collect()
+    }
+
+    /// The patches for `event`, or where to navigate.
+    fn patches(&self, event: Event) -> Result<Vec<Patch>, (String, bool)> {
+        Ok(match event {
+            Event::Render {
+                transaction_id,
+                render,
+            } => {
+                let states = self.states_of(&transaction_id, &render);
+                let html = form(
+                    &render,
+                    Scope {
+                        key: &transaction_id,
+                        page: false,
+                        states: &states,
+                    },
+                );
+                self.shown().renders.insert(transaction_id, render);
+                vec![patch("io", html), patch("loading", maud::html! {})]
+            }
+            Event::Loading { state, .. } => vec![patch("loading", fragments::loading(&state))],
+            Event::Log {
+                index,
+                data,
+                timestamp,
+                ..
+            } => vec![Patch {
+                target: "logs".into(),
+                html: fragments::log_line(index, &data, timestamp).into_string(),
+                mode: PatchMode::Append,
+            }],
+            Event::Redirect {
+                target, replace, ..
+            } => {
+                let href = match &target {
+                    LinkTarget::Route { route, params } => href(route, params.as_ref()),
+                    LinkTarget::Action { action, params } => href(action, params.as_ref()),
+                    LinkTarget::Url { .. } => serde_json::to_value(&target)
+                        .ok()
+                        .and_then(|t| target_href(&t))
+                        .map(|(h, _)| h)
+                        .unwrap_or_else(|| "/".into()),
+                };
+                return Err((href, replace));
+            }
+            Event::Completed {
+                transaction_id,
+                result_status,
+                result,
+            } => {
+                self.forget(&transaction_id);
+                let slug = self
+                    .dashboard
+                    .app
+                    .store
+                    .transaction(&transaction_id)
+                    .ok()
+                    .flatten()
+                    .map(|t| t.action_slug);
+                vec![
+                    patch("io", maud::html! {}),
+                    patch("loading", maud::html! {}),
+                    patch(
+                        "result",
+                        fragments::result(result_status, result.as_ref(), now_ms()),
+                    ),
+                    patch("toolbar", fragments::done_toolbar(slug.as_deref())),
+                ]
+            }
+            Event::PageRender { page_key, layout } => {
+                let Some(layout) = layout else {
+                    return Ok(vec![patch("page-body", maud::html! {})]);
+                };
+                let states = layout
+                    .children
+                    .as_ref()
+                    .map(|c| self.states_of(&page_key, c))
+                    .unwrap_or_default();
+                let parts = fragments::layout(&page_key, &layout, &states);
+                if let Some(children) = layout.children {
+                    self.shown().renders.insert(page_key, children);
+                }
+                let mut patches = vec![
+                    patch("page-menu", parts.menu),
+                    patch("page-body", parts.body),
+                ];
+                if let Some(title) = parts.title {
+                    patches.push(patch("page-title", title));
+                }
+                if let Some(description) = parts.description {
+                    patches.push(patch("page-description", description));
+                }
+                patches
+            }
+            Event::HostClosed { .. } => vec![patch(
+                "status",
+                fragments::host_status(
+                    "The host running this went away; waiting for it to come back…",
+                ),
+            )],
+            Event::HostReconnected { .. } => vec![patch("status", maud::html! {})],
+            Event::HostDropped { .. } => vec![patch(
+                "status",
+                fragments::host_status("The host did not come back; this transaction is lost."),
+            )],
+        })
+    }
+
+    fn forget(&self, key: &str) {
+        let mut shown = self.shown();
+        shown.renders.remove(key);
+        shown.states.retain(|(k, _, _), _| k != key);
+    }
+
+    fn render_of(&self, key: &str, input_group_key: &str) -> Result<IoRender, String> {
+        match self.shown().renders.get(key) {
+            Some(render) if render.input_group_key == input_group_key => Ok(render.clone()),
+            Some(_) => Err("This form was replaced by a newer one; look at it again.".into()),
+            None => Err("Nothing is waiting for an answer here.".into()),
+        }
+    }
+
+    /// The RETURN response for a submitted form, or the fields refused.
+    pub fn submission(
+        &self,
+        key: &str,
+        render_id: String,
+        input_group_key: String,
+        choice: Option<String>,
+        fields: &[Vec<String>],
+    ) -> Result<Result<BrowserResponse, Vec<FieldError>>, String> {
+        let render = self.render_of(key, &input_group_key)?;
+        let (values, values_meta) = match super::values::read_all(&render, fields) {
+            Ok(read) => read,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        let confirm = render
+            .to_render
+            .iter()
+            .any(|c| matches!(c.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY"));
+        Ok(Ok(BrowserResponse {
+            id: render_id,
+            input_group_key,
+            kind: IoResponseKind::Return,
+            values,
+            values_meta,
+            choice: if confirm {
+                None
+            } else {
+                Some(choice.unwrap_or_else(|| "Continue".into()))
+            },
+        }))
+    }
+
+    /// The SET_STATE response for one component's new state (remembered,
+    /// so the next render shows it).
+    pub fn state_change(
+        &self,
+        key: &str,
+        input_group_key: String,
+        index: usize,
+        state: Value,
+    ) -> Result<BrowserResponse, String> {
+        let render = self.render_of(key, &input_group_key)?;
+        if index >= render.to_render.len() {
+            return Err("No such component.".into());
+        }
+        let mut values = vec![Value::Null; render.to_render.len()];
+        values[index] = state.clone();
+        self.shown()
+            .states
+            .insert((key.to_owned(), input_group_key.clone(), index), state);
+        Ok(BrowserResponse {
+            id: render.id,
+            input_group_key,
+            kind: IoResponseKind::SetState,
+            values,
+            values_meta: None,
+            choice: None,
+        })
+    }
+
+    /// Upload URLs for files of a transaction.
+    pub fn upload_urls(
+        &self,
+        transaction_id: &str,
+        files: &[UploadRequest],
+    ) -> Result<Vec<FileUrls>, String> {
+        self.dashboard
+            .uploads
+            .urls(&self.dashboard.app.base_url(), transaction_id, files)
+    }
+}

@@ -1,0 +1,160 @@
+//! The dashboard people use: HTML pages rendered by the server with maud, a
+//! stylesheet and a small script compiled into the binary (no front-end
+//! build step).
+//!
+//! The pages are plain server-rendered HTML (the route tree, history, the
+//! queue, notifications). The action and page views open the dashboard
+//! WebSocket ([`crate::api`]), send [`crate::api::Request::Html`], and from
+//! then on receive every render, loading state, log and result as HTML
+//! fragments rendered here ([`io`], [`live`]); the script only swaps them in
+//! and sends the form's raw values back, which [`values`] turns into the
+//! typed values of the protocol. Nothing an action sends reaches the page
+//! unescaped or unsanitized ([`sanitize`]), and every response carries a
+//! strict Content-Security-Policy.
+
+mod fragments;
+pub mod io;
+pub mod live;
+pub mod routes;
+pub mod sanitize;
+pub mod uploads;
+pub mod values;
+mod views;
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+
+pub use live::Session;
+pub use uploads::Uploads;
+
+use crate::state::AppState;
+
+/// The policy sent with every dashboard response: scripts and styles only
+/// from this server (no inline script, no inline style), images and videos
+/// from anywhere an action points to, no frames, no plugins.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob: https: http:; \
+     media-src 'self' data: blob: https: http:; connect-src 'self'; font-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The dashboard's shared state: the server's state and the uploaded files.
+pub struct Dashboard {
+    /// The server's state.
+    pub app: Arc<AppState>,
+    /// Files uploaded for `UPLOAD_FILE` components.
+    pub uploads: Uploads,
+}
+
+impl Dashboard {
+    /// The dashboard of `app`; uploads go next to the database (or in a
+    /// temporary directory when the database is in memory).
+    pub fn new(app: Arc<AppState>) -> std::io::Result<Arc<Dashboard>> {
+        let uploads = Uploads::new(app.config.database.as_deref())?;
+        Ok(Arc::new(Dashboard { app, uploads }))
+    }
+}
+
+/// The dashboard's pages and its socket (behind the login when one is
+/// configured).
+pub fn router(dashboard: Arc<Dashboard>) -> Router {
+    Router::new()
+        .route("/", get(views::index))
+        .route("/actions/{*slug}", get(views::route))
+        .route("/history", get(views::history))
+        .route("/history/{id}", get(views::transaction))
+        .route("/queue", get(views::queue))
+        .route("/notifications", get(views::notifications))
+        .route("/api/dashboard", any(socket))
+        .layer(axum::middleware::map_response(secure_headers))
+        .with_state(dashboard)
+}
+
+/// What needs no login: the stylesheet and script, and the upload URLs
+/// (capabilities: random tokens handed out over the dashboard socket; the
+/// host downloads files with no session).
+pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
+    Router::new()
+        .route("/assets/dashboard.js", get(script))
+        .route("/assets/dashboard.css", get(stylesheet))
+        .route(
+            "/uploads/{token}",
+            get(uploads::download).put(uploads::upload),
+        )
+        .layer(axum::middleware::map_response(secure_headers))
+        .with_state(dashboard)
+}
+
+/// Adds the Content-Security-Policy and its companions to a response.
+async fn secure_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+const SCRIPT: &str = include_str!("../../assets/dashboard.js");
+const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// Whether a browser request comes from a page this server served (a page
+/// of another site must not drive the dashboard).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
+        return true; // not a browser
+    };
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+}
+
+async fn socket(
+    State(dashboard): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "Invalid origin").into_response();
+    }
+    let ws = crate::configure(ws, &dashboard.app.config.limits);
+    ws.on_upgrade(move |socket| crate::dashboard_api::serve(dashboard, socket))
+}

@@ -1,0 +1,103 @@
+//! Markdown and HTML from actions, made safe to show: rendered with
+//! pulldown-cmark, cleaned with ammonia (no script, no event handler, no
+//! `javascript:` URL, no style), and URLs checked before they become links
+//! or image sources.
+
+use maud::{Markup, PreEscaped};
+
+/// Cleans HTML from an action (`DISPLAY_HTML`, rich text).
+pub fn html(source: &str) -> Markup {
+    PreEscaped(cleaner().clean(source).to_string())
+}
+
+/// Renders markdown from an action (`DISPLAY_MARKDOWN`) and cleans the
+/// result: raw HTML inside the markdown goes through the same cleaner.
+pub fn markdown(source: &str) -> Markup {
+    use pulldown_cmark::{html::push_html, Options, Parser};
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES;
+    let mut rendered = String::with_capacity(source.len() * 3 / 2);
+    push_html(&mut rendered, Parser::new_ext(source, options));
+    html(&rendered)
+}
+
+fn cleaner() -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tags(["input"])
+        .url_schemes(["http", "https", "mailto", "tel", "data"].into());
+    builder
+}
+
+/// `url` if it is safe as a link target: http(s), mailto, or a path on this
+/// server; `None` for `javascript:`, `data:` and anything else.
+pub fn link_url(url: &str) -> Option<&str> {
+    let trimmed = url.trim();
+    if trimmed.starts_with('/') && !trimmed.starts_with("//") {
+        return Some(trimmed);
+    }
+    let scheme = trimmed.split_once(':')?.0.to_ascii_lowercase();
+    matches!(scheme.as_str(), "http" | "https" | "mailto").then_some(trimmed)
+}
+
+/// `url` if it is safe as an image or video source: what [`link_url`]
+/// accepts, plus `data:` URLs of images and videos (what the SDKs send for
+/// buffers).
+pub fn media_url(url: &str) -> Option<&str> {
+    let trimmed = url.trim();
+    let lower = trimmed.get(..11).unwrap_or(trimmed).to_ascii_lowercase();
+    if lower.starts_with("data:image/") || lower.starts_with("data:video/") {
+        // An SVG data URL could carry script if opened on its own; as an
+        // <img> source it cannot run, but keep it out anyway.
+        if trimmed.to_ascii_lowercase().starts_with("data:image/svg") {
+            return None;
+        }
+        return Some(trimmed);
+    }
+    link_url(trimmed).filter(|u| !u.starts_with("mailto:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_never_survives() {
+        let dirty = "# Hi\n\n<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n\
+                     [x](javascript:alert(3)) <a href=\"javascript:alert(4)\">y</a> \
+                     <div style=\"background:url(javascript:alert(5))\">z</div>";
+        for out in [markdown(dirty).0, html(dirty).0] {
+            let lower = out.to_lowercase();
+            assert!(!lower.contains("<script"), "{out}");
+            assert!(!lower.contains("onerror"), "{out}");
+            assert!(!lower.contains("href=\"javascript:"), "{out}");
+            assert!(!lower.contains("style="), "{out}");
+        }
+        assert!(markdown(dirty).0.contains("<h1>Hi</h1>"));
+    }
+
+    #[test]
+    fn markdown_keeps_its_formatting() {
+        let out = markdown("**bold** and a [link](https://example.com)\n\n| a |\n|---|\n| 1 |").0;
+        assert!(out.contains("<strong>bold</strong>"));
+        assert!(out.contains("href=\"https://example.com\""));
+        assert!(out.contains("rel=\"noopener noreferrer nofollow\""));
+        assert!(out.contains("<table>"));
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert_eq!(link_url("https://a.b/c"), Some("https://a.b/c"));
+        assert_eq!(link_url("/actions/x"), Some("/actions/x"));
+        assert_eq!(link_url("//evil.com"), None);
+        assert_eq!(link_url(" JavaScript:alert(1)"), None);
+        assert_eq!(link_url("data:text/html,<script>"), None);
+        assert!(media_url("data:image/png;base64,iVBO").is_some());
+        assert_eq!(media_url("data:image/svg+xml,<svg onload=x>"), None);
+        assert_eq!(media_url("mailto:a@b"), None);
+    }
+}

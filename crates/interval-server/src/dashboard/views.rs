@@ -1,0 +1,379 @@
+//! Whole pages: the route tree with its search, the action and page views
+//! (filled live by the script), history, a transaction, the queue and
+//! notifications.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use interval_protocol::result::ActionResult;
+use interval_protocol::types::ResultStatus;
+use maud::{html, Markup, DOCTYPE};
+use serde_json::{Map, Value};
+
+use super::fragments::{self, time};
+use super::io::display;
+use super::routes::{href, Entry, RouteTree};
+use super::Dashboard;
+use crate::api::{ActionInfo, PageInfo};
+
+/// The query parameter that runs a queued action.
+pub const QUEUED_PARAM: &str = "_queued";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Dashboard,
+    History,
+    Queue,
+    Notifications,
+}
+
+fn shell(dashboard: &Dashboard, title: &str, section: Section, body: Markup) -> Html<String> {
+    let organization = &dashboard.app.organization.name;
+    let current = |s: Section| if s == section { Some("page") } else { None };
+    Html(
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " · " (organization) }
+                    link rel="stylesheet" href="/assets/dashboard.css";
+                    script src="/assets/dashboard.js" defer {}
+                }
+                body {
+                    a.skip href="#main" { "Skip to content" }
+                    header.topbar {
+                        a.brand href="/" { (organization) }
+                        nav aria-label="Sections" {
+                            a href="/" aria-current=[current(Section::Dashboard)] { "Dashboard" }
+                            a href="/history" aria-current=[current(Section::History)] { "History" }
+                            a href="/queue" aria-current=[current(Section::Queue)] { "Queue" }
+                            a href="/notifications" aria-current=[current(Section::Notifications)] { "Notifications" }
+                        }
+                        form.topsearch role="search" method="get" action="/" {
+                            label.visually-hidden for="search" { "Search actions" }
+                            input #search type="search" name="q" placeholder="Search actions";
+                        }
+                    }
+                    main #main { (body) }
+                }
+            }
+        }
+        .into_string(),
+    )
+}
+
+fn action_card(action: &ActionInfo) -> Markup {
+    html! {
+        li.card.route-card {
+            a.card-title href=(href(&action.slug, None)) { (action.name) }
+            @if let Some(description) = &action.description { p.card-description { (description) } }
+        }
+    }
+}
+
+fn page_section(tree: &RouteTree, page: &PageInfo, depth: usize) -> Markup {
+    html! {
+        section.route-group {
+            @if depth == 0 { h2 { a href=(href(&page.slug, None)) { (page.name) } } }
+            @else { h3 { a href=(href(&page.slug, None)) { (page.name) } } }
+            @if let Some(description) = &page.description { p.description { (page.description.as_deref().unwrap_or(description)) } }
+            (entries(tree, Some(&page.slug), depth + 1))
+        }
+    }
+}
+
+fn entries(tree: &RouteTree, parent: Option<&str>, depth: usize) -> Markup {
+    let children = tree.children(parent);
+    let actions: Vec<&ActionInfo> = children
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Action(a) => Some(*a),
+            Entry::Page(_) => None,
+        })
+        .collect();
+    html! {
+        @if !actions.is_empty() {
+            ul.cards { @for action in actions { (action_card(action)) } }
+        }
+        @for entry in &children {
+            @if let Entry::Page(page) = entry { (page_section(tree, page, depth)) }
+        }
+    }
+}
+
+/// Query of the route tree.
+#[derive(serde::Deserialize)]
+pub struct IndexQuery {
+    q: Option<String>,
+}
+
+/// `/`: the tree of actions and pages, or the actions matching `?q=`.
+pub async fn index(
+    State(dashboard): State<Arc<Dashboard>>,
+    Query(query): Query<IndexQuery>,
+) -> Html<String> {
+    let tree = RouteTree::load(&dashboard.app);
+    let q = query.q.unwrap_or_default();
+    let body = html! {
+        header.view-head { h1 { "Dashboard" } }
+        form.search-row role="search" method="get" action="/" {
+            label for="q" { "Search actions" }
+            input #q type="search" name="q" value=(q) placeholder="Name, description or slug";
+            button.button.secondary type="submit" { "Search" }
+        }
+        @if !q.trim().is_empty() {
+            @let found = tree.search(&q);
+            h2 { (found.len()) " matching " (if found.len() == 1 { "action" } else { "actions" }) }
+            ul.cards { @for action in found { (action_card(action)) } }
+        } @else if tree.actions.is_empty() && tree.pages.is_empty() {
+            p.empty { "No host is connected yet. Start one with your API key and its actions appear here." }
+        } @else {
+            (entries(&tree, None, 0))
+        }
+    };
+    shell(&dashboard, "Dashboard", Section::Dashboard, body)
+}
+
+fn breadcrumbs(tree: &RouteTree, slug: &str) -> Markup {
+    html! {
+        nav.breadcrumbs aria-label="Breadcrumbs" {
+            a href="/" { "Dashboard" }
+            @for page in tree.ancestors(slug) {
+                " / " a href=(href(&page.slug, None)) { (page.name) }
+            }
+        }
+    }
+}
+
+/// `/actions/{slug}`: an action (a new transaction) or a page.
+pub async fn route(
+    State(dashboard): State<Arc<Dashboard>>,
+    Path(slug): Path<String>,
+    Query(mut params): Query<HashMap<String, String>>,
+) -> Response {
+    let tree = RouteTree::load(&dashboard.app);
+    let queued = params.remove(QUEUED_PARAM);
+    let params: Map<String, Value> = params
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let params_json = Value::Object(params).to_string();
+    if let Some(page) = tree.page(&slug) {
+        let body = html! {
+            (breadcrumbs(&tree, &slug))
+            div.page-view data-page=(page.slug) data-params=(params_json) data-live[page.has_handler] {
+                header.view-head {
+                    h1 #page-title { (page.name) }
+                    div.toolbar #page-menu {}
+                }
+                p.description #page-description { @if let Some(d) = &page.description { (d) } }
+                div #status {}
+                div #loading {}
+                div #page-body { @if page.has_handler { p.help { "Loading…" } } }
+                (entries(&tree, Some(&page.slug), 1))
+            }
+        };
+        return shell(&dashboard, &page.name, Section::Dashboard, body).into_response();
+    }
+    let Some(action) = tree.action(&slug) else {
+        let body = html! {
+            (breadcrumbs(&tree, &slug))
+            header.view-head { h1 { "Not found" } }
+            p.empty { "No host is serving " code { (slug) } " right now." }
+        };
+        return (
+            StatusCode::NOT_FOUND,
+            shell(&dashboard, "Not found", Section::Dashboard, body),
+        )
+            .into_response();
+    };
+    let body = html! {
+        (breadcrumbs(&tree, &slug))
+        div.action-view data-action=(action.slug) data-params=(params_json) data-queued=[queued] {
+            header.view-head {
+                h1 { (action.name) }
+                div.toolbar #toolbar {
+                    button.button.secondary type="button" data-cancel { "Cancel" }
+                }
+            }
+            @if let Some(description) = &action.description { p.description { (description) } }
+            div #status {}
+            div #io aria-live="polite" { p.help { "Starting…" } }
+            div #loading {}
+            div #result {}
+            details.logs-panel open {
+                summary { "Logs" }
+                ol #logs {}
+            }
+        }
+    };
+    shell(&dashboard, &action.name, Section::Dashboard, body).into_response()
+}
+
+fn status_label(status: &str, result: Option<&str>) -> String {
+    match result {
+        Some(r) => format!("{} · {}", status.to_lowercase(), r.to_lowercase()),
+        None => status.to_lowercase(),
+    }
+}
+
+/// `/history`: recent transactions.
+pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
+    let transactions = match dashboard.app.store.history(200) {
+        Ok(t) => t,
+        Err(e) => return database_error(&dashboard, e),
+    };
+    let tree = RouteTree::load(&dashboard.app);
+    let body = html! {
+        header.view-head { h1 { "History" } }
+        @if transactions.is_empty() { p.empty { "No transaction has run yet." } }
+        @else {
+            div.table-scroll {
+                table {
+                    thead { tr { th scope="col" { "Action" } th scope="col" { "Status" } th scope="col" { "Started" } th scope="col" { "Run by" } } }
+                    tbody {
+                        @for t in &transactions {
+                            tr {
+                                td { a href=(format!("/history/{}", t.id)) {
+                                    (tree.action(&t.action_slug).map(|a| a.name.clone()).unwrap_or_else(|| t.action_slug.clone()))
+                                } }
+                                td { span class=(format!("badge {}", t.result_status.as_deref().unwrap_or(&t.status).to_lowercase())) {
+                                    (status_label(&t.status, t.result_status.as_deref()))
+                                } }
+                                td { (time(t.created_at)) }
+                                td { (t.runner_email) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    shell(&dashboard, "History", Section::History, body).into_response()
+}
+
+/// `/history/{id}`: one transaction, its result and logs.
+pub async fn transaction(
+    State(dashboard): State<Arc<Dashboard>>,
+    Path(id): Path<String>,
+) -> Response {
+    let (record, logs) = match (
+        dashboard.app.store.transaction(&id),
+        dashboard.app.store.logs(&id),
+    ) {
+        (Ok(Some(record)), Ok(logs)) => (record, logs),
+        (Ok(None), _) => {
+            let body = html! { header.view-head { h1 { "Not found" } } p.empty { "No transaction " code { (id) } "." } };
+            return (
+                StatusCode::NOT_FOUND,
+                shell(&dashboard, "Not found", Section::History, body),
+            )
+                .into_response();
+        }
+        (Err(e), _) | (_, Err(e)) => return database_error(&dashboard, e),
+    };
+    let result: Option<ActionResult> = record
+        .result
+        .clone()
+        .and_then(|r| serde_json::from_value(r).ok());
+    let status: Option<ResultStatus> = record
+        .result_status
+        .as_ref()
+        .and_then(|s| serde_json::from_value(Value::String(s.clone())).ok());
+    let body = html! {
+        nav.breadcrumbs aria-label="Breadcrumbs" { a href="/history" { "History" } }
+        header.view-head {
+            h1 { (record.action_slug) }
+            div.toolbar { a.button.secondary href=(href(&record.action_slug, None)) { "Run again" } }
+        }
+        dl.metadata.grid {
+            div.meta-item { dt { "Status" } dd { (status_label(&record.status, record.result_status.as_deref())) } }
+            div.meta-item { dt { "Started" } dd { (time(record.created_at)) } }
+            div.meta-item { dt { "Run by" } dd { (record.runner_email) } }
+        }
+        @if record.params.as_object().is_some_and(|p| !p.is_empty()) {
+            h2 { "Params" } (display::value(&record.params))
+        }
+        @if let Some(status) = status {
+            (fragments::result(status, result.as_ref(), record.completed_at.unwrap_or(record.created_at)))
+        }
+        details.logs-panel open {
+            summary { "Logs (" (logs.len()) ")" }
+            ol #logs { @for log in &logs { (fragments::log_line(log.index, &log.data, log.created_at)) } }
+        }
+    };
+    shell(&dashboard, "Transaction", Section::History, body).into_response()
+}
+
+/// `/queue`: queued actions, each with a button to run it.
+pub async fn queue(State(dashboard): State<Arc<Dashboard>>) -> Response {
+    let queued = match dashboard.app.store.queue() {
+        Ok(q) => q,
+        Err(e) => return database_error(&dashboard, e),
+    };
+    let tree = RouteTree::load(&dashboard.app);
+    let body = html! {
+        header.view-head { h1 { "Queue" } }
+        @if queued.is_empty() { p.empty { "Nothing is queued." } }
+        @else {
+            ul.cards {
+                @for q in &queued {
+                    @let name = tree.action(&q.action_slug).map(|a| a.name.clone()).unwrap_or_else(|| q.action_slug.clone());
+                    li.card.route-card {
+                        span.card-title { (name) }
+                        p.card-description {
+                            "Queued " (time(q.created_at))
+                            @if let Some(assignee) = &q.assignee { " for " (assignee) }
+                        }
+                        @if q.params.as_object().is_some_and(|p| !p.is_empty()) { (display::value(&q.params)) }
+                        a.button.primary href=(format!("{}?{QUEUED_PARAM}={}", href(&q.action_slug, None), q.id))
+                            aria-label=(format!("Run {name}")) { "Run" }
+                    }
+                }
+            }
+        }
+    };
+    shell(&dashboard, "Queue", Section::Queue, body).into_response()
+}
+
+/// `/notifications`: what actions sent with `ctx.notify`.
+pub async fn notifications(State(dashboard): State<Arc<Dashboard>>) -> Response {
+    let notifications = match dashboard.app.store.notifications(200) {
+        Ok(n) => n,
+        Err(e) => return database_error(&dashboard, e),
+    };
+    let body = html! {
+        header.view-head { h1 { "Notifications" } }
+        @if notifications.is_empty() { p.empty { "No notifications." } }
+        @else {
+            ul.cards {
+                @for n in &notifications {
+                    li.card {
+                        @if let Some(title) = &n.title { span.card-title { (title) } }
+                        p { (n.message) }
+                        p.help {
+                            (time(n.created_at))
+                            @if let Some(t) = &n.transaction_id { " · " a href=(format!("/history/{t}")) { "transaction" } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    shell(&dashboard, "Notifications", Section::Notifications, body).into_response()
+}
+
+fn database_error(dashboard: &Dashboard, e: crate::db::DbError) -> Response {
+    tracing::error!("{e}");
+    let body = html! { p.error-box role="alert" { "The server could not read its database; see its log." } };
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        shell(dashboard, "Error", Section::Dashboard, body),
+    )
+        .into_response()
+}
