@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod interop;
+pub mod io;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

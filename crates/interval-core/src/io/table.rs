@@ -484,9 +484,9 @@ impl SortKey {
             Value::Bool(b) => Some(SortKey::Bool(*b)),
             Value::Number(n) => n.as_f64().map(SortKey::Number),
             Value::String(s) => Some(SortKey::Text(s.clone())),
+            // A rich cell sorts by its value when it has one (null: last).
             Value::Object(o) => o
                 .get("value")
-                .filter(|v| !v.is_null())
                 .or_else(|| o.get("label"))
                 .and_then(SortKey::of),
             Value::Array(_) => Some(SortKey::Text(value.to_string())),

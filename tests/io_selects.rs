@@ -1,0 +1,401 @@
+//! Selects, search, confirm, the experimental methods and choice buttons:
+//! rendered, checked against the official schemas, answered wrongly and
+//! rightly; the value comes back as the caller's own type.
+
+mod support;
+
+use interval::io::{Choice, SearchResult, SelectOption, SpreadsheetType, ToOption};
+use interval::{Action, Error};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use support::io::Host;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Color {
+    name: String,
+    hex: String,
+}
+
+impl ToOption for Color {
+    fn to_option(&self) -> SelectOption {
+        SelectOption::new(&self.name, &self.hex).description(format!("#{}", self.hex))
+    }
+}
+
+fn colors() -> Vec<Color> {
+    [("Red", "f00"), ("Green", "0f0"), ("Blue", "00f")]
+        .into_iter()
+        .map(|(n, h)| Color {
+            name: n.into(),
+            hex: h.into(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct User {
+    id: u32,
+    email: String,
+}
+
+fn users() -> Vec<User> {
+    (0..50)
+        .map(|i| User {
+            id: i,
+            email: format!("user{i}@example.com"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn selects_return_the_callers_values() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "single",
+            Action::new(|io, _| async move {
+                let c = io
+                    .select()
+                    .single("Color", colors())
+                    .default_value(&colors()[1])
+                    .searchable(true)
+                    .help_text("pick")
+                    .await?;
+                Ok::<_, Error>(c)
+            }),
+        )
+        .action(
+            "multiple",
+            Action::new(|io, _| async move {
+                let all = colors();
+                let c = io
+                    .select()
+                    .multiple("Colors", all.clone())
+                    .default_value(&all[..1])
+                    .min_selections(1)
+                    .max_selections(2)
+                    .await?;
+                Ok::<_, Error>(c)
+            }),
+        )
+        .action(
+            "prims",
+            Action::new(|io, _| async move { io.select().single("N", [1u32, 2, 3]).await }),
+        )
+        .action(
+            "table",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .select()
+                    .table("Users", users())
+                    .columns(["email"])
+                    .initially_selected(|u| u.id == 3)
+                    .min_selections(1)
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "single").await;
+    let data = host
+        .round_trip(
+            "t1",
+            "SELECT_SINGLE",
+            json!({"label": "Pink", "value": "fcc"}),
+            json!({"label": "Blue", "value": "00f"}),
+        )
+        .await;
+    assert_eq!(data, json!({"name": "Blue", "hex": "00f"}));
+
+    host.run("t2", "multiple").await;
+    let data = host
+        .round_trip(
+            "t2",
+            "SELECT_MULTIPLE",
+            json!({"value": "f00"}),
+            json!([{"label": "Red", "value": "f00"}, {"label": "Blue", "value": "00f"}]),
+        )
+        .await;
+    assert_eq!(
+        data,
+        json!([{"name": "Red", "hex": "f00"}, {"name": "Blue", "hex": "00f"}])
+    );
+
+    host.run("t3", "prims").await;
+    let data = host
+        .round_trip(
+            "t3",
+            "SELECT_SINGLE",
+            json!({"label": 9, "value": 9}),
+            json!({"label": 2, "value": 2}),
+        )
+        .await;
+    assert_eq!(data, json!(2));
+
+    // A select table: paged on the host, select-all, keys back to rows.
+    host.run("t4", "table").await;
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert_eq!(c.method_name, "SELECT_TABLE");
+    assert!(c.is_stateful);
+    assert_eq!(c.props["data"].as_array().unwrap().len(), 20);
+    assert_eq!(c.props["totalRecords"], 50);
+    assert_eq!(c.props["selectedKeys"], json!(["3"]));
+    host.set_state(
+        "t4",
+        &r,
+        json!([{"queryTerm": "user4", "offset": 0, "pageSize": 5, "isSelectAll": true}]),
+    );
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert_eq!(c.props["totalRecords"], 11);
+    assert_eq!(c.props["data"].as_array().unwrap().len(), 5);
+    assert_eq!(c.props["selectedKeys"].as_array().unwrap().len(), 11);
+    host.answer("t4", &r, json!([[{"key": "99"}]]));
+    let r = host.render().await;
+    assert_eq!(
+        r.to_render[0].validation_error_message.as_deref(),
+        Some(support::io::INVALID)
+    );
+    host.answer("t4", &r, json!([[{"key": "41"}, {"key": "4"}]]));
+    assert_eq!(host.success().await, json!([4, 41]));
+    host.check_interop();
+}
+
+#[tokio::test]
+async fn search_maps_results_back_to_items() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "search",
+            Action::new(|io, _| async move {
+                let user = io
+                    .search(
+                        "User",
+                        |query: String| async move {
+                            Ok::<_, String>(
+                                users()
+                                    .into_iter()
+                                    .filter(|u| u.email.contains(&query))
+                                    .take(3)
+                                    .collect(),
+                            )
+                        },
+                        |u: &User| {
+                            SearchResult::new(u.email.clone()).description(format!("id {}", u.id))
+                        },
+                    )
+                    .initial_results(users().into_iter().take(2))
+                    .placeholder("Search")
+                    .await?;
+                Ok::<_, Error>(user.id)
+            }),
+        )
+        .action(
+            "many",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .search(
+                        "Users",
+                        |_q: String| async move { Ok::<_, String>(users()) },
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .multiple()
+                    .default_values(users().into_iter().skip(7).take(1))
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "search").await;
+    let r = host.render().await;
+    assert_eq!(r.to_render[0].props["results"][1]["value"], "0:1");
+    host.set_state("t1", &r, json!([{"queryTerm": "user1"}]));
+    let r = host.render().await;
+    let results = r.to_render[0].props["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[2]["value"], "1:2");
+    assert_eq!(results[2]["label"], "user11@example.com");
+    host.answer("t1", &r, json!(["7:0"]));
+    let r = host.render().await;
+    assert_eq!(
+        r.to_render[0].validation_error_message.as_deref(),
+        Some(support::io::INVALID)
+    );
+    host.answer("t1", &r, json!(["1:2"]));
+    assert_eq!(host.success().await, json!(11));
+
+    host.run("t2", "many").await;
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert!(c.is_multiple);
+    assert_eq!(
+        c.multiple_props,
+        Some(json!({"defaultValue": ["default:0"]}))
+    );
+    host.answer("t2", &r, json!([["default:0"]]));
+    assert_eq!(host.success().await, json!([7]));
+    host.check_interop();
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Row {
+    name: String,
+    qty: f64,
+}
+
+#[tokio::test]
+async fn confirm_experimental_and_choices() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "confirm",
+            Action::new(|io, _| async move {
+                let sure = io.confirm("Delete?").help_text("No undo").await?;
+                let me = io
+                    .confirm_identity("Again")
+                    .grace_period(std::time::Duration::from_secs(60))
+                    .await?;
+                Ok::<_, Error>((sure, me))
+            }),
+        )
+        .action(
+            "sheet",
+            Action::new(|io, _| async move {
+                let rows: Vec<Row> = io
+                    .experimental()
+                    .spreadsheet("Stock")
+                    .column("name", SpreadsheetType::String)
+                    .column("qty", SpreadsheetType::Number)
+                    .await?;
+                Ok::<_, Error>(rows)
+            }),
+        )
+        .action(
+            "creds",
+            Action::new(|io, _| async move {
+                let c = io
+                    .experimental()
+                    .credentials("github")
+                    .params(json!({"scope": "repo"}))
+                    .await?;
+                Ok::<_, Error>(c.token)
+            }),
+        )
+        .action(
+            "choices",
+            Action::new(|io, _| async move {
+                let (choice, n) = io
+                    .input()
+                    .number("N")
+                    .with_choices([Choice::new("Save", "save").primary(), "Skip".into()])
+                    .await?;
+                let (choice2, (a, b)) = io
+                    .group((io.input().text("A"), io.display().heading("H")))
+                    .with_choices(["Go"])
+                    .await?;
+                Ok::<_, Error>(json!([choice, n, choice2, a, b]))
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "confirm").await;
+    let r = host.render().await;
+    assert_eq!(r.to_render[0].method_name, "CONFIRM");
+    host.respond(
+        "t1",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!(["yes"]),
+        None,
+        None,
+    );
+    let r = host.render().await;
+    assert_eq!(
+        r.to_render[0].validation_error_message.as_deref(),
+        Some(support::io::INVALID)
+    );
+    host.respond(
+        "t1",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([true]),
+        None,
+        None,
+    );
+    let r = host.render().await;
+    assert_eq!(r.to_render[0].method_name, "CONFIRM_IDENTITY");
+    assert_eq!(r.to_render[0].props["gracePeriodMs"], 60000);
+    host.respond(
+        "t1",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([false]),
+        None,
+        None,
+    );
+    assert_eq!(host.success().await, json!([true, false]));
+
+    host.run("t2", "sheet").await;
+    let data = host
+        .round_trip(
+            "t2",
+            "INPUT_SPREADSHEET",
+            json!([{"name": 1}]),
+            json!([{"name": "bolts", "qty": 3}]),
+        )
+        .await;
+    assert_eq!(data, json!([{"name": "bolts", "qty": 3.0}]));
+
+    host.run("t3", "creds").await;
+    let data = host
+        .round_trip(
+            "t3",
+            "CREDENTIALS",
+            json!({"secret": "s"}),
+            json!({"token": "tok"}),
+        )
+        .await;
+    assert_eq!(data, json!("tok"));
+
+    host.run("t4", "choices").await;
+    let r = host.render().await;
+    let buttons = r.choice_buttons.clone().unwrap();
+    assert_eq!(
+        (buttons[0].value.as_str(), buttons[1].value.as_str()),
+        ("save", "Skip")
+    );
+    // An unknown choice is refused with a message.
+    host.respond(
+        "t4",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([1]),
+        None,
+        Some("nope"),
+    );
+    let r = host.render().await;
+    assert!(r.validation_error_message.is_some());
+    host.respond(
+        "t4",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([1]),
+        None,
+        Some("save"),
+    );
+    let r = host.render().await;
+    assert_eq!(r.to_render.len(), 2);
+    host.respond(
+        "t4",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!(["x", null]),
+        None,
+        Some("Go"),
+    );
+    assert_eq!(host.success().await, json!(["save", 1.0, "Go", "x", null]));
+    host.check_interop();
+}
