@@ -90,7 +90,7 @@ pub fn result(status: ResultStatus, result: Option<&ActionResult>, at: i64) -> M
                 @if failed {
                     @let message = result.data.get("message").and_then(Value::as_str).unwrap_or("The action failed.");
                     p.error-message { (message) }
-                    @if let Some(error) = result.data.get("error").and_then(Value::as_str) {
+                    @if let Some(error) = result.data.get("error").and_then(Value::as_str).filter(|e| *e != "Error") {
                         p.help { (error) }
                     }
                 } @else if !result.data.is_null() {

@@ -277,7 +277,11 @@ pub fn text_of(value: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
-        Value::Number(n) => n.to_string(),
+        // 36.0 from a Rust f64 reads as 36, as JavaScript shows it.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
         Value::Object(o) => match o.get("label").or_else(|| o.get("value")) {
             Some(inner) => text_of(inner),
             None => value.to_string(),
@@ -358,6 +362,13 @@ pub(crate) mod testing {
         assert!(out.contains("Group says no"));
         assert!(out.contains(r#"value="delete" class="button danger">Delete</button>"#));
         assert!(!out.contains("Continue"));
+    }
+
+    #[test]
+    fn numbers_read_like_javascript() {
+        assert_eq!(text_of(&json!(36.0)), "36");
+        assert_eq!(text_of(&json!(1.5)), "1.5");
+        assert_eq!(text_of(&json!(true)), "Yes");
     }
 
     #[test]

@@ -1,0 +1,197 @@
+// Drives the dashboard in a real headless Chromium (playwright-core, the
+// Debian `chromium` package) the way a person would, and asserts on what
+// the page shows. Run by crates/interval-server/tests/e2e.rs against a
+// server with a host (Node or Rust) serving the routes of node-host.mjs.
+//
+// Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium),
+// SCREENSHOTS (a directory: also writes the README's screenshots there).
+import { createRequire } from 'node:module'
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import assert from 'node:assert/strict'
+
+const require = createRequire(import.meta.url)
+const { chromium } = require('../interop/node_modules/playwright-core')
+
+const base = process.env.BASE_URL
+const shots = process.env.SCREENSHOTS
+const TIMEOUT = 15000
+assert.ok(base, 'BASE_URL is required')
+
+const profile = mkdtempSync(join(tmpdir(), 'interval-e2e-'))
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1200, height: 800 },
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+})
+context.setDefaultTimeout(TIMEOUT)
+const page = context.pages()[0] || (await context.newPage())
+const problems = []
+page.on('pageerror', e => problems.push(`page error: ${e.message}`))
+page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
+
+async function screenshot(name) {
+  if (!shots) return
+  mkdirSync(shots, { recursive: true })
+  await page.screenshot({ path: join(shots, `${name}.png`) })
+}
+
+const steps = []
+async function step(name, body) {
+  process.stderr.write(`e2e: ${name}\n`)
+  await body()
+  steps.push(name)
+}
+
+const visible = (locator) => locator.waitFor({ state: 'visible' })
+const text = (s) => page.getByText(s, { exact: false }).first()
+
+try {
+  await step('the route tree lists actions and pages, hides unlisted ones, searches', async () => {
+    await page.goto(base + '/')
+    await visible(page.getByRole('link', { name: 'Onboard a customer' }))
+    await visible(page.getByRole('link', { name: 'Team', exact: true }))
+    await visible(page.getByRole('link', { name: 'Add member' }))
+    assert.equal(await page.getByRole('link', { name: 'Secret' }).count(), 0, 'unlisted action is hidden')
+    const csp = (await page.request.get(base + '/')).headers()['content-security-policy']
+    assert.match(csp, /script-src 'self'/)
+    await screenshot('actions')
+    await page.getByLabel('Search actions', { exact: true }).first().fill('browse')
+    await page.getByLabel('Search actions', { exact: true }).first().press('Enter')
+    await visible(text('1 matching action'))
+    await visible(page.getByRole('link', { name: 'Browse users' }))
+    assert.equal(await page.getByRole('link', { name: 'Onboard a customer' }).count(), 0)
+  })
+
+  await step('an unlisted action is reachable by URL', async () => {
+    await page.goto(base + '/actions/secret')
+    await visible(text('found'))
+  })
+
+  await step('a form with a required field and a validation error', async () => {
+    await page.goto(base + '/')
+    await page.getByRole('link', { name: 'Onboard a customer' }).click()
+    const name = page.getByLabel('Name')
+    await visible(name)
+    await page.getByLabel('Age').fill('12')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('This field is required.'))
+    assert.equal(await name.getAttribute('aria-invalid'), 'true')
+    await name.fill('Ada')
+    await page.getByLabel('Email (optional)').fill('ada@example.com')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('Ada must be an adult'))
+    assert.equal(await name.inputValue(), 'Ada', 'values survive the re-render')
+    await screenshot('form')
+    await page.getByLabel('Age').fill('36')
+    await page.getByLabel('Age').press('Enter')
+  })
+
+  await step('a select', async () => {
+    const plan = page.getByLabel('Plan')
+    await visible(plan)
+    await plan.selectOption({ label: 'Pro' })
+    await page.getByRole('button', { name: 'Continue' }).click()
+  })
+
+  await step('a confirm', async () => {
+    await visible(page.getByRole('heading', { name: 'Create an account for Ada?' }))
+    await visible(text('This sends an email.'))
+    await page.getByRole('button', { name: 'Confirm' }).click()
+  })
+
+  await step('a loading state with a progress bar', async () => {
+    await visible(text('Creating the account'))
+    await visible(page.locator('#loading progress'))
+    assert.equal(await page.locator('#loading progress').getAttribute('max'), '3')
+  })
+
+  await step('the result and the log', async () => {
+    await visible(page.getByText('Completed', { exact: true }))
+    await visible(page.locator('#result').getByText('Pro', { exact: true }))
+    await visible(page.locator('#result').getByText('ada@example.com'))
+    await visible(page.locator('#logs').getByText('created Ada'))
+    await screenshot('result')
+    await visible(page.getByRole('link', { name: 'New transaction' }))
+  })
+
+  await step('a table: paging and search ask the host', async () => {
+    await page.goto(base + '/actions/users')
+    const table = page.locator('section.table').first()
+    await visible(table.getByText('user0@example.com', { exact: true }))
+    await visible(table.getByText('1–10 of 60'))
+    assert.equal(await table.getByText('user10@example.com', { exact: true }).count(), 0)
+    await table.getByRole('button', { name: 'Next' }).click()
+    await visible(table.getByText('user10@example.com', { exact: true }))
+    await visible(table.getByText('11–20 of 60'))
+    await table.getByRole('button', { name: 'email' }).click()
+    await visible(table.locator('th[aria-sort="ascending"]'))
+    await table.getByLabel('Search Users').fill('user42')
+    await visible(table.getByText('1–1 of 1'))
+    await visible(table.getByText('user42@example.com', { exact: true }))
+    await screenshot('table')
+    await page.getByRole('button', { name: 'Continue' }).click()
+  })
+
+  await step('a select table: its minimum and a row selection', async () => {
+    const table = page.locator('section.table').first()
+    await visible(table.getByRole('heading', { name: 'Pick users' }))
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('Select at least 1.'))
+    await table.getByLabel('Select user3@example.com').check()
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.locator('#result').getByText('user3@example.com'))
+  })
+
+  await step('an error result', async () => {
+    await page.goto(base + '/actions/fail')
+    await visible(page.locator('#result-title').getByText('Error', { exact: true }))
+    await visible(text('Something broke'))
+  })
+
+  await step('a page with a menu item', async () => {
+    await page.goto(base + '/actions/team')
+    await visible(page.getByRole('heading', { name: 'Team', level: 1 }))
+    await visible(text('Everyone on the team'))
+    await visible(page.locator('#page-body').getByText('3'))
+    await page.locator('#page-menu').getByRole('link', { name: 'Add member' }).click()
+    await page.waitForURL(/\/actions\/team\/add$/)
+    await page.getByLabel('Member name').fill('Grace')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('added Grace'))
+  })
+
+  await step('no script from an action runs', async () => {
+    await page.goto(base + '/actions/xss')
+    await visible(page.getByRole('heading', { name: 'Untrusted', exact: true }))
+    await visible(page.locator('#io b').getByText('bold'))
+    await page.waitForTimeout(300)
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, 'a script ran')
+    assert.equal(await page.locator('#io script').count(), 0)
+    assert.equal(await page.locator('#io [onerror]').count(), 0)
+    assert.equal(await page.locator('#io a[href^="javascript"]').count(), 0)
+  })
+
+  await step('history lists the transactions with their results', async () => {
+    await page.goto(base + '/history')
+    await visible(page.getByRole('link', { name: 'Onboard a customer' }).first())
+    await page.getByRole('link', { name: 'Fail' }).first().click()
+    await visible(text('Something broke'))
+  })
+
+  assert.deepEqual(problems.filter(p => !p.includes('Failed to load resource')), [], 'no errors in the page')
+  console.log(`${steps.length} passed, 0 failed`)
+} catch (error) {
+  await page.screenshot({ path: join(profile, '..', 'interval-e2e-failure.png') }).catch(() => {})
+  console.error(`e2e failed after: ${steps.join(' → ') || 'nothing'}\n`, error)
+  console.error(problems.join('\n'))
+  process.exitCode = 1
+} finally {
+  await context.close()
+  rmSync(profile, { recursive: true, force: true })
+}

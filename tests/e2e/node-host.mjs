@@ -1,0 +1,118 @@
+// An official @interval/sdk host for the dashboard's end-to-end tests (the
+// browser side is browser.mjs). Reads INTERVAL_ENDPOINT and INTERVAL_API_KEY.
+// The Rust host in crates/interval-server/tests/e2e.rs declares the same
+// routes, so that one browser script checks both.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const { Interval, Page, Layout, io, ctx } = require('../interop/node_modules/@interval/sdk')
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+const users = Array.from({ length: 60 }, (_, i) => ({
+  id: i,
+  email: `user${i}@example.com`,
+  role: i % 3 === 0 ? 'admin' : 'member',
+}))
+
+const interval = new Interval({
+  apiKey: process.env.INTERVAL_API_KEY,
+  endpoint: process.env.INTERVAL_ENDPOINT,
+  logLevel: 'quiet',
+  routes: {
+    onboard: {
+      name: 'Onboard a customer',
+      description: 'A form, a select, a confirmation and a long job',
+      handler: async () => {
+        const [name, age, email] = await io
+          .group([
+            io.input.text('Name', { placeholder: 'Ada Lovelace' }),
+            io.input.number('Age', { min: 0 }),
+            io.input.email('Email').optional(),
+          ])
+          .validate(([name, age]) => (age < 18 ? `${name} must be an adult` : undefined))
+        const plan = await io.select.single('Plan', { options: ['Free', 'Pro', 'Enterprise'] })
+        const sure = await io.confirm(`Create an account for ${name}?`, { helpText: 'This sends an email.' })
+        if (!sure) return 'Nothing created'
+        ctx.loading.start({ label: 'Creating the account', itemsInQueue: 3 })
+        for (let i = 0; i < 3; i++) {
+          await sleep(700)
+          ctx.loading.completeOne()
+        }
+        await ctx.log(`created ${name}`)
+        return { name, age, email: email ?? 'none', plan: typeof plan === 'string' ? plan : plan.value }
+      },
+    },
+    users: {
+      name: 'Browse users',
+      description: 'A table paged and searched by the host',
+      handler: async () => {
+        await io.display.table('Users', {
+          data: users,
+          defaultPageSize: 10,
+          columns: ['email', 'role'],
+        })
+        const chosen = await io.select.table('Pick users', {
+          data: users.slice(0, 5),
+          columns: ['email'],
+          minSelections: 1,
+        })
+        return { picked: chosen.map(u => u.email).join(', ') }
+      },
+    },
+    fail: {
+      name: 'Fail',
+      handler: async () => {
+        throw new Error('Something broke')
+      },
+    },
+    xss: {
+      name: 'Show untrusted content',
+      handler: async () => {
+        await io.group([
+          io.display.markdown(
+            '## Untrusted\n\n<script>window.__pwned = 1</script>\n\n<img src="x" onerror="window.__pwned = 2">\n\n[click](javascript:window.__pwned=3)'
+          ),
+          io.display.html('Raw HTML', {
+            html: '<b>bold</b><script>window.__pwned = 4</script><a href="javascript:window.__pwned=5">x</a>',
+          }),
+        ])
+        return 'shown'
+      },
+    },
+    secret: {
+      name: 'Secret',
+      unlisted: true,
+      handler: async () => 'found',
+    },
+    team: new Page({
+      name: 'Team',
+      description: 'People and what they can do',
+      handler: async () =>
+        new Layout({
+          title: 'Team',
+          description: 'Everyone on the team',
+          menuItems: [{ label: 'Add member', route: 'team/add' }],
+          children: [io.display.markdown('**3** members')],
+        }),
+      routes: {
+        add: {
+          name: 'Add member',
+          handler: async () => {
+            const who = await io.input.text('Member name')
+            return `added ${who}`
+          },
+        },
+      },
+    }),
+  },
+})
+
+interval.listen().catch(e => {
+  console.error('listen failed:', e)
+  process.exit(1)
+})
+
+process.on('SIGTERM', () => {
+  interval.immediatelyClose()
+  process.exit(0)
+})
