@@ -139,8 +139,13 @@ impl Ctx {
 
     /// Logs a value as pretty JSON (as the Node SDK logs objects).
     pub async fn log_json(&self, value: &impl Serialize) {
-        let text = serde_json::to_string_pretty(value)
-            .unwrap_or_else(|e| format!("<value cannot be serialized: {e}>"));
+        let text = match serde_json::to_value(value) {
+            Ok(mut value) => {
+                interval_protocol::superjson::strip_tags(&mut value);
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            }
+            Err(e) => format!("<value cannot be serialized: {e}>"),
+        };
         self.send_log(text).await
     }
 
@@ -222,7 +227,12 @@ impl Redirect {
     pub fn params(mut self, params: impl Serialize) -> Self {
         if let LinkTarget::Route { params: slot, .. } = &mut self.target {
             match serde_json::to_value(params) {
-                Ok(Value::Object(map)) => *slot = Some(map),
+                Ok(mut value @ Value::Object(_)) => {
+                    interval_protocol::superjson::strip_tags(&mut value);
+                    if let Value::Object(map) = value {
+                        *slot = Some(map);
+                    }
+                }
                 _ => tracing::error!("Ignoring redirect params: not a map"),
             }
         }

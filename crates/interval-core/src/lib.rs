@@ -35,6 +35,7 @@ mod page;
 mod routes;
 mod rpc;
 mod socket;
+mod timestamp;
 mod transaction;
 
 pub use client::{Interval, IntervalBuilder, SDK_NAME, SDK_VERSION};
@@ -47,6 +48,7 @@ pub use page::{Layout, MenuItem, PageCtx};
 pub use routes::{
     Action, ActionError, BoxFuture, ErrorEvent, HandlerResult, OnError, Page, Route, Routes,
 };
+pub use timestamp::Timestamp;
 
 /// The wire protocol types (re-exported for convenience).
 pub use interval_protocol as protocol;

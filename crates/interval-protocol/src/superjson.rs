@@ -22,6 +22,36 @@ pub struct Meta {
     pub referential_equalities: Option<Value>,
 }
 
+/// Prefix marking a string as a superjson `Date` when it is encoded: a
+/// Rust date type serializes as this tag followed by the ISO-8601 text, and
+/// [`encode`] strips the tag and annotates the path with `"Date"`.
+pub const DATE_TAG: &str = "\u{0}superjson:Date\u{0}";
+
+/// Whether `s` is exactly `HH:MM:SS`, which the Node SDK and the dashboard
+/// annotate as `["custom","time"]`.
+pub fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 8
+        && b[2] == b':'
+        && b[5] == b':'
+        && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+}
+
+/// Removes [`DATE_TAG`]s (for plain-JSON places such as logs and redirect
+/// params, where dates are bare ISO strings).
+pub fn strip_tags(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Some(rest) = s.strip_prefix(DATE_TAG) {
+                *s = rest.to_owned();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_tags),
+        Value::Object(map) => map.values_mut().for_each(strip_tags),
+        _ => {}
+    }
+}
+
 /// The largest integer JavaScript represents exactly (2^53 − 1).
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -60,6 +90,17 @@ fn annotate(value: &mut Value, path: &mut Vec<String>, out: &mut Map<String, Val
             if unsafe_int {
                 *value = Value::String(n.to_string());
                 out.insert(join_path(path), Value::Array(vec!["bigint".into()]));
+            }
+        }
+        Value::String(s) => {
+            if let Some(rest) = s.strip_prefix(DATE_TAG) {
+                *s = rest.to_owned();
+                out.insert(join_path(path), Value::Array(vec!["Date".into()]));
+            } else if is_time(s) {
+                out.insert(
+                    join_path(path),
+                    Value::Array(vec![Value::Array(vec!["custom".into(), "time".into()])]),
+                );
             }
         }
         Value::Array(items) => {
@@ -211,6 +252,23 @@ mod tests {
         let values = json!([null, "12:00:00", {"when": "2024-01-02T03:04:05.000Z"}]);
         let m = meta(json!({"0": ["undefined"], "1": [["custom", "time"]], "2.when": ["Date"]}));
         assert_eq!(decode(values.clone(), Some(&m)), values);
+    }
+
+    #[test]
+    fn encodes_dates_and_times() {
+        let date = format!("{DATE_TAG}2024-01-02T03:04:05.000Z");
+        let (json, m) = encode(json!([null, "12:00:00", {"when": date}]));
+        assert_eq!(
+            json,
+            json!([null, "12:00:00", {"when": "2024-01-02T03:04:05.000Z"}])
+        );
+        assert_eq!(
+            m,
+            Some(meta(json!({"1": [["custom", "time"]], "2.when": ["Date"]})))
+        );
+        let (_, m) = encode(json!(format!("{DATE_TAG}2024-01-02T03:04:05.000Z")));
+        assert_eq!(m, Some(meta(json!(["Date"]))));
+        assert!(!is_time("12:00") && !is_time("ab:cd:ef"));
     }
 
     #[test]
