@@ -1,6 +1,19 @@
 //! Exclusive methods (confirm, confirm identity, credentials) and the
-//! experimental spreadsheet. Exclusive calls are not [`Groupable`]: putting
-//! one in an [`Io::group`] does not compile.
+//! experimental spreadsheet. Exclusive calls are not
+//! [`Groupable`](super::Groupable): putting one in an [`Io::group`] does not
+//! compile.
+//!
+//! ```compile_fail
+//! # async fn f(io: interval_core::Io) {
+//! let _ = io.group((io.confirm("Sure?"), io.input().text("Name"))).await;
+//! # }
+//! ```
+//!
+//! ```
+//! # async fn f(io: interval_core::Io) {
+//! let _ = io.group((io.input().boolean("Sure?"), io.input().text("Name"))).await;
+//! # }
+//! ```
 
 use std::marker::PhantomData;
 use std::time::Duration;
