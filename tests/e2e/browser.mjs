@@ -177,6 +177,68 @@ try {
     assert.equal(await page.locator('#io a[href^="javascript"]').count(), 0)
   })
 
+  {
+    await step('every kind of field: date, slider, rich text, checkboxes, search, file, boolean', async () => {
+      await page.goto(base + '/actions/everything')
+      await page.getByLabel('Start date').fill('2024-03-09')
+      await page.getByLabel('Level').fill('4')
+      await visible(page.locator('output').getByText('4'))
+      await page.getByRole('textbox', { name: 'Notes' }).fill('Some notes')
+      await page.getByLabel('Green').check()
+      await page.getByLabel('Find a user').fill('user4')
+      await page.getByLabel('user42@example.com').check()
+      await page.getByLabel('Attachment').setInputFiles({
+        name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser'),
+      })
+      await visible(text('note.txt (1 KB) uploaded'))
+      await page.getByLabel('I agree').check()
+      await page.getByRole('button', { name: 'Continue' }).click()
+      await visible(page.getByRole('link', { name: 'Read the docs' }))
+      await visible(page.locator('figure.code').getByText('fn main() {}'))
+      await visible(page.locator('.metadata').getByText('4'))
+      await visible(page.locator('.grid').getByText('user1@example.com'))
+      await page.getByRole('button', { name: 'Continue' }).click()
+      const result = page.locator('#result')
+      await visible(result.getByText('hello from the browser'))
+      await visible(result.getByText('2024-3-9'))
+      await visible(result.getByText('user42@example.com'))
+      await visible(result.getByText('Green', { exact: true }))
+      await visible(result.getByText('Some notes'))
+    })
+  }
+
+  await step('cancel a transaction, then start a new one', async () => {
+    await page.goto(base + '/actions/onboard')
+    await visible(page.getByLabel('Name'))
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await visible(page.locator('#result-title').getByText('Canceled'))
+    await page.getByRole('link', { name: 'New transaction' }).click()
+    await visible(page.getByLabel('Name'))
+  })
+
+  await step('a redirect, and the notification it left', async () => {
+    await page.goto(base + '/actions/go')
+    await page.waitForURL(/\/actions\/secret$/)
+    await visible(text('found'))
+    await page.goto(base + '/notifications')
+    await visible(text('Someone went elsewhere'))
+  })
+
+  await step('a queued action runs from the queue', async () => {
+    const queued = await page.request.post(base + '/api/actions/enqueue', {
+      headers: { authorization: `Bearer ${process.env.API_KEY}` },
+      data: { slug: 'team/add', params: {} },
+    })
+    assert.ok(queued.ok(), `enqueue: ${queued.status()} ${await queued.text()}`)
+    await page.goto(base + '/queue')
+    await page.getByRole('link', { name: 'Run Add member' }).click()
+    await page.getByLabel('Member name').fill('Linus')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('added Linus'))
+    await page.goto(base + '/queue')
+    await visible(text('Nothing is queued.'))
+  })
+
   await step('history lists the transactions with their results', async () => {
     await page.goto(base + '/history')
     await visible(page.getByRole('link', { name: 'Onboard a customer' }).first())

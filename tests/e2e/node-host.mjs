@@ -79,6 +79,53 @@ const interval = new Interval({
         return 'shown'
       },
     },
+    everything: {
+      name: 'Every kind of field',
+      handler: async () => {
+        const [day, level, notes, colors, user, file, agree] = await io.group([
+          io.input.date('Start date'),
+          io.input.slider('Level', { min: 1, max: 5 }),
+          io.input.richText('Notes').optional(),
+          io.select.multiple('Colors', { options: ['Red', 'Green', 'Blue'] }),
+          io.search('Find a user', {
+            onSearch: async query => users.filter(u => u.email.includes(query)).slice(0, 5),
+            renderResult: u => ({ label: u.email, description: u.role }),
+          }),
+          io.input.file('Attachment', { allowedExtensions: ['.txt'] }),
+          io.input.boolean('I agree'),
+        ])
+        await io.group([
+          io.display.code('Snippet', { code: 'fn main() {}', language: 'rust' }),
+          io.display.link('Read the docs', { url: 'https://example.com/docs' }),
+          io.display.metadata('Facts', { data: [{ label: 'Level', value: level }] }),
+          io.display.grid('Cards', {
+            data: users.slice(0, 3),
+            renderItem: u => ({ label: u.email, description: u.role }),
+          }),
+        ])
+        return {
+          day: `${day.year}-${day.month}-${day.day}`,
+          level,
+          colors: colors.map(c => c.value ?? c).join('+'),
+          user: user.email,
+          file: await file.text(),
+          agree,
+          notes: notes ?? '',
+        }
+      },
+    },
+    go: {
+      name: 'Go elsewhere',
+      handler: async () => {
+        await ctx.notify({
+          title: 'Heads up',
+          message: 'Someone went elsewhere',
+          delivery: [{ to: 'ops@example.com' }],
+        })
+        await ctx.redirect({ route: 'secret' })
+        return 'redirected'
+      },
+    },
     secret: {
       name: 'Secret',
       unlisted: true,

@@ -72,7 +72,7 @@
       focus: active && form.contains(active) ? active.id : null,
       caret: active && 'selectionStart' in active ? [active.selectionStart, active.selectionEnd] : null,
       fields: $$('input, textarea, select', form).map(el => ({
-        key: el.id || `${el.name}=${el.value}`,
+        key: fieldKey(el),
         type: el.type,
         value: el.value,
         checked: el.checked,
@@ -82,10 +82,18 @@
     }
   }
 
+  // How a field is found again in the new render: by id, hidden fields
+  // (rich text, uploads, table selections) by name, checkboxes and radios
+  // by name and value.
+  function fieldKey(el) {
+    if (el.type === 'hidden') return `hidden:${el.name}`
+    return el.id || `${el.name}=${el.value}`
+  }
+
   function restore(form, saved) {
     const byKey = new Map(saved.fields.map(f => [f.key, f]))
     for (const el of $$('input, textarea, select', form)) {
-      const old = byKey.get(el.id || `${el.name}=${el.value}`)
+      const old = byKey.get(fieldKey(el))
       if (!old || old.type !== el.type) continue
       if (el.type === 'checkbox' || el.type === 'radio') el.checked = old.checked
       else if (el.type !== 'file') el.value = old.value

@@ -16,8 +16,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use interval_core::io::ButtonTheme;
-use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page};
+use interval_core::io::{ButtonTheme, GridItem, MetaItem, SearchResult};
+use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
 use serde::Serialize;
 use serde_json::json;
 use support::{server, Dashboard, KEY};
@@ -135,6 +135,67 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Show untrusted content");
 
+    let everything = Action::new(|io, _ctx| async move {
+        let all = users(60);
+        let (day, level, notes, colors, user, file, agree) = io
+            .group((
+                io.input().date("Start date"),
+                io.input().slider("Level", 1.0, 5.0),
+                io.input().rich_text("Notes").optional(),
+                io.select().multiple("Colors", ["Red", "Green", "Blue"]),
+                io.search(
+                    "Find a user",
+                    move |query: String| {
+                        let found: Vec<User> = all
+                            .iter()
+                            .filter(|u| u.email.contains(&query))
+                            .take(5)
+                            .cloned()
+                            .collect();
+                        async move { Ok::<_, Error>(found) }
+                    },
+                    |u: &User| SearchResult::new(u.email.clone()).description(u.role),
+                ),
+                io.input().file("Attachment").allowed_extensions([".txt"]),
+                io.input().boolean("I agree"),
+            ))
+            .await?;
+        io.group((
+            io.display()
+                .code("Snippet", "fn main() {}")
+                .language("rust"),
+            io.display()
+                .link("Read the docs")
+                .url("https://example.com/docs"),
+            io.display()
+                .metadata("Facts", [MetaItem::new("Level", level)]),
+            io.display().grid("Cards", users(3), |u: &User| {
+                GridItem::new(u.email.clone()).description(u.role)
+            }),
+        ))
+        .await?;
+        Ok::<_, Error>(json!({
+            "day": format!("{}-{}-{}", day.year, day.month, day.day),
+            "level": level,
+            "colors": colors.join("+"),
+            "user": user.email,
+            "file": file.text().await?,
+            "agree": agree,
+            "notes": notes.unwrap_or_default(),
+        }))
+    })
+    .name("Every kind of field");
+
+    let go = Action::new(|_io, ctx| async move {
+        ctx.notify("Someone went elsewhere")
+            .title("Heads up")
+            .delivery("ops@example.com", None)
+            .await?;
+        ctx.redirect(Redirect::route("secret")).await?;
+        Ok::<_, Error>("redirected")
+    })
+    .name("Go elsewhere");
+
     let secret = Action::new(|_io, _ctx| async move { Ok::<_, Error>("found") })
         .name("Secret")
         .unlisted(true);
@@ -167,6 +228,8 @@ fn rust_host(endpoint: String) -> Interval {
         .action("users", browse)
         .action("fail", fail)
         .action("xss", xss)
+        .action("everything", everything)
+        .action("go", go)
         .action("secret", secret)
         .page("team", team)
         .build()

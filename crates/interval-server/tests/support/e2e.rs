@@ -50,6 +50,7 @@ pub async fn run_browser(server: &RunningServer, screenshots: Option<PathBuf>) {
     command
         .arg(e2e_dir().join("browser.mjs"))
         .env("BASE_URL", server.url())
+        .env("API_KEY", KEY)
         .env("CHROMIUM", chromium())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
