@@ -1,0 +1,6 @@
+use interval::action;
+
+#[action]
+struct Refund;
+
+fn main() {}

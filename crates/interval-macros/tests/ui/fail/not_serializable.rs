@@ -1,0 +1,12 @@
+use interval::action;
+
+struct Secret;
+
+#[action]
+async fn leak() -> Secret {
+    Secret
+}
+
+fn main() {
+    let _ = leak();
+}
