@@ -139,7 +139,10 @@ const interval = new Interval({
           title: 'Team',
           description: 'Everyone on the team',
           menuItems: [{ label: 'Add member', route: 'team/add' }],
-          children: [io.display.markdown('**3** members')],
+          children: [
+            io.display.markdown('**3** members'),
+            io.display.table('Members', { data: users.slice(0, 25), defaultPageSize: 10, columns: ['email'] }),
+          ],
         }),
       routes: {
         add: {

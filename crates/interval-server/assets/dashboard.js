@@ -127,9 +127,19 @@
       target.innerHTML = patch.html
       const form = $('form.io-form', target)
       if (saved && form && form.dataset.group === saved.group) restore(form, saved)
+      else if (form && !$('[data-page]')) focusFirst(form)
       if (form) prepare(form)
     }
     localizeTimes(target)
+  }
+
+  // A new step of a transaction: its first field takes the focus (unless
+  // the person is typing somewhere else).
+  function focusFirst(form) {
+    const active = document.activeElement
+    if (active && active !== document.body && active.matches('input, textarea, select, [contenteditable]')) return
+    const first = $('input:not([type=hidden]):not([disabled]), textarea, select, [contenteditable=true], button[type=submit]', form)
+    if (first) first.focus({ preventScroll: true })
   }
 
   // After a render: tables without data ask for their first page, files

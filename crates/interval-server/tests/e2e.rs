@@ -216,7 +216,13 @@ fn rust_host(endpoint: String) -> Interval {
                     .menu_item(
                         MenuItem::route("Add member", "team/add").theme(ButtonTheme::Primary),
                     )
-                    .child(io.display().markdown("**3** members")),
+                    .child(io.display().markdown("**3** members"))
+                    .child(
+                        io.display()
+                            .table("Members", users(25))
+                            .columns(["email"])
+                            .default_page_size(10),
+                    ),
             )
         })
         .action("add", add);

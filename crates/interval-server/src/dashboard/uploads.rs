@@ -42,7 +42,8 @@ pub struct Uploads {
 
 impl Uploads {
     /// Keeps files in `<database>.uploads/`, or in a fresh temporary
-    /// directory (removed on drop) when the database is in memory.
+    /// directory (removed on drop) when the database is in memory. The
+    /// directory is created with the first upload.
     pub fn new(database: Option<&Path>) -> std::io::Result<Uploads> {
         let (dir, temporary) = match database {
             Some(db) => (db.with_extension("uploads"), false),
@@ -51,7 +52,6 @@ impl Uploads {
                 true,
             ),
         };
-        std::fs::create_dir_all(&dir)?;
         Ok(Uploads {
             dir,
             temporary,
@@ -77,6 +77,10 @@ impl Uploads {
                 MAX_UPLOAD_BYTES / 1_000_000
             ));
         }
+        std::fs::create_dir_all(&self.dir).map_err(|e| {
+            tracing::error!("could not create {}: {e}", self.dir.display());
+            "The server could not store files; see its log.".to_owned()
+        })?;
         let mut files = self.files();
         let existing = files
             .values()
@@ -130,7 +134,7 @@ impl Uploads {
 
 impl Drop for Uploads {
     fn drop(&mut self) {
-        if self.temporary {
+        if self.temporary && self.dir.exists() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

@@ -203,7 +203,7 @@ pub async fn route(
             }
             @if let Some(description) = &action.description { p.description { (description) } }
             div #status {}
-            div #io aria-live="polite" { p.help { "Starting…" } }
+            div #io { p.help { "Starting…" } }
             div #loading {}
             div #result {}
             details.logs-panel open {
