@@ -202,13 +202,16 @@ try {
       await visible(page.locator('figure.code').getByText('fn main() {}'))
       await visible(page.locator('.metadata').getByText('4'))
       await visible(page.locator('.grid').getByText('user1@example.com'))
-      await page.getByRole('button', { name: 'Continue' }).click()
+      assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0, 'choices replace Continue')
+      await visible(page.getByRole('button', { name: 'Reject' }))
+      await page.getByRole('button', { name: 'Approve' }).click()
       const result = page.locator('#result')
       await visible(result.getByText('hello from the browser'))
       await visible(result.getByText('2024-3-9'))
       await visible(result.getByText('user42@example.com'))
       await visible(result.getByText('Green', { exact: true }))
       await visible(result.getByText('Some notes'))
+      await visible(result.getByText('approve', { exact: true }))
     })
   }
 

@@ -94,7 +94,7 @@ const interval = new Interval({
           io.input.file('Attachment', { allowedExtensions: ['.txt'] }),
           io.input.boolean('I agree'),
         ])
-        await io.group([
+        const { choice } = await io.group([
           io.display.code('Snippet', { code: 'fn main() {}', language: 'rust' }),
           io.display.link('Read the docs', { url: 'https://example.com/docs' }),
           io.display.metadata('Facts', { data: [{ label: 'Level', value: level }] }),
@@ -102,8 +102,12 @@ const interval = new Interval({
             data: users.slice(0, 3),
             renderItem: u => ({ label: u.email, description: u.role }),
           }),
+        ]).withChoices([
+          { label: 'Approve', value: 'approve', theme: 'primary' },
+          { label: 'Reject', value: 'reject', theme: 'danger' },
         ])
         return {
+          choice,
           day: `${day.year}-${day.month}-${day.day}`,
           level,
           colors: colors.map(c => c.value ?? c).join('+'),

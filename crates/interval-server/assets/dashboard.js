@@ -149,8 +149,13 @@
       setState(form, Number(section.dataset.index), {})
     }
     for (const input of $$('input[data-file-urls]', form)) {
-      const files = hostFiles.get(`${form.dataset.group}:${input.dataset.upload}`)
-      if (files) putFiles(input, files, JSON.parse(input.dataset.fileUrls).map(u => u.downloadUrl), JSON.parse(input.dataset.fileUrls).map(u => u.uploadUrl))
+      const key = `${form.dataset.group}:${input.dataset.upload}`
+      const files = hostFiles.get(key)
+      const urls = JSON.parse(input.dataset.fileUrls)
+      if (!files || urls.length !== files.length) continue
+      hostFiles.delete(key)
+      putFiles(input, files, urls.map(u => u.downloadUrl), urls.map(u => u.uploadUrl))
+        .catch(error => showErrors(form, [{ index: Number(input.dataset.upload), message: error.message }]))
     }
   }
 

@@ -16,7 +16,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use interval_core::io::{ButtonTheme, GridItem, MetaItem, SearchResult};
+use interval_core::io::{ButtonTheme, Choice, GridItem, MetaItem, SearchResult};
 use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
 use serde::Serialize;
 use serde_json::json;
@@ -160,21 +160,27 @@ fn rust_host(endpoint: String) -> Interval {
                 io.input().boolean("I agree"),
             ))
             .await?;
-        io.group((
-            io.display()
-                .code("Snippet", "fn main() {}")
-                .language("rust"),
-            io.display()
-                .link("Read the docs")
-                .url("https://example.com/docs"),
-            io.display()
-                .metadata("Facts", [MetaItem::new("Level", level)]),
-            io.display().grid("Cards", users(3), |u: &User| {
-                GridItem::new(u.email.clone()).description(u.role)
-            }),
-        ))
-        .await?;
+        let (choice, _) = io
+            .group((
+                io.display()
+                    .code("Snippet", "fn main() {}")
+                    .language("rust"),
+                io.display()
+                    .link("Read the docs")
+                    .url("https://example.com/docs"),
+                io.display()
+                    .metadata("Facts", [MetaItem::new("Level", level)]),
+                io.display().grid("Cards", users(3), |u: &User| {
+                    GridItem::new(u.email.clone()).description(u.role)
+                }),
+            ))
+            .with_choices([
+                Choice::new("Approve", "approve").theme(ButtonTheme::Primary),
+                Choice::new("Reject", "reject").theme(ButtonTheme::Danger),
+            ])
+            .await?;
         Ok::<_, Error>(json!({
+            "choice": choice,
             "day": format!("{}-{}-{}", day.year, day.month, day.day),
             "level": level,
             "colors": colors.join("+"),
