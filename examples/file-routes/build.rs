@@ -1,0 +1,4 @@
+fn main() {
+    // src/routes → $OUT_DIR/interval_routes.rs
+    interval_build::routes();
+}
