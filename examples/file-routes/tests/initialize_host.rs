@@ -1,7 +1,7 @@
 //! Runs the example's binary against the test server of the root crate and
-//! checks what it declares: the routes of `src/routes/` plus the inline
-//! `ping`, with an `INITIALIZE_HOST` that satisfies the official
-//! `@interval/sdk` schemas.
+//! checks what it declares (the routes of `src/routes/` plus the inline
+//! `ping`), that its action and page handlers run, and that every message
+//! satisfies the official `@interval/sdk` schemas.
 //!
 //! `tests/interop` is a link to the root crate's `tests/interop`, where the
 //! shared validator (`support::interop`) finds the npm packages.
@@ -11,9 +11,10 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 
-use interval_protocol::host::MarkTransactionComplete;
+use interval_protocol::host::{MarkTransactionComplete, SendPage};
 use interval_protocol::result::ActionResult;
-use interval_protocol::server::StartTransaction;
+use interval_protocol::server::{OpenPage, OpenPageInputs, StartTransaction};
+use interval_protocol::types::PageRef;
 use serde_json::{json, Value};
 use support::{interop, start, TestServer};
 
@@ -75,6 +76,8 @@ async fn the_file_routes_example_declares_its_routes() {
         .collect();
     assert_eq!(pages, [("users", "Users"), ("users/admin", "Admin")]);
     assert_eq!(groups[0]["description"], "Everyone with an account.");
+    assert_eq!(groups[0]["hasHandler"], true, "users/mod.rs has a #[page]");
+    assert_eq!(groups[1]["hasHandler"], false, "users/admin/ has no mod.rs");
 
     // The handlers are wired: run the inline route and a file route.
     for (tx, slug, expected) in [
@@ -93,6 +96,24 @@ async fn the_file_routes_example_declares_its_routes() {
         assert_eq!(result["status"], "SUCCESS", "{result}");
         assert_eq!(result["data"], expected, "{result}");
     }
+
+    // The page handler of users/mod.rs renders its layout.
+    peer.call::<OpenPage>(&OpenPageInputs {
+        page_key: "p1".into(),
+        page: PageRef {
+            slug: "users".into(),
+        },
+        environment: "development".into(),
+        user: start("p1", "users").user,
+        params: Default::default(),
+        params_meta: None,
+    })
+    .await;
+    let (id, sent) = peer.expect::<SendPage>().await;
+    peer.respond::<SendPage>(id, &true);
+    let layout: Value = serde_json::from_str(sent.page.as_deref().unwrap()).unwrap();
+    assert_eq!(layout["title"], "Users", "{layout}");
+    assert_eq!(layout["description"], "Viewed by ada@example.com", "{layout}");
 
     let records = server.recorded();
     assert!(records
