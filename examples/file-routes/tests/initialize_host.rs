@@ -113,7 +113,10 @@ async fn the_file_routes_example_declares_its_routes() {
     peer.respond::<SendPage>(id, &true);
     let layout: Value = serde_json::from_str(sent.page.as_deref().unwrap()).unwrap();
     assert_eq!(layout["title"], "Users", "{layout}");
-    assert_eq!(layout["description"], "Viewed by ada@example.com", "{layout}");
+    assert_eq!(
+        layout["description"], "Viewed by ada@example.com",
+        "{layout}"
+    );
 
     let records = server.recorded();
     assert!(records
