@@ -224,6 +224,21 @@ try {
     await visible(page.getByLabel('Name'))
   })
 
+  await step('a reload follows the running transaction; once done, its history', async () => {
+    await page.goto(base + '/actions/team/add')
+    await page.getByLabel('Member name').fill('Ken')
+    await page.waitForURL(/_transaction=/)
+    const running = page.url()
+    await page.reload()
+    assert.equal(page.url(), running)
+    await page.getByLabel('Member name').fill('Ken')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('added Ken'))
+    await page.goto(running)
+    await page.waitForURL(/\/history\//)
+    await visible(text('added Ken'))
+  })
+
   await step('a redirect, and the notification it left', async () => {
     await page.goto(base + '/actions/go')
     await page.waitForURL(/\/actions\/secret$/)

@@ -338,7 +338,11 @@
   async function start() {
     await request({ type: 'html' })
     const params = JSON.parse(view.dataset.params || '{}')
-    if (view.dataset.action) {
+    if (view.dataset.transaction) {
+      // A reload or a return: follow the transaction already running.
+      transactionId = view.dataset.transaction
+      await request({ type: 'attach', transaction_id: transactionId })
+    } else if (view.dataset.action) {
       const reply = await request({
         type: 'start_transaction',
         slug: view.dataset.action,
@@ -347,6 +351,10 @@
       })
       transactionId = reply.transaction_id
       view.dataset.transaction = transactionId
+      const url = new URL(location.href)
+      url.searchParams.delete('_queued')
+      url.searchParams.set('_transaction', transactionId)
+      history.replaceState(null, '', url)
     } else {
       await request({ type: 'open_page', slug: view.dataset.page, params })
     }

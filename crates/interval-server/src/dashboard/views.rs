@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use interval_protocol::result::ActionResult;
 use interval_protocol::types::ResultStatus;
 use maud::{html, Markup, DOCTYPE};
@@ -21,6 +21,10 @@ use crate::api::{ActionInfo, PageInfo};
 
 /// The query parameter that runs a queued action.
 pub const QUEUED_PARAM: &str = "_queued";
+
+/// The query parameter of a running transaction: the action view attaches
+/// to it (a reload, or coming back later) instead of starting a new one.
+pub const TRANSACTION_PARAM: &str = "_transaction";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
@@ -158,6 +162,18 @@ pub async fn route(
 ) -> Response {
     let tree = RouteTree::load(&dashboard.app);
     let queued = params.remove(QUEUED_PARAM);
+    let running = params.remove(TRANSACTION_PARAM);
+    let mut logs = Vec::new();
+    if let Some(id) = &running {
+        match dashboard.app.store.transaction(id) {
+            Ok(Some(t)) if t.status == "COMPLETED" => {
+                return Redirect::to(&format!("/history/{id}")).into_response();
+            }
+            Ok(Some(_)) => logs = dashboard.app.store.logs(id).unwrap_or_default(),
+            Ok(None) => {}
+            Err(e) => return database_error(&dashboard, e),
+        }
+    }
     let params: Map<String, Value> = params
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
@@ -194,7 +210,8 @@ pub async fn route(
     };
     let body = html! {
         (breadcrumbs(&tree, &slug))
-        div.action-view data-action=(action.slug) data-params=(params_json) data-queued=[queued] {
+        div.action-view data-action=(action.slug) data-params=(params_json) data-queued=[queued]
+            data-transaction=[running] {
             header.view-head {
                 h1 { (action.name) }
                 div.toolbar #toolbar {
@@ -208,7 +225,7 @@ pub async fn route(
             div #result {}
             details.logs-panel open {
                 summary { "Logs" }
-                ol #logs {}
+                ol #logs { @for log in &logs { (fragments::log_line(log.index, &log.data, log.created_at)) } }
             }
         }
     };
