@@ -2,6 +2,7 @@
 //! directory a page; `build.rs` turns the tree into a route table.
 //!
 //! ```sh
+//! cargo run -p file-routes   # with the embedded server, or:
 //! INTERVAL_ENDPOINT=ws://localhost:3000/websocket INTERVAL_API_KEY=dev_... \
 //!     cargo run -p file-routes
 //! ```
