@@ -103,7 +103,8 @@ impl Connection {
         };
         let (stream, _response) = tokio::time::timeout_at(
             deadline,
-            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), false),
+            // Nagle's algorithm would hold small frames back for tens of ms.
+            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true),
         )
         .await
         .map_err(|_| timed_out())?

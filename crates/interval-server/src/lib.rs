@@ -37,6 +37,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
@@ -179,6 +180,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let done = CancellationToken::new();
     let (stop, finished) = (shutdown.clone(), done.clone());
     tokio::spawn(async move {
+        // Frames are small and latency matters: no Nagle delay.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("could not set TCP_NODELAY: {e}");
+            }
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await;

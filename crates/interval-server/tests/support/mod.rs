@@ -46,7 +46,7 @@ impl Dashboard {
     /// Connects to `server`.
     pub async fn connect(server: &RunningServer) -> Dashboard {
         let url = format!("ws://{}/api/dashboard", server.addr());
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .expect("dashboard connects");
         Dashboard {
