@@ -14,7 +14,6 @@
 //!   transactions, against an idle bare axum process.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::time::{Duration, Instant};
@@ -336,6 +335,7 @@ async fn run() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let open = child.rss_kib();
+    waiting_host.immediately_close();
     println!("\nResident memory of a server process");
     println!("  idle                     {:>8.1} MiB   baseline (bare axum process) {:>6.1} MiB   ratio {:.1}x", idle as f64 / 1024.0, baseline_idle as f64 / 1024.0, idle as f64 / baseline_idle as f64);
     println!(
