@@ -13,8 +13,9 @@
 pub use interval_core::*;
 pub use interval_macros::{action, page};
 
-/// The route table that `interval_build` generated for this crate, as an
-/// expression of type [`Routes`].
+/// The route table that `interval_build` generated for this crate.
+///
+/// As an expression of type [`Routes`]:
 ///
 /// ```ignore
 /// let interval = interval::Interval::from_env()
@@ -23,15 +24,37 @@ pub use interval_macros::{action, page};
 /// ```
 ///
 /// The generated file also declares the route files as modules of this
-/// crate (under a hidden module), so they are not listed by hand: do not add
-/// `mod routes;` yourself. Use it once per crate.
+/// crate, so they are not listed by hand: do not add `mod routes;` yourself,
+/// and include the table once per crate.
+///
+/// The expression form puts those modules inside the calling function, where
+/// `#[test]`s are not collected. To unit-test route files in place, include
+/// the table as a module instead and call its `routes()`:
+///
+/// ```ignore
+/// interval::include_routes!(mod routes);
+///
+/// let interval = interval::Interval::from_env().routes(routes::routes()).build();
+/// ```
+///
+/// A file name set with `interval_build::Config::file_name` goes last:
+/// `include_routes!("admin_routes.rs")`, `include_routes!(mod admin, "admin_routes.rs")`.
 #[macro_export]
 macro_rules! include_routes {
     () => {
-        include!(concat!(env!("OUT_DIR"), "/interval_routes.rs"))
+        $crate::include_routes!("interval_routes.rs")
     };
-    ($file:literal) => {
-        include!(concat!(env!("OUT_DIR"), "/", $file))
+    ($file:literal) => {{
+        $crate::include_routes!(mod __interval_included_routes, $file);
+        __interval_included_routes::routes()
+    }};
+    ($vis:vis mod $name:ident) => {
+        $crate::include_routes!($vis mod $name, "interval_routes.rs");
+    };
+    ($vis:vis mod $name:ident, $file:literal) => {
+        $vis mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", $file));
+        }
     };
 }
 

@@ -42,13 +42,14 @@
 //!
 //! ## What is generated
 //!
-//! One block expression: a hidden module tree that declares every route file
-//! as a module of the user's crate (`#[path = "<absolute path>"] pub mod
-//! ban;`, and `include!` of each `mod.rs` into its directory's module), then
-//! the `interval::Routes` built from the hidden companions that
+//! Items for `interval::include_routes!` to include into a module: a hidden
+//! module tree `__interval_routes` that declares every route file as a
+//! module of the user's crate (`#[path = "<absolute path>"] pub mod ban;`,
+//! and an `include!` of each `mod.rs` into its directory's module), and `pub
+//! fn routes() -> interval::Routes` built from the hidden companions that
 //! `#[action]`/`#[page]` generate (`__interval_action_<fn>()`,
-//! `__interval_page_<fn>(slug)`). So route files are not declared with
-//! `mod` by hand, and `crate::` and `super::` work in them as usual.
+//! `__interval_page_<fn>(slug)`). So route files are not declared with `mod`
+//! by hand, and `crate::` and `super::` work in them as usual.
 //!
 //! ## Errors
 //!

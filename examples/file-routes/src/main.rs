@@ -7,6 +7,10 @@
 //!     cargo run -p file-routes
 //! ```
 
+// Tests include the route table a second time, as a module (see the end of
+// this file).
+#![cfg_attr(test, allow(clippy::duplicate_mod))]
+
 use interval::{action, Error, Interval};
 
 /// Answers at once (an inline route, next to the file routes).
@@ -34,4 +38,26 @@ async fn run(interval: &Interval) -> Result<(), Error> {
         _ = interval.closed() => {}
     }
     Ok(())
+}
+
+// The same route table as a module: `cargo test` collects the `#[test]`s
+// inside route files only there (the expression form above puts the route
+// modules inside `main`).
+#[cfg(test)]
+interval::include_routes!(mod routes);
+
+#[cfg(test)]
+mod tests {
+    use interval::Route;
+
+    #[test]
+    fn every_route_file_is_in_the_table() {
+        let routes = super::routes::routes();
+        let top: Vec<_> = routes.iter().map(|(slug, _)| slug).collect();
+        assert_eq!(top, ["hello", "rebuild-index", "refund", "users"]);
+        let Some((_, Route::Page(users))) = routes.iter().find(|(s, _)| *s == "users") else {
+            panic!("users is a page");
+        };
+        assert!(format!("{users:?}").contains("name: \"Users\""));
+    }
 }

@@ -15,3 +15,11 @@ async fn users(display: Io, ctx: PageCtx) -> Result<Layout, Error> {
         .description(format!("Viewed by {}", ctx.user().email))
         .child(display.display().markdown(format!("**{}** users", all_users().len()))))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn users_are_emails() {
+        assert!(super::all_users().iter().all(|u| u.contains('@')));
+    }
+}
