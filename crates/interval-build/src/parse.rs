@@ -21,8 +21,8 @@ pub enum HandlerKind {
 impl HandlerKind {
     fn attr(self) -> &'static str {
         match self {
-            HandlerKind::Action => "#[action]",
-            HandlerKind::Page => "#[page]",
+            HandlerKind::Action => "`#[action]`",
+            HandlerKind::Page => "`#[page]`",
         }
     }
 }

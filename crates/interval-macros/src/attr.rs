@@ -68,7 +68,8 @@ impl Attrs {
     fn parse_one(&mut self, cx: &mut Ctxt, meta: &Meta) {
         let path = meta.path();
         let Some(key) = path.get_ident().map(|i| i.to_string()) else {
-            cx.error_spanned_by(path, unknown_key_message(&quote::quote!(#path).to_string()));
+            let key: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            cx.error_spanned_by(path, unknown_key_message(&key.join("::")));
             return;
         };
         let span = path

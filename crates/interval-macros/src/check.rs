@@ -84,7 +84,7 @@ pub fn check_handler(cx: &mut Ctxt, kind: Kind, handler: &Handler) -> bool {
                 ty,
                 format!(
                     "{attr} handlers take {expected}, in any order; found `{}`",
-                    quote::quote!(#ty)
+                    type_name(ty)
                 ),
             ),
             k if k != ArgKind::Io && k != ctx => error(
@@ -110,4 +110,17 @@ pub fn check_handler(cx: &mut Ctxt, kind: Kind, handler: &Handler) -> bool {
         }
     }
     errors == 0
+}
+
+/// A type as the user would write it (`Vec<u8>`, not `Vec < u8 >`).
+fn type_name(ty: &syn::Type) -> String {
+    quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace("& ", "&")
+        .replace(" ,", ",")
 }

@@ -55,8 +55,8 @@ impl Kind {
     /// The attribute's spelling, for messages.
     fn attr(self) -> &'static str {
         match self {
-            Kind::Action => "#[action]",
-            Kind::Page => "#[page]",
+            Kind::Action => "`#[action]`",
+            Kind::Page => "`#[page]`",
         }
     }
 }

@@ -1,7 +1,7 @@
 use interval::{action, page, Ctx, Io, Layout, PageCtx};
 
 #[action]
-async fn unknown(_name: String, _io: &Io) {}
+async fn unknown(_name: Vec<String>, _io: &Io) {}
 
 #[action]
 async fn twice(_a: Io, _b: Io) {}
