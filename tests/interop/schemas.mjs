@@ -16,6 +16,10 @@ export const sdkVersion = require('@interval/sdk/package.json').version
 export const { z } = sdkRequire('zod')
 const superjsonModule = sdkRequire('superjson')
 export const superjson = superjsonModule.default ?? superjsonModule
+// The SDK registers its `time` custom transformer (HH:MM:SS strings) on this
+// same instance when this module loads; the dashboard does the same, so
+// `["custom","time"]` annotations are valid.
+require('@interval/sdk/dist/utils/superjson.js')
 
 const rpc = require('@interval/sdk/dist/internalRpcSchema.js')
 const io = require('@interval/sdk/dist/ioSchema.js')

@@ -146,11 +146,10 @@ impl Host {
         self.success().await
     }
 
-    /// Checks everything the host sent against the official schemas (with
-    /// the SDK's `time` superjson transformer registered).
+    /// Checks everything the host sent against the official schemas.
     pub fn check_interop(&self) {
         let records = self.server.recorded();
-        let (ok, output) = validate_with_time(&records);
+        let (ok, output) = interop::validate(&records);
         assert!(ok, "the official schemas refused a message:\n{output}");
         let checked = output.lines().filter(|l| l.starts_with("ok ")).count();
         assert_eq!(
@@ -159,25 +158,4 @@ impl Host {
             "not every record was checked:\n{output}"
         );
     }
-}
-
-/// `interop::validate` through `validate_with_time.mjs`.
-fn validate_with_time(records: &[Value]) -> (bool, String) {
-    // Installs the npm packages when needed.
-    let _ = interop::validate(&[]);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let file = std::env::temp_dir().join(format!("interval-io-{}.json", uuid::Uuid::new_v4()));
-    std::fs::write(&file, serde_json::to_vec(records).unwrap()).unwrap();
-    let output = std::process::Command::new("node")
-        .arg(dir.join("support/validate_with_time.mjs"))
-        .arg(&file)
-        .output()
-        .expect("node is needed for the interop tests");
-    let _ = std::fs::remove_file(&file);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
 }
