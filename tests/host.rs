@@ -605,3 +605,25 @@ async fn a_refused_render_fails_the_io_call() {
         json!({"error": "IOError", "message": "Transaction not found."})
     );
 }
+
+#[tokio::test]
+async fn routes_changed_at_run_time_are_declared_once_after_the_batch_timeout() {
+    let mut server = TestServer::start().await;
+    let interval = server
+        .host()
+        .reinitialize_batch_timeout(Duration::from_millis(100))
+        .action("greet", greet())
+        .build();
+    let mut peer = listen(&mut server, &interval).await;
+    interval.add_route("second", interval::Route::Action(greet()));
+    interval.add_route("third", interval::Route::Action(greet()));
+    assert!(interval.remove_route("greet").is_some());
+    let declared = peer.initialize().await;
+    let slugs: Vec<_> = declared.actions.iter().map(|a| a.slug.as_str()).collect();
+    assert_eq!(slugs, ["second", "third"]);
+    peer.expect_silence(Duration::from_millis(300)).await;
+    // The new route runs.
+    peer.call::<StartTransaction>(&start("tx1", "third")).await;
+    let render = expect_render(&mut peer).await;
+    assert_eq!(render.to_render[0].label, "Name");
+}
