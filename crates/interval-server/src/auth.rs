@@ -116,10 +116,11 @@ fn page(error: Option<&str>) -> Html<String> {
         .unwrap_or_default();
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in · Interval</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"/assets/dashboard.css\"></head>\
          <body><main><h1>Log in</h1>{error}<form method=\"post\" action=\"/login\">\
-         <label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required autofocus> <button type=\"submit\">Log in</button>\
+         <div class=\"field\"><label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" \
+         autocomplete=\"current-password\" required autofocus></div> <div class=\"buttons\"><button class=\"button primary\" type=\"submit\">Log in</button></div>\
          </form></main></body></html>"
     ))
 }
