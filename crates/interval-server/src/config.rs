@@ -25,6 +25,10 @@ pub struct ServerConfig {
     /// How long a dropped host may take to come back (same instance id)
     /// before its open transactions are marked as dropped (default 60 s).
     pub host_reconnect_grace: Duration,
+    /// How long a transaction that cannot run in the background may wait
+    /// for its dashboard to come back (a reload, a dropped connection)
+    /// before it is canceled (default 10 min, as Interval).
+    pub abandoned_transaction_grace: Duration,
     /// Limits per connection.
     pub limits: Limits,
 }
@@ -77,6 +81,7 @@ impl Default for ServerConfig {
             dashboard_password: None,
             public_url: None,
             host_reconnect_grace: Duration::from_secs(60),
+            abandoned_transaction_grace: Duration::from_secs(600),
             limits: Limits::default(),
         }
     }
@@ -127,6 +132,12 @@ impl ServerConfig {
     /// Grace period for dropped hosts.
     pub fn host_reconnect_grace(mut self, grace: Duration) -> Self {
         self.host_reconnect_grace = grace;
+        self
+    }
+
+    /// Grace period for transactions whose dashboard went away.
+    pub fn abandoned_transaction_grace(mut self, grace: Duration) -> Self {
+        self.abandoned_transaction_grace = grace;
         self
     }
 

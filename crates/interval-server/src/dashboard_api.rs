@@ -93,29 +93,51 @@ pub async fn serve(dashboard: Arc<Dashboard>, socket: WebSocket) {
 }
 
 /// Detaches a closed dashboard and closes its pages on their hosts.
-async fn disconnected(state: &AppState, browser: u64) {
-    let pages: Vec<(String, Arc<crate::wire::Wire>)> = {
+async fn disconnected(state: &Arc<AppState>, browser: u64) {
+    let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
         let mut registry = state.registry();
         registry.browsers.remove(&browser);
-        for transaction in registry.transactions.values_mut() {
-            transaction.browsers.remove(&browser);
+        let mut left = Vec::new();
+        for (id, transaction) in registry.transactions.iter_mut() {
+            if transaction.browsers.remove(&browser) {
+                left.push(id.clone());
+            }
         }
+        let abandoned = left
+            .into_iter()
+            .filter(|id| registry.is_abandoned(id))
+            .collect();
         let keys: Vec<String> = registry
             .pages
             .iter()
             .filter(|(_, p)| p.browser == browser)
             .map(|(k, _)| k.clone())
             .collect();
-        keys.into_iter()
+        let pages = keys
+            .into_iter()
             .filter_map(|key| {
                 let page = registry.pages.remove(&key)?;
                 let wire = registry.hosts.get(&page.host)?.wire.clone();
                 Some((key, wire))
             })
-            .collect()
+            .collect();
+        (pages, abandoned)
     };
     for (page_key, wire) in pages {
         let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
+    }
+    // A transaction that cannot run in the background gets a grace period
+    // for its dashboard to come back (a reload), then it is canceled.
+    for id in abandoned {
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.abandoned_transaction_grace).await;
+            let still = state.registry().is_abandoned(&id);
+            if still {
+                tracing::info!("canceling transaction {id}: its dashboard did not come back");
+                let _ = cancel(&state, &id).await;
+            }
+        });
     }
 }
 
@@ -143,8 +165,16 @@ async fn handle(
         } => respond(state, &transaction_id, response).await,
         Request::Cancel { transaction_id } => cancel(state, &transaction_id).await,
         Request::Leave { transaction_id } => {
-            if let Some(t) = state.registry().transactions.get_mut(&transaction_id) {
-                t.browsers.remove(&browser);
+            let abandoned = {
+                let mut registry = state.registry();
+                if let Some(t) = registry.transactions.get_mut(&transaction_id) {
+                    t.browsers.remove(&browser);
+                }
+                registry.is_abandoned(&transaction_id)
+            };
+            // Leaving an action that cannot run in the background cancels it.
+            if abandoned {
+                cancel(state, &transaction_id).await?;
             }
             Ok(Reply::Ok)
         }
@@ -350,6 +380,7 @@ pub async fn start_transaction(
         state.registry().transactions.insert(
             id.clone(),
             LiveTransaction {
+                slug: slug.clone(),
                 host: host.clone(),
                 pending_render: None,
                 loading: None,

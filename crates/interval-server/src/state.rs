@@ -63,6 +63,8 @@ impl Host {
 
 /// A transaction that is running (or finished, while dashboards look at it).
 pub(crate) struct LiveTransaction {
+    /// Full slug of the action.
+    pub slug: String,
     pub host: String,
     /// The last `ioCall` text, replayed to dashboards that attach.
     pub pending_render: Option<String>,
@@ -134,6 +136,21 @@ impl Registry {
                     .count()
             })
             .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+
+    /// Whether transaction `id` is unfinished, watched by no dashboard, and
+    /// of an action that may not run in the background.
+    pub fn is_abandoned(&self, id: &str) -> bool {
+        let Some(t) = self.transactions.get(id) else {
+            return false;
+        };
+        let backgroundable = self
+            .hosts
+            .get(&t.host)
+            .and_then(|h| h.actions.iter().find(|a| a.full_slug() == t.slug))
+            .and_then(|a| a.backgroundable)
+            .unwrap_or(false);
+        !t.completed && t.browsers.is_empty() && !backgroundable
     }
 
     /// The live host that renders page `slug`.
@@ -346,6 +363,7 @@ impl AppState {
             .transactions
             .entry(transaction_id.to_owned())
             .or_insert_with(|| LiveTransaction {
+                slug: record.action_slug.clone(),
                 host: instance_id.to_owned(),
                 pending_render: None,
                 loading: None,

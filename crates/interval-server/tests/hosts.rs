@@ -335,3 +335,90 @@ async fn io_calls_for_unknown_transactions_are_refused_with_a_message() {
         json!("Invalid IO call.")
     );
 }
+
+/// Starts `slug` from a new dashboard and lets the raw host render one call.
+async fn start_waiting(
+    server: &interval_server::RunningServer,
+    host: &mut RawHost,
+    slug: &str,
+) -> (Dashboard, String) {
+    let mut dashboard = Dashboard::connect(server).await;
+    let slug = slug.to_owned();
+    let task = tokio::spawn(async move {
+        let tx = started(&mut dashboard, &slug).await;
+        (dashboard, tx)
+    });
+    let (call, _) = host.expect::<StartTransaction>().await;
+    host.respond(&call, Value::Null).await;
+    let (dashboard, tx) = task.await.unwrap();
+    let reply = host
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.clone(),
+            io_call: render_json("Name"),
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    (dashboard, tx)
+}
+
+#[tokio::test]
+async fn leaving_cancels_what_cannot_run_in_the_background() {
+    let server = server_with(
+        ServerConfig::default().abandoned_transaction_grace(Duration::from_millis(200)),
+    )
+    .await;
+    let definitions = vec![
+        interval_protocol::types::ActionDefinition {
+            slug: "ask".into(),
+            ..Default::default()
+        },
+        interval_protocol::types::ActionDefinition {
+            slug: "bg".into(),
+            backgroundable: Some(true),
+            ..Default::default()
+        },
+    ];
+    let mut host = RawHost::declaring(&server.endpoint(), KEY, "h", definitions).await;
+
+    // Leaving a backgroundable transaction leaves it running.
+    let (mut dashboard, bg) = start_waiting(&server, &mut host, "bg").await;
+    assert_eq!(
+        dashboard
+            .request(Request::Leave {
+                transaction_id: bg.clone()
+            })
+            .await,
+        Ok(Reply::Ok)
+    );
+    // Leaving a foreground one cancels it on the host.
+    let (mut dashboard, ask) = start_waiting(&server, &mut host, "ask").await;
+    let leaving = tokio::spawn(async move {
+        dashboard
+            .request(Request::Leave {
+                transaction_id: ask.clone(),
+            })
+            .await
+    });
+    let (call, inputs) = host.expect::<IoResponseCall>().await;
+    host.respond(&call, Value::Null).await;
+    let value: IoResponse = serde_json::from_str(&inputs.value).unwrap();
+    assert_eq!(value.kind, IoResponseKind::Canceled);
+    assert_eq!(leaving.await.unwrap(), Ok(Reply::Ok));
+
+    // A dashboard that drops gets a grace period, then its transaction is canceled.
+    let (dashboard, dropped) = start_waiting(&server, &mut host, "ask").await;
+    drop(dashboard);
+    let (call, inputs) = host.expect::<IoResponseCall>().await;
+    host.respond(&call, Value::Null).await;
+    let value: IoResponse = serde_json::from_str(&inputs.value).unwrap();
+    assert_eq!(
+        (value.kind, value.transaction_id.as_str()),
+        (IoResponseKind::Canceled, dropped.as_str())
+    );
+    let record = server.state().store.transaction(&dropped).unwrap().unwrap();
+    assert_eq!(record.result_status.as_deref(), Some("CANCELED"));
+    // The backgroundable one still runs.
+    let record = server.state().store.transaction(&bg).unwrap().unwrap();
+    assert_ne!(record.status, "COMPLETED");
+}

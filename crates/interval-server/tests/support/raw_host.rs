@@ -60,15 +60,26 @@ impl RawHost {
         instance_id: &str,
         actions: &[&str],
     ) -> RawHost {
+        let actions = actions
+            .iter()
+            .map(|slug| ActionDefinition {
+                slug: (*slug).into(),
+                ..Default::default()
+            })
+            .collect();
+        RawHost::declaring(endpoint, key, instance_id, actions).await
+    }
+
+    /// Connects, authenticates and declares these action definitions.
+    pub async fn declaring(
+        endpoint: &str,
+        key: &str,
+        instance_id: &str,
+        actions: Vec<ActionDefinition>,
+    ) -> RawHost {
         let mut host = RawHost::connect(endpoint, Some(key), instance_id).await;
         let inputs = InitializeHostInputs {
-            actions: actions
-                .iter()
-                .map(|slug| ActionDefinition {
-                    slug: (*slug).into(),
-                    ..Default::default()
-                })
-                .collect(),
+            actions,
             sdk_name: Some("@interval/sdk".into()),
             sdk_version: Some("2.1.0".into()),
             ..Default::default()
