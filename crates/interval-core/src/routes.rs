@@ -304,6 +304,24 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// No routes; add them with [`action`](Routes::action) and
+    /// [`page`](Routes::page).
+    pub fn new() -> Self {
+        Routes::default()
+    }
+
+    /// Adds (or replaces) the action at `slug`.
+    pub fn action(mut self, slug: impl Into<String>, action: Action) -> Self {
+        self.insert(slug.into(), Route::Action(action));
+        self
+    }
+
+    /// Adds (or replaces) the page at `slug`.
+    pub fn page(mut self, slug: impl Into<String>, page: Page) -> Self {
+        self.insert(slug.into(), Route::Page(page));
+        self
+    }
+
     /// Adds the route at `slug`, or replaces it in place; returns the
     /// replaced route.
     pub fn insert(&mut self, slug: String, route: Route) -> Option<Route> {
