@@ -3,45 +3,11 @@
 
 mod support;
 
-use interval_protocol::io::{IoRender, IoResponseKind};
+use interval_protocol::io::IoResponseKind;
 use interval_protocol::types::ResultStatus;
-use interval_server::api::{BrowserResponse, Event, Reply, Request};
-use serde_json::{json, Value};
+use interval_server::api::{Event, Reply, Request};
+use serde_json::json;
 use support::{server, Dashboard, NodeHost};
-
-async fn next_render(dashboard: &mut Dashboard) -> IoRender {
-    loop {
-        match dashboard.event().await {
-            Event::Render { render, .. } => return render,
-            Event::Loading { .. } | Event::Log { .. } => continue,
-            other => panic!("expected a render, got {other:?}"),
-        }
-    }
-}
-
-async fn respond(
-    dashboard: &mut Dashboard,
-    tx: &str,
-    render: &IoRender,
-    kind: IoResponseKind,
-    values: Value,
-) {
-    let response = BrowserResponse {
-        id: render.id.clone(),
-        input_group_key: render.input_group_key.clone(),
-        kind,
-        values: serde_json::from_value(values).unwrap(),
-        values_meta: None,
-        choice: Some("Continue".into()),
-    };
-    let reply = dashboard
-        .request(Request::Respond {
-            transaction_id: tx.into(),
-            response,
-        })
-        .await;
-    assert_eq!(reply, Ok(Reply::Ok));
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_official_node_host_runs_a_transaction_and_a_page() {
@@ -75,60 +41,45 @@ async fn an_official_node_host_runs_a_transaction_and_a_page() {
     assert_eq!(tx.len(), 21);
 
     // A group with a validation error.
-    let group = next_render(&mut dashboard).await;
+    let group = dashboard.next_render().await;
     let methods: Vec<_> = group
         .to_render
         .iter()
         .map(|c| c.method_name.as_str())
         .collect();
     assert_eq!(methods, ["INPUT_TEXT", "INPUT_NUMBER"]);
-    respond(
-        &mut dashboard,
-        &tx,
-        &group,
-        IoResponseKind::Return,
-        json!(["Ada", 12]),
-    )
-    .await;
-    let again = next_render(&mut dashboard).await;
+    dashboard
+        .respond(&tx, &group, IoResponseKind::Return, json!(["Ada", 12]))
+        .await;
+    let again = dashboard.next_render().await;
     assert_eq!(again.input_group_key, group.input_group_key);
     assert_eq!(
         again.validation_error_message.as_deref(),
         Some("Ada must be an adult")
     );
-    respond(
-        &mut dashboard,
-        &tx,
-        &again,
-        IoResponseKind::Return,
-        json!(["Ada", 36]),
-    )
-    .await;
+    dashboard
+        .respond(&tx, &again, IoResponseKind::Return, json!(["Ada", 36]))
+        .await;
 
     // A table, paged by the host.
-    let table = next_render(&mut dashboard).await;
+    let table = dashboard.next_render().await;
     assert_eq!(table.to_render[0].method_name, "DISPLAY_TABLE");
     assert_eq!(table.to_render[0].props["totalRecords"], json!(1000));
-    respond(
-        &mut dashboard,
-        &tx,
-        &table,
-        IoResponseKind::SetState,
-        json!([{"offset": 10, "pageSize": 10}]),
-    )
-    .await;
-    let page = next_render(&mut dashboard).await;
+    dashboard
+        .respond(
+            &tx,
+            &table,
+            IoResponseKind::SetState,
+            json!([{"offset": 10, "pageSize": 10}]),
+        )
+        .await;
+    let page = dashboard.next_render().await;
     let rows = page.to_render[0].props["data"].as_array().unwrap();
     assert_eq!(rows[0]["key"], json!("10"));
     assert_eq!(rows[0]["data"]["email"], json!("user10@example.com"));
-    respond(
-        &mut dashboard,
-        &tx,
-        &page,
-        IoResponseKind::Return,
-        json!([null]),
-    )
-    .await;
+    dashboard
+        .respond(&tx, &page, IoResponseKind::Return, json!([null]))
+        .await;
 
     // Loading, a log, the result.
     let mut loading = None;

@@ -12,8 +12,10 @@ use std::time::Duration;
 pub mod raw_host;
 
 use futures_util::{SinkExt, StreamExt};
-use interval_server::api::{ClientMessage, Event, Reply, Request, ServerMessage};
+use interval_protocol::io::{IoRender, IoResponseKind};
+use interval_server::api::{BrowserResponse, ClientMessage, Event, Reply, Request, ServerMessage};
 use interval_server::{RunningServer, ServerConfig};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -94,6 +96,43 @@ impl Dashboard {
             ServerMessage::Event { event } => event,
             other => panic!("unexpected message {other:?}"),
         }
+    }
+
+    /// The next render of a transaction (loading states and logs before it
+    /// are skipped).
+    pub async fn next_render(&mut self) -> IoRender {
+        loop {
+            match self.event().await {
+                Event::Render { render, .. } => return render,
+                Event::Loading { .. } | Event::Log { .. } => continue,
+                other => panic!("expected a render, got {other:?}"),
+            }
+        }
+    }
+
+    /// Answers `render` of transaction `tx` and checks the server took it.
+    pub async fn respond(
+        &mut self,
+        tx: &str,
+        render: &IoRender,
+        kind: IoResponseKind,
+        values: Value,
+    ) {
+        let response = BrowserResponse {
+            id: render.id.clone(),
+            input_group_key: render.input_group_key.clone(),
+            kind,
+            values: serde_json::from_value(values).expect("an array of values"),
+            values_meta: None,
+            choice: Some("Continue".into()),
+        };
+        let reply = self
+            .request(Request::Respond {
+                transaction_id: tx.into(),
+                response,
+            })
+            .await;
+        assert_eq!(reply, Ok(Reply::Ok));
     }
 
     /// Waits until some live host serves the action `slug`.
