@@ -29,9 +29,9 @@
 //!
 //! # Modules
 //!
-//! [`attr`] parses the attribute, [`handler`] parses the function, [`check`]
-//! validates both, [`codegen`] writes the expansion. Errors are collected in
-//! a [`ctxt::Ctxt`] and reported together; on errors the function is still
+//! `attr` parses the attribute, `handler` parses the function, `check`
+//! validates both, `codegen` writes the expansion. Errors are collected in
+//! a `ctxt::Ctxt` and reported together; on errors the function is still
 //! expanded as closely as possible so that rust-analyzer keeps working.
 
 extern crate proc_macro;
