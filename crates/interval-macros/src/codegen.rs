@@ -66,18 +66,12 @@ fn generate(kind: Kind, attrs: &Attrs, handler: &Handler, callable: bool) -> Tok
         quote!(#allow #(#inner_attrs)* #sig #block)
     };
     let build = build_route(kind, attrs, handler, callable);
-    let (ty, slug_param, slug_arg, body) = match kind {
-        Kind::Action => (
-            quote!(::interval::Action),
-            quote!(),
-            quote!(),
-            quote!(#inner #build),
-        ),
+    let (ty, slug_param, slug_arg) = match kind {
+        Kind::Action => (quote!(::interval::Action), quote!(), quote!()),
         Kind::Page => (
             quote!(::interval::Page),
             quote!(__interval_slug: &str),
             slug_literal(ident),
-            quote!(#inner #build),
         ),
     };
     let public_vis = public_vis(vis);
@@ -91,7 +85,8 @@ fn generate(kind: Kind, attrs: &Attrs, handler: &Handler, callable: bool) -> Tok
         #[doc(hidden)]
         #(#cfgs)*
         #public_vis fn #companion(#slug_param) -> #ty {
-            #body
+            #inner
+            #build
         }
     }
 }

@@ -7,13 +7,14 @@
 //! For `#[action] async fn refund(io: Io, ctx: Ctx) -> Result<T, E> { .. }`:
 //!
 //! * `fn refund() -> ::interval::Action`, with the annotated fn's visibility
-//!   and doc comment. Its body holds the handler (the annotated fn, moved
-//!   inside unchanged) and builds the action with its metadata, so inline
-//!   routes read `.action("refund", refund())`.
+//!   and doc comment, so inline routes read `.action("refund", refund())`.
+//!   It calls the companion below, whose body holds the handler (the
+//!   annotated fn, moved inside unchanged) and builds the action with its
+//!   metadata.
 //! * a hidden companion `pub(crate) fn __interval_action_refund() ->
-//!   ::interval::Action`, which the route table of `interval-build` calls:
-//!   it is reachable from the crate root whatever the annotated fn's
-//!   visibility.
+//!   ::interval::Action` (`pub` if the annotated fn is), which holds the
+//!   handler and which the route table of `interval-build` calls: it is
+//!   reachable from the crate root whatever the annotated fn's visibility.
 //!
 //! For `#[page] async fn users(display: Io, ctx: PageCtx) -> Result<Layout, E>`:
 //!
