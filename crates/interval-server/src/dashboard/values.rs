@@ -464,12 +464,12 @@ mod tests {
             json!({"columns": {"name": "string", "age": "number?"}}),
         );
         assert_eq!(
-            one(sheet.clone(), &["36, Ada\n, Bob"]),
+            one(sheet.clone(), &["Ada, 36\nBob, "]),
             Ok(Answer::Value(
                 json!([{"name": "Ada", "age": 36.0}, {"name": "Bob", "age": null}])
             ))
         );
-        assert!(one(sheet, &["x, Ada"]).is_err());
+        assert!(one(sheet, &["Ada, x"]).is_err());
         let rich = component("INPUT_RICH_TEXT", "Notes", json!({}));
         assert_eq!(
             one(rich, &["<b>hi</b><script>x</script>"]),
