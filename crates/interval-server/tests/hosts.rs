@@ -269,7 +269,10 @@ async fn a_restart_keeps_history_and_queued_actions() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].id, queued["id"].as_str().unwrap());
     assert_eq!(items[0].assignee.as_deref(), Some("ops@example.com"));
-    let _ = std::fs::remove_file(&path);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let _ = std::fs::remove_dir_all(format!("{}.uploads", path.display()));
 }
 
 #[tokio::test]
