@@ -627,3 +627,26 @@ async fn routes_changed_at_run_time_are_declared_once_after_the_batch_timeout() 
     let render = expect_render(&mut peer).await;
     assert_eq!(render.to_render[0].label, "Name");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_sent_right_after_the_initialization_answer_runs() {
+    // The server may start a transaction as soon as our ACK of its
+    // INITIALIZE_HOST answer arrives, before the host has read that answer.
+    let mut server = TestServer::start().await;
+    for round in 0..30 {
+        let interval = server.host().action("greet", greet()).build();
+        let host = interval.clone();
+        let listening = tokio::spawn(async move { host.listen().await });
+        let mut peer = server.accept().await;
+        let (id, _) = peer.expect::<InitializeHost>().await;
+        peer.respond::<InitializeHost>(id, &Some(support::init_success()));
+        peer.call_no_wait::<StartTransaction>(&start("tx", "greet"));
+        let (id, _) = peer.expect::<SendIoCall>().await;
+        peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+        listening
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        interval.immediately_close();
+    }
+}

@@ -75,10 +75,13 @@ pub(crate) struct Inner {
     pub instance_id: String,
     pub rpc: Rpc,
     pub transactions: Transactions,
-    pub http: reqwest::Client,
+    /// Made on first use: an idle host does not pay for a TLS client.
+    http: std::sync::OnceLock<reqwest::Client>,
     routes: Mutex<Routes>,
     table: Mutex<RouteTable>,
     session: Mutex<Option<Session>>,
+    /// Becomes true once an `INITIALIZE_HOST` answer has been processed.
+    initialized: watch::Sender<bool>,
     status: watch::Sender<Status>,
     closing: CancellationToken,
     shutting_down: AtomicBool,
@@ -293,8 +296,9 @@ impl Interval {
                 instance_id: uuid::Uuid::new_v4().to_string(),
                 rpc: Rpc::new(timing),
                 transactions: Transactions::default(),
-                http: reqwest::Client::new(),
+                http: std::sync::OnceLock::new(),
                 session: Mutex::new(None),
+                initialized: watch::Sender::new(false),
                 status: watch::Sender::new(Status::Idle),
                 closing: CancellationToken::new(),
                 shutting_down: AtomicBool::new(false),
@@ -440,6 +444,11 @@ impl Interval {
 }
 
 impl Inner {
+    /// The HTTP client of the HTTP API, made on first use.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(reqwest::Client::new)
+    }
+
     /// The endpoint and key in use, if known yet.
     pub(crate) fn target(&self) -> Option<Target> {
         lock(&self.target).clone()
@@ -470,6 +479,18 @@ impl Inner {
                     .into(),
             ))
         }
+    }
+
+    /// Waits (briefly) for the first `INITIALIZE_HOST` answer to be
+    /// processed: the server may send `START_TRANSACTION` as soon as our ACK
+    /// of that answer reaches it, before this host has read the answer.
+    pub(crate) async fn wait_initialized(&self) {
+        if *self.initialized.borrow() {
+            return;
+        }
+        let mut initialized = self.initialized.subscribe();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), initialized.wait_for(|done| *done)).await;
     }
 
     pub(crate) fn session(&self) -> Option<Session> {
@@ -557,6 +578,7 @@ impl Inner {
                 *lock(&self.table) = table;
                 tracing::debug!("Environment: {environment}");
                 *lock(&self.session) = Some(Session { organization });
+                self.initialized.send_replace(true);
                 if first {
                     tracing::info!("Connected! Access your actions at: {dashboard_url}");
                 } else {

@@ -58,6 +58,12 @@ fn inputs<M: Method>(message: &RpcMessage) -> Option<M::Inputs> {
 }
 
 async fn handle_call(inner: Arc<Inner>, message: RpcMessage) {
+    if matches!(
+        message.method_name.as_str(),
+        StartTransaction::NAME | OpenPage::NAME
+    ) {
+        inner.wait_initialized().await;
+    }
     let reply: Option<Value> = match message.method_name.as_str() {
         StartTransaction::NAME => inputs::<StartTransaction>(&message).map(|inputs| {
             transaction::start(&inner, inputs);
