@@ -650,3 +650,37 @@ async fn a_transaction_sent_right_after_the_initialization_answer_runs() {
         interval.immediately_close();
     }
 }
+
+#[tokio::test]
+async fn routes_from_a_table_add_to_inline_routes() {
+    let mut server = TestServer::start().await;
+    let mut table = interval::Routes::default();
+    table.insert("second".into(), interval::Route::Action(greet()));
+    table.insert(
+        "first".into(),
+        interval::Route::Action(greet().name("Replaced")),
+    );
+    let interval = server
+        .host()
+        .action("first", greet())
+        .routes(table)
+        .action("third", greet())
+        .build();
+    let host = interval.clone();
+    let listening = tokio::spawn(async move { host.listen().await });
+    let (_, declared) = server.accept_initialized().await;
+    listening.await.unwrap().unwrap();
+    let actions: Vec<_> = declared
+        .actions
+        .iter()
+        .map(|a| (a.slug.as_str(), a.name.as_deref()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("first", Some("Replaced")),
+            ("second", Some("Greet")),
+            ("third", Some("Greet"))
+        ]
+    );
+}

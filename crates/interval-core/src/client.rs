@@ -170,9 +170,12 @@ impl IntervalBuilder {
         self
     }
 
-    /// Replaces all routes.
+    /// Adds these routes (e.g. `interval::include_routes!()`) to the ones
+    /// set so far; a route with a slug already taken replaces the earlier one.
     pub fn routes(mut self, routes: Routes) -> Self {
-        self.config.routes = routes;
+        for (slug, route) in routes {
+            self.config.routes.insert(slug, route);
+        }
         self
     }
 

@@ -303,6 +303,16 @@ pub struct Routes {
     routes: Vec<(String, Route)>,
 }
 
+impl IntoIterator for Routes {
+    type Item = (String, Route);
+    type IntoIter = std::vec::IntoIter<(String, Route)>;
+
+    /// The routes with their slugs, in order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.routes.into_iter()
+    }
+}
+
 impl Routes {
     /// No routes; add them with [`action`](Routes::action) and
     /// [`page`](Routes::page).
