@@ -60,8 +60,15 @@ async fn layout_and_json(host: &mut Host) -> (WireLayout, serde_json::Value) {
 
 #[tokio::test]
 async fn pages_render_layouts_and_rerender_on_state() {
-    let mut host = Host::start(|b| {
-        b.page(
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = errors.clone();
+    let mut host = Host::start(move |b| {
+        b.on_error(move |event| {
+            seen.lock()
+                .unwrap()
+                .push((event.route, event.error.message))
+        })
+        .page(
             "users",
             Page::new("Users")
                 .handler(|io, ctx| async move {
@@ -149,6 +156,11 @@ async fn pages_render_layouts_and_rerender_on_state() {
         broken = layout(&mut host).await;
     }
     assert_eq!(broken.errors.unwrap()[0].message, "no database");
+    assert_eq!(
+        errors.lock().unwrap().clone(),
+        [("users/broken".to_owned(), "no database".to_owned())],
+        "on_error hears of page handler errors"
+    );
 
     // Unknown pages are refused; closed pages send nothing more.
     let reply = host.peer.call::<OpenPage>(&open("p3", "nope")).await;

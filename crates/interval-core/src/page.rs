@@ -23,7 +23,7 @@ use crate::ctx::{Loading, Redirect};
 use crate::error::{Error, Result};
 use crate::io::render::{self, Call};
 use crate::io::{Component, DisplayKind, Io, IoCall, Target};
-use crate::routes::ActionError;
+use crate::routes::{ActionError, ErrorEvent};
 use crate::socket::lock;
 use crate::transaction::GroupEvent;
 
@@ -459,6 +459,21 @@ pub(crate) fn open(inner: &Arc<Inner>, inputs: OpenPageInputs) -> OpenPageReturn
         inner: inner.clone(),
         loading: Loading::new(inner.clone(), Target::Page(view.clone())),
     };
+    // What `on_error` is told if the handler fails (the page's slug is the route).
+    let report = ErrorEvent {
+        error: ActionError {
+            name: String::new(),
+            message: String::new(),
+            cause: None,
+            canceled: false,
+        },
+        route: view.slug.clone(),
+        route_definition: None,
+        params: ctx.params.clone(),
+        environment: ctx.environment.clone(),
+        user: ctx.user.clone(),
+        organization: ctx.organization.clone(),
+    };
     let io = Io::new(inner.clone(), Target::Page(view.clone()));
     let span = tracing::info_span!("page", page_key = %view.key, page = %view.slug);
     let inner = inner.clone();
@@ -469,18 +484,15 @@ pub(crate) fn open(inner: &Arc<Inner>, inputs: OpenPageInputs) -> OpenPageReturn
                 .await;
             let layout = match outcome {
                 Ok(Ok(layout)) => layout,
-                Ok(Err(e)) => return fail(&inner, &view, e),
+                Ok(Err(e)) => return fail(&inner, &view, e, report),
                 Err(_) => {
-                    return fail(
-                        &inner,
-                        &view,
-                        ActionError {
-                            name: "Error".into(),
-                            message: "The page handler panicked".into(),
-                            cause: None,
-                            canceled: false,
-                        },
-                    )
+                    let error = ActionError {
+                        name: "Error".into(),
+                        message: "The page handler panicked".into(),
+                        cause: None,
+                        canceled: false,
+                    };
+                    return fail(&inner, &view, error, report);
                 }
             };
             show(&inner, &view, io, layout);
@@ -502,9 +514,14 @@ fn layout_error(key: &str, error: &str, message: String) -> LayoutError {
     }
 }
 
-/// The handler failed: the layout is just the error.
-fn fail(inner: &Arc<Inner>, view: &Arc<PageView>, error: ActionError) {
+/// The handler failed: the layout is just the error, and `on_error` hears of it.
+fn fail(inner: &Arc<Inner>, view: &Arc<PageView>, error: ActionError, report: ErrorEvent) {
     tracing::warn!("The page handler failed: {error}");
+    ErrorEvent {
+        error: error.clone(),
+        ..report
+    }
+    .report(inner.config.on_error.as_ref());
     view.update(inner, |layout| {
         *layout = WireLayout {
             errors: Some(vec![LayoutError {

@@ -88,6 +88,19 @@ pub struct ErrorEvent {
 /// A global error callback.
 pub type OnError = Arc<dyn Fn(ErrorEvent) + Send + Sync>;
 
+impl ErrorEvent {
+    /// Hands the event to `on_error`, if there is one; a panicking callback
+    /// is logged, never propagated.
+    pub(crate) fn report(self, on_error: Option<&OnError>) {
+        if let Some(on_error) = on_error {
+            let call = std::panic::AssertUnwindSafe(|| on_error(self));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!("The on_error callback panicked");
+            }
+        }
+    }
+}
+
 /// An action: an async handler plus the metadata the dashboard shows.
 ///
 /// ```no_run
