@@ -10,12 +10,19 @@
 //! accepts the WebSocket, authenticates, ACKs, answers `INITIALIZE_HOST`,
 //! starts transactions and answers renders. Measured:
 //! - resident memory (`VmRSS`) of the host idle, and with 10,000
-//!   transactions each parked on an `io.input().text(..)` call, against the
-//!   same child with no Interval client at all;
+//!   transactions each parked on an `io.input().text(..)` call (started 100
+//!   at a time, then, in another child, all at once), against the same
+//!   child with no Interval client at all;
 //! - host CPU time (`utime + stime` of `/proc/self/stat`) per I/O round trip
 //!   (the peer sends `IO_RESPONSE`, the handler loops and renders again),
 //!   against the CPU time per message of a bare tokio-tungstenite echo
 //!   client in the same kind of child.
+//!
+//! `-- --only memory` or `-- --only cpu` runs one part; `HOST_BENCH_WRAP`
+//! runs the host children under a profiler, e.g.
+//! `HOST_BENCH_WRAP="heaptrack -o /tmp/host"` or
+//! `HOST_BENCH_WRAP="perf record -o /tmp/host.perf"` (a child leaves with
+//! `exit(0)`, so heaptrack's "leaked" is what the host held at the end).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -112,7 +119,9 @@ fn child(runtime: &tokio::runtime::Runtime) {
                     Err(e) => reply(format!("error {e}")),
                 }
             }
-            _ => break,
+            // Exits without dropping anything: under heaptrack, what is
+            // still allocated is what the host held at this point.
+            _ => std::process::exit(0),
         }
     }
 }
@@ -159,8 +168,24 @@ struct ChildProcess {
 }
 
 impl ChildProcess {
-    fn start() -> ChildProcess {
-        let mut child = Command::new(std::env::current_exe().expect("the bench binary"))
+    /// Starts a child; `host` children run under `HOST_BENCH_WRAP` when it
+    /// is set, for profiling (e.g. `HOST_BENCH_WRAP="heaptrack -o /tmp/h"`).
+    fn start(host: bool) -> ChildProcess {
+        let exe = std::env::current_exe().expect("the bench binary");
+        let wrap = match host {
+            true => std::env::var("HOST_BENCH_WRAP").unwrap_or_default(),
+            false => String::new(),
+        };
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut command = Command::new(program);
+                command.args(words).arg(exe);
+                command
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .arg("--child")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -205,6 +230,15 @@ impl ChildProcess {
 
 impl Drop for ChildProcess {
     fn drop(&mut self) {
+        // An unknown command ends the child; it is killed if it does not.
+        let _ = writeln!(self.stdin, "exit");
+        let _ = self.stdin.flush();
+        for _ in 0..600 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -382,7 +416,7 @@ async fn host_child() -> (ChildProcess, Peer) {
         "ws://{}/websocket",
         listener.local_addr().expect("an address")
     );
-    let child = ChildProcess::start();
+    let child = ChildProcess::start(true);
     let listening = tokio::spawn(ask_async(child, format!("host {endpoint}")));
     let mut peer = Peer::accept(&listener).await;
     peer.initialize().await;
@@ -391,15 +425,44 @@ async fn host_child() -> (ChildProcess, Peer) {
     (child, peer)
 }
 
+/// RSS of a fresh host child idle, and once `PARKED` transactions wait on
+/// a text input, started `batch` at a time (each batch rendered before the
+/// next is sent).
+async fn park(batch: usize) -> (u64, u64) {
+    let (mut host, mut peer) = host_child().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = host.number("rss");
+    for first in (0..PARKED).step_by(batch) {
+        let batch = first..(first + batch).min(PARKED);
+        for i in batch.clone() {
+            peer.call::<StartTransaction>(&start(format!("park-{i}"), "park"));
+        }
+        for _ in batch {
+            peer.render().await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let parked = host.number("rss");
+    (idle, parked)
+}
+
 // ---------------------------------------------------------------------------
 
 async fn run() {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("interval-core host benchmark (loopback, {cpus} CPUs)\n");
     let settle = || tokio::time::sleep(Duration::from_millis(500));
+    // `-- --only memory` or `-- --only cpu` runs one part (when profiling).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let (memory, cpu) = (only != Some("cpu"), only != Some("memory"));
 
     // Baselines: the child with no Interval client, then a bare echo client.
-    let mut bare = ChildProcess::start();
+    let mut bare = ChildProcess::start(false);
     settle().await;
     let bare_rss = bare.number("rss");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
@@ -446,36 +509,32 @@ async fn run() {
     let echo_cpu = (bare.number("cpu") - cpu_before) as f64 / ECHOES as f64;
     drop(bare);
 
-    // Memory: idle, then 10,000 transactions parked on a text input.
-    let (mut host, mut peer) = host_child().await;
-    settle().await;
-    let idle_rss = host.number("rss");
-    for i in 0..PARKED {
-        peer.call::<StartTransaction>(&start(format!("park-{i}"), "park"));
+    // Memory: idle, then 10,000 transactions parked on a text input,
+    // started 100 at a time (as runners arrive), then all at once.
+    let (mut idle_rss, mut parked_rss, mut burst_rss) = (0, 0, 0);
+    if memory {
+        (idle_rss, parked_rss) = park(100).await;
+        burst_rss = park(PARKED).await.1;
     }
-    for _ in 0..PARKED {
-        peer.render().await;
-    }
-    settle().await;
-    let parked_rss = host.number("rss");
-    drop(host);
 
     // CPU: one transaction, N round trips.
-    let (mut host, mut peer) = host_child().await;
-    peer.call::<StartTransaction>(&start("loop".into(), "loop"));
-    let (tx, mut render) = peer.render().await;
-    // Warm up, then measure.
-    for _ in 0..1_000 {
-        peer.answer(&tx, &render, "Ada");
-        render = peer.render().await.1;
+    let mut round_trip_cpu = 0.0;
+    if cpu {
+        let (mut host, mut peer) = host_child().await;
+        peer.call::<StartTransaction>(&start("loop".into(), "loop"));
+        let (tx, mut render) = peer.render().await;
+        // Warm up, then measure.
+        for _ in 0..1_000 {
+            peer.answer(&tx, &render, "Ada");
+            render = peer.render().await.1;
+        }
+        let cpu_before = host.number("cpu");
+        for _ in 0..ROUND_TRIPS {
+            peer.answer(&tx, &render, "Ada");
+            render = peer.render().await.1;
+        }
+        round_trip_cpu = (host.number("cpu") - cpu_before) as f64 / ROUND_TRIPS as f64;
     }
-    let cpu_before = host.number("cpu");
-    for _ in 0..ROUND_TRIPS {
-        peer.answer(&tx, &render, "Ada");
-        render = peer.render().await.1;
-    }
-    let round_trip_cpu = (host.number("cpu") - cpu_before) as f64 / ROUND_TRIPS as f64;
-    drop(host);
 
     let mib = |kib: u64| kib as f64 / 1024.0;
     let per_tx = (parked_rss.saturating_sub(idle_rss)) as f64 * 1024.0 / PARKED as f64;
@@ -487,9 +546,14 @@ async fn run() {
         idle_rss as f64 / bare_rss as f64
     );
     println!(
-        "  {PARKED} parked transactions   {:>8.1} MiB   (+{:.0} bytes each)",
+        "  {PARKED} parked transactions   {:>8.1} MiB   (+{:.0} bytes each; started 100 at a time)",
         mib(parked_rss),
         per_tx
+    );
+    println!(
+        "  same, all started at once     {:>8.1} MiB   (+{:.0} bytes each)",
+        mib(burst_rss),
+        (burst_rss.saturating_sub(idle_rss)) as f64 * 1024.0 / PARKED as f64
     );
     println!("\nhost CPU time (utime + stime)");
     println!(

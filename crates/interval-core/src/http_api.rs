@@ -148,7 +148,7 @@ impl Interval {
         };
         let response = self
             .inner
-            .http
+            .http()
             .post(&url)
             .bearer_auth(&key)
             .timeout(config.response_timeout)

@@ -124,9 +124,27 @@ impl Connection {
             loop {
                 tokio::select! {
                     message = write_queue.recv() => {
-                        let Some(message) = message else { break };
-                        let is_close = matches!(message, Message::Close(_));
-                        if let Err(e) = sink.send(message).await {
+                        let Some(mut message) = message else { break };
+                        // Everything queued goes out in one flush (one
+                        // write for an ACK and the RESPONSE behind it).
+                        let mut is_close;
+                        let mut failed = false;
+                        loop {
+                            is_close = matches!(message, Message::Close(_));
+                            if let Err(e) = sink.feed(message).await {
+                                tracing::debug!("websocket write failed: {e}");
+                                failed = true;
+                                break;
+                            }
+                            match write_queue.try_recv() {
+                                Ok(next) if !is_close => message = next,
+                                _ => break,
+                            }
+                        }
+                        if failed {
+                            break;
+                        }
+                        if let Err(e) = sink.flush().await {
                             tracing::debug!("websocket write failed: {e}");
                             break;
                         }

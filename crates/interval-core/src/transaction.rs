@@ -316,7 +316,9 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
                 Some(_) if transaction.is_closed() => {
                     tracing::debug!("closed before it finished: no result sent")
                 }
-                Some(result) => complete(&inner, &transaction.id, result).await,
+                // Boxed so that the task of a parked transaction does not
+                // reserve room for this RPC call.
+                Some(result) => Box::pin(complete(&inner, &transaction.id, result)).await,
                 None => {}
             }
             if !transaction.append_ui {

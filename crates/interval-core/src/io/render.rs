@@ -63,9 +63,10 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     let group_key = uuid::Uuid::new_v4().to_string();
     let mut events = target.open_group(&group_key);
     let mut group_message: Option<String> = None;
-    target
-        .send(&io.inner, render(&group_key, &call, &group_message))
-        .await?;
+    // Boxed: the send (an RPC call with its timeouts) is much larger than
+    // the wait that follows, and a parked transaction should only pay for
+    // the wait.
+    Box::pin(target.send(&io.inner, render(&group_key, &call, &group_message))).await?;
 
     let append_ui = target.append_ui();
     if call.choice_buttons.is_none()
@@ -142,9 +143,7 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
                 }
             }
         }
-        target
-            .send(&io.inner, render(&group_key, &call, &group_message))
-            .await?;
+        Box::pin(target.send(&io.inner, render(&group_key, &call, &group_message))).await?;
     }
 }
 
