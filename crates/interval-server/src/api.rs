@@ -409,55 +409,11 @@ pub struct PageInfo {
     pub unlisted: bool,
 }
 
-/// A display name derived from a slug, as the Node SDK derives page names
-/// (§9): words split on `-`, `_`, `.` and camel case, lower-cased, first
-/// letter upper-cased.
-pub fn name_from_slug(slug: &str) -> String {
-    let last = slug.rsplit('/').next().unwrap_or(slug);
-    let mut words: Vec<String> = Vec::new();
-    let mut current = String::new();
-    let chars: Vec<char> = last.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if matches!(c, '-' | '_' | '.' | ' ') {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        let prev_lower = i > 0 && chars[i - 1].is_lowercase();
-        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-        let prev_upper = i > 0 && chars[i - 1].is_uppercase();
-        if c.is_uppercase() && !current.is_empty() && (prev_lower || (prev_upper && next_lower)) {
-            words.push(std::mem::take(&mut current));
-        }
-        current.push(c);
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    let joined = words
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut chars = joined.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
+pub use interval_protocol::slug::name_from_slug;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_like_the_node_sdk() {
-        assert_eq!(name_from_slug("userSettings"), "User settings");
-        assert_eq!(name_from_slug("billing_v2"), "Billing v2");
-        assert_eq!(name_from_slug("users/refund-order"), "Refund order");
-        assert_eq!(name_from_slug("URLTools"), "Url tools");
-    }
 
     #[test]
     fn requests_are_tagged_json() {
