@@ -10,7 +10,6 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use interval_protocol::host::{MarkTransactionComplete, MarkTransactionCompleteInputs, SendPage};
 use interval_protocol::result::ActionResult;
@@ -124,23 +123,14 @@ async fn the_file_routes_example_declares_its_routes() {
     assert!(ok, "the official schemas reject a message:\n{output}");
 }
 
-/// Starts a transaction of `slug` and returns its completion. The host
-/// ignores a START_TRANSACTION that arrives before it has processed the
-/// answer to its INITIALIZE_HOST (and the test cannot await the binary's
-/// `listen()`), so the first one is retried until the host takes it.
+/// Starts a transaction of `slug` and returns its completion. (The host
+/// waits for its INITIALIZE_HOST answer to be processed before it takes a
+/// START_TRANSACTION, so the first one is not lost.)
 async fn run(peer: &mut Peer, slug: &str) -> MarkTransactionCompleteInputs {
-    for attempt in 0..10 {
-        let tx = format!("{slug}-{attempt}");
-        peer.call::<StartTransaction>(&start(&tx, slug)).await;
-        let wait = Duration::from_secs(1);
-        if let Ok((id, done)) =
-            tokio::time::timeout(wait, peer.expect::<MarkTransactionComplete>()).await
-        {
-            peer.respond::<MarkTransactionComplete>(id, &true);
-            return done;
-        }
-    }
-    panic!("the host never ran {slug}");
+    peer.call::<StartTransaction>(&start(slug, slug)).await;
+    let (id, done) = peer.expect::<MarkTransactionComplete>().await;
+    peer.respond::<MarkTransactionComplete>(id, &true);
+    done
 }
 
 /// The example's process, killed when the test ends (even on failure).
