@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub mod raw_host;
+pub mod scenario;
 
 use futures_util::{SinkExt, StreamExt};
 use interval_protocol::io::{IoRender, IoResponseKind};
