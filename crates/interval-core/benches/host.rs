@@ -50,7 +50,16 @@ const REPLY: &str = "@@ ";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    // HOST_BENCH_WORKERS=n gives the host's runtime n worker threads (the
+    // default is one per CPU); with one, no frame wakes another thread.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = std::env::var("HOST_BENCH_WORKERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        builder.worker_threads(workers);
+    }
+    let runtime = builder.enable_all().build().expect("a runtime");
     if args.iter().any(|a| a == "--child") {
         child(&runtime);
     } else {
