@@ -11,20 +11,23 @@ use interval_protocol::host::{
 };
 use interval_protocol::types::{Organization, SdkAlert, SuccessOrError};
 use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LogLevel};
 
+mod builder;
 #[cfg(feature = "embedded")]
-#[path = "embedded.rs"]
 mod embedded;
+mod supervisor;
+
 use crate::dispatch;
 use crate::error::{Error, Result};
-use crate::routes::{Action, ErrorEvent, Page, Route, RouteTable, Routes};
+use crate::routes::{Route, RouteTable, Routes};
 use crate::rpc::{CallTiming, Rpc};
 use crate::socket::{lock, ConnectOptions, Connection};
 use crate::transaction::Transactions;
+pub use builder::IntervalBuilder;
 
 /// The SDK name reported in `INITIALIZE_HOST`.
 ///
@@ -137,120 +140,6 @@ impl std::fmt::Debug for Interval {
     }
 }
 
-/// Builds an [`Interval`] client; every setting has the Node SDK's default.
-#[derive(Debug, Default)]
-pub struct IntervalBuilder {
-    config: Config,
-}
-
-impl IntervalBuilder {
-    /// The API key.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.config.api_key = Some(key.into());
-        self
-    }
-
-    /// The server's WebSocket URL, e.g. `ws://localhost:3000/websocket`.
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.config.endpoint = Some(endpoint.into());
-        self
-    }
-
-    /// Adds an action at the top level.
-    pub fn action(mut self, slug: impl Into<String>, action: Action) -> Self {
-        self.config
-            .routes
-            .insert(slug.into(), Route::Action(action));
-        self
-    }
-
-    /// Adds a page at the top level.
-    pub fn page(mut self, slug: impl Into<String>, page: Page) -> Self {
-        self.config.routes.insert(slug.into(), Route::Page(page));
-        self
-    }
-
-    /// Adds these routes (e.g. `interval::include_routes!()`) to the ones
-    /// set so far; a route with a slug already taken replaces the earlier one.
-    pub fn routes(mut self, routes: Routes) -> Self {
-        for (slug, route) in routes {
-            self.config.routes.insert(slug, route);
-        }
-        self
-    }
-
-    /// How much to log (default [`LogLevel::Info`]).
-    pub fn log_level(mut self, level: LogLevel) -> Self {
-        self.config.log_level = level;
-        self
-    }
-
-    /// ACK wait per frame, multiplied by the attempt number (default 5 s).
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.config.send_timeout = timeout;
-        self
-    }
-
-    /// Base pause between attempts and reconnects (default 3 s).
-    pub fn retry_interval(mut self, interval: Duration) -> Self {
-        self.config.retry_interval = interval;
-        self
-    }
-
-    /// Attempts per call (default 10).
-    pub fn max_resend_attempts(mut self, attempts: u32) -> Self {
-        self.config.max_resend_attempts = attempts;
-        self
-    }
-
-    /// How often to ping the server (default 30 s).
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.config.ping_interval = interval;
-        self
-    }
-
-    /// How long to wait for a pong (default 5 s).
-    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
-        self.config.ping_timeout = timeout;
-        self
-    }
-
-    /// Reconnect after this long without a successful ping (default 3 min).
-    pub fn close_unresponsive_timeout(mut self, timeout: Duration) -> Self {
-        self.config.close_unresponsive_timeout = timeout;
-        self
-    }
-
-    /// Debounce of re-declaring routes changed at run time (default 200 ms).
-    pub fn reinitialize_batch_timeout(mut self, timeout: Duration) -> Self {
-        self.config.reinitialize_batch_timeout = timeout;
-        self
-    }
-
-    /// How long to wait for the server's handshake (default 15 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout = timeout;
-        self
-    }
-
-    /// How long to wait for the answer to an acknowledged call (default 60 s).
-    pub fn response_timeout(mut self, timeout: Duration) -> Self {
-        self.config.response_timeout = timeout;
-        self
-    }
-
-    /// Called whenever an action fails (not when it is canceled).
-    pub fn on_error(mut self, callback: impl Fn(ErrorEvent) + Send + Sync + 'static) -> Self {
-        self.config.on_error = Some(Arc::new(callback));
-        self
-    }
-
-    /// The client.
-    pub fn build(self) -> Interval {
-        Interval::new(self.config)
-    }
-}
-
 impl Interval {
     /// A builder with every default.
     pub fn builder() -> IntervalBuilder {
@@ -359,8 +248,8 @@ impl Interval {
             return Err(e);
         }
         inner.status.send_replace(Status::Connected);
-        tokio::spawn(supervise(inner.clone(), connection, endpoint));
-        tokio::spawn(keep_alive(inner.clone()));
+        tokio::spawn(supervisor::supervise(inner.clone(), connection, endpoint));
+        tokio::spawn(supervisor::keep_alive(inner.clone()));
         Ok(())
     }
 
@@ -630,98 +519,4 @@ pub(crate) fn now_ms() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as f64)
         .unwrap_or(0.0)
-}
-
-/// The reconnect delay before `attempt` (1-based): linear in the retry
-/// interval, capped, with up to 10% jitter so that many hosts do not return
-/// in lockstep.
-fn backoff(retry_interval: Duration, attempt: u32) -> Duration {
-    let base = retry_interval * attempt.clamp(1, MAX_BACKOFF_STEPS);
-    base + base.mul_f64(fastrand::f64() * 0.1)
-}
-
-/// Watches the connection; on an unexpected close reconnects with the same
-/// instance id, re-initializes and replays what is pending.
-async fn supervise(inner: Arc<Inner>, mut connection: Arc<Connection>, endpoint: String) {
-    let mut attempt = 0;
-    loop {
-        let up_since = Instant::now();
-        tokio::select! {
-            _ = connection.closed() => {}
-            _ = inner.closing.cancelled() => break,
-        }
-        inner.rpc.detach();
-        if inner.closing.is_cancelled() {
-            break;
-        }
-        tracing::warn!(
-            "Connection to Interval closed ({}); reconnecting",
-            connection.close_info()
-        );
-        inner.status.send_replace(Status::Reconnecting);
-        if up_since.elapsed() >= STABLE_CONNECTION {
-            attempt = 0;
-        }
-        connection = loop {
-            attempt += 1;
-            tokio::select! {
-                _ = tokio::time::sleep(backoff(inner.config.retry_interval, attempt)) => {}
-                _ = inner.closing.cancelled() => return,
-            }
-            match inner.connect(&endpoint).await {
-                Ok(connection) => {
-                    inner.rpc.attach(connection.clone());
-                    match inner.initialize(false).await {
-                        Ok(()) => break connection,
-                        Err(e) => {
-                            tracing::warn!(
-                                "Reconnect attempt {attempt}: initialization failed: {e}"
-                            );
-                            connection.close();
-                            inner.rpc.detach();
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!("Reconnect attempt {attempt} failed: {e}"),
-            }
-        };
-        inner.status.send_replace(Status::Connected);
-        tracing::info!("Reconnected to Interval");
-        tokio::spawn(crate::transaction::replay(inner.clone()));
-    }
-    if let Some(connection) = inner.rpc.detach() {
-        connection.close();
-    }
-    inner.status.send_replace(Status::Closed);
-}
-
-/// Pings every `ping_interval`; closes a connection that has not answered a
-/// ping for `close_unresponsive_timeout`, which makes the supervisor
-/// reconnect.
-async fn keep_alive(inner: Arc<Inner>) {
-    let mut last_ok = Instant::now();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(inner.config.ping_interval) => {}
-            _ = inner.closing.cancelled() => return,
-        }
-        let Some(connection) = inner.rpc.connection() else {
-            last_ok = Instant::now();
-            continue;
-        };
-        match connection.ping(inner.config.ping_timeout).await {
-            Ok(()) => last_ok = Instant::now(),
-            Err(e) => {
-                tracing::warn!("Ping failed: {e}");
-                if last_ok.elapsed() >= inner.config.close_unresponsive_timeout {
-                    tracing::warn!(
-                        "No successful ping for {:?}; closing the connection to reconnect",
-                        inner.config.close_unresponsive_timeout
-                    );
-                    connection.close();
-                    last_ok = Instant::now();
-                }
-            }
-        }
-    }
 }
