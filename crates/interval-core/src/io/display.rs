@@ -11,8 +11,9 @@ use serde_json::{json, Map, Value};
 
 use super::call::{kinds, DisplayKind, Groupable, IoCall};
 use super::component::{Behavior, LocalFuture, Nothing, Props};
-use super::table::{filter_text, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::grid::{GridBehavior, GridItem};
 use super::table::{Column, Image, ImageSize, RowMenu, Rows, TablePage, TableQuery};
+use super::table::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::Io;
 use crate::page::MenuItem;
 use crate::routes::BoxFuture;
@@ -640,157 +641,6 @@ impl<T: Serialize + Send + 'static, O: Send + 'static> IoCall<DisplayTable<T>, O
     /// Shows rows as columns.
     pub fn vertical(self) -> Self {
         self.prop("orientation", "vertical")
-    }
-}
-
-/// A card of `io.display().grid`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GridItem {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    menu: Option<Vec<Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<Value>,
-}
-
-impl GridItem {
-    /// A card titled `label`.
-    pub fn new(label: impl Into<String>) -> Self {
-        GridItem {
-            label: Some(label.into()),
-            ..GridItem::default()
-        }
-    }
-
-    /// Text under the title.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = Some(text.into());
-        self
-    }
-
-    /// A picture at `url`.
-    pub fn image_url(mut self, url: impl Into<String>) -> Self {
-        self.image = Some(json!({"url": url.into()}));
-        self
-    }
-
-    /// Opens a URL when clicked.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-
-    /// Opens an action or page when clicked.
-    pub fn route(mut self, route: impl Into<String>, params: impl Serialize) -> Self {
-        self.route = Some(route.into());
-        self.params = serde_json::to_value(params).ok().filter(Value::is_object);
-        self
-    }
-
-    /// A menu on the card.
-    pub fn menu_item(mut self, item: MenuItem) -> Self {
-        self.menu.get_or_insert_with(Vec::new).push(item.to_value());
-        self
-    }
-}
-
-/// `DISPLAY_GRID` over items held by the host.
-struct GridBehavior<T> {
-    data: Vec<T>,
-    render: Box<dyn Fn(&T) -> GridItem + Send + Sync>,
-    cards: Vec<Value>,
-    filters: Vec<String>,
-}
-
-impl<T> GridBehavior<T> {
-    fn page_into(&self, query: &TableQuery, props: &mut Props) {
-        let term = query.query_term.clone().unwrap_or_default().to_lowercase();
-        let matching: Vec<usize> = (0..self.cards.len())
-            .filter(|&i| term.is_empty() || self.filters[i].contains(&term))
-            .collect();
-        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
-        let data: Vec<Value> = matching
-            .iter()
-            .skip(query.offset)
-            .take(page_size)
-            .map(|&i| json!({"key": i.to_string(), "data": self.cards[i]}))
-            .collect();
-        props.insert("data".into(), Value::Array(data));
-        props.insert("totalRecords".into(), json!(matching.len()));
-    }
-}
-
-impl<T: Serialize + Send + 'static> Behavior<()> for GridBehavior<T> {
-    fn init(&mut self, props: &mut Props) -> Result<(), String> {
-        for item in &self.data {
-            let card = serde_json::to_value((self.render)(item)).map_err(|e| e.to_string())?;
-            let own = serde_json::to_value(item).map_err(|e| e.to_string())?;
-            let filter = match &own {
-                Value::Object(map) => filter_text(map.values()),
-                other => filter_text(std::iter::once(other)),
-            };
-            self.cards.push(card);
-            self.filters.push(filter);
-        }
-        self.page_into(&first_page(props), props);
-        props.insert("isAsync".into(), Value::Bool(false));
-        Ok(())
-    }
-
-    fn is_stateful(&self) -> bool {
-        true
-    }
-
-    fn set_state<'a>(
-        &'a mut self,
-        state: Value,
-        props: &'a mut Props,
-    ) -> LocalFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
-            self.page_into(&query, props);
-            Ok(())
-        })
-    }
-
-    fn parse(&mut self, _value: Value) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn as_any(&mut self) -> &mut dyn Any {
-        self
-    }
-}
-
-impl<T, O: Send + 'static> IoCall<Grid<T>, O> {
-    /// Help text under the grid.
-    pub fn help_text(self, text: impl Into<String>) -> Self {
-        self.prop("helpText", text.into())
-    }
-
-    /// The ideal card width, in pixels.
-    pub fn ideal_column_width(self, pixels: u32) -> Self {
-        self.prop("idealColumnWidth", pixels)
-    }
-
-    /// Cards per page at first.
-    pub fn default_page_size(self, size: u32) -> Self {
-        self.prop("defaultPageSize", size)
-    }
-
-    /// Lets the runner search (default true).
-    pub fn filterable(self, yes: bool) -> Self {
-        self.prop("isFilterable", yes)
     }
 }
 

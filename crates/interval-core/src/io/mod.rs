@@ -20,6 +20,7 @@ mod call;
 mod component;
 mod confirm;
 mod display;
+mod grid;
 mod group;
 mod input;
 pub(crate) mod render;
@@ -41,10 +42,11 @@ pub use confirm::{
     SpreadsheetType,
 };
 pub use display::{
-    Code, DisplayImage, DisplayTable, Displays, Grid, GridItem, Heading, Html, Link, Markdown,
-    MetaItem, Metadata, MetadataLayout, Object, ProgressIndeterminate, ProgressItem, ProgressSteps,
+    Code, DisplayImage, DisplayTable, Displays, Grid, Heading, Html, Link, Markdown, MetaItem,
+    Metadata, MetadataLayout, Object, ProgressIndeterminate, ProgressItem, ProgressSteps,
     ProgressThroughList, Video,
 };
+pub use grid::GridItem;
 pub use group::{Group, GroupMember, GroupMembers};
 pub use input::{
     Boolean, Currency, Date, DateInput, DateTime, DateTimeInput, Email, File, FileInput,
