@@ -25,7 +25,7 @@ use support::{server, Dashboard, KEY};
 #[tokio::test(flavor = "multi_thread")]
 async fn an_official_node_host_in_a_real_browser() {
     let server = server().await;
-    let _host = e2e::E2eNodeHost::start(&server);
+    let _host = e2e::node_host(&server);
     Dashboard::connect(&server)
         .await
         .wait_for_action("team/add")

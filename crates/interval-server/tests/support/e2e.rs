@@ -2,11 +2,11 @@
 //! browser script (tests/e2e/browser.mjs) that drives a headless Chromium.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use interval_server::RunningServer;
 
-use crate::support::{ensure_npm_packages, KEY};
+use crate::support::{ensure_npm_packages, NodeHost, KEY};
 
 fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e")
@@ -65,27 +65,6 @@ pub async fn run_browser(server: &RunningServer, screenshots: Option<PathBuf>) {
 }
 
 /// The official `@interval/sdk` host of the e2e routes, killed on drop.
-pub struct E2eNodeHost(Child);
-
-impl E2eNodeHost {
-    /// Starts it against `server`.
-    pub fn start(server: &RunningServer) -> E2eNodeHost {
-        ensure_npm_packages();
-        let child = Command::new("node")
-            .arg(e2e_dir().join("node-host.mjs"))
-            .env("INTERVAL_ENDPOINT", server.endpoint())
-            .env("INTERVAL_API_KEY", KEY)
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node is needed for these tests");
-        E2eNodeHost(child)
-    }
-}
-
-impl Drop for E2eNodeHost {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+pub fn node_host(server: &RunningServer) -> NodeHost {
+    NodeHost::script(server, &e2e_dir().join("node-host.mjs"))
 }

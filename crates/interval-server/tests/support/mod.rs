@@ -178,15 +178,21 @@ pub fn ensure_npm_packages() {
     *done = true;
 }
 
-/// An official `@interval/sdk` host (tests/interop/node-host.mjs), killed on drop.
+/// An official `@interval/sdk` host run by Node (by default
+/// tests/interop/node-host.mjs), killed on drop.
 pub struct NodeHost(Child);
 
 impl NodeHost {
     /// Starts it against `server`.
     pub fn start(server: &RunningServer) -> NodeHost {
+        NodeHost::script(server, &interop_dir().join("node-host.mjs"))
+    }
+
+    /// Starts the host script at `path` against `server`.
+    pub fn script(server: &RunningServer, path: &Path) -> NodeHost {
         ensure_npm_packages();
         let child = Command::new("node")
-            .arg(interop_dir().join("node-host.mjs"))
+            .arg(path)
             .env("INTERVAL_ENDPOINT", server.endpoint())
             .env("INTERVAL_API_KEY", KEY)
             .stdout(Stdio::inherit())
