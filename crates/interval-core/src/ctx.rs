@@ -106,8 +106,7 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(Value::Object(self.params.clone()))
-            .map_err(|e| Error::Interval(format!("the params do not have the expected shape: {e}")))
+        params_as(&self.params)
     }
 
     /// The environment slug (`production`, `development`, or custom).
@@ -443,4 +442,11 @@ impl Loading {
         };
         send_loading(&self.inner, &id, state).await;
     }
+}
+
+/// Params as the caller's own type (shared by [`Ctx`] and
+/// [`PageCtx`](crate::PageCtx)).
+pub(crate) fn params_as<T: DeserializeOwned>(params: &Map<String, Value>) -> Result<T> {
+    serde_json::from_value(Value::Object(params.clone()))
+        .map_err(|e| Error::Interval(format!("the params do not have the expected shape: {e}")))
 }

@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::client::Inner;
 use crate::ctx::{Loading, Redirect};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::render::{self, Call};
 use crate::io::{Component, DisplayKind, Io, IoCall, Target};
 use crate::routes::{ActionError, ErrorEvent};
@@ -235,8 +235,7 @@ impl PageCtx {
 
     /// The params as your own type.
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(Value::Object(self.params.clone()))
-            .map_err(|e| Error::Interval(format!("the params do not have the expected shape: {e}")))
+        crate::ctx::params_as(&self.params)
     }
 
     /// The environment slug (`production`, `development`, or custom).
