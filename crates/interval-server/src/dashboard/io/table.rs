@@ -148,21 +148,31 @@ fn pager(field: &Field<'_>, state: &Map<String, Value>, shown: usize, total: u64
     }
 }
 
-/// `DISPLAY_TABLE` and `SELECT_TABLE`.
-pub fn table(field: Field<'_>) -> Markup {
-    let select = field.component.method_name == "SELECT_TABLE";
-    let state = current_state(&field);
-    let all_rows: &[Value] = field
+/// The rows the host sent, the page of them to show (the host may send
+/// more than a page), and the total count.
+fn page_of<'f>(
+    field: &'f Field<'_>,
+    state: &Map<String, Value>,
+) -> (&'f [Value], &'f [Value], u64) {
+    let all: &'f [Value] = field
         .prop("data")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let size = number(&state, "pageSize").max(1) as usize;
-    let rows = &all_rows[..all_rows.len().min(size)];
+    let size = number(state, "pageSize").max(1) as usize;
+    let page = &all[..all.len().min(size)];
     let total = field
         .num("totalRecords")
         .map(|t| t as u64)
-        .unwrap_or(number(&state, "offset") + all_rows.len() as u64);
+        .unwrap_or(number(state, "offset") + all.len() as u64);
+    (all, page, total)
+}
+
+/// `DISPLAY_TABLE` and `SELECT_TABLE`.
+pub fn table(field: Field<'_>) -> Markup {
+    let select = field.component.method_name == "SELECT_TABLE";
+    let state = current_state(&field);
+    let (all_rows, rows, total) = page_of(&field, &state);
     let columns = columns(&field, all_rows);
     let sortable = field
         .prop("isSortable")
@@ -279,17 +289,7 @@ pub fn table(field: Field<'_>) -> Markup {
 /// `DISPLAY_GRID`: cards with an image, a title, a description and links.
 pub fn grid(field: Field<'_>) -> Markup {
     let state = current_state(&field);
-    let all: &[Value] = field
-        .prop("data")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let size = number(&state, "pageSize").max(1) as usize;
-    let items = &all[..all.len().min(size)];
-    let total = field
-        .num("totalRecords")
-        .map(|t| t as u64)
-        .unwrap_or(number(&state, "offset") + all.len() as u64);
+    let (_, items, total) = page_of(&field, &state);
     let needs_data = field.flag("isAsync") && field.state.is_none();
     let filterable = field
         .prop("isFilterable")
