@@ -1,54 +1,78 @@
 //! Routes what the server sends: RESPONSEs to waiting calls, CALLs to the
-//! host's method handlers (§2.3). Bad input is logged and dropped; it never
-//! panics and never touches a running transaction.
+//! host's method handlers (§2.3). Runs inside the connection's driver, so it
+//! never blocks: calls are answered right there (the RESPONSE leaves in the
+//! same write as the ACK) unless they must wait for initialization. Bad input
+//! is logged and dropped; it never panics and never touches a running
+//! transaction.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use interval_protocol::server::{
     ClosePage, CloseTransaction, IoResponse, OpenPage, StartTransaction,
 };
 use interval_protocol::{Method, RpcKind, RpcMessage};
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use crate::client::Inner;
-use crate::socket::truncate;
+use crate::socket::{truncate, Incoming};
 use crate::transaction;
 
-/// Reads RPC payloads until the client is gone.
-pub(crate) async fn run(inner: Arc<Inner>, mut incoming: mpsc::Receiver<String>) {
-    while let Some(text) = incoming.recv().await {
-        let message: RpcMessage = match serde_json::from_str(&text) {
-            Ok(message) => message,
-            Err(e) => {
-                tracing::error!(
-                    "Ignoring a malformed RPC message from the server ({e}): {}",
-                    truncate(&text)
-                );
-                continue;
-            }
-        };
-        if inner.config.log_level == crate::LogLevel::Debug {
-            tracing::debug!(
-                "received {:?} {} #{}",
-                message.kind,
-                message.method_name,
-                message.id
+/// The [`Incoming`] handler of a connection of `inner` (which it does not
+/// keep alive).
+pub(crate) fn handler(inner: &Arc<Inner>) -> Incoming {
+    let inner = Arc::downgrade(inner);
+    Arc::new(move |text| handle(&inner, text))
+}
+
+/// Handles one RPC payload.
+fn handle(inner: &Weak<Inner>, text: String) {
+    let Some(inner) = inner.upgrade() else {
+        tracing::debug!("dropping a message: the client is gone");
+        return;
+    };
+    let message: RpcMessage = match serde_json::from_str(&text) {
+        Ok(message) => message,
+        Err(e) => {
+            tracing::error!(
+                "Ignoring a malformed RPC message from the server ({e}): {}",
+                truncate(&text)
             );
+            return;
         }
-        match message.kind {
-            RpcKind::Response => inner.rpc.resolve(message),
-            // Calls are handled concurrently, as the official SDK does.
-            RpcKind::Call => {
-                tokio::spawn(handle_call(inner.clone(), message));
+    };
+    if inner.config.log_level == crate::LogLevel::Debug {
+        tracing::debug!(
+            "received {:?} {} #{}",
+            message.kind,
+            message.method_name,
+            message.id
+        );
+    }
+    match message.kind {
+        RpcKind::Response => inner.rpc.resolve(message),
+        RpcKind::Call => {
+            let waits = matches!(
+                message.method_name.as_str(),
+                StartTransaction::NAME | OpenPage::NAME
+            );
+            if waits && !inner.is_initialized() {
+                // The server may start a transaction as soon as our ACK of
+                // the INITIALIZE_HOST answer reaches it, before we read the
+                // answer.
+                tokio::spawn(async move {
+                    inner.wait_initialized().await;
+                    handle_call(&inner, message);
+                });
+            } else {
+                handle_call(&inner, message);
             }
         }
     }
 }
 
 /// Decodes the inputs of `M`, logging what was wrong.
-fn inputs<M: Method>(message: &RpcMessage) -> Option<M::Inputs> {
-    match M::decode_inputs(message.data.clone()) {
+fn inputs<M: Method>(data: Option<Value>) -> Option<M::Inputs> {
+    match M::decode_inputs(data) {
         Ok(inputs) => Some(inputs),
         Err(e) => {
             tracing::error!("Ignoring {} with invalid inputs: {e}", M::NAME);
@@ -57,30 +81,30 @@ fn inputs<M: Method>(message: &RpcMessage) -> Option<M::Inputs> {
     }
 }
 
-async fn handle_call(inner: Arc<Inner>, message: RpcMessage) {
-    if matches!(
-        message.method_name.as_str(),
-        StartTransaction::NAME | OpenPage::NAME
-    ) {
-        inner.wait_initialized().await;
-    }
-    let reply: Option<Value> = match message.method_name.as_str() {
-        StartTransaction::NAME => inputs::<StartTransaction>(&message).map(|inputs| {
-            transaction::start(&inner, inputs);
+fn handle_call(inner: &Arc<Inner>, message: RpcMessage) {
+    let RpcMessage {
+        id,
+        method_name,
+        data,
+        ..
+    } = message;
+    let reply: Option<Value> = match method_name.as_str() {
+        StartTransaction::NAME => inputs::<StartTransaction>(data).map(|inputs| {
+            transaction::start(inner, inputs);
             Value::Null
         }),
-        IoResponse::NAME => inputs::<IoResponse>(&message).map(|inputs| {
-            transaction::deliver(&inner, &inputs.value);
+        IoResponse::NAME => inputs::<IoResponse>(data).map(|inputs| {
+            transaction::deliver(inner, &inputs.value);
             Value::Null
         }),
-        CloseTransaction::NAME => inputs::<CloseTransaction>(&message).map(|inputs| {
+        CloseTransaction::NAME => inputs::<CloseTransaction>(data).map(|inputs| {
             inner.transactions.close(&inputs.transaction_id);
             Value::Null
         }),
-        OpenPage::NAME => inputs::<OpenPage>(&message).map(|inputs| {
-            serde_json::to_value(crate::page::open(&inner, inputs)).unwrap_or(Value::Null)
+        OpenPage::NAME => inputs::<OpenPage>(data).map(|inputs| {
+            serde_json::to_value(crate::page::open(inner, inputs)).unwrap_or(Value::Null)
         }),
-        ClosePage::NAME => inputs::<ClosePage>(&message).map(|inputs| {
+        ClosePage::NAME => inputs::<ClosePage>(data).map(|inputs| {
             inner.transactions.close_page(&inputs.page_key);
             Value::Null
         }),
@@ -90,9 +114,6 @@ async fn handle_call(inner: Arc<Inner>, message: RpcMessage) {
         }
     };
     if let Some(reply) = reply {
-        inner
-            .rpc
-            .respond(message.id, message.method_name, reply)
-            .await;
+        inner.rpc.respond(id, method_name, reply);
     }
 }

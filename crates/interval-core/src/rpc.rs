@@ -9,6 +9,7 @@ use std::time::Duration;
 use interval_protocol::{Method, RpcMessage};
 use serde_json::Value;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::socket::{lock, Connection};
@@ -21,6 +22,9 @@ pub(crate) struct CallTiming {
     pub max_resend_attempts: u32,
     pub response_timeout: Duration,
 }
+
+/// A call attempt the server did not ACK in time.
+struct Unacked;
 
 /// Outstanding calls and the current connection.
 pub(crate) struct Rpc {
@@ -62,7 +66,7 @@ impl Rpc {
     /// Attempt *n* waits `send_timeout × n` for the ACK and, unlike the Node
     /// SDK, really sleeps `retry_interval × n` before the next attempt. Every
     /// attempt is a new RPC message. An acknowledged call waits at most
-    /// `response_timeout` for its RESPONSE.
+    /// `response_timeout` (counted from the send) for its RESPONSE.
     pub async fn call<M: Method>(&self, inputs: &M::Inputs) -> Result<M::Returns> {
         let t = self.timing;
         let attempts = t.max_resend_attempts.max(1);
@@ -72,36 +76,62 @@ impl Rpc {
             let message = RpcMessage::call::<M>(id.clone(), inputs).map_err(|e| {
                 Error::Interval(format!("could not encode {} inputs: {e}", M::NAME))
             })?;
-            let (tx, rx) = oneshot::channel();
+            let (tx, mut rx) = oneshot::channel();
             lock(&self.pending).insert(id.clone(), tx);
-            match connection
-                .send(message.to_text(), t.send_timeout * attempt)
-                .await
-            {
-                Ok(()) => {}
-                Err(Error::Timeout(why)) => {
-                    lock(&self.pending).remove(&id);
-                    tracing::debug!(
-                        "{} attempt {attempt}/{attempts} failed ({why}); retrying",
-                        M::NAME
-                    );
-                    if attempt < attempts {
-                        tokio::time::sleep(t.retry_interval * attempt).await;
-                    }
-                    continue;
-                }
+            let sent = match connection.send(message.to_text()) {
+                Ok(sent) => sent,
                 Err(e) => {
                     lock(&self.pending).remove(&id);
                     return Err(e);
                 }
+            };
+            // One wait for the RESPONSE: the ACK is only looked at when a
+            // deadline passes (a RESPONSE implies the ACK, and the task is not
+            // woken for the ACK alone).
+            let started = Instant::now();
+            let ack_deadline = started + t.send_timeout * attempt;
+            let response_deadline = started + t.response_timeout;
+            let answer = loop {
+                let now = Instant::now();
+                let deadline = match sent.is_acked() {
+                    true => response_deadline,
+                    false if now < response_deadline => ack_deadline.min(response_deadline),
+                    false => ack_deadline,
+                };
+                match tokio::time::timeout_at(deadline, &mut rx).await {
+                    Ok(answer) => break Some(Ok(answer)),
+                    Err(_) if sent.is_acked() => {
+                        if Instant::now() >= response_deadline {
+                            break None;
+                        }
+                    }
+                    Err(_) if Instant::now() >= ack_deadline => break Some(Err(Unacked)),
+                    Err(_) => {}
+                }
+            };
+            if let Some(Err(Unacked)) = answer {
+                connection.forget(&sent);
+                lock(&self.pending).remove(&id);
+                if connection.is_closed() {
+                    return Err(Error::NotConnected);
+                }
+                tracing::debug!(
+                    "{} attempt {attempt}/{attempts} failed (no ACK within {:?}); retrying",
+                    M::NAME,
+                    t.send_timeout * attempt
+                );
+                if attempt < attempts {
+                    tokio::time::sleep(t.retry_interval * attempt).await;
+                }
+                continue;
             }
-            return match tokio::time::timeout(t.response_timeout, rx).await {
-                Ok(Ok(data)) => M::decode_returns(data).map_err(|e| Error::InvalidMessage {
+            return match answer {
+                Some(Ok(Ok(data))) => M::decode_returns(data).map_err(|e| Error::InvalidMessage {
                     what: format!("{} response", M::NAME),
                     reason: e.to_string(),
                 }),
-                Ok(Err(_)) => Err(Error::NotConnected),
-                Err(_) => {
+                Some(Ok(Err(_))) | Some(Err(Unacked)) => Err(Error::NotConnected),
+                None => {
                     lock(&self.pending).remove(&id);
                     Err(Error::Timeout(format!(
                         "the server did not answer {} within {:?}",
@@ -131,18 +161,15 @@ impl Rpc {
         }
     }
 
-    /// Sends a RESPONSE to a server CALL; failures are only logged (the
+    /// Queues a RESPONSE to a server CALL; failures are only logged (the
     /// server has no way to ask again).
-    pub async fn respond(&self, id: String, method_name: String, data: Value) {
+    pub fn respond(&self, id: String, method_name: String, data: Value) {
         let Some(connection) = self.connection() else {
             tracing::debug!("cannot answer {method_name}: not connected");
             return;
         };
         let message = RpcMessage::response(id, method_name.clone(), data);
-        if let Err(e) = connection
-            .send(message.to_text(), self.timing.send_timeout)
-            .await
-        {
+        if let Err(e) = connection.send_unwatched(message.to_text()) {
             tracing::warn!("could not answer {method_name}: {e}");
         }
     }

@@ -1,29 +1,46 @@
 //! The frame layer (§1.3): one WebSocket connection, MESSAGE/ACK framing,
 //! the `"authenticated"` handshake, and WebSocket ping/pong.
 //!
-//! A [`Connection`] owns two tasks: a writer draining a bounded channel into
-//! the socket, and a reader that ACKs every MESSAGE before anything else and
-//! hands RPC payloads to the client. The handle is cheap to share.
+//! A [`Connection`] is served by one task, its driver, which reads and
+//! writes the socket in the same poll: every MESSAGE read is ACKed before its
+//! content is looked at, its payload is handed to the client's
+//! [`Incoming`] handler right there (no channel, no other task), and
+//! whatever was queued meanwhile (the ACKs, the handler's RESPONSE, frames of
+//! other tasks) goes out in one flush. Senders queue frames and never touch
+//! the socket; a sent MESSAGE's ACK is recorded, not delivered to a waiting
+//! task, so that awaiting a call wakes its task once (for the RESPONSE).
+//! The handle is cheap to share.
 
 use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, Stream};
 use interval_protocol::frame::{Frame, AUTHENTICATED, PING};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::{Error, Result};
 
 /// Largest message accepted from the server (tables send pages of rows).
 const MAX_MESSAGE_SIZE: usize = 64 << 20;
-/// Frames waiting to be written before senders wait.
-const WRITE_QUEUE: usize = 256;
+/// Messages the driver reads in one poll before it lets other tasks run.
+const READ_BATCH: usize = 64;
+
+/// What the client does with the payload of a MESSAGE (not `"authenticated"`
+/// nor `"ping"`). It runs inside the connection's driver: it must not block.
+pub(crate) type Incoming = Arc<dyn Fn(String) + Send + Sync>;
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Default)]
@@ -43,15 +60,41 @@ impl std::fmt::Display for CloseInfo {
     }
 }
 
-type Waiters<K> = Arc<Mutex<HashMap<K, oneshot::Sender<()>>>>;
+/// Whether the MESSAGE of a [`Sent`] was ACKed yet.
+#[derive(Debug, Default)]
+pub(crate) struct AckFlag(AtomicBool);
+
+impl AckFlag {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A queued MESSAGE whose ACK is being watched for.
+pub(crate) struct Sent {
+    id: String,
+    acked: Arc<AckFlag>,
+}
+
+impl Sent {
+    /// Whether the server ACKed it.
+    pub fn is_acked(&self) -> bool {
+        self.acked.is_set()
+    }
+}
+
+/// State shared by the handle and the driver.
+struct Shared {
+    acks: Mutex<HashMap<String, Arc<AckFlag>>>,
+    pongs: Mutex<HashMap<Vec<u8>, oneshot::Sender<()>>>,
+    closed: CancellationToken,
+    close_info: Mutex<CloseInfo>,
+}
 
 /// One open, authenticated WebSocket connection.
 pub(crate) struct Connection {
-    writer: mpsc::Sender<Message>,
-    acks: Waiters<String>,
-    pongs: Waiters<Vec<u8>>,
-    closed: CancellationToken,
-    close_info: Arc<Mutex<CloseInfo>>,
+    outbox: mpsc::UnboundedSender<Message>,
+    shared: Arc<Shared>,
 }
 
 /// What a connection needs to open.
@@ -65,10 +108,7 @@ pub(crate) struct ConnectOptions<'a> {
 impl Connection {
     /// Opens the socket with the host headers and waits for `"authenticated"`.
     /// RPC payloads received afterwards go to `incoming`.
-    pub async fn open(
-        options: ConnectOptions<'_>,
-        incoming: mpsc::Sender<String>,
-    ) -> Result<Arc<Connection>> {
+    pub async fn open(options: ConnectOptions<'_>, incoming: Incoming) -> Result<Arc<Connection>> {
         let endpoint = options.endpoint;
         let connect_error = |reason: String| Error::Connect {
             endpoint: endpoint.to_owned(),
@@ -101,7 +141,7 @@ impl Connection {
                 options.connect_timeout
             ))
         };
-        let (stream, _response) = tokio::time::timeout_at(
+        let (socket, _response) = tokio::time::timeout_at(
             deadline,
             // Nagle's algorithm would hold small frames back for tens of ms.
             tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true),
@@ -110,99 +150,37 @@ impl Connection {
         .map_err(|_| timed_out())?
         .map_err(|e| connect_error(e.to_string()))?;
 
-        let (mut sink, mut source) = stream.split();
-        let (writer, mut write_queue) = mpsc::channel::<Message>(WRITE_QUEUE);
-        let closed = CancellationToken::new();
-        let close_info = Arc::new(Mutex::new(CloseInfo::default()));
-        let acks: Waiters<String> = Arc::default();
-        let pongs: Waiters<Vec<u8>> = Arc::default();
-        let (authenticated_tx, authenticated_rx) = oneshot::channel::<()>();
-
-        // Writer: drains the queue; a Close message ends it.
-        let writer_closed = closed.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    message = write_queue.recv() => {
-                        let Some(mut message) = message else { break };
-                        // Everything queued goes out in one flush (one
-                        // write for an ACK and the RESPONSE behind it).
-                        let mut is_close;
-                        let mut failed = false;
-                        loop {
-                            is_close = matches!(message, Message::Close(_));
-                            if let Err(e) = sink.feed(message).await {
-                                tracing::debug!("websocket write failed: {e}");
-                                failed = true;
-                                break;
-                            }
-                            match write_queue.try_recv() {
-                                Ok(next) if !is_close => message = next,
-                                _ => break,
-                            }
-                        }
-                        if failed {
-                            break;
-                        }
-                        if let Err(e) = sink.flush().await {
-                            tracing::debug!("websocket write failed: {e}");
-                            break;
-                        }
-                        if is_close {
-                            break;
-                        }
-                    }
-                    _ = writer_closed.cancelled() => break,
-                }
-            }
-            let _ = sink.close().await;
-            writer_closed.cancel();
+        let (outbox, outbox_rx) = mpsc::unbounded_channel::<Message>();
+        let shared = Arc::new(Shared {
+            acks: Mutex::default(),
+            pongs: Mutex::default(),
+            closed: CancellationToken::new(),
+            close_info: Mutex::default(),
         });
-
-        // Reader: ACKs first, then routes.
-        let reader = Reader {
-            writer: writer.clone(),
-            acks: acks.clone(),
-            pongs: pongs.clone(),
+        let (authenticated_tx, authenticated_rx) = oneshot::channel::<()>();
+        let mut driver = Driver {
+            socket,
+            outbox: outbox_rx,
+            acks_to_send: Vec::new(),
+            unflushed: false,
+            close_sent: false,
+            cancelled: Box::pin(shared.closed.clone().cancelled_owned()),
+            shared: shared.clone(),
             incoming,
             authenticated: Some(authenticated_tx),
         };
-        let reader_closed = closed.clone();
-        let reader_info = close_info.clone();
         tokio::spawn(async move {
-            let mut reader = reader;
-            let info = loop {
-                tokio::select! {
-                    next = source.next() => match next {
-                        Some(Ok(message)) => {
-                            if let Some(info) = reader.handle(message).await {
-                                break info;
-                            }
-                        }
-                        Some(Err(e)) => break CloseInfo { code: None, reason: e.to_string() },
-                        None => break CloseInfo { code: None, reason: "connection closed".into() },
-                    },
-                    _ = reader_closed.cancelled() => break CloseInfo {
-                        code: None,
-                        reason: "closed by this host".into(),
-                    },
-                }
-            };
-            *lock(&reader_info) = info;
-            reader_closed.cancel();
+            let info = poll_fn(|cx| driver.poll_run(cx)).await;
+            *lock(&driver.shared.close_info) = info;
+            driver.shared.closed.cancel();
             // Fail everything still waiting on this socket.
-            lock(&reader.acks).clear();
-            lock(&reader.pongs).clear();
+            lock(&driver.shared.acks).clear();
+            lock(&driver.shared.pongs).clear();
+            let _ =
+                tokio::time::timeout(Duration::from_millis(100), driver.socket.close(None)).await;
         });
 
-        let connection = Arc::new(Connection {
-            writer,
-            acks,
-            pongs,
-            closed,
-            close_info,
-        });
-
+        let connection = Arc::new(Connection { outbox, shared });
         tokio::select! {
             ok = authenticated_rx => {
                 if ok.is_ok() {
@@ -210,7 +188,7 @@ impl Connection {
                 }
                 Err(connect_error(format!("closed before authentication ({})", connection.close_info())))
             }
-            _ = connection.closed.cancelled() => {
+            _ = connection.shared.closed.cancelled() => {
                 Err(connect_error(format!("the server closed the connection ({})", connection.close_info())))
             }
             _ = tokio::time::sleep_until(deadline) => {
@@ -220,35 +198,32 @@ impl Connection {
         }
     }
 
-    /// Sends `data` in a MESSAGE frame and waits up to `timeout` for its ACK.
-    pub async fn send(&self, data: String, timeout: Duration) -> Result<()> {
-        if self.is_closed() {
+    /// Queues `data` in a MESSAGE frame and watches for its ACK (see
+    /// [`Sent::is_acked`]; [`Connection::forget`] stops watching).
+    pub fn send(&self, data: String) -> Result<Sent> {
+        let (id, text) = message_frame(data);
+        let acked = Arc::new(AckFlag::default());
+        lock(&self.shared.acks).insert(id.clone(), acked.clone());
+        if self.is_closed() || self.outbox.send(Message::text(text)).is_err() {
+            lock(&self.shared.acks).remove(&id);
             return Err(Error::NotConnected);
         }
-        let frame = Frame::message(data);
-        let Frame::Message { id, .. } = &frame else {
-            unreachable!("Frame::message builds a MESSAGE")
-        };
-        let id = id.clone();
-        let (tx, rx) = oneshot::channel();
-        lock(&self.acks).insert(id.clone(), tx);
-        if self
-            .writer
-            .send(Message::text(frame.to_text()))
-            .await
-            .is_err()
-        {
-            lock(&self.acks).remove(&id);
+        Ok(Sent { id, acked })
+    }
+
+    /// Stops watching for the ACK of `sent`.
+    pub fn forget(&self, sent: &Sent) {
+        lock(&self.shared.acks).remove(&sent.id);
+    }
+
+    /// Queues `data` in a MESSAGE frame without watching for its ACK (for
+    /// RESPONSEs: nothing would be done with a missing ACK).
+    pub fn send_unwatched(&self, data: String) -> Result<()> {
+        let (_, text) = message_frame(data);
+        if self.is_closed() || self.outbox.send(Message::text(text)).is_err() {
             return Err(Error::NotConnected);
         }
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Error::NotConnected),
-            Err(_) => {
-                lock(&self.acks).remove(&id);
-                Err(Error::Timeout(format!("no ACK within {timeout:?}")))
-            }
-        }
+        Ok(())
     }
 
     /// Sends a WebSocket ping with a fresh UUID payload and waits for the
@@ -259,21 +234,20 @@ impl Connection {
         }
         let payload = uuid::Uuid::new_v4().to_string().into_bytes();
         let (tx, rx) = oneshot::channel();
-        lock(&self.pongs).insert(payload.clone(), tx);
+        lock(&self.shared.pongs).insert(payload.clone(), tx);
         if self
-            .writer
+            .outbox
             .send(Message::Ping(payload.clone().into()))
-            .await
             .is_err()
         {
-            lock(&self.pongs).remove(&payload);
+            lock(&self.shared.pongs).remove(&payload);
             return Err(Error::NotConnected);
         }
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Error::NotConnected),
             Err(_) => {
-                lock(&self.pongs).remove(&payload);
+                lock(&self.shared.pongs).remove(&payload);
                 Err(Error::Timeout(format!(
                     "pong not received within {timeout:?}"
                 )))
@@ -283,9 +257,10 @@ impl Connection {
 
     /// Closes the socket (normal closure) without waiting.
     pub fn close(&self) {
-        let _ = self.writer.try_send(Message::Close(None));
-        // Let the writer flush the close frame, then stop both tasks.
-        let closed = self.closed.clone();
+        let _ = self.outbox.send(Message::Close(None));
+        // Let the driver write the close frame and read the server's, then
+        // stop it.
+        let closed = self.shared.closed.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
             closed.cancel();
@@ -294,35 +269,145 @@ impl Connection {
 
     /// Whether the socket is gone.
     pub fn is_closed(&self) -> bool {
-        self.closed.is_cancelled()
+        self.shared.closed.is_cancelled()
     }
 
     /// Resolves when the socket is gone.
     pub async fn closed(&self) {
-        self.closed.cancelled().await
+        self.shared.closed.cancelled().await
     }
 
     /// Why the socket closed (meaningful once it has).
     pub fn close_info(&self) -> CloseInfo {
-        lock(&self.close_info).clone()
+        lock(&self.shared.close_info).clone()
     }
 }
 
-struct Reader {
-    writer: mpsc::Sender<Message>,
-    acks: Waiters<String>,
-    pongs: Waiters<Vec<u8>>,
-    incoming: mpsc::Sender<String>,
+/// A MESSAGE frame carrying `data`: its id and its text.
+fn message_frame(data: String) -> (String, String) {
+    let frame = Frame::message(data);
+    let text = frame.to_text();
+    match frame {
+        Frame::Message { id, .. } => (id, text),
+        Frame::Ack { id } => (id, text),
+    }
+}
+
+/// The task serving one socket.
+struct Driver {
+    socket: Socket,
+    outbox: mpsc::UnboundedReceiver<Message>,
+    /// ACKs of MESSAGEs read in this poll, written before anything else.
+    acks_to_send: Vec<Message>,
+    /// Whether frames were handed to the socket since the last flush.
+    unflushed: bool,
+    /// Whether our Close frame was written (nothing may follow it).
+    close_sent: bool,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    shared: Arc<Shared>,
+    incoming: Incoming,
     authenticated: Option<oneshot::Sender<()>>,
 }
 
-impl Reader {
+impl Driver {
+    /// Writes what is queued, flushes, reads what is there; resolves with why
+    /// the socket ended.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<CloseInfo> {
+        if self.cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(CloseInfo {
+                code: None,
+                reason: "closed by this host".into(),
+            });
+        }
+        loop {
+            if let Err(info) = self.poll_write(cx) {
+                return Poll::Ready(info);
+            }
+            let mut read = 0;
+            while read < READ_BATCH {
+                match Pin::new(&mut self.socket).poll_next(cx) {
+                    Poll::Ready(Some(Ok(message))) => {
+                        read += 1;
+                        if let Some(info) = self.handle(message) {
+                            return Poll::Ready(info);
+                        }
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        return Poll::Ready(CloseInfo {
+                            code: None,
+                            reason: e.to_string(),
+                        })
+                    }
+                    Poll::Ready(None) => {
+                        return Poll::Ready(CloseInfo {
+                            code: None,
+                            reason: "connection closed".into(),
+                        })
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if read == READ_BATCH {
+                // More may be waiting: write the ACKs, then let other tasks
+                // run before reading on.
+                if let Err(info) = self.poll_write(cx) {
+                    return Poll::Ready(info);
+                }
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if read == 0 {
+                return Poll::Pending;
+            }
+            // What was read queued ACKs (and maybe RESPONSEs): write them.
+        }
+    }
+
+    /// Hands the queued frames to the socket and flushes; `Err` when the
+    /// socket failed.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> std::result::Result<(), CloseInfo> {
+        let failed = |e: tokio_tungstenite::tungstenite::Error| CloseInfo {
+            code: None,
+            reason: format!("websocket write failed: {e}"),
+        };
+        let mut acks = std::mem::take(&mut self.acks_to_send).into_iter();
+        while !self.close_sent {
+            match Pin::new(&mut self.socket).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Err(failed(e)),
+                Poll::Pending => break,
+            }
+            let message = match acks.next() {
+                Some(ack) => ack,
+                None => match self.outbox.poll_recv(cx) {
+                    Poll::Ready(Some(message)) => message,
+                    Poll::Ready(None) | Poll::Pending => break,
+                },
+            };
+            self.close_sent = matches!(message, Message::Close(_));
+            Pin::new(&mut self.socket)
+                .start_send(message)
+                .map_err(failed)?;
+            self.unflushed = true;
+        }
+        // ACKs the socket could not take yet wait for the next poll.
+        self.acks_to_send.extend(acks);
+        if self.unflushed {
+            match Pin::new(&mut self.socket).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) => return Err(failed(e)),
+                Poll::Pending => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Handles one WebSocket message; returns why the socket ended, if it did.
-    async fn handle(&mut self, message: Message) -> Option<CloseInfo> {
+    fn handle(&mut self, message: Message) -> Option<CloseInfo> {
         match message {
-            Message::Text(text) => self.handle_frame(text.as_str()).await,
+            Message::Text(text) => self.handle_frame(text.as_str()),
             Message::Pong(payload) => {
-                if let Some(waiter) = lock(&self.pongs).remove(payload.as_ref()) {
+                if let Some(waiter) = lock(&self.shared.pongs).remove(payload.as_ref()) {
                     let _ = waiter.send(());
                 }
             }
@@ -335,15 +420,16 @@ impl Reader {
                     None => CloseInfo::default(),
                 })
             }
-            // Pings are answered by tungstenite itself; binary frames are not
-            // part of the protocol.
-            Message::Ping(_) | Message::Frame(_) => {}
+            // tungstenite queues the pong itself; it goes out with the next
+            // flush.
+            Message::Ping(_) => self.unflushed = true,
+            Message::Frame(_) => {}
             Message::Binary(_) => tracing::warn!("ignoring a binary frame from the server"),
         }
         None
     }
 
-    async fn handle_frame(&mut self, text: &str) {
+    fn handle_frame(&mut self, text: &str) {
         let frame = match Frame::parse(text) {
             Ok(frame) => frame,
             Err(e) => {
@@ -356,22 +442,20 @@ impl Reader {
         };
         match frame {
             Frame::Ack { id } => {
-                if let Some(waiter) = lock(&self.acks).remove(&id) {
-                    let _ = waiter.send(());
+                if let Some(flag) = lock(&self.shared.acks).remove(&id) {
+                    flag.0.store(true, Ordering::Release);
                 }
             }
             Frame::Message { id, data } => {
-                // ACK immediately, before looking at the content.
-                let ack = Message::text(Frame::ack(id).to_text());
-                if self.writer.send(ack).await.is_err() {
-                    return;
-                }
+                // ACK first, before looking at the content.
+                self.acks_to_send
+                    .push(Message::text(Frame::ack(id).to_text()));
                 if data == AUTHENTICATED {
                     if let Some(tx) = self.authenticated.take() {
                         let _ = tx.send(());
                     }
-                } else if data != PING && self.incoming.send(data).await.is_err() {
-                    tracing::debug!("dropping a message: the client is gone");
+                } else if data != PING {
+                    (self.incoming)(data);
                 }
             }
         }

@@ -10,7 +10,7 @@ use interval_protocol::host::{
     InitializeHostReturns,
 };
 use interval_protocol::types::{Organization, SdkAlert, SuccessOrError};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use tokio_util::sync::CancellationToken;
 
@@ -89,7 +89,6 @@ pub(crate) struct Inner {
     closing: CancellationToken,
     shutting_down: AtomicBool,
     reinitialize_pending: AtomicBool,
-    incoming: Mutex<Option<mpsc::Sender<String>>>,
     /// Where to connect, and with which key: the configured ones, or those
     /// of the embedded server.
     target: Mutex<Option<Target>>,
@@ -195,7 +194,6 @@ impl Interval {
                 closing: CancellationToken::new(),
                 shutting_down: AtomicBool::new(false),
                 reinitialize_pending: AtomicBool::new(false),
-                incoming: Mutex::new(None),
                 target: Mutex::new(config.endpoint.clone().map(|endpoint| Target {
                     endpoint,
                     api_key: config.api_key.clone(),
@@ -236,10 +234,6 @@ impl Interval {
             return Err(Error::Interval("listen() was already called".into()));
         }
         let endpoint = inner.resolve_target().await?.endpoint;
-        let (incoming_tx, incoming_rx) = mpsc::channel(1024);
-        *lock(&inner.incoming) = Some(incoming_tx);
-        tokio::spawn(dispatch::run(inner.clone(), incoming_rx));
-
         let connection = inner.connect(&endpoint).await?;
         inner.rpc.attach(connection.clone());
         if let Err(e) = inner.initialize(true).await {
@@ -301,7 +295,6 @@ impl Interval {
         if let Some(connection) = inner.rpc.detach() {
             connection.close();
         }
-        lock(&inner.incoming).take();
         inner.status.send_replace(Status::Closed);
         #[cfg(feature = "embedded")]
         if let Some(server) = lock(&inner.server).take() {
@@ -373,9 +366,15 @@ impl Inner {
         }
     }
 
+    /// Whether the first `INITIALIZE_HOST` answer was processed: the server
+    /// may send `START_TRANSACTION` as soon as our ACK of that answer reaches
+    /// it, before this host has read the answer.
+    pub(crate) fn is_initialized(&self) -> bool {
+        *self.initialized.borrow()
+    }
+
     /// Waits (briefly) for the first `INITIALIZE_HOST` answer to be
-    /// processed: the server may send `START_TRANSACTION` as soon as our ACK
-    /// of that answer reaches it, before this host has read the answer.
+    /// processed (see [`Inner::is_initialized`]).
     pub(crate) async fn wait_initialized(&self) {
         if *self.initialized.borrow() {
             return;
@@ -414,8 +413,7 @@ impl Inner {
         matches!(reached.as_deref(), Ok(Status::Connected))
     }
 
-    async fn connect(&self, endpoint: &str) -> Result<Arc<Connection>> {
-        let incoming = lock(&self.incoming).clone().ok_or(Error::NotConnected)?;
+    async fn connect(self: &Arc<Self>, endpoint: &str) -> Result<Arc<Connection>> {
         let api_key = self.target().and_then(|t| t.api_key);
         Connection::open(
             ConnectOptions {
@@ -424,7 +422,7 @@ impl Inner {
                 instance_id: &self.instance_id,
                 connect_timeout: self.config.connect_timeout,
             },
-            incoming,
+            dispatch::handler(self),
         )
         .await
     }
