@@ -24,11 +24,12 @@ pub(crate) fn handler(inner: &Arc<Inner>) -> Incoming {
     Arc::new(move |text| handle(&inner, text))
 }
 
-/// Handles one RPC payload.
-fn handle(inner: &Weak<Inner>, text: String) {
+/// Handles one RPC payload; returns the RESPONSE to send back at once, if
+/// any.
+fn handle(inner: &Weak<Inner>, text: String) -> Option<String> {
     let Some(inner) = inner.upgrade() else {
         tracing::debug!("dropping a message: the client is gone");
-        return;
+        return None;
     };
     let message: RpcMessage = match serde_json::from_str(&text) {
         Ok(message) => message,
@@ -37,7 +38,7 @@ fn handle(inner: &Weak<Inner>, text: String) {
                 "Ignoring a malformed RPC message from the server ({e}): {}",
                 truncate(&text)
             );
-            return;
+            return None;
         }
     };
     if inner.config.log_level == crate::LogLevel::Debug {
@@ -49,7 +50,10 @@ fn handle(inner: &Weak<Inner>, text: String) {
         );
     }
     match message.kind {
-        RpcKind::Response => inner.rpc.resolve(message),
+        RpcKind::Response => {
+            inner.rpc.resolve(message);
+            None
+        }
         RpcKind::Call => {
             let waits = matches!(
                 message.method_name.as_str(),
@@ -61,10 +65,14 @@ fn handle(inner: &Weak<Inner>, text: String) {
                 // answer.
                 tokio::spawn(async move {
                     inner.wait_initialized().await;
-                    handle_call(&inner, message);
+                    let (id, method_name, reply) = handle_call(&inner, message)?;
+                    inner.rpc.respond(id, method_name, reply);
+                    Some(())
                 });
+                None
             } else {
-                handle_call(&inner, message);
+                let (id, method_name, reply) = handle_call(&inner, message)?;
+                Some(RpcMessage::response(id, method_name, reply).to_text())
             }
         }
     }
@@ -81,7 +89,8 @@ fn inputs<M: Method>(data: Option<Value>) -> Option<M::Inputs> {
     }
 }
 
-fn handle_call(inner: &Arc<Inner>, message: RpcMessage) {
+/// Runs a server call; returns its id, method and the RESPONSE data.
+fn handle_call(inner: &Arc<Inner>, message: RpcMessage) -> Option<(String, String, Value)> {
     let RpcMessage {
         id,
         method_name,
@@ -113,7 +122,5 @@ fn handle_call(inner: &Arc<Inner>, message: RpcMessage) {
             None
         }
     };
-    if let Some(reply) = reply {
-        inner.rpc.respond(id, method_name, reply);
-    }
+    reply.map(|reply| (id, method_name, reply))
 }

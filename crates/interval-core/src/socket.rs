@@ -37,8 +37,9 @@ const MAX_MESSAGE_SIZE: usize = 64 << 20;
 const READ_BATCH: usize = 64;
 
 /// What the client does with the payload of a MESSAGE (not `"authenticated"`
-/// nor `"ping"`). It runs inside the connection's driver: it must not block.
-pub(crate) type Incoming = Arc<dyn Fn(String) + Send + Sync>;
+/// nor `"ping"`); it returns the payload of the RESPONSE to send back, if
+/// any. It runs inside the connection's driver: it must not block.
+pub(crate) type Incoming = Arc<dyn Fn(String) -> Option<String> + Send + Sync>;
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -297,7 +298,9 @@ fn message_frame(data: String) -> (String, String) {
 struct Driver {
     socket: Socket,
     outbox: mpsc::UnboundedReceiver<Message>,
-    /// ACKs of MESSAGEs read in this poll, written before anything else.
+    /// ACKs of MESSAGEs read in this poll and the RESPONSEs of the calls
+    /// among them, written before anything else (the driver's own frames
+    /// do not go through the outbox, which would wake the driver itself).
     acks_to_send: Vec<Message>,
     /// Whether frames were handed to the socket since the last flush.
     unflushed: bool,
@@ -455,7 +458,10 @@ impl Driver {
                         let _ = tx.send(());
                     }
                 } else if data != PING {
-                    (self.incoming)(data);
+                    if let Some(response) = (self.incoming)(data) {
+                        let (_, text) = message_frame(response);
+                        self.acks_to_send.push(Message::text(text));
+                    }
                 }
             }
         }
