@@ -30,8 +30,14 @@ const MAX_LOG_CHARS: usize = 10_000;
 
 /// What an action knows about the run it is in, and what it can do besides
 /// asking questions.
+/// Cheap to clone: clones share one copy of the data.
 #[derive(Clone)]
 pub struct Ctx {
+    data: Arc<CtxData>,
+}
+
+/// What a [`Ctx`] knows; one per transaction.
+struct CtxData {
     inner: Arc<Inner>,
     transaction: Arc<Transaction>,
     user: User,
@@ -40,15 +46,15 @@ pub struct Ctx {
     organization: Organization,
     action: ActionRef,
     loading: Loading,
-    log_index: Arc<AtomicU64>,
+    log_index: AtomicU64,
 }
 
 impl fmt::Debug for Ctx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ctx")
-            .field("transaction_id", &self.transaction.id)
-            .field("action", &self.action.slug)
-            .field("user", &self.user.email)
+            .field("transaction_id", &self.data.transaction.id)
+            .field("action", &self.data.action.slug)
+            .field("user", &self.data.user.email)
             .finish_non_exhaustive()
     }
 }
@@ -64,36 +70,38 @@ impl Ctx {
         action: ActionRef,
     ) -> Self {
         Ctx {
-            loading: Loading::new(inner.clone(), Target::Transaction(transaction.clone())),
-            inner,
-            transaction,
-            user,
-            params,
-            environment,
-            organization,
-            action,
-            log_index: Arc::default(),
+            data: Arc::new(CtxData {
+                loading: Loading::new(inner.clone(), Target::Transaction(transaction.clone())),
+                inner,
+                transaction,
+                user,
+                params,
+                environment,
+                organization,
+                action,
+                log_index: AtomicU64::new(0),
+            }),
         }
     }
 
     /// The id of this transaction.
     pub fn transaction_id(&self) -> &str {
-        &self.transaction.id
+        &self.data.transaction.id
     }
 
     /// Who runs the action.
     pub fn user(&self) -> &User {
-        &self.user
+        &self.data.user
     }
 
     /// The raw params (from the URL or the queued action).
     pub fn params(&self) -> &Map<String, Value> {
-        &self.params
+        &self.data.params
     }
 
     /// One param.
     pub fn param(&self, key: &str) -> Option<&Value> {
-        self.params.get(key)
+        self.data.params.get(key)
     }
 
     /// The params as your own type.
@@ -106,27 +114,27 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        params_as(&self.params)
+        params_as(&self.data.params)
     }
 
     /// The environment slug (`production`, `development`, or custom).
     pub fn environment(&self) -> &str {
-        &self.environment
+        &self.data.environment
     }
 
     /// The organization.
     pub fn organization(&self) -> &Organization {
-        &self.organization
+        &self.data.organization
     }
 
     /// The action: its full slug and dashboard URL.
     pub fn action(&self) -> &ActionRef {
-        &self.action
+        &self.data.action
     }
 
     /// The loading indicator shown while the action works.
     pub fn loading(&self) -> &Loading {
-        &self.loading
+        &self.data.loading
     }
 
     /// Adds a line to the transaction's log (lines are numbered from 0 and
@@ -156,13 +164,13 @@ impl Ctx {
             );
         }
         let inputs = SendLogInputs {
-            transaction_id: self.transaction.id.clone(),
+            transaction_id: self.data.transaction.id.to_string(),
             data,
-            index: Some(self.log_index.fetch_add(1, Ordering::SeqCst)),
+            index: Some(self.data.log_index.fetch_add(1, Ordering::SeqCst)),
             timestamp: Some(now_ms()),
             skip_client_call: None,
         };
-        match self.inner.rpc.call::<SendLog>(&inputs).await {
+        match self.data.inner.rpc.call::<SendLog>(&inputs).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!("The server refused a log line"),
             Err(e) => tracing::warn!("Could not send a log line: {e}"),
@@ -173,10 +181,10 @@ impl Ctx {
     /// recipients with `.delivery(..)` and `.await` it.
     pub fn notify(&self, message: impl Into<String>) -> Notify {
         Interval {
-            inner: self.inner.clone(),
+            inner: self.data.inner.clone(),
         }
         .notify(message)
-        .transaction_id(self.transaction.id.clone())
+        .transaction_id(self.data.transaction.id.to_string())
     }
 
     /// Sends the runner to another action or page, or to a URL.
@@ -188,7 +196,7 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub async fn redirect(&self, to: Redirect) -> Result<()> {
-        redirect(&self.inner, &self.transaction.id, to).await
+        redirect(&self.data.inner, &self.data.transaction.id, to).await
     }
 }
 
@@ -430,7 +438,7 @@ impl Loading {
         let id = match &self.target {
             Target::Transaction(t) => {
                 t.set_loading(state.clone());
-                t.id.clone()
+                t.id.to_string()
             }
             Target::Page(p) => {
                 if p.is_closed() {

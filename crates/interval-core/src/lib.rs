@@ -29,6 +29,7 @@ mod ctx;
 mod dispatch;
 mod error;
 mod http_api;
+mod inbox;
 pub mod io;
 mod logging;
 mod page;

@@ -1,7 +1,6 @@
 //! Pages (§5): a page handler returns a [`Layout`]; the host renders it with
 //! `SEND_PAGE` while the page is open.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -15,17 +14,17 @@ use interval_protocol::superjson;
 use interval_protocol::types::{LoadingState, Organization, User};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use crate::client::Inner;
 use crate::ctx::{Loading, Redirect};
 use crate::error::Result;
+use crate::inbox::{Closed, GroupEvent, Groups, Inbox, Undelivered};
 use crate::io::render::{self, Call};
 use crate::io::{Component, DisplayKind, Io, IoCall, Target};
 use crate::routes::{ActionError, ErrorEvent};
 use crate::socket::lock;
-use crate::transaction::GroupEvent;
 
 /// A menu item or button shown at the top of a page (`menuItems`): a label
 /// plus a route, a URL, or nothing (a disabled button).
@@ -284,8 +283,7 @@ struct ViewState {
     last_sent: Option<String>,
     dirty: bool,
     sending: bool,
-    groups: HashMap<String, mpsc::Sender<GroupEvent>>,
-    last_group: Option<String>,
+    groups: Groups,
     loading: Option<LoadingState>,
 }
 
@@ -297,38 +295,40 @@ impl PageView {
     pub fn close(&self) {
         let mut state = lock(&self.state);
         state.closed = true;
-        state.groups.clear();
+        state.groups.close_all(Closed::Transaction);
         state.layout = None;
         state.last_sent = None;
         state.loading = None;
     }
 
-    pub fn open_group(&self, key: &str) -> mpsc::Receiver<GroupEvent> {
-        let (tx, rx) = mpsc::channel(8);
+    /// Opens the inbox of a new input group (a display in the layout).
+    pub fn open_group(&self, key: Uuid) -> Arc<Inbox> {
         let mut state = lock(&self.state);
-        if !state.closed {
-            state.groups.insert(key.to_owned(), tx);
-            state.last_group = Some(key.to_owned());
+        let inbox = state.groups.open(key);
+        if state.closed {
+            inbox.close(Closed::Transaction);
         }
-        rx
+        inbox
+    }
+
+    pub fn close_groups(&self, why: Closed) {
+        lock(&self.state).groups.close_all(why);
     }
 
     pub fn route(&self, response: IoResponse) {
         let state = lock(&self.state);
-        let key = response
-            .input_group_key
-            .clone()
-            .or_else(|| state.last_group.clone());
-        match key.as_ref().and_then(|k| state.groups.get(k)) {
-            Some(sender) => {
-                if sender
-                    .try_send(GroupEvent::Response(Box::new(response)))
-                    .is_err()
-                {
-                    tracing::warn!("Dropping an IO response for page {}", self.key);
-                }
+        let key = response.input_group_key.clone();
+        match state
+            .groups
+            .deliver(key.as_deref(), GroupEvent::Response(Box::new(response)))
+        {
+            Ok(()) => {}
+            Err(Undelivered::Full) => {
+                tracing::warn!("Dropping an IO response for page {}", self.key)
             }
-            None => tracing::debug!("Dropping an IO response for unknown group {key:?}"),
+            Err(Undelivered::UnknownGroup) => {
+                tracing::debug!("Dropping an IO response for unknown group {key:?}")
+            }
         }
     }
 

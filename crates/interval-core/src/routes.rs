@@ -63,7 +63,10 @@ impl ActionError {
 /// What a handler produced: the JSON of its return value, or its error.
 pub type HandlerResult = Result<Value, ActionError>;
 
-type ActionHandler = Arc<dyn Fn(Io, Ctx) -> BoxFuture<HandlerResult> + Send + Sync>;
+type ActionHandler = Arc<dyn Fn(Io, Ctx) -> HandlerFuture + Send + Sync>;
+
+/// What a running action handler is.
+pub(crate) type HandlerFuture = BoxFuture<HandlerResult>;
 
 /// Information handed to the [`on_error`](crate::IntervalBuilder::on_error)
 /// callback when an action fails.
@@ -392,7 +395,7 @@ impl Routes {
                     definition.slug = slug.clone();
                     table.handlers.insert(
                         definition.full_slug(),
-                        (definition.clone(), action.handler.clone()),
+                        (Arc::new(definition.clone()), action.handler.clone()),
                     );
                     table.actions.push(definition);
                 }
@@ -425,7 +428,7 @@ impl Routes {
 pub(crate) struct RouteTable {
     pub actions: Vec<ActionDefinition>,
     pub pages: Vec<PageDefinition>,
-    pub handlers: BTreeMap<String, (ActionDefinition, ActionHandler)>,
+    pub handlers: BTreeMap<String, (Arc<ActionDefinition>, ActionHandler)>,
     pub page_handlers: BTreeMap<String, PageHandler>,
 }
 

@@ -14,36 +14,24 @@ use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::result::{ActionResult, ActionResultStatus, FailureData};
 use interval_protocol::server::StartTransactionInputs;
 use interval_protocol::superjson;
-use interval_protocol::types::{LoadingState, ResultStatus};
+use interval_protocol::types::{ActionDefinition, LoadingState, ResultStatus};
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use crate::client::Inner;
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::inbox::{Closed, GroupEvent, Groups, Inbox, Undelivered};
 use crate::io::{Io, Target};
 use crate::page::PageView;
 use crate::routes::{ActionError, ErrorEvent};
 use crate::socket::{lock, truncate};
 
-/// Responses buffered per input group before the oldest are dropped.
-const GROUP_QUEUE: usize = 32;
-
-/// What reaches a waiting IO call.
-#[derive(Debug)]
-pub(crate) enum GroupEvent {
-    /// The browser answered (or the server canceled). Boxed: every group's
-    /// channel reserves a block of slots, so a small event keeps parked
-    /// transactions small.
-    Response(Box<IoResponse>),
-    /// The server refused to render the call when it was replayed.
-    RenderRefused(String),
-}
-
 /// One running transaction.
 pub(crate) struct Transaction {
-    pub id: String,
+    pub id: Arc<str>,
     /// Append-UI mode (`displayResolvesImmediately`).
     pub append_ui: bool,
     state: Mutex<TransactionState>,
@@ -51,13 +39,16 @@ pub(crate) struct Transaction {
 
 #[derive(Default)]
 struct TransactionState {
-    /// The last rendered IO call, replayed after a reconnect.
-    pending_io_call: Option<String>,
+    /// The last render when no call waits on it (a display that resolved at
+    /// once in append-UI mode), replayed after a reconnect. A waiting call
+    /// sends its render again itself ([`GroupEvent::Resend`]).
+    settled_render: Option<String>,
     /// The last loading state, replayed after a reconnect until the next
     /// IO call.
     loading: Option<LoadingState>,
-    groups: HashMap<String, mpsc::Sender<GroupEvent>>,
-    last_group: Option<String>,
+    /// Old groups stay routable (a table shown earlier may still page)
+    /// until their IO call is dropped.
+    groups: Groups,
     canceled: bool,
     /// Forgotten by the host (completed, or `CLOSE_TRANSACTION`).
     closed: bool,
@@ -73,21 +64,21 @@ impl Transaction {
         lock(&self.state).closed
     }
 
-    /// Registers a new input group and returns its receiver.
-    pub fn open_group(&self, key: &str) -> mpsc::Receiver<GroupEvent> {
-        let (tx, rx) = mpsc::channel(GROUP_QUEUE);
+    /// Opens the inbox of a new input group.
+    pub fn open_group(&self, key: Uuid) -> Arc<Inbox> {
         let mut state = lock(&self.state);
-        // Old groups stay routable (a table shown earlier may still page),
-        // until their IO call is dropped.
-        state.groups.retain(|_, sender| !sender.is_closed());
-        state.groups.insert(key.to_owned(), tx);
-        state.last_group = Some(key.to_owned());
-        rx
+        let inbox = state.groups.open(key);
+        if state.closed {
+            inbox.close(Closed::Transaction);
+        }
+        inbox
     }
 
-    pub fn set_pending_io_call(&self, io_call: String) {
+    /// A render was sent: `settled` is its text when no call waits on it.
+    /// The loading state is over.
+    pub fn rendered(&self, settled: Option<String>) {
         let mut state = lock(&self.state);
-        state.pending_io_call = Some(io_call);
+        state.settled_render = settled;
         state.loading = None;
     }
 
@@ -102,40 +93,33 @@ impl Transaction {
             // was waiting for this cancel.
             state.canceled = true;
         }
-        let key = response
-            .input_group_key
-            .clone()
-            .or_else(|| state.last_group.clone());
-        let Some(sender) = key.as_ref().and_then(|k| state.groups.get(k)) else {
-            tracing::debug!(
-                "Dropping an IO response for unknown input group {key:?} of transaction {}",
-                self.id
-            );
-            return;
-        };
-        match sender.try_send(GroupEvent::Response(Box::new(response))) {
+        let key = response.input_group_key.clone();
+        match state
+            .groups
+            .deliver(key.as_deref(), GroupEvent::Response(Box::new(response)))
+        {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
+            Err(Undelivered::Full) => tracing::warn!(
                 "Dropping an IO response for transaction {}: too many waiting",
                 self.id
             ),
-            // The call already returned: a late RETURN or CANCELED is dropped.
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            // The call already returned (a late RETURN or CANCELED), or the
+            // key is not ours.
+            Err(Undelivered::UnknownGroup) => tracing::debug!(
+                "Dropping an IO response for unknown input group {key:?} of transaction {}",
+                self.id
+            ),
         }
     }
 
-    fn refuse_render(&self, message: String) {
-        let mut state = lock(&self.state);
-        state.pending_io_call = None;
-        if let Some(sender) = state.last_group.as_ref().and_then(|k| state.groups.get(k)) {
-            let _ = sender.try_send(GroupEvent::RenderRefused(message));
-        }
+    fn close_groups(&self, why: Closed) {
+        lock(&self.state).groups.close_all(why);
     }
 }
 
 /// The open transactions and pages of a host.
 pub(crate) struct Transactions {
-    map: Mutex<HashMap<String, Arc<Transaction>>>,
+    map: Mutex<HashMap<Arc<str>, Arc<Transaction>>>,
     pages: Mutex<HashMap<String, Arc<PageView>>>,
     /// Open transactions plus open pages (safe shutdown waits for zero).
     open: watch::Sender<usize>,
@@ -174,9 +158,9 @@ impl Transactions {
         if let Some(transaction) = removed {
             {
                 let mut state = lock(&transaction.state);
-                state.groups.clear();
+                state.groups.close_all(Closed::Transaction);
                 state.closed = true;
-                state.pending_io_call = None;
+                state.settled_render = None;
                 state.loading = None;
             }
             self.open.send_modify(|n| *n = n.saturating_sub(1));
@@ -221,6 +205,16 @@ impl Transactions {
         lock(&self.map).len()
     }
 
+    /// The client closed: every waiting IO call fails.
+    pub fn close_all_groups(&self) {
+        for transaction in self.all() {
+            transaction.close_groups(Closed::Client);
+        }
+        for page in self.pages() {
+            page.close_groups(Closed::Client);
+        }
+    }
+
     pub async fn wait_until_empty(&self) {
         let mut open = self.open.subscribe();
         let _ = open.wait_for(|n| *n == 0).await;
@@ -257,7 +251,7 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
         return;
     };
     let transaction = Arc::new(Transaction {
-        id: inputs.transaction_id.clone(),
+        id: inputs.transaction_id.as_str().into(),
         append_ui: inputs.display_resolves_immediately.unwrap_or(false),
         state: Mutex::default(),
     });
@@ -281,58 +275,63 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
     );
     let io = Io::new(inner.clone(), Target::Transaction(transaction.clone()));
     let span = tracing::info_span!("transaction", transaction_id = %transaction.id, action = %slug);
-    let inner = inner.clone();
-    tokio::spawn(
-        async move {
-            tracing::debug!("started");
-            let outcome = AssertUnwindSafe(handler(io, ctx.clone()))
-                .catch_unwind()
-                .await;
-            let result = match outcome {
-                Ok(Ok(value)) => {
-                    let (data, meta) = superjson::encode(value);
-                    Some(ActionResult::success(data, meta))
-                }
-                Ok(Err(error)) if error.canceled => {
-                    tracing::info!("canceled by the runner");
-                    None
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!("failed: {error}");
-                    Some(failure(&inner, &ctx, Some(&definition), error))
-                }
-                Err(panic) => {
-                    let error = ActionError {
-                        name: "Error".into(),
-                        message: format!("The action panicked: {}", panic_message(&*panic)),
-                        cause: None,
-                        canceled: false,
-                    };
-                    tracing::error!("{}", error.message);
-                    Some(failure(&inner, &ctx, Some(&definition), error))
-                }
-            };
-            match result {
-                Some(_) if transaction.is_closed() => {
-                    tracing::debug!("closed before it finished: no result sent")
-                }
-                // Boxed so that the task of a parked transaction does not
-                // reserve room for this RPC call.
-                Some(result) => Box::pin(complete(&inner, &transaction.id, result)).await,
-                None => {}
-            }
-            if !transaction.append_ui {
-                inner.transactions.close(&transaction.id);
-            }
+    let running = handler(io, ctx.clone());
+    tokio::spawn(run(inner.clone(), transaction, ctx, definition, running).instrument(span));
+}
+
+/// Runs a transaction's handler to its end and reports the result. Kept
+/// small: its task lives as long as the transaction.
+async fn run(
+    inner: Arc<Inner>,
+    transaction: Arc<Transaction>,
+    ctx: Ctx,
+    definition: Arc<ActionDefinition>,
+    running: crate::routes::HandlerFuture,
+) {
+    tracing::debug!("started");
+    let outcome = AssertUnwindSafe(running).catch_unwind().await;
+    let result = match outcome {
+        Ok(Ok(value)) => {
+            let (data, meta) = superjson::encode(value);
+            Some(ActionResult::success(data, meta))
         }
-        .instrument(span),
-    );
+        Ok(Err(error)) if error.canceled => {
+            tracing::info!("canceled by the runner");
+            None
+        }
+        Ok(Err(error)) => {
+            tracing::warn!("failed: {error}");
+            Some(failure(&inner, &ctx, Some(&definition), error))
+        }
+        Err(panic) => {
+            let error = ActionError {
+                name: "Error".into(),
+                message: format!("The action panicked: {}", panic_message(&*panic)),
+                cause: None,
+                canceled: false,
+            };
+            tracing::error!("{}", error.message);
+            Some(failure(&inner, &ctx, Some(&definition), error))
+        }
+    };
+    match result {
+        Some(_) if transaction.is_closed() => {
+            tracing::debug!("closed before it finished: no result sent")
+        }
+        // Boxed so that the task of a parked transaction does not reserve
+        // room for this RPC call.
+        Some(result) => Box::pin(complete(&inner, &transaction.id, result)).await,
+        None => {}
+    }
+    if !transaction.append_ui {
+        inner.transactions.close(&transaction.id);
+    }
 }
 
 fn failure(
     inner: &Inner,
     ctx: &Ctx,
-    definition: Option<&interval_protocol::types::ActionDefinition>,
+    definition: Option<&ActionDefinition>,
     error: ActionError,
 ) -> ActionResult {
     if let Some(on_error) = &inner.config.on_error {
@@ -423,10 +422,11 @@ pub(crate) fn deliver(inner: &Inner, value: &str) {
     }
 }
 
-/// After a reconnect: re-sends the last IO call and loading state of every
-/// open transaction, and the layout and loading state of every open page.
-/// A refusal drops an IO call for good (and fails the waiting call); other
-/// failures are retried for `max_resend_attempts` rounds.
+/// After a reconnect: re-sends the last loading state of every open
+/// transaction and the layout and loading state of every open page, then
+/// asks every waiting IO call to send its render again (a refusal fails the
+/// call) and re-sends the settled renders of the others (retried for
+/// `max_resend_attempts` rounds; a refusal drops them).
 pub(crate) async fn replay(inner: Arc<Inner>) {
     for transaction in inner.transactions.all() {
         let loading = lock(&transaction.state).loading.clone();
@@ -438,11 +438,22 @@ pub(crate) async fn replay(inner: Arc<Inner>) {
         page.replay(&inner).await;
     }
     let tasks = inner.transactions.all().into_iter().filter_map(|transaction| {
-        let io_call = lock(&transaction.state).pending_io_call.clone()?;
+        let (settled, waiting) = {
+            let state = lock(&transaction.state);
+            (state.settled_render.clone(), state.groups.latest())
+        };
+        let io_call = match (settled, waiting) {
+            (Some(io_call), _) => io_call,
+            (None, Some(inbox)) => {
+                let _ = inbox.push(GroupEvent::Resend);
+                return None;
+            }
+            (None, None) => return None,
+        };
         let inner = inner.clone();
         Some(async move {
             let inputs = SendIoCallInputs {
-                transaction_id: transaction.id.clone(),
+                transaction_id: transaction.id.to_string(),
                 io_call,
                 skip_client_call: None,
             };
@@ -454,7 +465,7 @@ pub(crate) async fn replay(inner: Arc<Inner>) {
                                 "The server refused the replayed IO call of transaction {}: {refusal}",
                                 transaction.id
                             );
-                            transaction.refuse_render(refusal);
+                            lock(&transaction.state).settled_render = None;
                         }
                         return;
                     }

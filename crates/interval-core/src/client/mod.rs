@@ -292,6 +292,7 @@ impl Interval {
     pub fn immediately_close(&self) {
         let inner = &self.inner;
         inner.closing.cancel();
+        inner.transactions.close_all_groups();
         if let Some(connection) = inner.rpc.detach() {
             connection.close();
         }
@@ -398,10 +399,6 @@ impl Inner {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closing.is_cancelled()
-    }
-
-    pub(crate) fn closing(&self) -> &CancellationToken {
-        &self.closing
     }
 
     /// Waits until connected; `false` if the client closed instead.

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use interval_protocol::host::{SendIoCall, SendIoCallInputs};
 use interval_protocol::io::IoRender;
-use tokio::sync::mpsc;
+use uuid::Uuid;
 
 pub use call::{Choice, DisplayKind, Groupable, InputKind, IoCall, WithChoices};
 #[doc(hidden)]
@@ -61,8 +61,9 @@ pub use table::{
 
 use crate::client::Inner;
 use crate::error::{Error, IoError, IoErrorKind, Result};
+use crate::inbox::Inbox;
 use crate::page::PageView;
-use crate::transaction::{GroupEvent, Transaction};
+use crate::transaction::Transaction;
 
 /// Where the renders of an [`Io`] go.
 #[derive(Clone)]
@@ -88,16 +89,17 @@ impl Target {
         }
     }
 
-    fn open_group(&self, key: &str) -> mpsc::Receiver<GroupEvent> {
+    fn open_group(&self, key: Uuid) -> Arc<Inbox> {
         match self {
             Target::Transaction(t) => t.open_group(key),
             Target::Page(p) => p.open_group(key),
         }
     }
 
-    /// Sends one render. For a transaction, while disconnected the render is
-    /// kept as the pending call and sent by the reconnect replay.
-    async fn send(&self, inner: &Arc<Inner>, render: IoRender) -> Result<()> {
+    /// Sends one render; `settled` when no call will wait on it. For a
+    /// transaction, while disconnected the render is sent again after the
+    /// reconnect (by the waiting call, or the replay of a settled render).
+    async fn send(&self, inner: &Arc<Inner>, render: IoRender, settled: bool) -> Result<()> {
         let transaction = match self {
             Target::Page(page) => {
                 page.set_children(inner, render);
@@ -106,9 +108,9 @@ impl Target {
             Target::Transaction(transaction) => transaction,
         };
         let io_call = serde_json::to_string(&render).expect("a render serializes");
-        transaction.set_pending_io_call(io_call.clone());
+        transaction.rendered(settled.then(|| io_call.clone()));
         let inputs = SendIoCallInputs {
-            transaction_id: transaction.id.clone(),
+            transaction_id: transaction.id.to_string(),
             io_call,
             skip_client_call: None,
         };
@@ -137,10 +139,12 @@ pub struct Io {
 impl std::fmt::Debug for Io {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let id = match &self.target {
-            Target::Transaction(t) => &t.id,
-            Target::Page(p) => &p.key,
+            Target::Transaction(t) => &*t.id,
+            Target::Page(p) => p.key.as_str(),
         };
-        f.debug_struct("Io").field("id", id).finish_non_exhaustive()
+        f.debug_struct("Io")
+            .field("id", &id)
+            .finish_non_exhaustive()
     }
 }
 

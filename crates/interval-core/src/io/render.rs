@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::component::Component;
 use super::{Io, Target};
-use crate::error::{Error, IoError, IoErrorKind, Result};
-use crate::transaction::GroupEvent;
+use crate::error::{Error, IoError, Result};
+use crate::inbox::{Closed, GroupEvent};
+use uuid::Uuid;
 
 /// Takes the typed values out of the accepted components.
 pub(crate) type Collect<R> = fn(&mut [Box<dyn Component>]) -> Result<R>;
@@ -52,29 +53,32 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     if target.is_canceled() {
         return Err(IoError::transaction_closed().into());
     }
-    if io.inner.is_closed() {
-        return Err(Error::NotConnected);
-    }
     for component in call.components.iter_mut() {
         component.init().map_err(|e| {
             Error::Interval(format!("Invalid props found for IO call with label {e}"))
         })?;
     }
-    let group_key = uuid::Uuid::new_v4().to_string();
-    let mut events = target.open_group(&group_key);
-    let mut group_message: Option<String> = None;
-    // Boxed: the send (an RPC call with its timeouts) is much larger than
-    // the wait that follows, and a parked transaction should only pay for
-    // the wait.
-    Box::pin(target.send(&io.inner, render(&group_key, &call, &group_message))).await?;
-
+    let inbox = target.open_group(Uuid::new_v4());
+    // Checked once the inbox is open: closing the client closes the open
+    // inboxes after it marks itself closed.
+    if io.inner.is_closed() {
+        return Err(Error::NotConnected);
+    }
     let append_ui = target.append_ui();
-    if call.choice_buttons.is_none()
+    let settled = call.choice_buttons.is_none()
         && call
             .components
             .iter()
-            .all(|c| c.resolves_immediately(append_ui))
-    {
+            .all(|c| c.resolves_immediately(append_ui));
+    let mut group_message: Option<String> = None;
+    let mut render_id = Uuid::new_v4();
+    // Boxed: the send (an RPC call with its timeouts) is much larger than
+    // the wait that follows, and a parked transaction should only pay for
+    // the wait.
+    let first = render(render_id, inbox.key(), &call, &group_message);
+    Box::pin(target.send(&io.inner, first, settled)).await?;
+
+    if settled {
         for component in call.components.iter_mut() {
             component.accept(Value::Null);
         }
@@ -86,16 +90,18 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     }
 
     loop {
-        let event = tokio::select! {
-            event = events.recv() => event,
-            _ = io.inner.closing().cancelled() => return Err(Error::NotConnected),
-        };
-        let response = match event {
-            None => return Err(IoError::transaction_closed().into()),
-            Some(GroupEvent::RenderRefused(message)) => {
-                return Err(IoError::new(IoErrorKind::RenderError, message).into())
+        let response = match inbox.recv().await {
+            GroupEvent::Response(response) => *response,
+            GroupEvent::Resend => {
+                // Reconnected: the same render again.
+                let again = render(render_id, inbox.key(), &call, &group_message);
+                Box::pin(target.send(&io.inner, again, false)).await?;
+                continue;
             }
-            Some(GroupEvent::Response(response)) => *response,
+            GroupEvent::Closed(Closed::Transaction) => {
+                return Err(IoError::transaction_closed().into())
+            }
+            GroupEvent::Closed(Closed::Client) => return Err(Error::NotConnected),
         };
         if response.kind == IoResponseKind::Canceled {
             return Err(IoError::canceled().into());
@@ -143,15 +149,22 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
                 }
             }
         }
-        Box::pin(target.send(&io.inner, render(&group_key, &call, &group_message))).await?;
+        render_id = Uuid::new_v4();
+        let next = render(render_id, inbox.key(), &call, &group_message);
+        Box::pin(target.send(&io.inner, next, false)).await?;
     }
 }
 
-/// One render of `call` (a new render id every time).
-fn render<R>(group_key: &str, call: &Call<'_, R>, group_message: &Option<String>) -> IoRender {
+/// One render of `call`.
+fn render<R>(
+    id: Uuid,
+    group_key: Uuid,
+    call: &Call<'_, R>,
+    group_message: &Option<String>,
+) -> IoRender {
     IoRender {
-        id: uuid::Uuid::new_v4().to_string(),
-        input_group_key: group_key.to_owned(),
+        id: id.to_string(),
+        input_group_key: group_key.to_string(),
         to_render: call.components.iter().map(|c| c.render()).collect(),
         validation_error_message: group_message.clone(),
         kind: RenderKind::Render,
