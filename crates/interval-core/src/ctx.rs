@@ -42,8 +42,8 @@ struct CtxData {
     transaction: Arc<Transaction>,
     user: User,
     params: Map<String, Value>,
-    environment: String,
-    organization: Organization,
+    environment: Arc<str>,
+    organization: Arc<Organization>,
     action: ActionRef,
     loading: Loading,
     log_index: AtomicU64,
@@ -65,8 +65,8 @@ impl Ctx {
         transaction: Arc<Transaction>,
         user: User,
         params: Map<String, Value>,
-        environment: String,
-        organization: Organization,
+        environment: Arc<str>,
+        organization: Arc<Organization>,
         action: ActionRef,
     ) -> Self {
         Ctx {
@@ -82,6 +82,14 @@ impl Ctx {
                 log_index: AtomicU64::new(0),
             }),
         }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.data.inner
+    }
+
+    pub(crate) fn transaction(&self) -> &Arc<Transaction> {
+        &self.data.transaction
     }
 
     /// The id of this transaction.
@@ -292,7 +300,8 @@ pub struct Loading {
 
 #[derive(Default)]
 struct LoadingShared {
-    state: Option<LoadingState>,
+    /// Boxed: most transactions never show a loading state.
+    state: Option<Box<LoadingState>>,
     armed: bool,
 }
 
@@ -360,7 +369,7 @@ impl Loading {
 
     /// The current state.
     pub fn state(&self) -> Option<LoadingState> {
-        lock(&self.shared).state.clone()
+        lock(&self.shared).state.as_deref().cloned()
     }
 
     /// Shows a new loading state (a label, or [`LoadingOptions`]).
@@ -414,8 +423,8 @@ impl Loading {
     fn set(&self, change: impl FnOnce(Option<&LoadingState>) -> LoadingState) {
         let arm = {
             let mut shared = lock(&self.shared);
-            let state = change(shared.state.as_ref());
-            shared.state = Some(state);
+            let state = change(shared.state.as_deref());
+            shared.state = Some(Box::new(state));
             !std::mem::replace(&mut shared.armed, true)
         };
         if arm {
@@ -425,7 +434,7 @@ impl Loading {
                 let state = {
                     let mut shared = lock(&this.shared);
                     shared.armed = false;
-                    shared.state.clone()
+                    shared.state.as_deref().cloned()
                 };
                 if let Some(state) = state {
                     this.send(state).await;

@@ -453,7 +453,7 @@ pub(crate) fn open(inner: &Arc<Inner>, inputs: OpenPageInputs) -> OpenPageReturn
         user: inputs.user,
         params,
         environment: inputs.environment,
-        organization: session.organization,
+        organization: Organization::clone(&session.organization),
         page_slug: view.slug.clone(),
         inner: inner.clone(),
         loading: Loading::new(inner.clone(), Target::Page(view.clone())),

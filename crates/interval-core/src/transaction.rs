@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::inbox::{Closed, GroupEvent, Groups, Inbox, Undelivered};
 use crate::io::{Io, Target};
 use crate::page::PageView;
-use crate::routes::{ActionError, ErrorEvent};
+use crate::routes::{ActionError, ErrorEvent, HandlerFuture};
 use crate::socket::{lock, truncate};
 
 /// One running transaction.
@@ -45,7 +45,7 @@ struct TransactionState {
     settled_render: Option<String>,
     /// The last loading state, replayed after a reconnect until the next
     /// IO call.
-    loading: Option<LoadingState>,
+    loading: Option<Box<LoadingState>>,
     /// Old groups stay routable (a table shown earlier may still page)
     /// until their IO call is dropped.
     groups: Groups,
@@ -83,7 +83,7 @@ impl Transaction {
     }
 
     pub fn set_loading(&self, loading: LoadingState) {
-        lock(&self.state).loading = Some(loading);
+        lock(&self.state).loading = Some(Box::new(loading));
     }
 
     fn route(&self, response: IoResponse) {
@@ -269,27 +269,35 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
         transaction.clone(),
         inputs.user,
         params,
-        inputs.environment,
-        session.organization,
+        match *session.environment == *inputs.environment {
+            true => session.environment.clone(),
+            false => inputs.environment.as_str().into(),
+        },
+        session.organization.clone(),
         inputs.action,
     );
     let io = Io::new(inner.clone(), Target::Transaction(transaction.clone()));
     let span = tracing::info_span!("transaction", transaction_id = %transaction.id, action = %slug);
     let running = handler(io, ctx.clone());
-    tokio::spawn(run(inner.clone(), transaction, ctx, definition, running).instrument(span));
+    tokio::spawn(run(ctx, definition, running).instrument(span));
 }
 
 /// Runs a transaction's handler to its end and reports the result. Kept
-/// small: its task lives as long as the transaction.
-async fn run(
-    inner: Arc<Inner>,
-    transaction: Arc<Transaction>,
-    ctx: Ctx,
-    definition: Arc<ActionDefinition>,
-    running: crate::routes::HandlerFuture,
-) {
+/// small: its task lives as long as the transaction, and what follows the
+/// handler is boxed.
+async fn run(ctx: Ctx, definition: Arc<ActionDefinition>, running: HandlerFuture) {
     tracing::debug!("started");
     let outcome = AssertUnwindSafe(running).catch_unwind().await;
+    Box::pin(finish(ctx, definition, outcome)).await
+}
+
+/// Reports how the handler ended and forgets the transaction.
+async fn finish(
+    ctx: Ctx,
+    definition: Arc<ActionDefinition>,
+    outcome: std::thread::Result<crate::routes::HandlerResult>,
+) {
+    let (inner, transaction) = (ctx.inner(), ctx.transaction());
     let result = match outcome {
         Ok(Ok(value)) => {
             let (data, meta) = superjson::encode(value);
@@ -301,7 +309,7 @@ async fn run(
         }
         Ok(Err(error)) => {
             tracing::warn!("failed: {error}");
-            Some(failure(&inner, &ctx, Some(&definition), error))
+            Some(failure(inner, &ctx, Some(&definition), error))
         }
         Err(panic) => {
             let error = ActionError {
@@ -311,16 +319,14 @@ async fn run(
                 canceled: false,
             };
             tracing::error!("{}", error.message);
-            Some(failure(&inner, &ctx, Some(&definition), error))
+            Some(failure(inner, &ctx, Some(&definition), error))
         }
     };
     match result {
         Some(_) if transaction.is_closed() => {
             tracing::debug!("closed before it finished: no result sent")
         }
-        // Boxed so that the task of a parked transaction does not reserve
-        // room for this RPC call.
-        Some(result) => Box::pin(complete(&inner, &transaction.id, result)).await,
+        Some(result) => complete(inner, &transaction.id, result).await,
         None => {}
     }
     if !transaction.append_ui {
@@ -429,7 +435,7 @@ pub(crate) fn deliver(inner: &Inner, value: &str) {
 /// `max_resend_attempts` rounds; a refusal drops them).
 pub(crate) async fn replay(inner: Arc<Inner>) {
     for transaction in inner.transactions.all() {
-        let loading = lock(&transaction.state).loading.clone();
+        let loading = lock(&transaction.state).loading.as_deref().cloned();
         if let Some(loading) = loading {
             crate::ctx::send_loading(&inner, &transaction.id, loading).await;
         }

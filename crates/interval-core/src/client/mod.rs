@@ -70,7 +70,11 @@ pub(crate) enum Status {
 /// What the server told us at initialization.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
-    pub organization: Organization,
+    /// Shared by the contexts of every transaction.
+    pub organization: Arc<Organization>,
+    /// The environment of this host's key (transactions almost always run
+    /// in it; their contexts share this copy).
+    pub environment: Arc<str>,
 }
 
 pub(crate) struct Inner {
@@ -464,7 +468,10 @@ impl Inner {
                 }
                 *lock(&self.table) = table;
                 tracing::debug!("Environment: {environment}");
-                *lock(&self.session) = Some(Session { organization });
+                *lock(&self.session) = Some(Session {
+                    organization: Arc::new(organization),
+                    environment: environment.as_str().into(),
+                });
                 self.initialized.send_replace(true);
                 if first {
                     tracing::info!("Connected! Access your actions at: {dashboard_url}");

@@ -183,13 +183,14 @@ pub(crate) struct Field<O> {
     pub display: bool,
     /// Resolves as soon as it is rendered, in every mode (progress kinds).
     pub immediate: bool,
-    /// `Some(multipleProps)` when it returns an array.
-    pub multiple: Option<Value>,
+    /// `Some(multipleProps)` when it returns an array (boxed, as `state`:
+    /// a `Value` is large and most fields have neither).
+    pub multiple: Option<Box<Value>>,
     pub validator: Option<Validator<O>>,
     pub behavior: Box<dyn Behavior<O>>,
     /// An error found while building it (reported when it is awaited).
     pub error: Option<String>,
-    state: Option<Value>,
+    state: Option<Box<Value>>,
     message: Option<String>,
     value: Option<O>,
 }
@@ -275,7 +276,7 @@ impl<O: 'static> Field<O> {
             multiple.insert("defaultValue".into(), Value::Array(defaults));
         }
         let mut field = self.map(|b| Box::new(Multiple(b)), None);
-        field.multiple = Some(Value::Object(multiple));
+        field.multiple = Some(Box::new(Value::Object(multiple)));
         field
     }
 }
@@ -301,7 +302,7 @@ impl<O: Send + 'static> Component for Field<O> {
             is_optional: self.optional,
             is_multiple: self.multiple.is_some(),
             validation_error_message: self.message.clone(),
-            multiple_props: self.multiple.clone(),
+            multiple_props: self.multiple.as_deref().cloned(),
         }
     }
 
@@ -339,7 +340,7 @@ impl<O: Send + 'static> Component for Field<O> {
             let falsy = matches!(&state, Value::Null | Value::Bool(false))
                 || state.as_str() == Some("")
                 || state.as_f64() == Some(0.0);
-            if falsy || self.state.as_ref() == Some(&state) {
+            if falsy || self.state.as_deref() == Some(&state) {
                 return;
             }
             if !self.behavior.is_stateful() {
@@ -351,7 +352,7 @@ impl<O: Send + 'static> Component for Field<O> {
                 .set_state(state.clone(), &mut self.props)
                 .await
             {
-                Ok(()) => self.state = Some(state),
+                Ok(()) => self.state = Some(Box::new(state)),
                 Err(e) => tracing::error!(
                     "Ignoring a new state of {:?} ({}): {e}",
                     self.label,

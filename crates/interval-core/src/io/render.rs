@@ -2,7 +2,7 @@
 //! input group key until the values are accepted; `SET_STATE` runs the
 //! components' state handlers and always re-renders.
 
-use interval_protocol::io::{ChoiceButton, IoRender, IoResponseKind, RenderKind};
+use interval_protocol::io::{ChoiceButton, IoRender, IoResponse, IoResponseKind, RenderKind};
 use interval_protocol::superjson;
 use serde_json::Value;
 
@@ -103,14 +103,22 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
             }
             GroupEvent::Closed(Closed::Client) => return Err(Error::NotConnected),
         };
-        if response.kind == IoResponseKind::Canceled {
+        // Only what is needed is kept: the response is not held across the
+        // awaits below (a parked call's future stays small).
+        let IoResponse {
+            kind,
+            choice,
+            values,
+            values_meta,
+            ..
+        } = response;
+        if kind == IoResponseKind::Canceled {
             return Err(IoError::canceled().into());
         }
-        let values =
-            match superjson::decode(Value::Array(response.values), response.values_meta.as_ref()) {
-                Value::Array(values) => values,
-                _ => Vec::new(),
-            };
+        let values = match superjson::decode(Value::Array(values), values_meta.as_ref()) {
+            Value::Array(values) => values,
+            _ => Vec::new(),
+        };
         if values.len() != call.components.len() {
             tracing::warn!(
                 "Received {} values for an IO call of {} components; asking again",
@@ -118,40 +126,60 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
                 call.components.len()
             );
             group_message = Some("Received an invalid response. Please try again.".into());
-        } else if response.kind == IoResponseKind::SetState {
-            for (component, state) in call.components.iter_mut().zip(values) {
-                component.set_state(state).await;
-            }
+        } else if kind == IoResponseKind::SetState {
+            Box::pin(set_states(&mut call.components, values)).await;
         } else {
-            group_message = None;
-            let choice_ok = match (&call.choice_buttons, &response.choice) {
-                (Some(buttons), Some(choice)) => buttons.iter().any(|b| &b.value == choice),
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            let mut all_valid = true;
-            for (component, value) in call.components.iter_mut().zip(values) {
-                all_valid &= component.accept(value);
-            }
-            if !choice_ok {
-                tracing::warn!("Received an unknown choice {:?}", response.choice);
-                group_message = Some("Please choose one of the buttons.".into());
-            } else if all_valid {
-                let value = (call.collect)(&mut call.components)?;
-                match call.validate.map(|validate| validate(&value)) {
-                    Some(Err(message)) => group_message = Some(message),
-                    _ => {
-                        return Ok(Submitted {
-                            value,
-                            choice: response.choice,
-                        })
-                    }
-                }
+            match accept(&mut call, values, choice) {
+                Accepted::Done(submitted) => return submitted,
+                Accepted::AskAgain(message) => group_message = message,
             }
         }
         render_id = Uuid::new_v4();
         let next = render(render_id, inbox.key(), &call, &group_message);
         Box::pin(target.send(&io.inner, next, false)).await?;
+    }
+}
+
+/// Gives every component its new state (`SET_STATE`).
+async fn set_states(components: &mut [Box<dyn Component>], states: Vec<Value>) {
+    for (component, state) in components.iter_mut().zip(states) {
+        component.set_state(state).await;
+    }
+}
+
+/// What became of a `RETURN`.
+enum Accepted<R> {
+    /// The values were accepted (or could not be collected).
+    Done(Result<Submitted<R>>),
+    /// Render again, with this group message.
+    AskAgain(Option<String>),
+}
+
+/// Validates a `RETURN`: the choice, each field, then the group.
+fn accept<R>(call: &mut Call<'_, R>, values: Vec<Value>, choice: Option<String>) -> Accepted<R> {
+    let choice_ok = match (&call.choice_buttons, &choice) {
+        (Some(buttons), Some(choice)) => buttons.iter().any(|b| &b.value == choice),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let mut all_valid = true;
+    for (component, value) in call.components.iter_mut().zip(values) {
+        all_valid &= component.accept(value);
+    }
+    if !choice_ok {
+        tracing::warn!("Received an unknown choice {choice:?}");
+        return Accepted::AskAgain(Some("Please choose one of the buttons.".into()));
+    }
+    if !all_valid {
+        return Accepted::AskAgain(None);
+    }
+    let value = match (call.collect)(&mut call.components) {
+        Ok(value) => value,
+        Err(e) => return Accepted::Done(Err(e)),
+    };
+    match call.validate.map(|validate| validate(&value)) {
+        Some(Err(message)) => Accepted::AskAgain(Some(message)),
+        _ => Accepted::Done(Ok(Submitted { value, choice })),
     }
 }
 

@@ -263,7 +263,7 @@ impl<T: Clone + Send + Sync + 'static> IoCall<Search<T>, Vec<T>> {
         if let Some(b) = self.behavior() {
             b.defaults = items;
         }
-        self.field.multiple = Some(json!({ "defaultValue": keys }));
+        self.field.multiple = Some(Box::new(json!({ "defaultValue": keys })));
         self
     }
 }
