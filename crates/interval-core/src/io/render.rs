@@ -2,6 +2,9 @@
 //! input group key until the values are accepted; `SET_STATE` runs the
 //! components' state handlers and always re-renders.
 
+use std::future::{ready, Future};
+
+use futures_util::future::Either;
 use interval_protocol::io::{ChoiceButton, IoRender, IoResponse, IoResponseKind, RenderKind};
 use interval_protocol::superjson;
 use serde_json::Value;
@@ -34,16 +37,20 @@ pub(crate) struct Call<'a, R> {
 }
 
 impl Io {
-    /// Runs one IO call to completion.
-    pub(crate) async fn run<R>(&self, call: Call<'_, R>) -> Result<Submitted<R>> {
-        if let Target::Page(_) = &self.target {
-            return Err(Error::Interval(
+    /// Runs one IO call to completion. (Not an `async fn`: that would add a
+    /// layer holding a second copy of `call` to every parked call.)
+    pub(crate) fn run<'a, R: 'a>(
+        &'a self,
+        call: Call<'a, R>,
+    ) -> impl Future<Output = Result<Submitted<R>>> + 'a {
+        match &self.target {
+            Target::Page(_) => Either::Left(ready(Err(Error::Interval(
                 "I/O calls cannot be awaited in a page handler: add display calls to the \
                  Layout with .child(..) instead"
                     .into(),
-            ));
+            )))),
+            Target::Transaction(_) => Either::Right(run(self, call)),
         }
-        run(self, call).await
     }
 }
 
@@ -90,8 +97,11 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     }
 
     loop {
-        let response = match inbox.recv().await {
-            GroupEvent::Response(response) => *response,
+        // Each response is handled by a plain function: nothing of it is
+        // kept across the awaits of this loop (a parked call's future stays
+        // small).
+        let step = match inbox.recv().await {
+            GroupEvent::Response(response) => on_response(&mut call, *response),
             GroupEvent::Resend => {
                 // Reconnected: the same render again.
                 let again = render(render_id, inbox.key(), &call, &group_message);
@@ -103,36 +113,10 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
             }
             GroupEvent::Closed(Closed::Client) => return Err(Error::NotConnected),
         };
-        // Only what is needed is kept: the response is not held across the
-        // awaits below (a parked call's future stays small).
-        let IoResponse {
-            kind,
-            choice,
-            values,
-            values_meta,
-            ..
-        } = response;
-        if kind == IoResponseKind::Canceled {
-            return Err(IoError::canceled().into());
-        }
-        let values = match superjson::decode(Value::Array(values), values_meta.as_ref()) {
-            Value::Array(values) => values,
-            _ => Vec::new(),
-        };
-        if values.len() != call.components.len() {
-            tracing::warn!(
-                "Received {} values for an IO call of {} components; asking again",
-                values.len(),
-                call.components.len()
-            );
-            group_message = Some("Received an invalid response. Please try again.".into());
-        } else if kind == IoResponseKind::SetState {
-            Box::pin(set_states(&mut call.components, values)).await;
-        } else {
-            match accept(&mut call, values, choice) {
-                Accepted::Done(submitted) => return submitted,
-                Accepted::AskAgain(message) => group_message = message,
-            }
+        match step {
+            Step::Done(submitted) => return submitted,
+            Step::SetState(states) => Box::pin(set_states(&mut call.components, states)).await,
+            Step::AskAgain(message) => group_message = message,
         }
         render_id = Uuid::new_v4();
         let next = render(render_id, inbox.key(), &call, &group_message);
@@ -147,16 +131,41 @@ async fn set_states(components: &mut [Box<dyn Component>], states: Vec<Value>) {
     }
 }
 
-/// What became of a `RETURN`.
-enum Accepted<R> {
-    /// The values were accepted (or could not be collected).
+/// What to do after a response.
+enum Step<R> {
+    /// The call is over (accepted, canceled, or failed).
     Done(Result<Submitted<R>>),
+    /// Give the components these states (`SET_STATE`), then render again.
+    SetState(Vec<Value>),
     /// Render again, with this group message.
     AskAgain(Option<String>),
 }
 
-/// Validates a `RETURN`: the choice, each field, then the group.
-fn accept<R>(call: &mut Call<'_, R>, values: Vec<Value>, choice: Option<String>) -> Accepted<R> {
+/// Handles one response: a cancel, new states, or values to validate (the
+/// choice, each field, then the group).
+fn on_response<R>(call: &mut Call<'_, R>, response: IoResponse) -> Step<R> {
+    if response.kind == IoResponseKind::Canceled {
+        return Step::Done(Err(IoError::canceled().into()));
+    }
+    let values =
+        match superjson::decode(Value::Array(response.values), response.values_meta.as_ref()) {
+            Value::Array(values) => values,
+            _ => Vec::new(),
+        };
+    if values.len() != call.components.len() {
+        tracing::warn!(
+            "Received {} values for an IO call of {} components; asking again",
+            values.len(),
+            call.components.len()
+        );
+        return Step::AskAgain(Some(
+            "Received an invalid response. Please try again.".into(),
+        ));
+    }
+    if response.kind == IoResponseKind::SetState {
+        return Step::SetState(values);
+    }
+    let choice = response.choice;
     let choice_ok = match (&call.choice_buttons, &choice) {
         (Some(buttons), Some(choice)) => buttons.iter().any(|b| &b.value == choice),
         (Some(_), None) => false,
@@ -168,18 +177,18 @@ fn accept<R>(call: &mut Call<'_, R>, values: Vec<Value>, choice: Option<String>)
     }
     if !choice_ok {
         tracing::warn!("Received an unknown choice {choice:?}");
-        return Accepted::AskAgain(Some("Please choose one of the buttons.".into()));
+        return Step::AskAgain(Some("Please choose one of the buttons.".into()));
     }
     if !all_valid {
-        return Accepted::AskAgain(None);
+        return Step::AskAgain(None);
     }
     let value = match (call.collect)(&mut call.components) {
         Ok(value) => value,
-        Err(e) => return Accepted::Done(Err(e)),
+        Err(e) => return Step::Done(Err(e)),
     };
     match call.validate.map(|validate| validate(&value)) {
-        Some(Err(message)) => Accepted::AskAgain(Some(message)),
-        _ => Accepted::Done(Ok(Submitted { value, choice })),
+        Some(Err(message)) => Step::AskAgain(Some(message)),
+        _ => Step::Done(Ok(Submitted { value, choice })),
     }
 }
 
