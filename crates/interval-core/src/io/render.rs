@@ -6,7 +6,7 @@ use interval_protocol::io::{ChoiceButton, IoRender, IoResponseKind, RenderKind};
 use interval_protocol::superjson;
 use serde_json::Value;
 
-use super::component::Component;
+use super::component::{props_changed, Component};
 use super::{Io, Target};
 use crate::error::{Error, IoError, IoErrorKind, Result};
 use crate::transaction::GroupEvent;
@@ -88,6 +88,11 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
+            // Props changed on their own (values loading later): render again.
+            () = props_changed(&mut call.components) => {
+                Box::pin(target.send(&io.inner, render(&group_key, &call, &group_message))).await?;
+                continue;
+            }
             _ = io.inner.closing().cancelled() => return Err(Error::NotConnected),
         };
         let response = match event {
