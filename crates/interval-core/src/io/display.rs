@@ -7,12 +7,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::call::{kinds, DisplayKind, Groupable, IoCall};
 use super::component::{Behavior, LocalFuture, Nothing, Props};
 use super::grid::{GridBehavior, GridItem};
-use super::table::{Column, Image, ImageSize, RowMenu, Rows, TablePage, TableQuery};
+use super::table::{Column, ImageSize, RowMenu, Rows, TablePage, TableQuery};
 use super::table::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::Io;
 use crate::page::MenuItem;
@@ -31,8 +31,6 @@ kinds! {
     pub enum DisplayImage: Groupable, DisplayKind;
     /// Marker of `io.display().link` (`DISPLAY_LINK`).
     pub enum Link: Groupable, DisplayKind;
-    /// Marker of `io.display().metadata` (`DISPLAY_METADATA`).
-    pub enum Metadata: Groupable, DisplayKind;
     /// Marker of `io.display().object` (`DISPLAY_OBJECT`).
     pub enum Object: Groupable, DisplayKind;
     /// Marker of `io.display().video` (`DISPLAY_VIDEO`).
@@ -71,7 +69,7 @@ impl Displays<'_> {
         self.with(method_name, label, Nothing)
     }
 
-    fn with<K>(
+    pub(super) fn with<K>(
         &self,
         method_name: &'static str,
         label: impl Into<String>,
@@ -125,16 +123,6 @@ impl Displays<'_> {
     /// A link; set its target with `.url(..)` or `.route(..)`.
     pub fn link(&self, label: impl Into<String>) -> IoCall<Link, ()> {
         self.with("DISPLAY_LINK", label, LinkCheck)
-    }
-
-    /// A list of labelled values.
-    pub fn metadata(
-        &self,
-        label: impl Into<String>,
-        items: impl IntoIterator<Item = MetaItem>,
-    ) -> IoCall<Metadata, ()> {
-        let items: Vec<Value> = items.into_iter().map(|i| Value::Object(i.0)).collect();
-        self.call("DISPLAY_METADATA", label).prop("data", items)
     }
 
     /// Any value, shown as a tree.
@@ -376,72 +364,6 @@ impl<O: Send + 'static> IoCall<Link, O> {
     /// The button theme.
     pub fn theme(self, theme: super::ButtonTheme) -> Self {
         self.prop("theme", theme)
-    }
-}
-
-/// How `io.display().metadata` lays out its items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MetadataLayout {
-    /// A grid (the default).
-    Grid,
-    /// A list.
-    List,
-    /// A card.
-    Card,
-}
-
-impl<O: Send + 'static> IoCall<Metadata, O> {
-    /// The layout.
-    pub fn layout(self, layout: MetadataLayout) -> Self {
-        self.prop("layout", layout)
-    }
-}
-
-/// One item of `io.display().metadata`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetaItem(Map<String, Value>);
-
-impl MetaItem {
-    /// An item labelled `label` showing `value` (a string, number, boolean,
-    /// [`Timestamp`](crate::Timestamp) or big integer).
-    pub fn new(label: impl Into<String>, value: impl Serialize) -> Self {
-        let mut map = Map::new();
-        map.insert("label".into(), Value::String(label.into()));
-        map.insert(
-            "value".into(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
-        MetaItem(map)
-    }
-
-    /// Links the value to a URL.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.0.insert("url".into(), Value::String(url.into()));
-        self
-    }
-
-    /// Links the value to an action or page, with params.
-    pub fn route(mut self, route: impl Into<String>, params: impl Serialize) -> Self {
-        self.0.insert("route".into(), Value::String(route.into()));
-        if let Ok(params @ Value::Object(_)) = serde_json::to_value(params) {
-            self.0.insert("params".into(), params);
-        }
-        self
-    }
-
-    /// Shows an image.
-    pub fn image(mut self, image: Image) -> Self {
-        if let Ok(image) = serde_json::to_value(image) {
-            self.0.insert("image".into(), image);
-        }
-        self
-    }
-
-    /// Shows an error instead of the value.
-    pub fn error(mut self, message: impl Into<String>) -> Self {
-        self.0.insert("error".into(), Value::String(message.into()));
-        self
     }
 }
 

@@ -23,6 +23,7 @@ mod display;
 mod grid;
 mod group;
 mod input;
+mod metadata;
 pub(crate) mod render;
 mod search;
 mod select;
@@ -42,9 +43,8 @@ pub use confirm::{
     SpreadsheetType,
 };
 pub use display::{
-    Code, DisplayImage, DisplayTable, Displays, Grid, Heading, Html, Link, Markdown, MetaItem,
-    Metadata, MetadataLayout, Object, ProgressIndeterminate, ProgressItem, ProgressSteps,
-    ProgressThroughList, Video,
+    Code, DisplayImage, DisplayTable, Displays, Grid, Heading, Html, Link, Markdown, Object,
+    ProgressIndeterminate, ProgressItem, ProgressSteps, ProgressThroughList, Video,
 };
 pub use grid::GridItem;
 pub use group::{Group, GroupMember, GroupMembers};
@@ -53,6 +53,7 @@ pub use input::{
     FileRequest, FileUrls, Inputs, Number, RichText, Slider, Text, Time, TimeInput, Url,
 };
 pub use interval_protocol::io::{ButtonTheme, ChoiceButton};
+pub use metadata::{MetaItem, Metadata, MetadataLayout};
 pub use search::{Search, SearchResult};
 pub use select::{SelectMultiple, SelectOption, SelectSingle, SelectTable, Selects, ToOption};
 pub use table::{
