@@ -20,6 +20,7 @@ mod call;
 mod component;
 mod confirm;
 mod display;
+mod display_table;
 mod grid;
 mod group;
 mod input;
@@ -43,9 +44,10 @@ pub use confirm::{
     SpreadsheetType,
 };
 pub use display::{
-    Code, DisplayImage, DisplayTable, Displays, Grid, Heading, Html, Link, Markdown, Object,
+    Code, DisplayImage, Displays, Grid, Heading, Html, Link, Markdown, Object,
     ProgressIndeterminate, ProgressItem, ProgressSteps, ProgressThroughList, Video,
 };
+pub use display_table::DisplayTable;
 pub use grid::GridItem;
 pub use group::{Group, GroupMember, GroupMembers};
 pub use input::{
