@@ -1,5 +1,7 @@
-//! Displays: a heading, markdown, metadata, code, a link and an object on
-//! one screen. `cargo run --example displays`.
+//! Displays: a heading, markdown, metadata (one value loading later), code,
+//! a link and an object on one screen. `cargo run --example displays`.
+
+use std::time::Duration;
 
 use interval::io::MetaItem;
 use interval::{Action, Error, Interval, Routes};
@@ -19,6 +21,11 @@ pub fn routes() -> Routes {
                     [
                         MetaItem::new("CPU", "12%"),
                         MetaItem::new("Requests/s", 1_250),
+                        // Shown as loading, filled in when the query returns.
+                        MetaItem::later("Errors today", async {
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            Ok::<_, Error>(3)
+                        }),
                     ],
                 ),
                 d.code("Config", "[server]\nport = 8080").language("toml"),

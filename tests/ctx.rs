@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use interval::protocol::host::{SendLoadingCall, SendLog, SendRedirect};
 use interval::protocol::server::StartTransaction;
-use interval::{Action, Error, LoadingOptions, Redirect};
+use interval::{Action, Error, LoadingOptions, Redirect, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
 use support::io::Host;
@@ -140,5 +140,57 @@ async fn ctx_loading_logs_notify_and_redirect() {
         notify.body["deliveryInstructions"][0]["to"],
         "ops@example.com"
     );
+    host.check_interop();
+}
+
+/// `log!` / `ctx.log_args`: several values in one line, as Node's
+/// `ctx.log(...args)` writes them; `()` uses up a line number.
+#[tokio::test]
+async fn log_args_joins_values_like_node() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "log",
+            Action::new(|_io, ctx| async move {
+                let orders = vec![3, 4];
+                ctx.log("first").await;
+                interval::log!(ctx, "Refunded", orders.len(), "orders:", &orders, 12.0).await;
+                ctx.log_args(()).await;
+                interval::log!(
+                    ctx,
+                    json!({"id": 7, "at": Timestamp::from_millis(0)}),
+                    None::<u8>,
+                    Timestamp::from_millis(1_000),
+                )
+                .await;
+                ctx.log_args(("x".repeat(6_000), "y".repeat(6_000))).await;
+                Ok::<_, Error>(())
+            }),
+        )
+    })
+    .await;
+    host.peer
+        .call::<StartTransaction>(&support::start("t1", "log"))
+        .await;
+    let mut logs = Vec::new();
+    for _ in 0..4 {
+        let (id, log) = host.peer.expect::<SendLog>().await;
+        host.peer.respond::<SendLog>(id, &true);
+        logs.push(log);
+    }
+    host.success().await;
+    assert_eq!(
+        logs.iter().map(|l| l.index).collect::<Vec<_>>(),
+        [Some(0), Some(1), Some(3), Some(4)]
+    );
+    assert_eq!(logs[0].data, "first");
+    assert_eq!(logs[1].data, "Refunded 2 orders: [\n  3,\n  4\n] 12");
+    assert_eq!(
+        logs[2].data,
+        "{\n  \"id\": 7,\n  \"at\": \"1970-01-01T00:00:00.000Z\"\n} null \"1970-01-01T00:00:01.000Z\""
+    );
+    // Joined first, then cut at 10,000 characters.
+    let long = &logs[3].data;
+    assert!(long.starts_with(&format!("{} {}", "x".repeat(6_000), "y".repeat(3_999))));
+    assert!(long[10_000..].starts_with("...\n^ Warning: 10k logline character limit reached."));
     host.check_interop();
 }

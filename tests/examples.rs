@@ -84,6 +84,9 @@ fn answer(c: &ComponentToRender) -> Value {
 async fn run(host: &mut Host, tx: &str, slug: &str) -> Run {
     host.run(tx, slug).await;
     let mut run = Run::default();
+    // Groups answered: a re-render of one (a value that loaded later) is
+    // not answered twice.
+    let mut answered = std::collections::HashSet::new();
     loop {
         let message = host.peer.next_call().await;
         let (id, data) = (message.id, message.data);
@@ -93,6 +96,9 @@ async fn run(host: &mut Host, tx: &str, slug: &str) -> Run {
                 host.peer
                     .respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
                 let render: IoRender = serde_json::from_str(&inputs.io_call).unwrap();
+                if !answered.insert(render.input_group_key.clone()) {
+                    continue;
+                }
                 assert_eq!(render.validation_error_message, None, "{slug}: refused");
                 for c in &render.to_render {
                     assert_eq!(c.validation_error_message, None, "{slug}: refused");

@@ -321,7 +321,88 @@ async fn append_ui_resolves_displays_and_close_transaction_frees_it() {
     host.check_interop();
 }
 
-#[allow(dead_code)]
+/// A metadata value that loads later: rendered first without it, again (same
+/// input group) as each load arrives; a failed load is only logged.
+#[tokio::test]
+async fn metadata_values_load_later() {
+    let (revenue, gate) = tokio::sync::oneshot::channel::<u64>();
+    let gate = std::sync::Mutex::new(Some(gate));
+    let mut host = Host::start(move |b| {
+        b.action(
+            "meta",
+            Action::new(move |io, _| {
+                let gate = gate.lock().unwrap().take();
+                async move {
+                    let gate = gate.expect("the action runs once");
+                    io.display()
+                        .metadata(
+                            "Today",
+                            [
+                                MetaItem::new("Name", "Ada"),
+                                MetaItem::later("Revenue", gate).url_later(async {
+                                    Ok::<_, String>("https://x/revenue".to_owned())
+                                }),
+                                MetaItem::new("Cost", 0)
+                                    .value_later(async { Err::<u32, _>("db down") }),
+                                MetaItem::new("Logo", "acme")
+                                    .image_later(async { Ok::<_, String>(image()) }),
+                            ],
+                        )
+                        .layout(MetadataLayout::List)
+                        .await?;
+                    Ok::<_, Error>("shown")
+                }
+            }),
+        )
+    })
+    .await;
+    host.run("t1", "meta").await;
+    let first = host.render().await;
+    let props = &first.to_render[0].props;
+    assert_eq!(
+        props["data"],
+        json!([
+            {"label": "Name", "value": "Ada"},
+            {"label": "Revenue"},
+            {"label": "Cost"},
+            {"label": "Logo", "value": "acme"},
+        ])
+    );
+    assert_eq!(props["layout"], "list");
+    // The URL and the image arrive at once (one render); the failed cost
+    // does not render.
+    let second = host.render().await;
+    assert_eq!(second.input_group_key, first.input_group_key);
+    assert_ne!(second.id, first.id);
+    let data = &second.to_render[0].props["data"];
+    assert_eq!(
+        data[1],
+        json!({"label": "Revenue", "url": "https://x/revenue"})
+    );
+    assert_eq!(data[2], json!({"label": "Cost"}));
+    assert_eq!(data[3]["image"]["url"], "https://x");
+    // The revenue arrives while the call waits: a third render.
+    revenue.send(9007199254740993).unwrap();
+    let third = host.render().await;
+    assert_eq!(third.input_group_key, first.input_group_key);
+    let component = &third.to_render[0];
+    assert_eq!(component.props["layout"], "list");
+    assert_eq!(
+        component.props["data"][1],
+        json!({"label": "Revenue", "url": "https://x/revenue", "value": "9007199254740993"})
+    );
+    assert_eq!(
+        serde_json::to_value(component.props_meta.clone().unwrap()).unwrap(),
+        json!({"values": {"data.1.value": ["bigint"]}})
+    );
+    host.peer
+        .expect_silence(std::time::Duration::from_millis(200))
+        .await;
+    host.answer("t1", &third, json!([null]));
+    assert_eq!(host.success().await, json!("shown"));
+    host.check_interop();
+}
+
 fn image() -> Image {
     Image::new("https://x").alt("a").size(ImageSize::Thumbnail)
 }

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use interval::io::MetaItem;
 use interval::protocol::host::{SendLoadingCall, SendPage};
 use interval::protocol::layout::Layout as WireLayout;
 use interval::protocol::server::{
@@ -194,5 +195,57 @@ async fn pages_render_layouts_and_rerender_on_state() {
         "{calls:?}"
     );
     host.peer.expect_silence(Duration::from_millis(300)).await;
+    host.check_interop();
+}
+
+/// Metadata in a page whose value loads later: the layout is sent with the
+/// item's value absent, then re-sent (same input group) once it arrives.
+#[tokio::test]
+async fn page_metadata_loading_later_resends_the_layout() {
+    let (count, gate) = tokio::sync::oneshot::channel::<u32>();
+    let gate = std::sync::Mutex::new(Some(gate));
+    let mut host = Host::start(move |b| {
+        b.page(
+            "stats",
+            Page::new("Stats").handler(move |io, _ctx| {
+                let gate = gate.lock().unwrap().take();
+                async move {
+                    let gate = gate.expect("the page opens once");
+                    Ok::<_, Error>(Layout::new().title("Stats").child(io.display().metadata(
+                        "Users",
+                        [MetaItem::new("Teams", 3), MetaItem::later("Active", gate)],
+                    )))
+                }
+            }),
+        )
+    })
+    .await;
+    let reply = host.peer.call::<OpenPage>(&open("p1", "stats")).await;
+    assert!(matches!(reply, OpenPageReturns::Success { .. }));
+    let mut first = layout(&mut host).await;
+    while first.children.is_none() {
+        first = layout(&mut host).await;
+    }
+    let children = first.children.clone().unwrap();
+    assert_eq!(
+        children.to_render[0].props["data"],
+        json!([{"label": "Teams", "value": 3}, {"label": "Active"}])
+    );
+    host.peer.expect_silence(Duration::from_millis(100)).await;
+    count.send(17).unwrap();
+    let next = layout(&mut host).await;
+    assert_eq!(next.title, Some(Some("Stats".into())));
+    let next_children = next.children.unwrap();
+    assert_eq!(next_children.input_group_key, children.input_group_key);
+    assert_ne!(next_children.id, children.id);
+    assert_eq!(
+        next_children.to_render[0].props["data"][1],
+        json!({"label": "Active", "value": 17})
+    );
+    host.peer
+        .call::<ClosePage>(&ClosePageInputs {
+            page_key: "p1".into(),
+        })
+        .await;
     host.check_interop();
 }

@@ -20,6 +20,7 @@ use crate::client::{now_ms, Inner, Interval};
 use crate::error::{Error, Result};
 use crate::http_api::Notify;
 use crate::io::Target;
+use crate::log_line::LogArgs;
 use crate::socket::lock;
 use crate::transaction::Transaction;
 
@@ -157,11 +158,33 @@ impl Ctx {
         let text = match serde_json::to_value(value) {
             Ok(mut value) => {
                 interval_protocol::superjson::strip_tags(&mut value);
-                serde_json::to_string_pretty(&value).unwrap_or_default()
+                crate::log_line::json_text(&value)
             }
             Err(e) => format!("<value cannot be serialized: {e}>"),
         };
         self.send_log(text).await
+    }
+
+    /// Logs several values in one line, as Node's `ctx.log(a, b, ...)`
+    /// does: joined with a space, strings as they are, other values as
+    /// indented JSON (see [`LogArgs`]). `args` is a tuple; the
+    /// [`log!`](crate::log!) macro writes it for you. No values (`()`)
+    /// sends nothing but still uses up a line number, as in Node.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: interval_core::Ctx) {
+    /// let refunded = vec![3, 4];
+    /// ctx.log_args(("Refunded", refunded.len(), "orders:", &refunded)).await;
+    /// // The line: Refunded 2 orders: [\n  3,\n  4\n]
+    /// # }
+    /// ```
+    pub async fn log_args(&self, args: impl LogArgs) {
+        let texts = args.texts();
+        if texts.is_empty() {
+            self.data.log_index.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+        self.send_log(texts.join(" ")).await
     }
 
     async fn send_log(&self, mut data: String) {

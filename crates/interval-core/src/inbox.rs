@@ -9,9 +9,8 @@
 //! as long as its render loop, and a group whose loop returned is gone.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use interval_protocol::io::IoResponse;
 use uuid::Uuid;
@@ -104,22 +103,26 @@ impl Inbox {
     }
 
     /// The next event.
+    #[cfg(test)]
     pub async fn recv(&self) -> GroupEvent {
-        poll_fn(|cx| {
-            let mut state = lock(&self.state);
-            if let Some(event) = state.events.pop_front() {
-                return Poll::Ready(event);
-            }
-            if let Some(why) = state.closed {
-                return Poll::Ready(GroupEvent::Closed(why));
-            }
-            match &mut state.waker {
-                Some(waker) => waker.clone_from(cx.waker()),
-                None => state.waker = Some(cx.waker().clone()),
-            }
-            Poll::Pending
-        })
-        .await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next event, if there is one; otherwise `cx` is woken when one
+    /// arrives.
+    pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<GroupEvent> {
+        let mut state = lock(&self.state);
+        if let Some(event) = state.events.pop_front() {
+            return Poll::Ready(event);
+        }
+        if let Some(why) = state.closed {
+            return Poll::Ready(GroupEvent::Closed(why));
+        }
+        match &mut state.waker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 

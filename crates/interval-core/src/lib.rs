@@ -31,6 +31,7 @@ mod error;
 mod http_api;
 mod inbox;
 pub mod io;
+mod log_line;
 mod logging;
 mod page;
 mod routes;
@@ -45,6 +46,7 @@ pub use ctx::{Ctx, Loading, LoadingOptions, Redirect};
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use http_api::{http_base, Enqueue, Notify, QueuedAction};
 pub use io::Io;
+pub use log_line::LogArgs;
 pub use page::{Layout, MenuItem, PageCtx};
 pub use routes::{
     Action, ActionError, BoxFuture, ErrorEvent, HandlerResult, OnError, Page, Route, Routes,

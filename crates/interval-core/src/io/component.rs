@@ -5,6 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use interval_protocol::io::ComponentToRender;
 use interval_protocol::superjson;
@@ -47,6 +48,14 @@ pub(crate) trait Behavior<O>: Send + 'static {
         _props: &'a mut Props,
     ) -> LocalFuture<'a, Result<(), String>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// Applies changes of `props` that happened on their own (values that
+    /// load later): `Ready` when `props` changed and the call should be
+    /// rendered again; `Pending` (with `cx` woken on the next change) when
+    /// not, or never again.
+    fn poll_changed(&mut self, _cx: &mut Context<'_>, _props: &mut Props) -> Poll<()> {
+        Poll::Pending
     }
 
     /// Turns a non-null wire value into the user's type; `Err` explains why
@@ -113,6 +122,9 @@ impl<O: 'static> Behavior<Option<O>> for Optional<O> {
     ) -> LocalFuture<'a, Result<(), String>> {
         self.0.set_state(state, props)
     }
+    fn poll_changed(&mut self, cx: &mut Context<'_>, props: &mut Props) -> Poll<()> {
+        self.0.poll_changed(cx, props)
+    }
     fn parse(&mut self, value: Value) -> Result<Option<O>, String> {
         if value.is_null() {
             return Ok(None);
@@ -141,6 +153,9 @@ impl<O: 'static> Behavior<Vec<O>> for Multiple<O> {
     ) -> LocalFuture<'a, Result<(), String>> {
         self.0.set_state(state, props)
     }
+    fn poll_changed(&mut self, cx: &mut Context<'_>, props: &mut Props) -> Poll<()> {
+        self.0.poll_changed(cx, props)
+    }
     fn parse(&mut self, value: Value) -> Result<Vec<O>, String> {
         let Value::Array(items) = value else {
             return Err("expected an array".into());
@@ -166,6 +181,9 @@ pub trait Component: Send {
     /// Handles a `SET_STATE` value for this component (no-op for `null`,
     /// or for the same state as last time).
     fn set_state(&mut self, state: Value) -> LocalFuture<'_, ()>;
+    /// Polls for props that changed on their own since the last render
+    /// (see [`Behavior::poll_changed`]); `Ready` means render again.
+    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()>;
     /// Hands out the accepted value (a `Box<Option<O>>`).
     fn take(&mut self) -> Box<dyn Any + Send>;
     /// Whether it resolves right after being rendered (displays in append-UI
@@ -362,11 +380,33 @@ impl<O: Send + 'static> Component for Field<O> {
         })
     }
 
+    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.behavior.poll_changed(cx, &mut self.props)
+    }
+
     fn take(&mut self) -> Box<dyn Any + Send> {
         Box::new(self.value.take())
     }
 
     fn resolves_immediately(&self, append_ui: bool) -> bool {
         self.immediate || (self.display && append_ui)
+    }
+}
+
+/// `Ready` when the props of any of `components` changed on their own
+/// (every change ready at that moment is applied, so that one render shows
+/// them all); `Pending` otherwise, with `cx` woken on the next change.
+pub(crate) fn poll_props_changed(
+    components: &mut [Box<dyn Component>],
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    let mut changed = false;
+    for component in components.iter_mut() {
+        changed |= component.poll_changed(cx).is_ready();
+    }
+    if changed {
+        Poll::Ready(())
+    } else {
+        Poll::Pending
     }
 }

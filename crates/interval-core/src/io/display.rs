@@ -2,21 +2,17 @@
 //! append-UI transactions, on submit otherwise).
 
 use std::any::Any;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::call::{kinds, DisplayKind, Groupable, IoCall};
-use super::component::{Behavior, LocalFuture, Nothing, Props};
+use super::component::{Behavior, Nothing, Props};
 use super::grid::{GridBehavior, GridItem};
-use super::table::{Column, Image, ImageSize, RowMenu, Rows, TablePage, TableQuery};
-use super::table::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::table::ImageSize;
 use super::Io;
 use crate::page::MenuItem;
-use crate::routes::BoxFuture;
 
 kinds! {
     /// Marker of `io.display().code` (`DISPLAY_CODE`).
@@ -31,8 +27,6 @@ kinds! {
     pub enum DisplayImage: Groupable, DisplayKind;
     /// Marker of `io.display().link` (`DISPLAY_LINK`).
     pub enum Link: Groupable, DisplayKind;
-    /// Marker of `io.display().metadata` (`DISPLAY_METADATA`).
-    pub enum Metadata: Groupable, DisplayKind;
     /// Marker of `io.display().object` (`DISPLAY_OBJECT`).
     pub enum Object: Groupable, DisplayKind;
     /// Marker of `io.display().video` (`DISPLAY_VIDEO`).
@@ -44,12 +38,6 @@ kinds! {
     /// Marker of `io.display().progress_through_list` (`DISPLAY_PROGRESS_THROUGH_LIST`).
     pub enum ProgressThroughList: Groupable, DisplayKind;
 }
-
-/// Marker of `io.display().table` (`DISPLAY_TABLE`) over rows of type `T`.
-#[derive(Debug)]
-pub struct DisplayTable<T>(PhantomData<fn() -> T>);
-impl<T> Groupable for DisplayTable<T> {}
-impl<T> DisplayKind for DisplayTable<T> {}
 
 /// Marker of `io.display().grid` (`DISPLAY_GRID`) over items of type `T`.
 #[derive(Debug)]
@@ -71,7 +59,7 @@ impl Displays<'_> {
         self.with(method_name, label, Nothing)
     }
 
-    fn with<K>(
+    pub(super) fn with<K>(
         &self,
         method_name: &'static str,
         label: impl Into<String>,
@@ -127,16 +115,6 @@ impl Displays<'_> {
         self.with("DISPLAY_LINK", label, LinkCheck)
     }
 
-    /// A list of labelled values.
-    pub fn metadata(
-        &self,
-        label: impl Into<String>,
-        items: impl IntoIterator<Item = MetaItem>,
-    ) -> IoCall<Metadata, ()> {
-        let items: Vec<Value> = items.into_iter().map(|i| Value::Object(i.0)).collect();
-        self.call("DISPLAY_METADATA", label).prop("data", items)
-    }
-
     /// Any value, shown as a tree.
     pub fn object(&self, label: impl Into<String>, data: impl Serialize) -> IoCall<Object, ()> {
         self.call("DISPLAY_OBJECT", label).prop("data", data)
@@ -190,53 +168,6 @@ impl Displays<'_> {
         let items: Vec<ProgressItem> = items.into_iter().collect();
         self.call("DISPLAY_PROGRESS_THROUGH_LIST", label)
             .prop("items", items)
-    }
-
-    /// A table of `rows` (any `Serialize` type), paged, sorted and searched
-    /// on the host (see the paging policy in [`TableQuery`]'s module).
-    pub fn table<T: Serialize + Send + 'static>(
-        &self,
-        label: impl Into<String>,
-        rows: impl IntoIterator<Item = T>,
-    ) -> IoCall<DisplayTable<T>, ()> {
-        self.with(
-            "DISPLAY_TABLE",
-            label,
-            TableBehavior {
-                data: rows.into_iter().collect(),
-                columns: Vec::new(),
-                menu: None,
-                rows: None,
-            },
-        )
-    }
-
-    /// A table whose rows come from `get_data`, called with each page the
-    /// browser asks for.
-    pub fn table_async<T, F, Fut, E>(
-        &self,
-        label: impl Into<String>,
-        get_data: F,
-    ) -> IoCall<DisplayTable<T>, ()>
-    where
-        T: Serialize + Send + 'static,
-        F: Fn(TableQuery) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<TablePage<T>, E>> + Send + 'static,
-        E: std::fmt::Display,
-    {
-        let get_data: GetData<T> = Arc::new(move |query| {
-            let fut = get_data(query);
-            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
-        });
-        self.with(
-            "DISPLAY_TABLE",
-            label,
-            AsyncTableBehavior {
-                get_data,
-                columns: Vec::new(),
-                menu: None,
-            },
-        )
     }
 
     /// A grid of cards, one per item, rendered by `render`.
@@ -379,72 +310,6 @@ impl<O: Send + 'static> IoCall<Link, O> {
     }
 }
 
-/// How `io.display().metadata` lays out its items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MetadataLayout {
-    /// A grid (the default).
-    Grid,
-    /// A list.
-    List,
-    /// A card.
-    Card,
-}
-
-impl<O: Send + 'static> IoCall<Metadata, O> {
-    /// The layout.
-    pub fn layout(self, layout: MetadataLayout) -> Self {
-        self.prop("layout", layout)
-    }
-}
-
-/// One item of `io.display().metadata`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetaItem(Map<String, Value>);
-
-impl MetaItem {
-    /// An item labelled `label` showing `value` (a string, number, boolean,
-    /// [`Timestamp`](crate::Timestamp) or big integer).
-    pub fn new(label: impl Into<String>, value: impl Serialize) -> Self {
-        let mut map = Map::new();
-        map.insert("label".into(), Value::String(label.into()));
-        map.insert(
-            "value".into(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
-        MetaItem(map)
-    }
-
-    /// Links the value to a URL.
-    pub fn url(mut self, url: impl Into<String>) -> Self {
-        self.0.insert("url".into(), Value::String(url.into()));
-        self
-    }
-
-    /// Links the value to an action or page, with params.
-    pub fn route(mut self, route: impl Into<String>, params: impl Serialize) -> Self {
-        self.0.insert("route".into(), Value::String(route.into()));
-        if let Ok(params @ Value::Object(_)) = serde_json::to_value(params) {
-            self.0.insert("params".into(), params);
-        }
-        self
-    }
-
-    /// Shows an image.
-    pub fn image(mut self, image: Image) -> Self {
-        if let Ok(image) = serde_json::to_value(image) {
-            self.0.insert("image".into(), image);
-        }
-        self
-    }
-
-    /// Shows an error instead of the value.
-    pub fn error(mut self, message: impl Into<String>) -> Self {
-        self.0.insert("error".into(), Value::String(message.into()));
-        self
-    }
-}
-
 /// One item of `io.display().progress_through_list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -480,167 +345,6 @@ impl<O: Send + 'static> IoCall<ProgressSteps, O> {
     /// A subtitle.
     pub fn sub_title(self, text: impl Into<String>) -> Self {
         self.prop("subTitle", text.into())
-    }
-}
-
-/// `DISPLAY_TABLE` over rows held by the host.
-pub(super) struct TableBehavior<T> {
-    pub data: Vec<T>,
-    pub columns: Vec<Column<T>>,
-    pub menu: Option<RowMenu<T>>,
-    pub rows: Option<Rows>,
-}
-
-/// The first page of a table: `defaultPageSize` rows.
-pub(super) fn first_page(props: &Props) -> TableQuery {
-    let page_size = props
-        .get("defaultPageSize")
-        .and_then(Value::as_u64)
-        .map(|n| n as usize)
-        .unwrap_or(DEFAULT_PAGE_SIZE);
-    TableQuery {
-        page_size,
-        ..TableQuery::default()
-    }
-}
-
-impl<T: Serialize + Send + 'static> Behavior<()> for TableBehavior<T> {
-    fn init(&mut self, props: &mut Props) -> Result<(), String> {
-        let mut rows = Rows::build(&self.data, &self.columns, self.menu.as_ref(), 0)?;
-        props.insert("columns".into(), Value::Array(rows.columns.clone()));
-        rows.page_into(&first_page(props), props);
-        props.insert("isAsync".into(), Value::Bool(false));
-        self.rows = Some(rows);
-        Ok(())
-    }
-
-    fn is_stateful(&self) -> bool {
-        true
-    }
-
-    fn set_state<'a>(
-        &'a mut self,
-        state: Value,
-        props: &'a mut Props,
-    ) -> LocalFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
-            let rows = self.rows.as_mut().ok_or("the table was not rendered")?;
-            rows.page_into(&query, props);
-            Ok(())
-        })
-    }
-
-    fn parse(&mut self, _value: Value) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn as_any(&mut self) -> &mut dyn Any {
-        self
-    }
-}
-
-type GetData<T> = Arc<dyn Fn(TableQuery) -> BoxFuture<Result<TablePage<T>, String>> + Send + Sync>;
-
-/// `DISPLAY_TABLE` whose rows come from a function, page by page.
-pub(super) struct AsyncTableBehavior<T> {
-    get_data: GetData<T>,
-    pub columns: Vec<Column<T>>,
-    pub menu: Option<RowMenu<T>>,
-}
-
-impl<T: Serialize + Send + 'static> Behavior<()> for AsyncTableBehavior<T> {
-    fn init(&mut self, props: &mut Props) -> Result<(), String> {
-        let columns = Rows::build::<T>(&[], &self.columns, None, 0)?.columns;
-        props.insert("columns".into(), Value::Array(columns));
-        props.insert("data".into(), Value::Array(Vec::new()));
-        props.insert("isAsync".into(), Value::Bool(true));
-        Ok(())
-    }
-
-    fn is_stateful(&self) -> bool {
-        true
-    }
-
-    fn set_state<'a>(
-        &'a mut self,
-        state: Value,
-        props: &'a mut Props,
-    ) -> LocalFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
-            let page = (self.get_data)(query.clone()).await?;
-            let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
-            let data: Vec<T> = page.data.into_iter().take(page_size).collect();
-            let rows = Rows::build(&data, &self.columns, self.menu.as_ref(), query.offset)?;
-            props.insert("columns".into(), Value::Array(rows.columns.clone()));
-            props.insert(
-                "data".into(),
-                Value::Array((0..rows.len()).map(|i| rows.row(i)).collect()),
-            );
-            match page.total_records {
-                Some(total) => props.insert("totalRecords".into(), json!(total)),
-                None => props.remove("totalRecords"),
-            };
-            Ok(())
-        })
-    }
-
-    fn parse(&mut self, _value: Value) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn as_any(&mut self) -> &mut dyn Any {
-        self
-    }
-}
-
-impl<T: Serialize + Send + 'static, O: Send + 'static> IoCall<DisplayTable<T>, O> {
-    /// The columns, in order (default: one per field of the rows).
-    pub fn columns<C: Into<Column<T>>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
-        let columns: Vec<Column<T>> = columns.into_iter().map(Into::into).collect();
-        if let Some(t) = self.field.behavior_mut::<TableBehavior<T>>() {
-            t.columns = columns;
-        } else if let Some(t) = self.field.behavior_mut::<AsyncTableBehavior<T>>() {
-            t.columns = columns;
-        }
-        self
-    }
-
-    /// A menu of actions per row.
-    pub fn row_menu(mut self, menu: impl Fn(&T) -> Vec<MenuItem> + Send + Sync + 'static) -> Self {
-        let menu: RowMenu<T> = Arc::new(menu);
-        if let Some(t) = self.field.behavior_mut::<TableBehavior<T>>() {
-            t.menu = Some(menu);
-        } else if let Some(t) = self.field.behavior_mut::<AsyncTableBehavior<T>>() {
-            t.menu = Some(menu);
-        }
-        self
-    }
-
-    /// Help text under the table.
-    pub fn help_text(self, text: impl Into<String>) -> Self {
-        self.prop("helpText", text.into())
-    }
-
-    /// Rows per page at first.
-    pub fn default_page_size(self, size: u32) -> Self {
-        self.prop("defaultPageSize", size)
-    }
-
-    /// Lets the runner sort (default true).
-    pub fn sortable(self, yes: bool) -> Self {
-        self.prop("isSortable", yes)
-    }
-
-    /// Lets the runner search (default true).
-    pub fn filterable(self, yes: bool) -> Self {
-        self.prop("isFilterable", yes)
-    }
-
-    /// Shows rows as columns.
-    pub fn vertical(self) -> Self {
-        self.prop("orientation", "vertical")
     }
 }
 

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use super::call::IoCall;
 use super::component::{Behavior, LocalFuture, Props};
-use super::display::{first_page, Grid};
+use super::display::Grid;
+use super::display_table::first_page;
 use super::table::{filter_text, TableQuery, MAX_PAGE_SIZE};
 use crate::page::MenuItem;
 

@@ -20,9 +20,11 @@ mod call;
 mod component;
 mod confirm;
 mod display;
+mod display_table;
 mod grid;
 mod group;
 mod input;
+mod metadata;
 pub(crate) mod render;
 mod search;
 mod select;
@@ -42,10 +44,10 @@ pub use confirm::{
     SpreadsheetType,
 };
 pub use display::{
-    Code, DisplayImage, DisplayTable, Displays, Grid, Heading, Html, Link, Markdown, MetaItem,
-    Metadata, MetadataLayout, Object, ProgressIndeterminate, ProgressItem, ProgressSteps,
-    ProgressThroughList, Video,
+    Code, DisplayImage, Displays, Grid, Heading, Html, Link, Markdown, Object,
+    ProgressIndeterminate, ProgressItem, ProgressSteps, ProgressThroughList, Video,
 };
+pub use display_table::DisplayTable;
 pub use grid::GridItem;
 pub use group::{Group, GroupMember, GroupMembers};
 pub use input::{
@@ -53,6 +55,7 @@ pub use input::{
     FileRequest, FileUrls, Inputs, Number, RichText, Slider, Text, Time, TimeInput, Url,
 };
 pub use interval_protocol::io::{ButtonTheme, ChoiceButton};
+pub use metadata::{MetaItem, Metadata, MetadataLayout};
 pub use search::{Search, SearchResult};
 pub use select::{SelectMultiple, SelectOption, SelectSingle, SelectTable, Selects, ToOption};
 pub use table::{

@@ -2,17 +2,18 @@
 //! input group key until the values are accepted; `SET_STATE` runs the
 //! components' state handlers and always re-renders.
 
-use std::future::{ready, Future};
+use std::future::{poll_fn, ready, Future};
+use std::task::Poll;
 
 use futures_util::future::Either;
 use interval_protocol::io::{ChoiceButton, IoRender, IoResponse, IoResponseKind, RenderKind};
 use interval_protocol::superjson;
 use serde_json::Value;
 
-use super::component::Component;
+use super::component::{poll_props_changed, Component};
 use super::{Io, Target};
 use crate::error::{Error, IoError, Result};
-use crate::inbox::{Closed, GroupEvent};
+use crate::inbox::{Closed, GroupEvent, Inbox};
 use uuid::Uuid;
 
 /// Takes the typed values out of the accepted components.
@@ -100,7 +101,17 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
         // Each response is handled by a plain function: nothing of it is
         // kept across the awaits of this loop (a parked call's future stays
         // small).
-        let step = match inbox.recv().await {
+        let event = match next(&inbox, &mut call.components).await {
+            Woken::Event(event) => event,
+            Woken::PropsChanged => {
+                // Props changed on their own (values loading later).
+                render_id = Uuid::new_v4();
+                let again = render(render_id, inbox.key(), &call, &group_message);
+                Box::pin(target.send(&io.inner, again, false)).await?;
+                continue;
+            }
+        };
+        let step = match event {
             GroupEvent::Response(response) => on_response(&mut call, *response),
             GroupEvent::Resend => {
                 // Reconnected: the same render again.
@@ -122,6 +133,28 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
         let next = render(render_id, inbox.key(), &call, &group_message);
         Box::pin(target.send(&io.inner, next, false)).await?;
     }
+}
+
+/// What woke a waiting call.
+enum Woken {
+    /// Something arrived in its inbox.
+    Event(GroupEvent),
+    /// A component's props changed on their own.
+    PropsChanged,
+}
+
+/// Waits for the next event of `inbox` or a change of the components'
+/// props (events first).
+fn next<'a>(
+    inbox: &'a Inbox,
+    components: &'a mut [Box<dyn Component>],
+) -> impl Future<Output = Woken> + 'a {
+    poll_fn(move |cx| {
+        if let Poll::Ready(event) = inbox.poll_recv(cx) {
+            return Poll::Ready(Woken::Event(event));
+        }
+        poll_props_changed(components, cx).map(|()| Woken::PropsChanged)
+    })
 }
 
 /// Gives every component its new state (`SET_STATE`).

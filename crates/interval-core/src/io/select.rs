@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::call::{Groupable, InputKind, IoCall};
 use super::component::{Behavior, LocalFuture, Props};
-use super::display::first_page;
+use super::display_table::first_page;
 use super::table::{Column, Image, RowMenu, Rows, SortDirection, TableQuery};
 use super::Io;
 use crate::page::MenuItem;
