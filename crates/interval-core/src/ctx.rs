@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use interval_protocol::host::{
@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::http_api::Notify;
 use crate::io::Target;
 use crate::log_line::LogArgs;
-use crate::socket::lock;
 use crate::transaction::Transaction;
 
 /// How long loading updates are batched (Node's debounce).
@@ -42,7 +41,8 @@ struct CtxData {
     inner: Arc<Inner>,
     transaction: Arc<Transaction>,
     user: User,
-    params: Map<String, Value>,
+    /// `None` when there are none (most runs): an empty map is large.
+    params: Option<Box<Map<String, Value>>>,
     environment: Arc<str>,
     organization: Arc<Organization>,
     action: ActionRef,
@@ -76,7 +76,7 @@ impl Ctx {
                 inner,
                 transaction,
                 user,
-                params,
+                params: (!params.is_empty()).then(|| Box::new(params)),
                 environment,
                 organization,
                 action,
@@ -105,12 +105,13 @@ impl Ctx {
 
     /// The raw params (from the URL or the queued action).
     pub fn params(&self) -> &Map<String, Value> {
-        &self.data.params
+        static NONE: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+        self.data.params.as_deref().unwrap_or(&NONE)
     }
 
     /// One param.
     pub fn param(&self, key: &str) -> Option<&Value> {
-        self.data.params.get(key)
+        self.params().get(key)
     }
 
     /// The params as your own type.
@@ -123,7 +124,7 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        params_as(&self.data.params)
+        params_as(self.params())
     }
 
     /// The environment slug (`production`, `development`, or custom).
@@ -317,21 +318,24 @@ pub(crate) async fn send_loading(inner: &Inner, id: &str, state: LoadingState) {
 #[derive(Clone)]
 pub struct Loading {
     inner: Arc<Inner>,
+    /// Its state lives with the transaction or page ([`LoadingSlot`]).
     target: Target,
-    shared: Arc<Mutex<LoadingShared>>,
 }
 
-#[derive(Default)]
-struct LoadingShared {
+/// The loading state of a transaction or page, kept by it (so that a
+/// transaction that never shows one pays for no more than this).
+#[derive(Debug, Default)]
+pub(crate) struct LoadingSlot {
     /// Boxed: most transactions never show a loading state.
     state: Option<Box<LoadingState>>,
+    /// A send is scheduled (changes within the debounce go with it).
     armed: bool,
 }
 
 impl fmt::Debug for Loading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Loading")
-            .field("state", &lock(&self.shared).state)
+            .field("state", &self.state())
             .finish_non_exhaustive()
     }
 }
@@ -383,16 +387,13 @@ impl From<String> for LoadingOptions {
 
 impl Loading {
     pub(crate) fn new(inner: Arc<Inner>, target: Target) -> Self {
-        Loading {
-            inner,
-            target,
-            shared: Arc::default(),
-        }
+        Loading { inner, target }
     }
 
     /// The current state.
     pub fn state(&self) -> Option<LoadingState> {
-        lock(&self.shared).state.as_deref().cloned()
+        self.target
+            .with_loading(|slot| slot.state.as_deref().cloned())
     }
 
     /// Shows a new loading state (a label, or [`LoadingOptions`]).
@@ -428,10 +429,11 @@ impl Loading {
 
     /// Marks one more item done (only with `items_in_queue`).
     pub fn complete_one(&self) {
-        let counted = lock(&self.shared)
-            .state
-            .as_ref()
-            .is_some_and(|s| s.items_in_queue.is_some());
+        let counted = self.target.with_loading(|slot| {
+            slot.state
+                .as_ref()
+                .is_some_and(|s| s.items_in_queue.is_some())
+        });
         if !counted {
             tracing::warn!("loading.complete_one() without items_in_queue does nothing");
             return;
@@ -444,21 +446,19 @@ impl Loading {
     }
 
     fn set(&self, change: impl FnOnce(Option<&LoadingState>) -> LoadingState) {
-        let arm = {
-            let mut shared = lock(&self.shared);
-            let state = change(shared.state.as_deref());
-            shared.state = Some(Box::new(state));
-            !std::mem::replace(&mut shared.armed, true)
-        };
+        let arm = self.target.with_loading(|slot| {
+            let state = change(slot.state.as_deref());
+            slot.state = Some(Box::new(state));
+            !std::mem::replace(&mut slot.armed, true)
+        });
         if arm {
             let this = self.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(LOADING_DEBOUNCE).await;
-                let state = {
-                    let mut shared = lock(&this.shared);
-                    shared.armed = false;
-                    shared.state.as_deref().cloned()
-                };
+                let state = this.target.with_loading(|slot| {
+                    slot.armed = false;
+                    slot.state.as_deref().cloned()
+                });
                 if let Some(state) = state {
                     this.send(state).await;
                 }

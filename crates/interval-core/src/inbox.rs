@@ -126,19 +126,27 @@ impl Inbox {
     }
 }
 
-/// The open input groups of a transaction or page, oldest first.
+/// The open input groups of a transaction or page. Usually one (the call
+/// waiting now), kept without a separate allocation.
 #[derive(Debug, Default)]
-pub(crate) struct Groups(Vec<Weak<Inbox>>);
+pub(crate) struct Groups {
+    latest: Option<Weak<Inbox>>,
+    /// Groups opened before the latest whose loops still run, oldest first.
+    older: Vec<Weak<Inbox>>,
+}
 
 impl Groups {
     /// Opens the inbox of a new group (the render loop keeps it alive).
     pub fn open(&mut self, key: Uuid) -> Arc<Inbox> {
-        self.0.retain(|inbox| inbox.strong_count() > 0);
+        self.older.retain(|inbox| inbox.strong_count() > 0);
+        if let Some(previous) = self.latest.take().filter(|i| i.strong_count() > 0) {
+            self.older.push(previous);
+        }
         let inbox = Arc::new(Inbox {
             key,
             state: Mutex::default(),
         });
-        self.0.push(Arc::downgrade(&inbox));
+        self.latest = Some(Arc::downgrade(&inbox));
         inbox
     }
 
@@ -147,9 +155,9 @@ impl Groups {
         match key {
             Some(key) => {
                 let key = Uuid::parse_str(key).ok()?;
-                self.0
+                self.latest
                     .iter()
-                    .rev()
+                    .chain(self.older.iter().rev())
                     .filter_map(Weak::upgrade)
                     .find(|inbox| inbox.key == key)
             }
@@ -159,7 +167,7 @@ impl Groups {
 
     /// The inbox of the group opened last, if its loop still runs.
     pub fn latest(&self) -> Option<Arc<Inbox>> {
-        self.0.last().and_then(Weak::upgrade)
+        self.latest.as_ref().and_then(Weak::upgrade)
     }
 
     /// Delivers `event` to the group with `key` (or the latest group).
@@ -169,7 +177,8 @@ impl Groups {
 
     /// Closes every group.
     pub fn close_all(&mut self, why: Closed) {
-        for inbox in self.0.drain(..).filter_map(|inbox| inbox.upgrade()) {
+        let all = self.latest.take().into_iter().chain(self.older.drain(..));
+        for inbox in all.filter_map(|inbox| inbox.upgrade()) {
             inbox.close(why);
         }
     }

@@ -18,7 +18,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::client::Inner;
-use crate::ctx::{Loading, Redirect};
+use crate::ctx::{Loading, LoadingSlot, Redirect};
 use crate::error::Result;
 use crate::inbox::{Closed, GroupEvent, Groups, Inbox, Undelivered};
 use crate::io::render::{self, Call};
@@ -284,6 +284,8 @@ struct ViewState {
     dirty: bool,
     sending: bool,
     groups: Groups,
+    /// What `ctx.loading()` shows now.
+    loading_now: LoadingSlot,
     loading: Option<LoadingState>,
 }
 
@@ -330,6 +332,10 @@ impl PageView {
                 tracing::debug!("Dropping an IO response for unknown group {key:?}")
             }
         }
+    }
+
+    pub fn with_loading<T>(&self, f: impl FnOnce(&mut LoadingSlot) -> T) -> T {
+        f(&mut lock(&self.state).loading_now)
     }
 
     pub fn set_loading(&self, loading: LoadingState) {
@@ -585,13 +591,13 @@ fn show(inner: &Arc<Inner>, view: &Arc<PageView>, io: Io, layout: Layout) {
     }
     let (inner, view) = (inner.clone(), view.clone());
     tokio::spawn(async move {
-        let call = Call {
+        let mut call = Call {
             components: children,
             choice_buttons: None,
             collect: |_| Ok(()),
             validate: None,
         };
-        if let Err(e) = render::run(&io, call).await {
+        if let Err(e) = render::run(&io, &mut call).await {
             if view.is_closed() {
                 return;
             }

@@ -145,7 +145,13 @@ impl Connection {
         let (socket, _response) = tokio::time::timeout_at(
             deadline,
             // Nagle's algorithm would hold small frames back for tens of ms.
-            tokio_tungstenite::connect_async_with_config(request, Some(ws_config), true),
+            // Boxed: the handshake future (~10 KiB) would otherwise sit in
+            // `listen()` and in the supervisor task for the client's life.
+            Box::pin(tokio_tungstenite::connect_async_with_config(
+                request,
+                Some(ws_config),
+                true,
+            )),
         )
         .await
         .map_err(|_| timed_out())?

@@ -21,7 +21,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::client::Inner;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, LoadingSlot};
 use crate::error::Error;
 use crate::inbox::{Closed, GroupEvent, Groups, Inbox, Undelivered};
 use crate::io::{Io, Target};
@@ -46,6 +46,8 @@ struct TransactionState {
     /// The last loading state, replayed after a reconnect until the next
     /// IO call.
     loading: Option<Box<LoadingState>>,
+    /// What `ctx.loading()` shows now.
+    loading_now: LoadingSlot,
     /// Old groups stay routable (a table shown earlier may still page)
     /// until their IO call is dropped.
     groups: Groups,
@@ -80,6 +82,10 @@ impl Transaction {
         let mut state = lock(&self.state);
         state.settled_render = settled;
         state.loading = None;
+    }
+
+    pub fn with_loading<T>(&self, f: impl FnOnce(&mut LoadingSlot) -> T) -> T {
+        f(&mut lock(&self.state).loading_now)
     }
 
     pub fn set_loading(&self, loading: LoadingState) {

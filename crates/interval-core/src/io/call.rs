@@ -174,7 +174,7 @@ impl<K, O: Send + 'static> IntoFuture for WithChoices<IoCall<K, O>> {
         let buttons = self.buttons;
         Box::pin(async move {
             let submitted = io
-                .run(Call {
+                .run(&mut Call {
                     components: vec![component],
                     choice_buttons: Some(buttons),
                     collect: |components| take::<O>(components, 0),
@@ -209,7 +209,7 @@ impl<K, O: Send + 'static> IntoFuture for IoCall<K, O> {
         let component = self.into_component();
         Box::pin(async move {
             let submitted = io
-                .run(Call {
+                .run(&mut Call {
                     components: vec![component],
                     choice_buttons: None,
                     collect: |components| take::<O>(components, 0),

@@ -130,7 +130,7 @@ impl<M: GroupMembers> IntoFuture for WithChoices<Group<M>> {
             let group = self.inner;
             let submitted = group
                 .io
-                .run(Call {
+                .run(&mut Call {
                     components: group.members.components(),
                     choice_buttons: Some(self.buttons),
                     collect: M::collect,
@@ -151,7 +151,7 @@ impl<M: GroupMembers> IntoFuture for Group<M> {
             let validator = self.validator;
             let submitted = self
                 .io
-                .run(Call {
+                .run(&mut Call {
                     components: self.members.components(),
                     choice_buttons: None,
                     collect: M::collect,

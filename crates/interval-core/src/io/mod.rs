@@ -63,6 +63,7 @@ pub use table::{
 };
 
 use crate::client::Inner;
+use crate::ctx::LoadingSlot;
 use crate::error::{Error, IoError, IoErrorKind, Result};
 use crate::inbox::Inbox;
 use crate::page::PageView;
@@ -89,6 +90,14 @@ impl Target {
         match self {
             Target::Transaction(t) => t.append_ui,
             Target::Page(_) => false,
+        }
+    }
+
+    /// Runs `f` on the loading state of the transaction or page.
+    pub(crate) fn with_loading<T>(&self, f: impl FnOnce(&mut LoadingSlot) -> T) -> T {
+        match self {
+            Target::Transaction(t) => t.with_loading(f),
+            Target::Page(p) => p.with_loading(f),
         }
     }
 

@@ -40,10 +40,10 @@ pub(crate) struct Call<'a, R> {
 impl Io {
     /// Runs one IO call to completion. (Not an `async fn`: that would add a
     /// layer holding a second copy of `call` to every parked call.)
-    pub(crate) fn run<'a, R: 'a>(
+    pub(crate) fn run<'a, 'c: 'a, R: 'a>(
         &'a self,
-        call: Call<'a, R>,
-    ) -> impl Future<Output = Result<Submitted<R>>> + 'a {
+        call: &'a mut Call<'c, R>,
+    ) -> impl Future<Output = Result<Submitted<R>>> + use<'a, 'c, R> {
         match &self.target {
             Target::Page(_) => Either::Left(ready(Err(Error::Interval(
                 "I/O calls cannot be awaited in a page handler: add display calls to the \
@@ -56,7 +56,8 @@ impl Io {
 }
 
 /// The render loop, for a transaction's IO call or a page's children.
-pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R>> {
+/// Takes `call` by reference: its owner holds the one copy.
+pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<R>> {
     let target = &io.target;
     if target.is_canceled() {
         return Err(IoError::transaction_closed().into());
@@ -83,7 +84,7 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
     // Boxed: the send (an RPC call with its timeouts) is much larger than
     // the wait that follows, and a parked transaction should only pay for
     // the wait.
-    let first = render(render_id, inbox.key(), &call, &group_message);
+    let first = render(render_id, inbox.key(), call, &group_message);
     Box::pin(target.send(&io.inner, first, settled)).await?;
 
     if settled {
@@ -106,16 +107,16 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
             Woken::PropsChanged => {
                 // Props changed on their own (values loading later).
                 render_id = Uuid::new_v4();
-                let again = render(render_id, inbox.key(), &call, &group_message);
+                let again = render(render_id, inbox.key(), call, &group_message);
                 Box::pin(target.send(&io.inner, again, false)).await?;
                 continue;
             }
         };
         let step = match event {
-            GroupEvent::Response(response) => on_response(&mut call, *response),
+            GroupEvent::Response(response) => on_response(call, *response),
             GroupEvent::Resend => {
                 // Reconnected: the same render again.
-                let again = render(render_id, inbox.key(), &call, &group_message);
+                let again = render(render_id, inbox.key(), call, &group_message);
                 Box::pin(target.send(&io.inner, again, false)).await?;
                 continue;
             }
@@ -130,7 +131,7 @@ pub(crate) async fn run<R>(io: &Io, mut call: Call<'_, R>) -> Result<Submitted<R
             Step::AskAgain(message) => group_message = message,
         }
         render_id = Uuid::new_v4();
-        let next = render(render_id, inbox.key(), &call, &group_message);
+        let next = render(render_id, inbox.key(), call, &group_message);
         Box::pin(target.send(&io.inner, next, false)).await?;
     }
 }
