@@ -40,12 +40,12 @@ pub struct Ctx {
 struct CtxData {
     inner: Arc<Inner>,
     transaction: Arc<Transaction>,
-    user: User,
+    user: Arc<User>,
     /// `None` when there are none (most runs): an empty map is large.
     params: Option<Box<Map<String, Value>>>,
     environment: Arc<str>,
     organization: Arc<Organization>,
-    action: ActionRef,
+    action: Arc<ActionRef>,
     loading: Loading,
     log_index: AtomicU64,
 }
@@ -64,11 +64,11 @@ impl Ctx {
     pub(crate) fn new(
         inner: Arc<Inner>,
         transaction: Arc<Transaction>,
-        user: User,
+        user: Arc<User>,
         params: Map<String, Value>,
         environment: Arc<str>,
         organization: Arc<Organization>,
-        action: ActionRef,
+        action: Arc<ActionRef>,
     ) -> Self {
         Ctx {
             data: Arc::new(CtxData {

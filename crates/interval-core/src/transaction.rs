@@ -14,7 +14,7 @@ use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::result::{ActionResult, ActionResultStatus, FailureData};
 use interval_protocol::server::StartTransactionInputs;
 use interval_protocol::superjson;
-use interval_protocol::types::{ActionDefinition, LoadingState, ResultStatus};
+use interval_protocol::types::{ActionDefinition, ActionRef, LoadingState, ResultStatus, User};
 use serde_json::Value;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -129,6 +129,36 @@ pub(crate) struct Transactions {
     pages: Mutex<HashMap<String, Arc<PageView>>>,
     /// Open transactions plus open pages (safe shutdown waits for zero).
     open: watch::Sender<usize>,
+    /// Shared copies of what many transactions repeat.
+    interned: Mutex<Interned>,
+}
+
+/// The last user seen and each action's reference: transactions of the same
+/// person and action share one copy (their contexts hold `Arc`s).
+#[derive(Default)]
+struct Interned {
+    user: Option<Arc<User>>,
+    actions: HashMap<String, Arc<ActionRef>>,
+}
+
+impl Interned {
+    fn user(&mut self, user: User) -> Arc<User> {
+        match &self.user {
+            Some(last) if **last == user => last.clone(),
+            _ => self.user.insert(Arc::new(user)).clone(),
+        }
+    }
+
+    fn action(&mut self, action: ActionRef) -> Arc<ActionRef> {
+        match self.actions.get(&action.slug) {
+            Some(known) if **known == action => known.clone(),
+            _ => {
+                let action = Arc::new(action);
+                self.actions.insert(action.slug.clone(), action.clone());
+                action
+            }
+        }
+    }
 }
 
 impl Default for Transactions {
@@ -137,6 +167,7 @@ impl Default for Transactions {
             map: Mutex::default(),
             pages: Mutex::default(),
             open: watch::Sender::new(0),
+            interned: Mutex::default(),
         }
     }
 }
@@ -270,17 +301,21 @@ pub(crate) fn start(inner: &Arc<Inner>, inputs: StartTransactionInputs) {
         Value::Object(params) => params,
         _ => Default::default(),
     };
+    let (user, action) = {
+        let mut interned = lock(&inner.transactions.interned);
+        (interned.user(inputs.user), interned.action(inputs.action))
+    };
     let ctx = Ctx::new(
         inner.clone(),
         transaction.clone(),
-        inputs.user,
+        user,
         params,
         match *session.environment == *inputs.environment {
             true => session.environment.clone(),
             false => inputs.environment.as_str().into(),
         },
         session.organization.clone(),
-        inputs.action,
+        action,
     );
     let io = Io::new(inner.clone(), Target::Transaction(transaction.clone()));
     let span = tracing::info_span!("transaction", transaction_id = %transaction.id, action = %slug);
