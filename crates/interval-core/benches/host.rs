@@ -484,6 +484,14 @@ async fn run() {
         .expect("a WebSocket");
     let (mut bare, reply) = connecting.await.expect("echo");
     assert_eq!(reply, "ok");
+    // The floor of this stack: the same child as a connected, idle
+    // tokio-tungstenite client (after one echo, so that its task has run).
+    ws.send(Message::Text("warm-up".into()))
+        .await
+        .expect("sent");
+    let _ = ws.next().await;
+    settle().await;
+    let bare_client_rss = bare.number("rss");
     // A message the size of an IO_RESPONSE frame.
     let payload = {
         let response = IoResponse {
@@ -553,6 +561,11 @@ async fn run() {
         mib(idle_rss),
         mib(bare_rss),
         idle_rss as f64 / bare_rss as f64
+    );
+    println!(
+        "                                             baseline (same child, bare WebSocket client, connected) {:>6.1} MiB   ratio {:.2}x",
+        mib(bare_client_rss),
+        idle_rss as f64 / bare_client_rss as f64
     );
     println!(
         "  {PARKED} parked transactions   {:>8.1} MiB   (+{:.0} bytes each; started 100 at a time)",
