@@ -390,7 +390,14 @@ impl Driver {
                 Some(ack) => ack,
                 None => match self.outbox.poll_recv(cx) {
                     Poll::Ready(Some(message)) => message,
-                    Poll::Ready(None) | Poll::Pending => break,
+                    Poll::Pending => break,
+                    // Every handle is gone: nobody can use this socket.
+                    Poll::Ready(None) => {
+                        return Err(CloseInfo {
+                            code: None,
+                            reason: "closed by this host".into(),
+                        })
+                    }
                 },
             };
             self.close_sent = matches!(message, Message::Close(_));

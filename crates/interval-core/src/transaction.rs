@@ -1,6 +1,6 @@
 //! Transactions: one run of an action. Starts handlers as tasks, routes IO
-//! responses to the waiting call, reports results, and replays pending IO
-//! calls after a reconnect.
+//! responses to the waiting call's inbox, reports results, and after a
+//! reconnect has the waiting calls render again.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
