@@ -12,7 +12,7 @@ use interval::protocol::host::{
     SendIoCallReturns,
 };
 use interval::protocol::io::{IoRender, IoResponse, IoResponseKind};
-use interval::protocol::result::ActionResult;
+use interval::protocol::result::{ActionResult, ActionResultStatus};
 use interval::protocol::server::{
     IoResponse as IoResponseCall, IoResponseInputs, StartTransaction,
 };
@@ -337,6 +337,111 @@ async fn a_dropped_connection_mid_transaction_reconnects_replays_and_completes()
     );
     let (_, result) = expect_result(&mut peer).await;
     assert_eq!(result.data, json!("Hello, Ada"));
+}
+
+#[tokio::test]
+async fn a_render_refused_after_a_reconnect_fails_the_waiting_call() {
+    let mut server = TestServer::start().await;
+    let interval = server
+        .host()
+        .action(
+            "ask",
+            Action::new(|io, _ctx| async move { io.input().text("Name").await }),
+        )
+        .build();
+    let mut peer = listen(&mut server, &interval).await;
+    peer.call::<StartTransaction>(&start("tx1", "ask")).await;
+    let (id, _) = peer.expect::<SendIoCall>().await;
+    peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+    peer.drop_connection();
+
+    let mut peer = server.accept().await;
+    peer.initialize().await;
+    let (id, replayed) = peer.expect::<SendIoCall>().await;
+    assert_eq!(replayed.transaction_id, "tx1");
+    peer.respond::<SendIoCall>(
+        id,
+        &serde_json::from_value(json!({"type": "ERROR", "message": "Transaction not found."}))
+            .unwrap(),
+    );
+    let (_, result) = expect_result(&mut peer).await;
+    assert_eq!(
+        result.data,
+        json!({"error": "IOError", "message": "Transaction not found."})
+    );
+}
+
+#[tokio::test]
+async fn an_append_ui_display_that_resolved_at_once_is_replayed_after_a_reconnect() {
+    let mut server = TestServer::start().await;
+    let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+    let finish = Mutex::new(Some(finish_rx));
+    let interval = server
+        .host()
+        .action(
+            "show",
+            Action::new(move |io, _ctx| {
+                let finish = finish.lock().unwrap().take();
+                async move {
+                    io.display().heading("Working").await?;
+                    // Still running, with nothing waiting for the browser.
+                    if let Some(finish) = finish {
+                        let _ = finish.await;
+                    }
+                    Ok::<_, Error>(())
+                }
+            }),
+        )
+        .build();
+    let mut peer = listen(&mut server, &interval).await;
+    let mut inputs = start("tx1", "show");
+    inputs.display_resolves_immediately = Some(true);
+    peer.call::<StartTransaction>(&inputs).await;
+    let (id, first) = peer.expect::<SendIoCall>().await;
+    peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+    peer.drop_connection();
+
+    let mut peer = server.accept().await;
+    peer.initialize().await;
+    let (id, replayed) = peer.expect::<SendIoCall>().await;
+    peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+    assert_eq!(
+        replayed.io_call, first.io_call,
+        "the settled render is replayed verbatim"
+    );
+    let _ = finish_tx.send(());
+    let (_, result) = expect_result(&mut peer).await;
+    assert_eq!(result.status, ActionResultStatus::Success);
+}
+
+#[tokio::test]
+async fn immediately_close_fails_a_waiting_call_with_not_connected() {
+    let mut server = TestServer::start().await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let tx = Mutex::new(Some(tx));
+    let interval = server
+        .host()
+        .action(
+            "ask",
+            Action::new(move |io, _ctx| {
+                let tx = tx.lock().unwrap().take();
+                async move {
+                    let outcome = io.input().text("Name").await;
+                    if let (Some(tx), Err(e)) = (tx, &outcome) {
+                        let _ = tx.send(format!("{e:?}"));
+                    }
+                    outcome
+                }
+            }),
+        )
+        .build();
+    let mut peer = listen(&mut server, &interval).await;
+    peer.call::<StartTransaction>(&start("tx1", "ask")).await;
+    let (id, _) = peer.expect::<SendIoCall>().await;
+    peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+    interval.immediately_close();
+    let error = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
+    assert!(error.contains("NotConnected"), "{error}");
 }
 
 #[tokio::test]
