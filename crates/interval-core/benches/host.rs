@@ -81,7 +81,8 @@ fn child(runtime: &tokio::runtime::Runtime) {
         let Ok(line) = line else { break };
         let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         match command {
-            "rss" => reply(rss_kib().to_string()),
+            "rss" => reply(status_kib("VmRSS:").to_string()),
+            "anon" => reply(status_kib("RssAnon:").to_string()),
             "cpu" => reply(cpu_micros().to_string()),
             "host" => {
                 let interval = Interval::builder()
@@ -135,12 +136,14 @@ fn child(runtime: &tokio::runtime::Runtime) {
     }
 }
 
-/// Resident memory of this process, in KiB.
-fn rss_kib() -> u64 {
+/// A memory figure of this process from `/proc/self/status`, in KiB:
+/// `VmRSS:` (resident) or `RssAnon:` (its private part: the heap, stacks;
+/// not the pages of the binary's code, which are shared and reclaimable).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
@@ -437,10 +440,11 @@ async fn host_child() -> (ChildProcess, Peer) {
 /// RSS of a fresh host child idle, and once `PARKED` transactions wait on
 /// a text input, started `batch` at a time (each batch rendered before the
 /// next is sent).
-async fn park(batch: usize) -> (u64, u64) {
+async fn park(batch: usize) -> (u64, u64, u64) {
     let (mut host, mut peer) = host_child().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = host.number("rss");
+    let idle_anon = host.number("anon");
     for first in (0..PARKED).step_by(batch) {
         let batch = first..(first + batch).min(PARKED);
         for i in batch.clone() {
@@ -452,7 +456,7 @@ async fn park(batch: usize) -> (u64, u64) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let parked = host.number("rss");
-    (idle, parked)
+    (idle, idle_anon, parked)
 }
 
 // ---------------------------------------------------------------------------
@@ -492,6 +496,7 @@ async fn run() {
     let _ = ws.next().await;
     settle().await;
     let bare_client_rss = bare.number("rss");
+    let bare_client_anon = bare.number("anon");
     // A message the size of an IO_RESPONSE frame.
     let payload = {
         let response = IoResponse {
@@ -528,10 +533,10 @@ async fn run() {
 
     // Memory: idle, then 10,000 transactions parked on a text input,
     // started 100 at a time (as runners arrive), then all at once.
-    let (mut idle_rss, mut parked_rss, mut burst_rss) = (0, 0, 0);
+    let (mut idle_rss, mut idle_anon, mut parked_rss, mut burst_rss) = (0, 0, 0, 0);
     if memory {
-        (idle_rss, parked_rss) = park(100).await;
-        burst_rss = park(PARKED).await.1;
+        (idle_rss, idle_anon, parked_rss) = park(100).await;
+        burst_rss = park(PARKED).await.2;
     }
 
     // CPU: one transaction, N round trips.
@@ -566,6 +571,12 @@ async fn run() {
         "                                             baseline (same child, bare WebSocket client, connected) {:>6.1} MiB   ratio {:.2}x",
         mib(bare_client_rss),
         idle_rss as f64 / bare_client_rss as f64
+    );
+    println!(
+        "    of which private (RssAnon) {:>8.1} MiB   baseline (bare WebSocket client) {:>6.1} MiB   ratio {:.2}x",
+        mib(idle_anon),
+        mib(bare_client_anon),
+        idle_anon as f64 / bare_client_anon as f64
     );
     println!(
         "  {PARKED} parked transactions   {:>8.1} MiB   (+{:.0} bytes each; started 100 at a time)",
