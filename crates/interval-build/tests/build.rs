@@ -44,7 +44,7 @@ fn generates_the_expected_route_table() {
 #[test]
 fn an_empty_directory_gives_an_empty_table() {
     let dir = temp_dir("empty");
-    let code = Config::new().dir(&dir).generate().unwrap();
+    let code = Config::new().dir(dir.path()).generate().unwrap();
     assert!(code.contains("::interval::Routes::default()"), "{code}");
     assert!(!code.contains("routes.insert"), "{code}");
 }
@@ -54,11 +54,11 @@ fn writes_only_when_the_content_changes() {
     let out = temp_dir("out");
     let config = Config::new()
         .dir(fixtures().join("basic"))
-        .out_dir(&out)
+        .out_dir(out.path())
         .cargo_instructions(false);
     let first = config.write().unwrap();
     assert!(first.changed);
-    assert_eq!(first.path, out.join("interval_routes.rs"));
+    assert_eq!(first.path, out.path().join("interval_routes.rs"));
     let modified = std::fs::metadata(&first.path).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
     let second = config.write().unwrap();
@@ -185,7 +185,22 @@ fn a_missing_directory() {
         .contains("the routes directory does not exist"));
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh directory in the temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "interval-build-{name}-{}-{:?}",
         std::process::id(),
@@ -193,5 +208,5 @@ fn temp_dir(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
