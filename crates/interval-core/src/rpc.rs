@@ -73,12 +73,12 @@ impl Rpc {
         for attempt in 1..=attempts {
             let connection = self.connection().ok_or(Error::NotConnected)?;
             let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
-            let message = RpcMessage::call::<M>(id.clone(), inputs).map_err(|e| {
+            let text = RpcMessage::call_text::<M>(&id, inputs).map_err(|e| {
                 Error::Interval(format!("could not encode {} inputs: {e}", M::NAME))
             })?;
             let (tx, mut rx) = oneshot::channel();
             lock(&self.pending).insert(id.clone(), tx);
-            let sent = match connection.send(message.to_text()) {
+            let sent = match connection.send(text) {
                 Ok(sent) => sent,
                 Err(e) => {
                     lock(&self.pending).remove(&id);

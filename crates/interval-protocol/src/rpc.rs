@@ -42,6 +42,26 @@ impl RpcMessage {
         })
     }
 
+    /// The text of a CALL of method `M` (what [`RpcMessage::call`] then
+    /// [`RpcMessage::to_text`] give), written straight from `inputs`
+    /// without building a JSON tree first.
+    pub fn call_text<M: Method>(id: &str, inputs: &M::Inputs) -> Result<String, serde_json::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Call<'a, T> {
+            id: &'a str,
+            kind: RpcKind,
+            method_name: &'static str,
+            data: &'a T,
+        }
+        serde_json::to_string(&Call {
+            id,
+            kind: RpcKind::Call,
+            method_name: M::NAME,
+            data: inputs,
+        })
+    }
+
     /// The RESPONSE to call `id` of `method_name`; a JSON `null` return value
     /// is sent as an absent `data`, as void methods are.
     pub fn response(id: String, method_name: String, data: Value) -> Self {
@@ -103,6 +123,25 @@ pub(crate) use methods;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_text_is_the_text_of_the_call() {
+        use crate::host::{SendLog, SendLogInputs};
+        let inputs = SendLogInputs {
+            transaction_id: "t1".into(),
+            data: "a \"quoted\" line".into(),
+            index: Some(3),
+            timestamp: None,
+            skip_client_call: None,
+        };
+        let via_value = RpcMessage::call::<SendLog>("7".into(), &inputs)
+            .unwrap()
+            .to_text();
+        assert_eq!(
+            RpcMessage::call_text::<SendLog>("7", &inputs).unwrap(),
+            via_value
+        );
+    }
 
     #[test]
     fn void_response_omits_data() {

@@ -30,7 +30,10 @@ mod search;
 mod select;
 mod table;
 
+use std::future::{ready, Future};
 use std::sync::Arc;
+
+use futures_util::future::Either;
 
 use interval_protocol::host::{SendIoCall, SendIoCallInputs};
 use interval_protocol::io::IoRender;
@@ -111,32 +114,42 @@ impl Target {
     /// Sends one render; `settled` when no call will wait on it. For a
     /// transaction, while disconnected the render is sent again after the
     /// reconnect (by the waiting call, or the replay of a settled render).
-    async fn send(&self, inner: &Arc<Inner>, render: IoRender, settled: bool) -> Result<()> {
+    /// (Not an `async fn`: the render is encoded and dropped before the
+    /// future that waits for the server's answer is made.)
+    fn send<'a>(
+        &'a self,
+        inner: &'a Arc<Inner>,
+        render: IoRender,
+        settled: bool,
+    ) -> impl Future<Output = Result<()>> + 'a {
         let transaction = match self {
             Target::Page(page) => {
                 page.set_children(inner, render);
-                return Ok(());
+                return Either::Left(ready(Ok(())));
             }
             Target::Transaction(transaction) => transaction,
         };
         let io_call = serde_json::to_string(&render).expect("a render serializes");
+        drop(render);
         transaction.rendered(settled.then(|| io_call.clone()));
         let inputs = SendIoCallInputs {
             transaction_id: transaction.id.to_string(),
             io_call,
             skip_client_call: None,
         };
-        match inner.rpc.call::<SendIoCall>(&inputs).await {
-            Ok(reply) => match reply.refusal() {
-                None => Ok(()),
-                Some(message) => Err(IoError::new(IoErrorKind::RenderError, message).into()),
-            },
-            Err(Error::NotConnected) if !inner.is_closed() => {
-                tracing::debug!("Not connected: the IO call will be sent after reconnecting");
-                Ok(())
+        Either::Right(async move {
+            match inner.rpc.call::<SendIoCall>(&inputs).await {
+                Ok(reply) => match reply.refusal() {
+                    None => Ok(()),
+                    Some(message) => Err(IoError::new(IoErrorKind::RenderError, message).into()),
+                },
+                Err(Error::NotConnected) if !inner.is_closed() => {
+                    tracing::debug!("Not connected: the IO call will be sent after reconnecting");
+                    Ok(())
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        }
+        })
     }
 }
 
