@@ -79,6 +79,20 @@ async fn expect_result(peer: &mut Peer) -> (String, ActionResult) {
     (inputs.transaction_id, result)
 }
 
+/// Refuses the render of SEND_IO_CALL `id`; the waiting call fails with it.
+async fn refuse_and_expect_failure(peer: &mut Peer, id: String) {
+    peer.respond::<SendIoCall>(
+        id,
+        &serde_json::from_value(json!({"type": "ERROR", "message": "Transaction not found."}))
+            .unwrap(),
+    );
+    let (_, result) = expect_result(peer).await;
+    assert_eq!(
+        result.data,
+        json!({"error": "IOError", "message": "Transaction not found."})
+    );
+}
+
 async fn listen(server: &mut TestServer, interval: &Interval) -> Peer {
     let host = interval.clone();
     let listening = tokio::spawn(async move { host.listen().await });
@@ -359,16 +373,7 @@ async fn a_render_refused_after_a_reconnect_fails_the_waiting_call() {
     peer.initialize().await;
     let (id, replayed) = peer.expect::<SendIoCall>().await;
     assert_eq!(replayed.transaction_id, "tx1");
-    peer.respond::<SendIoCall>(
-        id,
-        &serde_json::from_value(json!({"type": "ERROR", "message": "Transaction not found."}))
-            .unwrap(),
-    );
-    let (_, result) = expect_result(&mut peer).await;
-    assert_eq!(
-        result.data,
-        json!({"error": "IOError", "message": "Transaction not found."})
-    );
+    refuse_and_expect_failure(&mut peer, id).await;
 }
 
 #[tokio::test]
@@ -699,16 +704,7 @@ async fn a_refused_render_fails_the_io_call() {
     let mut peer = listen(&mut server, &interval).await;
     peer.call::<StartTransaction>(&start("tx1", "ask")).await;
     let (id, _) = peer.expect::<SendIoCall>().await;
-    peer.respond::<SendIoCall>(
-        id,
-        &serde_json::from_value(json!({"type": "ERROR", "message": "Transaction not found."}))
-            .unwrap(),
-    );
-    let (_, result) = expect_result(&mut peer).await;
-    assert_eq!(
-        result.data,
-        json!({"error": "IOError", "message": "Transaction not found."})
-    );
+    refuse_and_expect_failure(&mut peer, id).await;
 }
 
 #[tokio::test]
