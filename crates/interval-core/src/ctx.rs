@@ -25,8 +25,11 @@ use crate::transaction::Transaction;
 
 /// How long loading updates are batched (Node's debounce).
 const LOADING_DEBOUNCE: Duration = Duration::from_millis(100);
-/// The longest log line (Node's limit).
-const MAX_LOG_CHARS: usize = 10_000;
+/// The longest log line, in UTF-16 code units (Node's limit, on JavaScript's
+/// `length`).
+const MAX_LOG_UNITS: usize = 10_000;
+/// What follows a log line cut at [`MAX_LOG_UNITS`] (Node's wording).
+const LOG_CUT_WARNING: &str = "...\n^ Warning: 10k logline character limit reached.\nTo avoid this error, try separating your data into multiple ctx.log() calls.";
 
 /// What an action knows about the run it is in, and what it can do besides
 /// asking questions.
@@ -188,13 +191,8 @@ impl Ctx {
         self.send_log(texts.join(" ")).await
     }
 
-    async fn send_log(&self, mut data: String) {
-        if data.chars().count() > MAX_LOG_CHARS {
-            data = data.chars().take(MAX_LOG_CHARS).collect();
-            data.push_str(
-                "...\n^ Warning: 10k logline character limit reached.\nTo avoid this error, try separating your data into multiple ctx.log() calls.",
-            );
-        }
+    async fn send_log(&self, data: String) {
+        let data = cut_log_line(data);
         let inputs = SendLogInputs {
             transaction_id: self.data.transaction.id.to_string(),
             data,
@@ -484,9 +482,47 @@ impl Loading {
     }
 }
 
+/// Cuts a log line longer than Node's limit (counted as JavaScript counts,
+/// in UTF-16 code units; never inside a character) and says so.
+fn cut_log_line(mut data: String) -> String {
+    let mut units = 0;
+    let cut = data.char_indices().find_map(|(i, c)| {
+        units += c.len_utf16();
+        (units > MAX_LOG_UNITS).then_some(i)
+    });
+    if let Some(at) = cut {
+        data.truncate(at);
+        data.push_str(LOG_CUT_WARNING);
+    }
+    data
+}
+
 /// Params as the caller's own type (shared by [`Ctx`] and
 /// [`PageCtx`](crate::PageCtx)).
 pub(crate) fn params_as<T: DeserializeOwned>(params: &Map<String, Value>) -> Result<T> {
     serde_json::from_value(Value::Object(params.clone()))
         .map_err(|e| Error::Interval(format!("the params do not have the expected shape: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_cut_at_ten_thousand_utf16_units() {
+        let exact = "a".repeat(MAX_LOG_UNITS);
+        assert_eq!(cut_log_line(exact.clone()), exact);
+        // 5,000 characters outside the BMP are 10,000 units: kept.
+        let wide = "\u{1F600}".repeat(MAX_LOG_UNITS / 2);
+        assert_eq!(cut_log_line(wide.clone()), wide);
+        // One more unit is cut, before the character that crosses the limit.
+        let over = format!("{}\u{1F600}", "a".repeat(MAX_LOG_UNITS - 1));
+        let cut = cut_log_line(over);
+        assert_eq!(
+            cut,
+            format!("{}{LOG_CUT_WARNING}", "a".repeat(MAX_LOG_UNITS - 1))
+        );
+        let wider = "\u{1F600}".repeat(MAX_LOG_UNITS / 2 + 1);
+        assert!(cut_log_line(wider).starts_with(&"\u{1F600}".repeat(MAX_LOG_UNITS / 2)));
+    }
 }
