@@ -598,7 +598,8 @@ fn show(inner: &Arc<Inner>, view: &Arc<PageView>, io: Io, layout: Layout) {
             validate: None,
         };
         if let Err(e) = render::run(&io, &mut call).await {
-            if view.is_closed() {
+            // Nobody to show the error to.
+            if view.is_closed() || inner.is_closed() {
                 return;
             }
             let name = e.js_name();
