@@ -9,6 +9,14 @@
 //! [`action`] and [`page`] attribute macros, or as files under `src/routes/`
 //! that the `interval-build` build script turns into a route table, pulled in
 //! with [`include_routes!`].
+//!
+//! ## Features
+//!
+//! - `embedded` (default): without an endpoint, [`Interval::listen`] starts
+//!   the Interval server and its dashboard in this process, so `cargo run`
+//!   alone gives a working tool. A host deployed against a server can leave
+//!   it out (`default-features = false`): its binary is about half the size
+//!   and it idles in about 2 MiB less memory.
 
 pub use interval_core::*;
 pub use interval_macros::{action, page};
