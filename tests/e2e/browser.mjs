@@ -31,6 +31,12 @@ const context = await chromium.launchPersistentContext(profile, {
 })
 context.setDefaultTimeout(TIMEOUT)
 const page = context.pages()[0] || (await context.newPage())
+// Every dialog is recorded; "leave this page?" prompts are accepted.
+const prompts = []
+page.on('dialog', dialog => {
+  prompts.push(dialog.type())
+  ;(dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()).catch(() => {})
+})
 const problems = []
 page.on('pageerror', e => problems.push(`page error: ${e.message}`))
 page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
@@ -237,6 +243,41 @@ try {
     await page.goto(running)
     await page.waitForURL(/\/history\//)
     await visible(text('added Ken'))
+  })
+
+  await step('leaving a running transaction asks first; not once it ended, nor when the action says not to', async () => {
+    const leave = async () => {
+      prompts.length = 0
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'History' }).click()
+      await page.waitForURL(/\/history$/)
+      return prompts.splice(0)
+    }
+    await page.goto(base + '/actions/team/add')
+    await page.waitForURL(/_transaction=/)
+    await page.getByLabel('Member name').click() // Chromium asks only after a gesture
+    assert.deepEqual(await leave(), ['beforeunload'], 'a running transaction')
+
+    await page.goto(base + '/actions/team/add')
+    await page.getByLabel('Member name').fill('Rob')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('added Rob'))
+    assert.deepEqual(await leave(), [], 'a completed transaction')
+
+    await page.goto(base + '/actions/team/add')
+    await page.waitForURL(/_transaction=/)
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await visible(page.locator('#result-title').getByText('Canceled'))
+    assert.deepEqual(await leave(), [], 'a canceled transaction')
+
+    await page.goto(base + '/actions/fail')
+    await visible(text('Something broke'))
+    await page.locator('#result').click()
+    assert.deepEqual(await leave(), [], 'a failed transaction')
+
+    await page.goto(base + '/actions/note')
+    await page.waitForURL(/_transaction=/)
+    await page.getByLabel('Note').click()
+    assert.deepEqual(await leave(), [], 'an action with warnOnClose: false')
   })
 
   await step('a redirect, and the notification it left', async () => {

@@ -130,6 +130,11 @@ const interval = new Interval({
         return 'redirected'
       },
     },
+    note: {
+      name: 'Jot a note',
+      warnOnClose: false,
+      handler: async () => `noted ${await io.input.text('Note')}`,
+    },
     secret: {
       name: 'Secret',
       unlisted: true,

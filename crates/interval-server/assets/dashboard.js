@@ -25,6 +25,7 @@
   let socket
   let nextId = 1
   let transactionId = null
+  let redirected = false
   const waiting = new Map()
 
   function showStatus(message) {
@@ -58,6 +59,7 @@
       case 'patch':
         return message.patches.forEach(apply)
       case 'navigate':
+        redirected = true
         return message.replace ? location.replace(message.href) : location.assign(message.href)
     }
   }
@@ -370,5 +372,15 @@
   socket.addEventListener('close', () => {
     if (!view.dataset.done) showStatus('The connection to the server closed. Reload the page to continue.')
   })
-  window.addEventListener('beforeunload', () => { view.dataset.done = 'true' })
+  window.addEventListener('pagehide', () => { view.dataset.done = 'true' })
+
+  // warnOnClose: leaving a transaction still running asks first (every
+  // link here loads a new page, so this covers them too). Not once it has
+  // a result or its host is gone (the server marks both data-ended), nor
+  // when the action itself redirects.
+  window.addEventListener('beforeunload', event => {
+    if (!('warnOnClose' in view.dataset) || !transactionId || redirected || $('[data-ended]', view)) return
+    event.preventDefault()
+    event.returnValue = true
+  })
 })()
