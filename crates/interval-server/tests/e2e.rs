@@ -1,10 +1,10 @@
 //! The dashboard in a real headless Chromium, driven like a person would:
 //! a form with a validation error, a select, a confirm, a loading state, a
-//! result, a table paged and searched by the host, a select table, an error
-//! result, a page with a menu item, markdown/HTML whose scripts must not
-//! run, and the prompt before leaving a running transaction. Once with an
-//! official `@interval/sdk` host, once with a Rust host; the same browser
-//! script (tests/e2e/browser.mjs) checks both.
+//! result, a table paged and searched by the host, a select table and its
+//! "select all", an error result, a page with a menu item, markdown/HTML
+//! whose scripts must not run, and the prompt before leaving a running
+//! transaction. Once with an official `@interval/sdk` host, once with a
+//! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
 //!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
 //! rewrites the README's screenshots in docs/screenshots/ (from the Rust
@@ -104,9 +104,11 @@ fn rust_host(endpoint: String) -> Interval {
             .await?;
         let picked = io
             .select()
-            .table("Pick users", users(5))
+            .table("Pick users", users(25))
             .columns(["email"])
+            .default_page_size(10)
             .min_selections(1)
+            .max_selections(10)
             .await?;
         let emails: Vec<String> = picked.into_iter().map(|u| u.email).collect();
         Ok::<_, Error>(json!({ "picked": emails.join(", ") }))
