@@ -31,6 +31,12 @@ const context = await chromium.launchPersistentContext(profile, {
 })
 context.setDefaultTimeout(TIMEOUT)
 const page = context.pages()[0] || (await context.newPage())
+// Every dialog is recorded; "leave this page?" prompts are accepted.
+const prompts = []
+page.on('dialog', dialog => {
+  prompts.push(dialog.type())
+  ;(dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()).catch(() => {})
+})
 const problems = []
 page.on('pageerror', e => problems.push(`page error: ${e.message}`))
 page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
@@ -138,14 +144,31 @@ try {
     await page.getByRole('button', { name: 'Continue' }).click()
   })
 
-  await step('a select table: its minimum and a row selection', async () => {
+  await step('a select table: its minimum, its maximum and select all on a page', async () => {
     const table = page.locator('section.table').first()
     await visible(table.getByRole('heading', { name: 'Pick users' }))
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(text('Select at least 1.'))
-    await table.getByLabel('Select user3@example.com').check()
+    const all = table.getByRole('checkbox', { name: 'Select all rows on this page' })
+    const user3 = table.getByLabel('Select user3@example.com')
+    await user3.check()
+    assert.equal(await all.evaluate(box => box.indeterminate), true, 'some rows of the page')
+    await table.getByRole('button', { name: 'Next' }).click()
+    await visible(table.getByText('11–20 of 25'))
+    assert.equal(await all.isDisabled(), true, 'user3 and this page would be 11, above maxSelections 10')
+    await table.getByRole('button', { name: 'Previous' }).click()
+    await visible(table.getByText('1–10 of 25'))
+    await user3.uncheck()
+    await table.getByRole('button', { name: 'Next' }).click()
+    await visible(table.getByText('11–20 of 25'))
+    assert.equal(await all.isDisabled(), false)
+    await all.focus()
+    await page.keyboard.press('Space')
+    assert.equal(await all.isChecked(), true)
+    assert.equal(await table.getByLabel('Select user19@example.com').isChecked(), true)
     await page.getByRole('button', { name: 'Continue' }).click()
-    await visible(page.locator('#result').getByText('user3@example.com'))
+    const page2 = Array.from({ length: 10 }, (_, i) => `user${10 + i}@example.com`).join(', ')
+    await visible(page.locator('#result').getByText(page2, { exact: true }))
   })
 
   await step('an error result', async () => {
@@ -237,6 +260,41 @@ try {
     await page.goto(running)
     await page.waitForURL(/\/history\//)
     await visible(text('added Ken'))
+  })
+
+  await step('leaving a running transaction asks first; not once it ended, nor when the action says not to', async () => {
+    const leave = async () => {
+      prompts.length = 0
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'History' }).click()
+      await page.waitForURL(/\/history$/)
+      return prompts.splice(0)
+    }
+    await page.goto(base + '/actions/team/add')
+    await page.waitForURL(/_transaction=/)
+    await page.getByLabel('Member name').click() // Chromium asks only after a gesture
+    assert.deepEqual(await leave(), ['beforeunload'], 'a running transaction')
+
+    await page.goto(base + '/actions/team/add')
+    await page.getByLabel('Member name').fill('Rob')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('added Rob'))
+    assert.deepEqual(await leave(), [], 'a completed transaction')
+
+    await page.goto(base + '/actions/team/add')
+    await page.waitForURL(/_transaction=/)
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await visible(page.locator('#result-title').getByText('Canceled'))
+    assert.deepEqual(await leave(), [], 'a canceled transaction')
+
+    await page.goto(base + '/actions/fail')
+    await visible(text('Something broke'))
+    await page.locator('#result').click()
+    assert.deepEqual(await leave(), [], 'a failed transaction')
+
+    await page.goto(base + '/actions/note')
+    await page.waitForURL(/_transaction=/)
+    await page.getByLabel('Note').click()
+    assert.deepEqual(await leave(), [], 'an action with warnOnClose: false')
   })
 
   await step('a redirect, and the notification it left', async () => {

@@ -52,9 +52,11 @@ const interval = new Interval({
           columns: ['email', 'role'],
         })
         const chosen = await io.select.table('Pick users', {
-          data: users.slice(0, 5),
+          data: users.slice(0, 25),
           columns: ['email'],
+          defaultPageSize: 10,
           minSelections: 1,
+          maxSelections: 10,
         })
         return { picked: chosen.map(u => u.email).join(', ') }
       },
@@ -129,6 +131,11 @@ const interval = new Interval({
         await ctx.redirect({ route: 'secret' })
         return 'redirected'
       },
+    },
+    note: {
+      name: 'Jot a note',
+      warnOnClose: false,
+      handler: async () => `noted ${await io.input.text('Note')}`,
     },
     secret: {
       name: 'Secret',

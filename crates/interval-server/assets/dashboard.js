@@ -25,6 +25,7 @@
   let socket
   let nextId = 1
   let transactionId = null
+  let redirected = false
   const waiting = new Map()
 
   function showStatus(message) {
@@ -58,6 +59,7 @@
       case 'patch':
         return message.patches.forEach(apply)
       case 'navigate':
+        redirected = true
         return message.replace ? location.replace(message.href) : location.assign(message.href)
     }
   }
@@ -103,7 +105,6 @@
       if (el && form.contains(el)) el.innerHTML = html
     }
     $$('[data-upload-list]', form).forEach((el, i) => { el.innerHTML = saved.uploads[i] || '' })
-    $$('[data-selection]', form).forEach(syncSelection)
     $$('input[type=range]', form).forEach(showSlider)
     if (saved.focus) {
       const el = document.getElementById(saved.focus)
@@ -142,9 +143,11 @@
     if (first) first.focus({ preventScroll: true })
   }
 
-  // After a render: tables without data ask for their first page, files
-  // waiting for the host's URLs are uploaded.
+  // After a render: select tables show their selection, tables without
+  // data ask for their first page, files waiting for the host's URLs are
+  // uploaded.
   function prepare(form) {
+    $$('[data-selection]', form).forEach(syncSelection)
     for (const section of $$('[data-init]', form)) {
       setState(form, Number(section.dataset.index), {})
     }
@@ -252,10 +255,22 @@
     if (output) output.textContent = input.value
   }
 
+  // A select table's boxes from its selection. "Select all" is checked
+  // when every row of the page is, mixed when some are, and disabled when
+  // checking it would select more than maxSelections.
   function syncSelection(hidden) {
     const selected = new Set(JSON.parse(hidden.value || '[]'))
     const section = hidden.closest('[data-index]')
-    for (const box of $$('input[data-select]', section)) box.checked = selected.has(box.dataset.select)
+    const boxes = $$('input[data-select]', section)
+    for (const box of boxes) box.checked = selected.has(box.dataset.select)
+    const all = $('input[data-select-all]', section)
+    if (!all) return
+    const unselected = boxes.filter(box => !box.checked).length
+    const max = Number(all.dataset.maxSelections || Infinity)
+    all.checked = boxes.length > 0 && unselected === 0
+    all.indeterminate = unselected > 0 && unselected < boxes.length
+    all.disabled = boxes.length === 0 || boxes.some(box => box.disabled) ||
+      (!all.checked && selected.size + unselected > max)
   }
 
   document.addEventListener('input', event => {
@@ -274,15 +289,20 @@
   })
 
   // Select tables: the hidden field holds the selected row keys, across
-  // pages.
+  // pages; "select all" (un)checks every row of the page.
   document.addEventListener('change', event => {
     const el = event.target
-    if (el.matches('input[data-select]')) {
-      const hidden = $('input[data-selection]', el.closest('[data-index]'))
+    if (el.matches('input[data-select], input[data-select-all]')) {
+      const section = el.closest('[data-index]')
+      const hidden = $('input[data-selection]', section)
       const selected = new Set(JSON.parse(hidden.value || '[]'))
-      if (el.checked) selected.add(el.dataset.select)
-      else selected.delete(el.dataset.select)
+      const rows = el.matches('[data-select-all]') ? $$('input[data-select]', section) : [el]
+      for (const row of rows) {
+        if (el.checked) selected.add(row.dataset.select)
+        else selected.delete(row.dataset.select)
+      }
       hidden.value = JSON.stringify(Array.from(selected))
+      syncSelection(hidden)
     } else if (el.matches('input[type=file][data-upload]')) {
       upload(el)
     }
@@ -370,5 +390,15 @@
   socket.addEventListener('close', () => {
     if (!view.dataset.done) showStatus('The connection to the server closed. Reload the page to continue.')
   })
-  window.addEventListener('beforeunload', () => { view.dataset.done = 'true' })
+  window.addEventListener('pagehide', () => { view.dataset.done = 'true' })
+
+  // warnOnClose: leaving a transaction still running asks first (every
+  // link here loads a new page, so this covers them too). Not once it has
+  // a result or its host is gone (the server marks both data-ended), nor
+  // when the action itself redirects.
+  window.addEventListener('beforeunload', event => {
+    if (!('warnOnClose' in view.dataset) || !transactionId || redirected || $('[data-ended]', view)) return
+    event.preventDefault()
+    event.returnValue = true
+  })
 })()

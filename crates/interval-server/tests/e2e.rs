@@ -1,9 +1,10 @@
 //! The dashboard in a real headless Chromium, driven like a person would:
 //! a form with a validation error, a select, a confirm, a loading state, a
-//! result, a table paged and searched by the host, a select table, an error
-//! result, a page with a menu item, and markdown/HTML whose scripts must not
-//! run. Once with an official `@interval/sdk` host, once with a Rust host;
-//! the same browser script (tests/e2e/browser.mjs) checks both.
+//! result, a table paged and searched by the host, a select table and its
+//! "select all", an error result, a page with a menu item, markdown/HTML
+//! whose scripts must not run, and the prompt before leaving a running
+//! transaction. Once with an official `@interval/sdk` host, once with a
+//! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
 //!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
 //! rewrites the README's screenshots in docs/screenshots/ (from the Rust
@@ -103,9 +104,11 @@ fn rust_host(endpoint: String) -> Interval {
             .await?;
         let picked = io
             .select()
-            .table("Pick users", users(5))
+            .table("Pick users", users(25))
             .columns(["email"])
+            .default_page_size(10)
             .min_selections(1)
+            .max_selections(10)
             .await?;
         let emails: Vec<String> = picked.into_iter().map(|u| u.email).collect();
         Ok::<_, Error>(json!({ "picked": emails.join(", ") }))
@@ -202,6 +205,13 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Go elsewhere");
 
+    let note = Action::new(|io, _ctx| async move {
+        let note = io.input().text("Note").await?;
+        Ok::<_, Error>(format!("noted {note}"))
+    })
+    .name("Jot a note")
+    .warn_on_close(false);
+
     let secret = Action::new(|_io, _ctx| async move { Ok::<_, Error>("found") })
         .name("Secret")
         .unlisted(true);
@@ -242,6 +252,7 @@ fn rust_host(endpoint: String) -> Interval {
         .action("xss", xss)
         .action("everything", everything)
         .action("go", go)
+        .action("note", note)
         .action("secret", secret)
         .page("team", team)
         .build()

@@ -81,7 +81,7 @@ pub fn result(status: ResultStatus, result: Option<&ActionResult>, at: i64) -> M
         _ => ("result success", "Completed"),
     };
     html! {
-        section class=(class) aria-labelledby="result-title" role="status" {
+        section class=(class) aria-labelledby="result-title" role="status" data-ended {
             p.result-head {
                 span.result-mark aria-hidden="true" { (if failed { "!" } else { "✓" }) }
                 strong #result-title { (title) } " at " (time(at))
@@ -112,9 +112,10 @@ pub fn done_toolbar(slug: Option<&str>) -> Markup {
     }
 }
 
-/// A banner about the host running the transaction or page.
-pub fn host_status(message: &str) -> Markup {
-    html! { p.banner role="alert" { (message) } }
+/// A banner about the host running the transaction or page; `ended` when
+/// the transaction is over for good (leaving it then needs no warning).
+pub fn host_status(message: &str, ended: bool) -> Markup {
+    html! { p.banner role="alert" data-ended[ended] { (message) } }
 }
 
 /// The parts of a page's layout: title, description, menu, children and

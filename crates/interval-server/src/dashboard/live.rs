@@ -187,12 +187,16 @@ impl Session {
                 "status",
                 fragments::host_status(
                     "The host running this went away; waiting for it to come back…",
+                    false,
                 ),
             )],
             Event::HostReconnected { .. } => vec![patch("status", maud::html! {})],
             Event::HostDropped { .. } => vec![patch(
                 "status",
-                fragments::host_status("The host did not come back; this transaction is lost."),
+                fragments::host_status(
+                    "The host did not come back; this transaction is lost.",
+                    true,
+                ),
             )],
         })
     }
@@ -445,5 +449,9 @@ mod tests {
         let targets: Vec<&str> = out.iter().map(|p| p.target.as_str()).collect();
         assert_eq!(targets, ["io", "loading", "result", "toolbar"]);
         assert!(out[2].html.contains("Canceled"));
+        assert!(
+            out[2].html.contains("data-ended"),
+            "leaving needs no warning now"
+        );
     }
 }

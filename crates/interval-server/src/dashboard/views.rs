@@ -211,7 +211,7 @@ pub async fn route(
     let body = html! {
         (breadcrumbs(&tree, &slug))
         div.action-view data-action=(action.slug) data-params=(params_json) data-queued=[queued]
-            data-transaction=[running] {
+            data-transaction=[running] data-warn-on-close[action.warn_on_close] {
             header.view-head {
                 h1 { (action.name) }
                 div.toolbar #toolbar {

@@ -168,6 +168,32 @@ fn page_of<'f>(
     (all, page, total)
 }
 
+/// A row's key: the one the host gave, else its position.
+fn row_key(n: usize, row: &Value) -> String {
+    row.get("key").map(text_of).unwrap_or_else(|| n.to_string())
+}
+
+/// The checkbox selecting every row of the page shown (the script keeps
+/// it in step with the selection). Disabled when that would select more
+/// than `maxSelections`, counting rows already selected on other pages.
+fn select_all(field: &Field<'_>, rows: &[Value], selected: &[String]) -> Markup {
+    let id = format!("{}-all", field.id());
+    let keys: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(n, r)| row_key(n, r))
+        .collect();
+    let unselected = keys.iter().filter(|k| !selected.contains(k)).count();
+    let all = !keys.is_empty() && unselected == 0;
+    let max = field.num("maxSelections").map(|m| m as usize);
+    let too_many = max.is_some_and(|m| selected.len() + unselected > m);
+    html! {
+        input #(id) type="checkbox" data-select-all data-max-selections=[max] checked[all]
+            disabled[field.flag("disabled") || keys.is_empty() || (!all && too_many)];
+        label.visually-hidden for=(id) { "Select all rows on this page" }
+    }
+}
+
 /// `DISPLAY_TABLE` and `SELECT_TABLE`.
 pub fn table(field: Field<'_>) -> Markup {
     let select = field.component.method_name == "SELECT_TABLE";
@@ -225,7 +251,7 @@ pub fn table(field: Field<'_>) -> Markup {
                     table {
                         thead {
                             tr {
-                                @if select { th scope="col" { span.visually-hidden { "Selected" } } }
+                                @if select { th.select-cell scope="col" { (select_all(&field, rows, &selected)) } }
                                 @for (label, key) in &columns {
                                     @let sorted = (sort_column == Some(key.as_str())).then_some(sort_direction).flatten();
                                     @let aria = match sorted { Some("asc") => "ascending", Some("desc") => "descending", _ => "none" };
@@ -250,7 +276,7 @@ pub fn table(field: Field<'_>) -> Markup {
                         }
                         tbody {
                             @for (n, row) in rows.iter().enumerate() {
-                                @let key = row.get("key").map(text_of).unwrap_or_else(|| n.to_string());
+                                @let key = row_key(n, row);
                                 @let data = row.get("data");
                                 tr {
                                     @if select {
@@ -401,6 +427,47 @@ mod tests {
         );
         assert!(out.contains(r#"data-select="1" checked"#));
         assert!(out.contains("Select user0@example.com"));
+    }
+
+    #[test]
+    fn select_all_respects_max_selections() {
+        let select_all = |props: serde_json::Value| {
+            let c = component("SELECT_TABLE", "Pick", props);
+            let out = render(Field {
+                index: 0,
+                component: &c,
+                state: None,
+            })
+            .into_string();
+            let start = out.find(r#"<input id="c0-all""#).expect("a select-all box");
+            let end = start + out[start..].find('>').unwrap();
+            assert!(
+                out.contains(r#"<label class="visually-hidden" for="c0-all">Select all rows on this page</label>"#),
+                "{out}"
+            );
+            out[start..=end].to_owned()
+        };
+        let boxed = select_all(json!({"data": rows(0, 2), "selectedKeys": ["1"]}));
+        assert!(
+            !boxed.contains("checked") && !boxed.contains("disabled"),
+            "{boxed}"
+        );
+        let boxed =
+            select_all(json!({"data": rows(0, 2), "selectedKeys": ["1"], "maxSelections": 2}));
+        assert!(!boxed.contains("disabled"), "{boxed}");
+        // Every row of the page plus one selected elsewhere: one too many.
+        let boxed =
+            select_all(json!({"data": rows(0, 2), "selectedKeys": ["9"], "maxSelections": 2}));
+        assert!(boxed.contains("disabled"), "{boxed}");
+        // All selected already: it can still clear them.
+        let boxed =
+            select_all(json!({"data": rows(0, 2), "selectedKeys": ["0", "1"], "maxSelections": 1}));
+        assert!(
+            boxed.contains("checked") && !boxed.contains("disabled"),
+            "{boxed}"
+        );
+        let boxed = select_all(json!({"data": [], "selectedKeys": []}));
+        assert!(boxed.contains("disabled"), "{boxed}");
     }
 
     #[test]
