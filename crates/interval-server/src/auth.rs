@@ -4,7 +4,7 @@
 //! cookie obtained at `/login`. Hosts (`/websocket`) and the HTTP API use API
 //! keys instead.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,10 +23,22 @@ use crate::state::AppState;
 /// Name of the session cookie.
 const COOKIE: &str = "interval_session";
 
-/// The dashboard's password (as an argon2 hash) and its open sessions.
+/// The dashboard's password (as an argon2 hash) and its open sessions, each
+/// with the time (ms since the epoch) it last authenticated: logged in, or
+/// confirmed its identity for a `CONFIRM_IDENTITY`.
 pub struct Auth {
     password_hash: Option<String>,
-    sessions: Mutex<HashSet<String>>,
+    sessions: Mutex<HashMap<String, u64>>,
+}
+
+/// Whether an authentication at `last` (ms) is recent enough at `now` to
+/// skip asking for the password again: only with a positive
+/// `grace_period_ms`, and only within it.
+pub fn within_grace(last: Option<u64>, grace_period_ms: Option<u64>, now: u64) -> bool {
+    match (last, grace_period_ms) {
+        (Some(last), Some(grace)) if grace > 0 => now.saturating_sub(last) <= grace,
+        _ => false,
+    }
 }
 
 impl Auth {
@@ -49,7 +61,7 @@ impl Auth {
         self.password_hash.is_some()
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -58,12 +70,50 @@ impl Auth {
         if !self.enabled() {
             return true;
         }
-        session_cookie(headers).is_some_and(|token| self.sessions().contains(token))
+        session_cookie(headers).is_some_and(|token| self.sessions().contains_key(token))
+    }
+
+    /// The valid session the request carries, if any.
+    pub fn session_of(&self, headers: &HeaderMap) -> Option<String> {
+        session_cookie(headers)
+            .filter(|token| self.sessions().contains_key(*token))
+            .map(str::to_owned)
+    }
+
+    /// Whether `password` is the dashboard's (the argon2 check of the login
+    /// and of identity confirmations); false without a password.
+    pub fn verify_password(&self, password: &str) -> bool {
+        self.password_hash
+            .as_deref()
+            .is_some_and(|hash| crate::keys::verify(password, hash))
+    }
+
+    /// Whether `session` authenticated within `grace_period_ms` of `now`.
+    pub fn authenticated_within(
+        &self,
+        session: Option<&str>,
+        grace_period_ms: Option<u64>,
+        now: u64,
+    ) -> bool {
+        let last = session.and_then(|s| self.sessions().get(s).copied());
+        within_grace(last, grace_period_ms, now)
+    }
+
+    /// Re-authenticates an open `session` with `password`; on success its
+    /// authentication time becomes now.
+    pub fn reauthenticate(&self, session: Option<&str>, password: &str) -> bool {
+        if !self.verify_password(password) {
+            return false;
+        }
+        let mut sessions = self.sessions();
+        if let Some(last) = session.and_then(|s| sessions.get_mut(s)) {
+            *last = now();
+        }
+        true
     }
 
     fn login(&self, password: &str) -> Option<String> {
-        let hash = self.password_hash.as_deref()?;
-        if !crate::keys::verify(password, hash) {
+        if !self.verify_password(password) {
             return None;
         }
         let token: String = rand::thread_rng()
@@ -71,9 +121,14 @@ impl Auth {
             .take(40)
             .map(char::from)
             .collect();
-        self.sessions().insert(token.clone());
+        self.sessions().insert(token.clone(), now());
         Some(token)
     }
+}
+
+/// Now, in ms since the epoch.
+pub fn now() -> u64 {
+    crate::db::now_ms().max(0) as u64
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<&str> {
@@ -177,5 +232,32 @@ mod tests {
         headers.insert(header::COOKIE, format!("{COOKIE}=forged").parse().unwrap());
         assert!(!auth.allows(&headers));
         assert!(Auth::new(None).unwrap().allows(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_grace_period_counts_from_the_last_authentication() {
+        assert!(within_grace(Some(1_000), Some(500), 1_000));
+        assert!(within_grace(Some(1_000), Some(500), 1_500));
+        assert!(!within_grace(Some(1_000), Some(500), 1_501));
+        // No grace period, or a zero one: always ask.
+        assert!(!within_grace(Some(1_000), None, 1_000));
+        assert!(!within_grace(Some(1_000), Some(0), 1_000));
+        // Never authenticated: ask.
+        assert!(!within_grace(None, Some(500), 1_000));
+        // A clock that went back counts as recent.
+        assert!(within_grace(Some(2_000), Some(500), 1_000));
+
+        let auth = Auth::new(Some("s3cret")).unwrap();
+        let token = auth.login("s3cret").unwrap();
+        let at = *auth.sessions().get(&token).unwrap();
+        assert!(auth.authenticated_within(Some(&token), Some(60_000), at + 59_000));
+        assert!(!auth.authenticated_within(Some(&token), Some(60_000), at + 61_000));
+        assert!(!auth.authenticated_within(None, Some(60_000), at));
+        // Re-authenticating moves the time forward; a wrong password does not.
+        auth.sessions().insert(token.clone(), 0);
+        assert!(!auth.reauthenticate(Some(&token), "wrong"));
+        assert_eq!(auth.sessions()[&token], 0);
+        assert!(auth.reauthenticate(Some(&token), "s3cret"));
+        assert!(auth.sessions()[&token] >= at);
     }
 }
