@@ -219,6 +219,7 @@
         input_group_key: form.dataset.group,
         choice,
         fields,
+        password: data.has('__password') ? String(data.get('__password')) : undefined,
       })
       if (result.type === 'invalid') {
         showErrors(form, result.errors)

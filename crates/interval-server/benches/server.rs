@@ -170,6 +170,7 @@ async fn interval_round_trips(dashboard: &mut Dashboard) -> Vec<Duration> {
             .request(Request::Respond {
                 transaction_id: transaction_id.clone(),
                 response,
+                password: None,
             })
             .await
             .unwrap();

@@ -47,12 +47,19 @@ pub enum Request {
         /// The transaction.
         transaction_id: String,
     },
-    /// Answers the current IO call of a transaction or page.
+    /// Answers the current IO call of a transaction or page. While the
+    /// transaction waits for a `CONFIRM_IDENTITY`, only an answer to it is
+    /// taken: `[false]` always, anything else once the identity is
+    /// confirmed (`password`, a login within `gracePeriodMs`, or a
+    /// dashboard without a password).
     Respond {
         /// A transaction id or a page key.
         transaction_id: String,
         /// The answer.
         response: BrowserResponse,
+        /// The dashboard password, to confirm the identity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
     },
     /// Cancels a transaction.
     Cancel {
@@ -112,6 +119,9 @@ pub enum Request {
         /// The form's values, one list per component (in `toRender` order).
         #[serde(default)]
         fields: Vec<Vec<String>>,
+        /// The dashboard password typed into a `CONFIRM_IDENTITY` form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
     },
     /// New state for one stateful component (paging, sorting, search).
     SetState {

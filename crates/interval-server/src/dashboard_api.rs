@@ -29,9 +29,9 @@ use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
 const EVENT_QUEUE: usize = 1024;
 
 /// Serves one dashboard connection until it closes.
-pub async fn serve(dashboard: Arc<Dashboard>, socket: WebSocket) {
+pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: WebSocket) {
     let state = dashboard.app.clone();
-    let session = Arc::new(Session::new(dashboard));
+    let session = Arc::new(Session::new(dashboard, token));
     let browser = state.next_id();
     let (tx, mut rx) = mpsc::channel::<ServerMessage>(EVENT_QUEUE);
     state.registry().browsers.insert(browser, tx.clone());
@@ -162,7 +162,18 @@ async fn handle(
         Request::Respond {
             transaction_id,
             response,
-        } => respond(state, &transaction_id, response).await,
+            password,
+        } => {
+            check_identity(
+                state,
+                session.token(),
+                &transaction_id,
+                &response,
+                password.as_deref(),
+            )
+            .await?;
+            respond(state, &transaction_id, response).await
+        }
         Request::Cancel { transaction_id } => cancel(state, &transaction_id).await,
         Request::Leave { transaction_id } => {
             let abandoned = {
@@ -224,6 +235,7 @@ async fn handle(
             input_group_key,
             choice,
             fields,
+            password,
         } => {
             let response = match session.submission(
                 &transaction_id,
@@ -235,6 +247,21 @@ async fn handle(
                 Ok(response) => response,
                 Err(errors) => return Ok(Reply::Invalid { errors }),
             };
+            if let Err(message) = check_identity(
+                state,
+                session.token(),
+                &transaction_id,
+                &response,
+                password.as_deref(),
+            )
+            .await
+            {
+                // Shown on the form; the host hears nothing.
+                let index = session.identity_index(&transaction_id).unwrap_or_default();
+                return Ok(Reply::Invalid {
+                    errors: vec![crate::api::FieldError { index, message }],
+                });
+            }
             respond(state, &transaction_id, response).await
         }
         Request::SetState {
@@ -245,6 +272,7 @@ async fn handle(
         } => {
             let response =
                 session.state_change(&transaction_id, input_group_key, index, new_state)?;
+            check_identity(state, session.token(), &transaction_id, &response, None).await?;
             respond(state, &transaction_id, response).await
         }
         Request::UploadUrls {
@@ -388,6 +416,7 @@ pub async fn start_transaction(
                 browsers: HashSet::from([browser]),
                 completed: false,
                 host_gone: false,
+                identity: None,
             },
         );
         let inputs = StartTransactionInputs {
@@ -468,6 +497,62 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// Whether `response` may go to the host of transaction `id`, given the
+/// identity confirmation its pending `CONFIRM_IDENTITY` requires (recorded
+/// at SEND_IO_CALL). Every answer passes through here before
+/// [`respond`]: the dashboard's forms and the typed API alike.
+///
+/// * No requirement: it passes.
+/// * An answer to another render, or not a RETURN: refused.
+/// * `values` exactly `[false]`: passes and cancels the requirement.
+/// * Otherwise the requirement must be met, and then it is cleared: the
+///   dashboard has no password (loopback development mode, nothing can be
+///   checked), or this session authenticated within `gracePeriodMs`, or
+///   `password` passes the login's argon2 check (which counts as a new
+///   authentication of the session).
+async fn check_identity(
+    state: &AppState,
+    session: Option<&str>,
+    id: &str,
+    response: &BrowserResponse,
+    password: Option<&str>,
+) -> Result<(), String> {
+    let Some(required) = state
+        .registry()
+        .transactions
+        .get(id)
+        .and_then(|t| t.identity.clone())
+    else {
+        return Ok(());
+    };
+    if response.id != required.render_id || response.kind != IoResponseKind::Return {
+        return Err("This transaction is waiting for an identity confirmation.".into());
+    }
+    let declined = response.values.as_slice() == [Value::Bool(false)];
+    let met = declined
+        || !state.auth.enabled()
+        || state
+            .auth
+            .authenticated_within(session, required.grace_period_ms, crate::auth::now());
+    if !met {
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err("Enter the dashboard password to confirm your identity.".into());
+        };
+        if !state.auth.reauthenticate(session, password) {
+            // Slow down guessing, as the login does.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            return Err("Wrong password: your identity was not confirmed.".into());
+        }
+    }
+    let mut registry = state.registry();
+    if let Some(t) = registry.transactions.get_mut(id) {
+        if t.identity.as_ref() == Some(&required) {
+            t.identity = None;
+        }
+    }
+    Ok(())
 }
 
 async fn respond(state: &AppState, id: &str, response: BrowserResponse) -> Result<Reply, String> {

@@ -381,6 +381,25 @@ fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> S
     if transaction.completed {
         return refuse(&registry, "Transaction is already completed.");
     }
+    // The requirement lasts until it is met or declined (a re-render of the
+    // same call keeps it; a new CONFIRM_IDENTITY call replaces it).
+    if let Some(identity) = render
+        .to_render
+        .iter()
+        .find(|c| c.method_name == "CONFIRM_IDENTITY")
+    {
+        if transaction.identity.as_ref().map(|r| &r.render_id) != Some(&render.id) {
+            transaction.identity = Some(crate::state::IdentityRequirement {
+                render_id: render.id.clone(),
+                grace_period_ms: identity
+                    .props
+                    .get("gracePeriodMs")
+                    .and_then(serde_json::Value::as_f64)
+                    .filter(|ms| ms.is_finite() && *ms > 0.0)
+                    .map(|ms| ms as u64),
+            });
+        }
+    }
     transaction.pending_render = Some(inputs.io_call);
     transaction.loading = None;
     transaction.redirect = None;

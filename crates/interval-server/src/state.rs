@@ -73,6 +73,19 @@ pub(crate) struct LiveTransaction {
     pub browsers: HashSet<u64>,
     pub completed: bool,
     pub host_gone: bool,
+    /// An identity confirmation the pending `CONFIRM_IDENTITY` asks for;
+    /// until it is met, answers to this transaction are refused.
+    pub identity: Option<IdentityRequirement>,
+}
+
+/// The identity-confirmation requirement recorded when a host renders
+/// `CONFIRM_IDENTITY` (PROTOCOL.md, SEND_IO_CALL): tied to that render's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdentityRequirement {
+    pub render_id: String,
+    /// `props.gracePeriodMs`: a session that authenticated this recently
+    /// is not asked again.
+    pub grace_period_ms: Option<u64>,
 }
 
 /// An open page.
@@ -371,6 +384,7 @@ impl AppState {
                 browsers: HashSet::new(),
                 completed: false,
                 host_gone: false,
+                identity: None,
             });
         if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None) {
             tracing::error!("{e}");

@@ -109,6 +109,7 @@ async fn a_host_reconnecting_mid_transaction_gets_it_back() {
         .request(Request::Respond {
             transaction_id: tx.clone(),
             response: response.clone(),
+            password: None,
         })
         .await;
     assert!(refused.unwrap_err().contains("not connected"));
@@ -134,6 +135,7 @@ async fn a_host_reconnecting_mid_transaction_gets_it_back() {
             .request(Request::Respond {
                 transaction_id: tx,
                 response,
+                password: None,
             })
             .await
             .unwrap();

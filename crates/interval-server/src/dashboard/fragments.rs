@@ -154,7 +154,7 @@ pub fn layout(page_key: &str, layout: &Layout, states: &HashMap<usize, Value>) -
                 }
             }
             @if let Some(children) = &layout.children {
-                (form(children, Scope { key: page_key, page: true, states }))
+                (form(children, Scope { key: page_key, page: true, states, identity: Default::default() }))
             }
         },
     }

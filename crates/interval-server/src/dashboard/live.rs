@@ -12,7 +12,7 @@ use maud::Markup;
 use serde_json::Value;
 
 use super::fragments;
-use super::io::{form, Scope};
+use super::io::{form, IdentityPrompt, Scope};
 use super::routes::{href, target_href};
 use super::Dashboard;
 use crate::api::{
@@ -32,6 +32,9 @@ struct Shown {
 /// One dashboard connection.
 pub struct Session {
     dashboard: Arc<Dashboard>,
+    /// The login session (cookie token) of this connection, when the
+    /// dashboard has a password.
+    token: Option<String>,
     html: AtomicBool,
     shown: Mutex<Shown>,
 }
@@ -45,12 +48,40 @@ fn patch(target: &str, html: Markup) -> Patch {
 }
 
 impl Session {
-    /// A connection of `dashboard`.
-    pub fn new(dashboard: Arc<Dashboard>) -> Session {
+    /// A connection of `dashboard`, logged in as `token` (when there is a
+    /// password).
+    pub fn new(dashboard: Arc<Dashboard>, token: Option<String>) -> Session {
         Session {
             dashboard,
+            token,
             html: AtomicBool::new(false),
             shown: Mutex::new(Shown::default()),
+        }
+    }
+
+    /// The login session's token.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// What a `CONFIRM_IDENTITY` in `render` should ask this session for.
+    fn identity_prompt(&self, render: &IoRender) -> IdentityPrompt {
+        let auth = &self.dashboard.app.auth;
+        if !auth.enabled() {
+            return IdentityPrompt::NoPassword;
+        }
+        let grace = render
+            .to_render
+            .iter()
+            .find(|c| c.method_name == "CONFIRM_IDENTITY")
+            .and_then(|c| c.props.get("gracePeriodMs"))
+            .and_then(Value::as_f64)
+            .filter(|ms| ms.is_finite() && *ms > 0.0)
+            .map(|ms| ms as u64);
+        if auth.authenticated_within(self.token(), grace, crate::auth::now()) {
+            IdentityPrompt::Recent
+        } else {
+            IdentityPrompt::Password
         }
     }
 
@@ -104,6 +135,7 @@ impl Session {
                         key: &transaction_id,
                         page: false,
                         states: &states,
+                        identity: self.identity_prompt(&render),
                     },
                 );
                 self.shown().renders.insert(transaction_id, render);
@@ -215,6 +247,16 @@ impl Session {
         }
     }
 
+    /// The index of the `CONFIRM_IDENTITY` in what `key` shows.
+    pub fn identity_index(&self, key: &str) -> Option<usize> {
+        self.shown()
+            .renders
+            .get(key)?
+            .to_render
+            .iter()
+            .position(|c| c.method_name == "CONFIRM_IDENTITY")
+    }
+
     /// The RETURN response for a submitted form, or the fields refused.
     pub fn submission(
         &self,
@@ -302,7 +344,7 @@ mod tests {
             store,
             auth,
         ));
-        Session::new(Dashboard::new(app).unwrap())
+        Session::new(Dashboard::new(app).unwrap(), None)
     }
 
     fn patches(messages: Vec<ServerMessage>) -> Vec<Patch> {

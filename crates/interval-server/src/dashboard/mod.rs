@@ -156,5 +156,6 @@ async fn socket(
         return (StatusCode::FORBIDDEN, "Invalid origin").into_response();
     }
     let ws = crate::configure(ws, &dashboard.app.config.limits);
-    ws.on_upgrade(move |socket| crate::dashboard_api::serve(dashboard, socket))
+    let token = dashboard.app.auth.session_of(&headers);
+    ws.on_upgrade(move |socket| crate::dashboard_api::serve(dashboard, token, socket))
 }

@@ -14,10 +14,13 @@ pub mod scenario;
 
 use futures_util::{SinkExt, StreamExt};
 use interval_protocol::io::{IoRender, IoResponseKind};
-use interval_server::api::{BrowserResponse, ClientMessage, Event, Reply, Request, ServerMessage};
+use interval_server::api::{
+    BrowserResponse, ClientMessage, Event, Patch, Reply, Request, ServerMessage,
+};
 use interval_server::{RunningServer, ServerConfig};
 use serde_json::Value;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -43,19 +46,47 @@ pub struct Dashboard {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     events: VecDeque<Event>,
+    patches: VecDeque<Vec<Patch>>,
 }
 
 impl Dashboard {
     /// Connects to `server`.
     pub async fn connect(server: &RunningServer) -> Dashboard {
-        let url = format!("ws://{}/api/dashboard", server.addr());
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        Dashboard::connect_as(server, None).await
+    }
+
+    /// Connects to `server` with a login session cookie (`name=value`).
+    pub async fn connect_as(server: &RunningServer, cookie: Option<&str>) -> Dashboard {
+        let mut request = format!("ws://{}/api/dashboard", server.addr())
+            .into_client_request()
+            .unwrap();
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .expect("dashboard connects");
         Dashboard {
             socket,
             next_id: 1,
             events: VecDeque::new(),
+            patches: VecDeque::new(),
+        }
+    }
+
+    /// The next HTML patches (after [`Request::Html`]).
+    pub async fn next_patches(&mut self) -> Vec<Patch> {
+        if let Some(patches) = self.patches.pop_front() {
+            return patches;
+        }
+        loop {
+            match self.receive().await {
+                ServerMessage::Patch { patches } => return patches,
+                ServerMessage::Event { event } => self.events.push_back(event),
+                other => panic!("unexpected message {other:?}"),
+            }
         }
     }
 
@@ -83,6 +114,7 @@ impl Dashboard {
                 ServerMessage::Reply { id: reply, result } if reply == id => return Ok(result),
                 ServerMessage::Failed { id: reply, message } if reply == id => return Err(message),
                 ServerMessage::Event { event } => self.events.push_back(event),
+                ServerMessage::Patch { patches } => self.patches.push_back(patches),
                 other => panic!("unexpected message {other:?}"),
             }
         }
@@ -131,6 +163,7 @@ impl Dashboard {
             .request(Request::Respond {
                 transaction_id: tx.into(),
                 response,
+                password: None,
             })
             .await;
         assert_eq!(reply, Ok(Reply::Ok));

@@ -221,17 +221,52 @@ pub fn spreadsheet(field: Field<'_>) -> Markup {
     labelled(field, control)
 }
 
-/// `CONFIRM` and `CONFIRM_IDENTITY`: a question with two named buttons that
-/// answer at once.
+/// `CONFIRM`: a question with two named buttons that answer at once.
 pub fn confirm(field: Field<'_>) -> Markup {
     let label_id = format!("{}-label", field.id());
-    let identity = field.component.method_name == "CONFIRM_IDENTITY";
     html! {
         div.confirm role="group" aria-labelledby=(label_id) {
             h2 #(label_id) { (field.component.label) }
             (help(field))
-            @if identity {
-                p.help { "Confirm that you are the person signed in to this dashboard." }
+            div.buttons {
+                button.button.primary type="submit" name=(field.name()) value="true" { "Confirm" }
+                button.button.secondary type="submit" name=(field.name()) value="false" { "Cancel" }
+            }
+            (super::error(field))
+        }
+    }
+}
+
+/// `CONFIRM_IDENTITY`: a confirmation that, with a dashboard password,
+/// asks for it again (unless this session authenticated within
+/// `gracePeriodMs`). The password goes in `__password`, outside the
+/// component's values; the server checks it before the host hears `true`.
+pub fn confirm_identity(field: Field<'_>, prompt: super::IdentityPrompt) -> Markup {
+    use super::IdentityPrompt;
+    let id = field.id();
+    let label_id = format!("{id}-label");
+    html! {
+        div.confirm.confirm-identity role="group" aria-labelledby=(label_id) {
+            h2 #(label_id) { (field.component.label) }
+            (help(field))
+            @match prompt {
+                IdentityPrompt::Password => {
+                    div.field {
+                        label for=(id) { "Dashboard password" }
+                        " "
+                        input #(id) name="__password" type="password" autocomplete="current-password"
+                            aria-describedby=(field.described_by());
+                    }
+                    p.help { "Enter the dashboard password to confirm it is you. Cancel needs no password." }
+                }
+                IdentityPrompt::Recent => {
+                    p.help { "You signed in recently, so no password is needed to confirm." }
+                }
+                IdentityPrompt::NoPassword => {
+                    p.help.identity-note {
+                        "Identity cannot be confirmed: this dashboard has no password. Confirming answers without a check."
+                    }
+                }
             }
             div.buttons {
                 button.button.primary type="submit" name=(field.name()) value="true" { "Confirm" }

@@ -27,6 +27,21 @@ pub struct Scope<'a> {
     /// The last state the dashboard sent, per component index (tables and
     /// grids show the page, sort and search they asked for).
     pub states: &'a HashMap<usize, Value>,
+    /// How a `CONFIRM_IDENTITY` in this render confirms who is answering.
+    pub identity: IdentityPrompt,
+}
+
+/// What a `CONFIRM_IDENTITY` form asks for (the server checks it again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdentityPrompt {
+    /// The dashboard password, next to the confirm button.
+    #[default]
+    Password,
+    /// Nothing: this session authenticated within the grace period.
+    Recent,
+    /// Nothing: the dashboard has no password, so identity cannot be
+    /// confirmed (loopback development mode).
+    NoPassword,
 }
 
 /// One component with its position.
@@ -110,7 +125,12 @@ pub fn form(render: &IoRender, scope: Scope<'_>) -> Markup {
                 p.group-error role="alert" { (message) }
             }
             @for (index, component) in render.to_render.iter().enumerate() {
-                (self::component(Field { index, component, state: scope.states.get(&index) }))
+                @let field = Field { index, component, state: scope.states.get(&index) };
+                @if component.method_name == "CONFIRM_IDENTITY" {
+                    (input::confirm_identity(field, scope.identity))
+                } @else {
+                    (self::component(field))
+                }
             }
             @if !scope.page && !exclusive {
                 div.buttons {
@@ -164,7 +184,8 @@ pub fn component(field: Field<'_>) -> Markup {
         "INPUT_BOOLEAN" => input::boolean(field),
         "INPUT_DATE" | "INPUT_TIME" | "INPUT_DATETIME" => input::date_time(field),
         "INPUT_SPREADSHEET" => input::spreadsheet(field),
-        "CONFIRM" | "CONFIRM_IDENTITY" => input::confirm(field),
+        "CONFIRM" => input::confirm(field),
+        "CONFIRM_IDENTITY" => input::confirm_identity(field, IdentityPrompt::default()),
         "SELECT_SINGLE" => select::single(field),
         "SELECT_MULTIPLE" => select::multiple(field),
         "SEARCH" => select::search(field),
@@ -335,6 +356,44 @@ pub(crate) mod testing {
     }
 
     #[test]
+    fn confirm_identity_asks_for_the_password_only_when_it_can_check_it() {
+        let r = render(vec![component(
+            "CONFIRM_IDENTITY",
+            "Delete everything?",
+            json!({"gracePeriodMs": 60000}),
+        )]);
+        let states = HashMap::new();
+        let show = |identity| {
+            form(
+                &r,
+                Scope {
+                    key: "tx",
+                    page: false,
+                    states: &states,
+                    identity,
+                },
+            )
+            .into_string()
+        };
+        let out = show(IdentityPrompt::Password);
+        assert!(
+            out.contains(r#"<label for="c0">Dashboard password</label>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"name="__password" type="password""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"name="c0" value="true""#), "{out}");
+        assert!(out.contains(r#"name="c0" value="false""#), "{out}");
+        let out = show(IdentityPrompt::Recent);
+        assert!(!out.contains("__password"), "{out}");
+        let out = show(IdentityPrompt::NoPassword);
+        assert!(!out.contains("__password"), "{out}");
+        assert!(out.contains("no password"), "{out}");
+    }
+
+    #[test]
     fn a_form_has_labels_errors_and_buttons() {
         let mut name = component("INPUT_TEXT", "Name", json!({"helpText": "Full name"}));
         name.validation_error_message = Some("Too short".into());
@@ -352,6 +411,7 @@ pub(crate) mod testing {
                 key: "tx",
                 page: false,
                 states: &states,
+                identity: IdentityPrompt::Password,
             },
         )
         .into_string();

@@ -1,0 +1,273 @@
+//! `CONFIRM_IDENTITY` with a dashboard password: the server refuses answers
+//! until the person re-enters the password (or logged in within the grace
+//! period), so the host never hears an unconfirmed `true`.
+
+mod support;
+
+use interval_protocol::host::{SendIoCall, SendIoCallInputs, SendIoCallReturns};
+use interval_protocol::io::{IoResponse, IoResponseKind};
+use interval_protocol::server::{IoResponse as IoResponseCall, StartTransaction};
+use interval_server::api::{BrowserResponse, Reply, Request};
+use interval_server::{RunningServer, ServerConfig};
+use serde_json::{json, Value};
+use support::raw_host::RawHost;
+use support::{server, server_with, Dashboard, KEY};
+
+const PASSWORD: &str = "s3cret";
+
+/// Logs in over HTTP, as a browser does; returns the session cookie.
+async fn log_in(server: &RunningServer) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let right = http
+        .post(format!("{}/login", server.url()))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    right.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A transaction of `ask` waiting on a CONFIRM_IDENTITY render `render_id`
+/// (the dashboard shows it as HTML); returns the transaction id and the
+/// form's HTML.
+async fn confirming(
+    dashboard: &mut Dashboard,
+    host: &mut RawHost,
+    render_id: &str,
+    props: Value,
+) -> (String, String) {
+    assert_eq!(dashboard.request(Request::Html).await, Ok(Reply::Ok));
+    let start = Request::StartTransaction {
+        slug: "ask".into(),
+        params: Default::default(),
+        queued_action_id: None,
+    };
+    let (started, _) = tokio::join!(dashboard.request(start), async {
+        let (call, _) = host.expect::<StartTransaction>().await;
+        host.respond(&call, Value::Null).await;
+    });
+    let Ok(Reply::TransactionStarted { transaction_id: tx }) = started else {
+        panic!("not started: {started:?}")
+    };
+    let io_call = json!({
+        "id": render_id,
+        "inputGroupKey": format!("group-{render_id}"),
+        "toRender": [{"methodName": "CONFIRM_IDENTITY", "label": "Delete everything?", "props": props,
+                      "isStateful": false, "isOptional": false, "isMultiple": false}],
+        "kind": "RENDER"
+    })
+    .to_string();
+    let reply = host
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.clone(),
+            io_call,
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    let patches = dashboard.next_patches().await;
+    let form = patches
+        .into_iter()
+        .find(|p| p.target == "io")
+        .expect("the form")
+        .html;
+    (tx, form)
+}
+
+fn submit(tx: &str, render_id: &str, answer: &str, password: Option<&str>) -> Request {
+    Request::Submit {
+        transaction_id: tx.into(),
+        render_id: render_id.into(),
+        input_group_key: format!("group-{render_id}"),
+        choice: None,
+        fields: vec![vec![answer.into()]],
+        password: password.map(str::to_owned),
+    }
+}
+
+fn answer(render_id: &str, value: bool, marker: &str) -> BrowserResponse {
+    BrowserResponse {
+        id: render_id.into(),
+        input_group_key: format!("group-{render_id}"),
+        kind: IoResponseKind::Return,
+        values: vec![json!(value)],
+        values_meta: None,
+        choice: Some(marker.into()),
+    }
+}
+
+fn invalid_message(reply: Result<Reply, String>) -> String {
+    match reply {
+        Ok(Reply::Invalid { errors }) => {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].index, 0);
+            errors[0].message.clone()
+        }
+        other => panic!("expected the form refused, got {other:?}"),
+    }
+}
+
+/// The next IO response the host receives (answering its call).
+async fn host_hears(host: &mut RawHost) -> IoResponse {
+    let (call, inputs) = host.expect::<IoResponseCall>().await;
+    host.respond(&call, Value::Null).await;
+    serde_json::from_str(&inputs.value).unwrap()
+}
+
+#[tokio::test]
+async fn confirm_identity_needs_the_password() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let cookie = log_in(&server).await;
+    let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
+    let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
+    // No grace period: the password is asked even right after the login.
+    let (tx, form) = confirming(&mut dashboard, &mut host, "r1", json!({})).await;
+    assert!(
+        form.contains(r#"name="__password" type="password""#),
+        "{form}"
+    );
+
+    // `true` without the password: refused, on the form and on the typed API.
+    let message = invalid_message(dashboard.request(submit(&tx, "r1", "true", None)).await);
+    assert!(message.contains("password"), "{message}");
+    let refused = dashboard
+        .request(Request::Respond {
+            transaction_id: tx.clone(),
+            response: answer("r1", true, "no password"),
+            password: None,
+        })
+        .await;
+    assert!(refused.unwrap_err().contains("password"));
+
+    // A wrong password: refused the same ways.
+    let message = invalid_message(
+        dashboard
+            .request(submit(&tx, "r1", "true", Some("nope")))
+            .await,
+    );
+    assert!(message.contains("Wrong password"), "{message}");
+    let refused = dashboard
+        .request(Request::Respond {
+            transaction_id: tx.clone(),
+            response: answer("r1", true, "wrong password"),
+            password: Some("nope".into()),
+        })
+        .await;
+    assert!(refused.unwrap_err().contains("Wrong password"));
+
+    // An answer to something else is refused while the requirement stands.
+    let refused = dashboard
+        .request(Request::Respond {
+            transaction_id: tx.clone(),
+            response: answer("other", true, "other render"),
+            password: Some(PASSWORD.into()),
+        })
+        .await;
+    assert!(refused.unwrap_err().contains("identity"));
+
+    // The right password: the host hears `true`, and it is the first
+    // answer it hears (the submissions without a choice and the marked
+    // refused answers never reached it).
+    let (reply, heard) = tokio::join!(
+        dashboard.request(Request::Respond {
+            transaction_id: tx.clone(),
+            response: answer("r1", true, "right"),
+            password: Some(PASSWORD.into()),
+        }),
+        host_hears(&mut host)
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert_eq!(heard.choice.as_deref(), Some("right"));
+    assert_eq!(heard.values, vec![json!(true)]);
+    assert_eq!(heard.id, "r1");
+
+    // The form path works too, on a second confirmation.
+    let io_call = json!({
+        "id": "r2", "inputGroupKey": "group-r2",
+        "toRender": [{"methodName": "CONFIRM_IDENTITY", "label": "Again?", "props": {},
+                      "isStateful": false, "isOptional": false, "isMultiple": false}],
+        "kind": "RENDER"
+    })
+    .to_string();
+    let reply = host
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.clone(),
+            io_call,
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    dashboard.next_patches().await;
+    let (reply, heard) = tokio::join!(
+        dashboard.request(submit(&tx, "r2", "true", Some(PASSWORD))),
+        host_hears(&mut host)
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert_eq!(
+        (heard.id.as_str(), heard.values.clone()),
+        ("r2", vec![json!(true)])
+    );
+}
+
+#[tokio::test]
+async fn declining_needs_no_password() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let cookie = log_in(&server).await;
+    let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
+    let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
+    let (tx, _) = confirming(&mut dashboard, &mut host, "r1", json!({})).await;
+    let (reply, heard) = tokio::join!(
+        dashboard.request(submit(&tx, "r1", "false", None)),
+        host_hears(&mut host)
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert_eq!(heard.values, vec![json!(false)]);
+}
+
+#[tokio::test]
+async fn within_the_grace_period_of_the_login_no_password_is_asked() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let cookie = log_in(&server).await;
+    let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
+    let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
+    let (tx, form) = confirming(
+        &mut dashboard,
+        &mut host,
+        "r1",
+        json!({"gracePeriodMs": 600_000}),
+    )
+    .await;
+    assert!(!form.contains("__password"), "{form}");
+    let (reply, heard) = tokio::join!(
+        dashboard.request(submit(&tx, "r1", "true", None)),
+        host_hears(&mut host)
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert_eq!(heard.values, vec![json!(true)]);
+}
+
+#[tokio::test]
+async fn without_a_password_the_confirmation_is_taken_as_is() {
+    let server = server().await;
+    let mut dashboard = Dashboard::connect(&server).await;
+    let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
+    let (tx, form) = confirming(&mut dashboard, &mut host, "r1", json!({})).await;
+    assert!(!form.contains("__password"), "{form}");
+    assert!(form.contains("no password"), "{form}");
+    let (reply, heard) = tokio::join!(
+        dashboard.request(submit(&tx, "r1", "true", None)),
+        host_hears(&mut host)
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert_eq!(heard.values, vec![json!(true)]);
+}
