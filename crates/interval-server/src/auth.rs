@@ -3,6 +3,12 @@
 //! password, every dashboard page and the dashboard socket require a session
 //! cookie obtained at `/login`. Hosts (`/websocket`) and the HTTP API use API
 //! keys instead.
+//!
+//! Each session remembers when it last authenticated (logged in, or
+//! re-entered the password for a `CONFIRM_IDENTITY`), for that component's
+//! `gracePeriodMs`. Without a password there is nothing to re-enter: a
+//! `CONFIRM_IDENTITY` is then answered as a plain confirmation, and its form
+//! says that identity cannot be confirmed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
