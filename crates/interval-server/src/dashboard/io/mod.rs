@@ -125,12 +125,7 @@ pub fn form(render: &IoRender, scope: Scope<'_>) -> Markup {
                 p.group-error role="alert" { (message) }
             }
             @for (index, component) in render.to_render.iter().enumerate() {
-                @let field = Field { index, component, state: scope.states.get(&index) };
-                @if component.method_name == "CONFIRM_IDENTITY" {
-                    (input::confirm_identity(field, scope.identity))
-                } @else {
-                    (self::component(field))
-                }
+                (component_with(Field { index, component, state: scope.states.get(&index) }, scope.identity))
             }
             @if !scope.page && !exclusive {
                 div.buttons {
@@ -177,6 +172,13 @@ fn theme_of(value: Option<&Value>) -> &'static str {
 
 /// One component, by its method.
 pub fn component(field: Field<'_>) -> Markup {
+    component_with(field, IdentityPrompt::default())
+}
+
+/// One component, by its method; a `CONFIRM_IDENTITY` asks as `identity`
+/// says. Every component, that one included, sits in the `.component`
+/// wrapper the dashboard script counts to send its fields.
+fn component_with(field: Field<'_>, identity: IdentityPrompt) -> Markup {
     let method = field.component.method_name.as_str();
     let inner = match method {
         "INPUT_TEXT" | "INPUT_EMAIL" | "INPUT_URL" | "INPUT_RICH_TEXT" => input::text(field),
@@ -185,7 +187,7 @@ pub fn component(field: Field<'_>) -> Markup {
         "INPUT_DATE" | "INPUT_TIME" | "INPUT_DATETIME" => input::date_time(field),
         "INPUT_SPREADSHEET" => input::spreadsheet(field),
         "CONFIRM" => input::confirm(field),
-        "CONFIRM_IDENTITY" => input::confirm_identity(field, IdentityPrompt::default()),
+        "CONFIRM_IDENTITY" => input::confirm_identity(field, identity),
         "SELECT_SINGLE" => select::single(field),
         "SELECT_MULTIPLE" => select::multiple(field),
         "SEARCH" => select::search(field),
@@ -376,6 +378,11 @@ pub(crate) mod testing {
             .into_string()
         };
         let out = show(IdentityPrompt::Password);
+        // In the wrapper whose count tells the script how many fields to send.
+        assert!(
+            out.contains(r#"class="component" data-index="0" data-method="CONFIRM_IDENTITY""#),
+            "{out}"
+        );
         assert!(
             out.contains(r#"<label for="c0">Dashboard password</label>"#),
             "{out}"
