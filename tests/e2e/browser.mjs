@@ -5,41 +5,12 @@
 //
 // Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOTS (a directory: also writes the README's screenshots there).
-import { createRequire } from 'node:module'
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import assert from 'node:assert/strict'
+import { base, page, prompts, step, visible, text, run } from './harness.mjs'
 
-const require = createRequire(import.meta.url)
-const { chromium } = require('../interop/node_modules/playwright-core')
-
-const base = process.env.BASE_URL
 const shots = process.env.SCREENSHOTS
-const TIMEOUT = 15000
-assert.ok(base, 'BASE_URL is required')
-
-const profile = mkdtempSync(join(tmpdir(), 'interval-e2e-'))
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1200, height: 800 },
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-})
-context.setDefaultTimeout(TIMEOUT)
-const page = context.pages()[0] || (await context.newPage())
-// Every dialog is recorded; "leave this page?" prompts are accepted.
-const prompts = []
-page.on('dialog', dialog => {
-  prompts.push(dialog.type())
-  ;(dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()).catch(() => {})
-})
-const problems = []
-page.on('pageerror', e => problems.push(`page error: ${e.message}`))
-page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
 
 async function screenshot(name) {
   if (!shots) return
@@ -47,17 +18,7 @@ async function screenshot(name) {
   await page.screenshot({ path: join(shots, `${name}.png`) })
 }
 
-const steps = []
-async function step(name, body) {
-  process.stderr.write(`e2e: ${name}\n`)
-  await body()
-  steps.push(name)
-}
-
-const visible = (locator) => locator.waitFor({ state: 'visible' })
-const text = (s) => page.getByText(s, { exact: false }).first()
-
-try {
+await run(async () => {
   await step('the route tree lists actions and pages, hides unlisted ones, searches', async () => {
     await page.goto(base + '/')
     await visible(page.getByRole('link', { name: 'Onboard a customer' }))
@@ -326,15 +287,4 @@ try {
     await page.getByRole('link', { name: 'Fail' }).first().click()
     await visible(text('Something broke'))
   })
-
-  assert.deepEqual(problems.filter(p => !p.includes('Failed to load resource')), [], 'no errors in the page')
-  console.log(`${steps.length} passed, 0 failed`)
-} catch (error) {
-  await page.screenshot({ path: join(profile, '..', 'interval-e2e-failure.png') }).catch(() => {})
-  console.error(`e2e failed after: ${steps.join(' → ') || 'nothing'}\n`, error)
-  console.error(problems.join('\n'))
-  process.exitCode = 1
-} finally {
-  await context.close()
-  rmSync(profile, { recursive: true, force: true })
-}
+})

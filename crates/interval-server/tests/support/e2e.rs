@@ -1,6 +1,8 @@
 //! End-to-end helpers: the e2e Node host (tests/e2e/node-host.mjs) and the
-//! browser script (tests/e2e/browser.mjs) that drives a headless Chromium.
+//! browser scripts (tests/e2e/browser.mjs, identity.mjs) that drive a
+//! headless Chromium.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -45,23 +47,31 @@ fn ensure_playwright() {
 /// Runs the browser script against `server`; panics when a step fails.
 /// With `screenshots`, the script also writes the README's PNGs there.
 pub async fn run_browser(server: &RunningServer, screenshots: Option<PathBuf>) {
+    let env = screenshots.map(|dir| ("SCREENSHOTS", dir.into_os_string()));
+    run_script(server, "browser.mjs", env.into_iter().collect()).await;
+}
+
+/// Runs the browser script tests/e2e/`script` against `server`, with
+/// `env` added to its environment; panics when a step fails.
+pub async fn run_script(server: &RunningServer, script: &str, env: Vec<(&str, OsString)>) {
     ensure_playwright();
     let mut command = Command::new("node");
     command
-        .arg(e2e_dir().join("browser.mjs"))
+        .arg(e2e_dir().join(script))
         .env("BASE_URL", server.url())
         .env("API_KEY", KEY)
         .env("CHROMIUM", chromium())
+        .envs(env)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
-    if let Some(dir) = screenshots {
-        command.env("SCREENSHOTS", dir);
-    }
     let status = tokio::task::spawn_blocking(move || command.status())
         .await
         .expect("the browser script's thread")
         .expect("node is needed for these tests");
-    assert!(status.success(), "the browser script failed ({status})");
+    assert!(
+        status.success(),
+        "the browser script {script} failed ({status})"
+    );
 }
 
 /// The official `@interval/sdk` host of the e2e routes, killed on drop.
