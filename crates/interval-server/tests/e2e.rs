@@ -6,6 +6,9 @@
 //! transaction. Once with an official `@interval/sdk` host, once with a
 //! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
 //!
+//! Then the `CONFIRM_IDENTITY` password form, behind a dashboard login
+//! (tests/e2e/identity.mjs).
+//!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
 //! rewrites the README's screenshots in docs/screenshots/ (from the Rust
 //! host's run).
@@ -19,9 +22,10 @@ use std::time::Duration;
 
 use interval_core::io::{ButtonTheme, Choice, GridItem, MetaItem, SearchResult};
 use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
+use interval_server::{RunningServer, ServerConfig};
 use serde::Serialize;
 use serde_json::json;
-use support::{server, Dashboard, KEY};
+use support::{server, server_with, Dashboard, KEY};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_official_node_host_in_a_real_browser() {
@@ -270,5 +274,54 @@ async fn a_rust_host_in_a_real_browser() {
     let screenshots = std::env::var_os("UPDATE_SCREENSHOTS")
         .map(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots"));
     e2e::run_browser(&server, screenshots).await;
+    host.immediately_close();
+}
+
+const PASSWORD: &str = "s3cret";
+
+/// Logs in over HTTP; returns the session cookie (`name=value`).
+async fn log_in(server: &RunningServer) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = http
+        .post(format!("{}/login", server.url()))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303, "the login");
+    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// With a dashboard password, the `CONFIRM_IDENTITY` form asks for it: a
+/// wrong one is refused on the page and the host hears nothing; the right
+/// one lets the host hear `true`.
+#[tokio::test(flavor = "multi_thread")]
+async fn confirm_identity_asks_for_the_password_in_a_real_browser() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    // No grace period, so the password is asked right after the login.
+    let confirm = Action::new(|io, _ctx| async move {
+        let confirmed = io.confirm_identity("Delete everything?").await?;
+        Ok::<_, Error>(if confirmed {
+            "host got true"
+        } else {
+            "host got false"
+        })
+    })
+    .name("Delete everything");
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action("confirm", confirm)
+        .build();
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect_as(&server, Some(&log_in(&server).await))
+        .await
+        .wait_for_action("confirm")
+        .await;
+    e2e::run_script(&server, "identity.mjs", vec![("PASSWORD", PASSWORD.into())]).await;
     host.immediately_close();
 }
