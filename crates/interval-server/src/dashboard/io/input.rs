@@ -249,18 +249,22 @@ pub fn confirm_identity(field: Field<'_>, prompt: super::IdentityPrompt) -> Mark
         div.confirm.confirm-identity role="group" aria-labelledby=(label_id) {
             h2 #(label_id) { (field.component.label) }
             (help(field))
+            @if matches!(prompt, IdentityPrompt::Password | IdentityPrompt::Recent) {
+                // Also offered within the grace period: it may run out while
+                // the form is open, and the server then asks for it.
+                div.field {
+                    label for=(id) { "Dashboard password" }
+                    " "
+                    input #(id) name="__password" type="password" autocomplete="current-password"
+                        aria-describedby=(field.described_by());
+                }
+            }
             @match prompt {
                 IdentityPrompt::Password => {
-                    div.field {
-                        label for=(id) { "Dashboard password" }
-                        " "
-                        input #(id) name="__password" type="password" autocomplete="current-password"
-                            aria-describedby=(field.described_by());
-                    }
                     p.help { "Enter the dashboard password to confirm it is you. Cancel needs no password." }
                 }
                 IdentityPrompt::Recent => {
-                    p.help { "You signed in recently, so no password is needed to confirm." }
+                    p.help { "You signed in recently, so no password is needed to confirm (unless the form was left open too long)." }
                 }
                 IdentityPrompt::NoPassword => {
                     p.help.identity-note {

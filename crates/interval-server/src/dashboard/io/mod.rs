@@ -393,8 +393,10 @@ pub(crate) mod testing {
         );
         assert!(out.contains(r#"name="c0" value="true""#), "{out}");
         assert!(out.contains(r#"name="c0" value="false""#), "{out}");
+        // Within the grace period the field is there but not needed.
         let out = show(IdentityPrompt::Recent);
-        assert!(!out.contains("__password"), "{out}");
+        assert!(out.contains("__password"), "{out}");
+        assert!(out.contains("signed in recently"), "{out}");
         let out = show(IdentityPrompt::NoPassword);
         assert!(!out.contains("__password"), "{out}");
         assert!(out.contains("no password"), "{out}");
