@@ -546,12 +546,8 @@ async fn check_identity(
             return Err("Wrong password: your identity was not confirmed.".into());
         }
     }
-    let mut registry = state.registry();
-    if let Some(t) = registry.transactions.get_mut(id) {
-        if t.identity.as_ref() == Some(&required) {
-            t.identity = None;
-        }
-    }
+    // Cleared by `respond` once the host has the answer: a failed send is
+    // retried under the same check.
     Ok(())
 }
 
@@ -589,6 +585,12 @@ async fn respond(state: &AppState, id: &str, response: BrowserResponse) -> Resul
     wire.call::<IoResponseCall>(&inputs)
         .await
         .map_err(|e| format!("The host did not take the answer: {e}"))?;
+    // An identity confirmation answered (confirmed or declined) is met.
+    if let Some(t) = state.registry().transactions.get_mut(id) {
+        if t.identity.as_ref().is_some_and(|r| r.render_id == value.id) {
+            t.identity = None;
+        }
+    }
     Ok(Reply::Ok)
 }
 
