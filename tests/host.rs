@@ -42,6 +42,11 @@ fn greet() -> Action {
 }
 
 /// Waits for a `SEND_IO_CALL`, answers `true`, returns the decoded render.
+/// An action that asks for a name and returns it.
+fn ask_name() -> Action {
+    Action::new(|io, _ctx| async move { io.input().text("Name").await })
+}
+
 async fn expect_render(peer: &mut Peer) -> IoRender {
     let (id, inputs) = peer.expect::<SendIoCall>().await;
     peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
@@ -356,13 +361,7 @@ async fn a_dropped_connection_mid_transaction_reconnects_replays_and_completes()
 #[tokio::test]
 async fn a_render_refused_after_a_reconnect_fails_the_waiting_call() {
     let mut server = TestServer::start().await;
-    let interval = server
-        .host()
-        .action(
-            "ask",
-            Action::new(|io, _ctx| async move { io.input().text("Name").await }),
-        )
-        .build();
+    let interval = server.host().action("ask", ask_name()).build();
     let mut peer = listen(&mut server, &interval).await;
     peer.call::<StartTransaction>(&start("tx1", "ask")).await;
     let (id, _) = peer.expect::<SendIoCall>().await;
@@ -694,13 +693,7 @@ async fn handler_errors_and_panics_become_failures() {
 #[tokio::test]
 async fn a_refused_render_fails_the_io_call() {
     let mut server = TestServer::start().await;
-    let interval = server
-        .host()
-        .action(
-            "ask",
-            Action::new(|io, _ctx| async move { io.input().text("Name").await }),
-        )
-        .build();
+    let interval = server.host().action("ask", ask_name()).build();
     let mut peer = listen(&mut server, &interval).await;
     peer.call::<StartTransaction>(&start("tx1", "ask")).await;
     let (id, _) = peer.expect::<SendIoCall>().await;

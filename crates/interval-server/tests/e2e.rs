@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use interval_core::io::{ButtonTheme, Choice, GridItem, MetaItem, SearchResult};
 use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
-use interval_server::{RunningServer, ServerConfig};
+use interval_server::ServerConfig;
 use serde::Serialize;
 use serde_json::json;
-use support::{server, server_with, Dashboard, KEY};
+use support::{log_in, server, server_with, Dashboard, KEY};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_official_node_host_in_a_real_browser() {
@@ -279,23 +279,6 @@ async fn a_rust_host_in_a_real_browser() {
 
 const PASSWORD: &str = "s3cret";
 
-/// Logs in over HTTP; returns the session cookie (`name=value`).
-async fn log_in(server: &RunningServer) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let reply = http
-        .post(format!("{}/login", server.url()))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 303, "the login");
-    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 /// With a dashboard password, the `CONFIRM_IDENTITY` form asks for it: a
 /// wrong one is refused on the page and the host hears nothing; the right
 /// one lets the host hear `true`.
@@ -318,7 +301,7 @@ async fn confirm_identity_asks_for_the_password_in_a_real_browser() {
         .action("confirm", confirm)
         .build();
     host.listen().await.expect("the Rust host connects");
-    Dashboard::connect_as(&server, Some(&log_in(&server).await))
+    Dashboard::connect_as(&server, Some(&log_in(&server, PASSWORD).await))
         .await
         .wait_for_action("confirm")
         .await;

@@ -8,33 +8,38 @@ use interval_protocol::host::{SendIoCall, SendIoCallInputs, SendIoCallReturns};
 use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::server::{IoResponse as IoResponseCall, StartTransaction};
 use interval_server::api::{BrowserResponse, Reply, Request};
-use interval_server::{RunningServer, ServerConfig};
+use interval_server::ServerConfig;
 use serde_json::{json, Value};
 use support::raw_host::RawHost;
-use support::{server, server_with, Dashboard, KEY};
+use support::{log_in, server, server_with, Dashboard, KEY};
 
 const PASSWORD: &str = "s3cret";
 
-/// Logs in over HTTP, as a browser does; returns the session cookie.
-async fn log_in(server: &RunningServer) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let right = http
-        .post(format!("{}/login", server.url()))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(right.status(), 303);
-    right.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+/// The host renders a CONFIRM_IDENTITY (render `render_id`) in `tx`; the
+/// server accepts it.
+async fn render_confirm_identity(
+    host: &mut RawHost,
+    tx: &str,
+    render_id: &str,
+    label: &str,
+    props: Value,
+) {
+    let io_call = json!({
+        "id": render_id,
+        "inputGroupKey": format!("group-{render_id}"),
+        "toRender": [{"methodName": "CONFIRM_IDENTITY", "label": label, "props": props,
+                      "isStateful": false, "isOptional": false, "isMultiple": false}],
+        "kind": "RENDER"
+    })
+    .to_string();
+    let reply = host
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.to_owned(),
+            io_call,
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, SendIoCallReturns::Accepted(true));
 }
 
 /// A transaction of `ask` waiting on a CONFIRM_IDENTITY render `render_id`
@@ -59,22 +64,7 @@ async fn confirming(
     let Ok(Reply::TransactionStarted { transaction_id: tx }) = started else {
         panic!("not started: {started:?}")
     };
-    let io_call = json!({
-        "id": render_id,
-        "inputGroupKey": format!("group-{render_id}"),
-        "toRender": [{"methodName": "CONFIRM_IDENTITY", "label": "Delete everything?", "props": props,
-                      "isStateful": false, "isOptional": false, "isMultiple": false}],
-        "kind": "RENDER"
-    })
-    .to_string();
-    let reply = host
-        .call::<SendIoCall>(&SendIoCallInputs {
-            transaction_id: tx.clone(),
-            io_call,
-            skip_client_call: None,
-        })
-        .await;
-    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    render_confirm_identity(host, &tx, render_id, "Delete everything?", props).await;
     let patches = dashboard.next_patches().await;
     let form = patches
         .into_iter()
@@ -127,7 +117,7 @@ async fn host_hears(host: &mut RawHost) -> IoResponse {
 #[tokio::test]
 async fn confirm_identity_needs_the_password() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
-    let cookie = log_in(&server).await;
+    let cookie = log_in(&server, PASSWORD).await;
     let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
     let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
     // No grace period: the password is asked even right after the login.
@@ -192,21 +182,7 @@ async fn confirm_identity_needs_the_password() {
     assert_eq!(heard.id, "r1");
 
     // The form path works too, on a second confirmation.
-    let io_call = json!({
-        "id": "r2", "inputGroupKey": "group-r2",
-        "toRender": [{"methodName": "CONFIRM_IDENTITY", "label": "Again?", "props": {},
-                      "isStateful": false, "isOptional": false, "isMultiple": false}],
-        "kind": "RENDER"
-    })
-    .to_string();
-    let reply = host
-        .call::<SendIoCall>(&SendIoCallInputs {
-            transaction_id: tx.clone(),
-            io_call,
-            skip_client_call: None,
-        })
-        .await;
-    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    render_confirm_identity(&mut host, &tx, "r2", "Again?", json!({})).await;
     dashboard.next_patches().await;
     let (reply, heard) = tokio::join!(
         dashboard.request(submit(&tx, "r2", "true", Some(PASSWORD))),
@@ -222,7 +198,7 @@ async fn confirm_identity_needs_the_password() {
 #[tokio::test]
 async fn declining_needs_no_password() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
-    let cookie = log_in(&server).await;
+    let cookie = log_in(&server, PASSWORD).await;
     let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
     let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
     let (tx, _) = confirming(&mut dashboard, &mut host, "r1", json!({})).await;
@@ -237,7 +213,7 @@ async fn declining_needs_no_password() {
 #[tokio::test]
 async fn within_the_grace_period_of_the_login_no_password_is_asked() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
-    let cookie = log_in(&server).await;
+    let cookie = log_in(&server, PASSWORD).await;
     let mut dashboard = Dashboard::connect_as(&server, Some(&cookie)).await;
     let mut host = RawHost::initialized(&server.endpoint(), KEY, "h", &["ask"]).await;
     let (tx, form) = confirming(

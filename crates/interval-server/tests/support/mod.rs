@@ -41,6 +41,24 @@ pub async fn server_with(config: ServerConfig) -> RunningServer {
         .expect("server starts")
 }
 
+/// Logs in to `server`'s dashboard over HTTP with `password`, as a browser
+/// does; returns the session cookie (`name=value`).
+pub async fn log_in(server: &RunningServer, password: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = http
+        .post(format!("{}/login", server.url()))
+        .form(&[("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303, "the login");
+    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
 /// A client of the dashboard API.
 pub struct Dashboard {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
