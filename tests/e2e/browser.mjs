@@ -1,6 +1,6 @@
 // Drives the dashboard in a real headless Chromium (playwright-core, the
 // Debian `chromium` package) the way a person would, and asserts on what
-// the page shows. Run by crates/interval-server/tests/e2e.rs against a
+// the page shows. Run by interval-server/tests/e2e.rs against a
 // server with a host (Node or Rust) serving the routes of node-host.mjs.
 //
 // Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium),

@@ -1,7 +1,7 @@
 // The CONFIRM_IDENTITY password form in a real headless Chromium: log in,
 // open an action that asks to confirm identity, give a wrong password (the
 // form shows the error and the action keeps waiting), then the right one
-// (the host hears `true`). Run by crates/interval-server/tests/e2e.rs
+// (the host hears `true`). Run by interval-server/tests/e2e.rs
 // against a server with a dashboard password and a Rust host whose action
 // `confirm` answers "host got true" or "host got false".
 //

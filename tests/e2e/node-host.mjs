@@ -1,6 +1,6 @@
 // An official @interval/sdk host for the dashboard's end-to-end tests (the
 // browser side is browser.mjs). Reads INTERVAL_ENDPOINT and INTERVAL_API_KEY.
-// The Rust host in crates/interval-server/tests/e2e.rs declares the same
+// The Rust host in interval-server/tests/e2e.rs declares the same
 // routes, so that one browser script checks both.
 import { createRequire } from 'node:module'
 

@@ -52,5 +52,8 @@ pub fn validate(records: &[Value]) -> (bool, String) {
 }
 
 fn tempfile_path() -> PathBuf {
-    std::env::temp_dir().join(format!("interval-interop-{}.json", uuid::Uuid::new_v4()))
+    std::env::temp_dir().join(format!(
+        "interval-interop-{}.json",
+        interval_protocol::new_id()
+    ))
 }

@@ -222,7 +222,7 @@ async fn serve_socket(shared: Shared, headers: HeaderMap, socket: WebSocket) {
     let freeze = Arc::new(Notify::new());
     let drop_now = Arc::new(Notify::new());
     let authenticated_acked = Arc::new(Mutex::new(false));
-    let auth_id = uuid::Uuid::new_v4().to_string();
+    let auth_id = interval_protocol::new_id().to_string();
     if behaviour.authenticate {
         let frame = Frame::Message {
             id: auth_id.clone(),

@@ -1,0 +1,697 @@
+//! The dashboard's WebSocket API (see [`crate::api`]): requests from the
+//! dashboard, events pushed to it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use interval_protocol::host::Params;
+use interval_protocol::io::{IoResponse, IoResponseKind};
+use interval_protocol::server::{
+    ClosePage, ClosePageInputs, IoResponse as IoResponseCall, IoResponseInputs, OpenPage,
+    OpenPageInputs, OpenPageReturns, StartTransaction, StartTransactionInputs,
+};
+use interval_protocol::types::{ActionRef, PageRef, ResultStatus};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::api::{
+    name_from_slug, ActionInfo, BrowserResponse, ClientMessage, Event, PageInfo, Reply, Request,
+    ServerMessage,
+};
+use crate::dashboard::{Dashboard, Session};
+use crate::db::{now_ms, TransactionRecord};
+use crate::limits::RateLimiter;
+use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
+
+/// Events queued per dashboard connection.
+const EVENT_QUEUE: usize = 1024;
+
+/// Serves one dashboard connection until it closes.
+pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: WebSocket) {
+    let state = dashboard.app.clone();
+    let session = Arc::new(Session::new(dashboard, token));
+    let browser = state.next_id();
+    let (tx, mut rx) = mpsc::channel::<ServerMessage>(EVENT_QUEUE);
+    state.registry().browsers.insert(browser, tx.clone());
+    let (mut sink, mut stream) = socket.split();
+    let presenter = session.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            for message in presenter.present(message) {
+                let Ok(text) = serde_json::to_string(&message) else {
+                    continue;
+                };
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut limiter = RateLimiter::new(state.config.limits.browser_requests_per_second);
+    while let Some(Ok(message)) = stream.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let request: ClientMessage = match serde_json::from_str(text.as_str()) {
+            Ok(request) => request,
+            Err(e) => {
+                let _ = tx.try_send(ServerMessage::Failed {
+                    id: 0,
+                    message: format!("invalid request: {e}"),
+                });
+                continue;
+            }
+        };
+        if !limiter.allow() {
+            let _ = tx.try_send(ServerMessage::Failed {
+                id: request.id,
+                message: "Rate limit exceeded: too many requests per second.".into(),
+            });
+            continue;
+        }
+        let state = state.clone();
+        let session = session.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let message = match handle(&state, &session, browser, request.request).await {
+                Ok(result) => ServerMessage::Reply {
+                    id: request.id,
+                    result,
+                },
+                Err(message) => ServerMessage::Failed {
+                    id: request.id,
+                    message,
+                },
+            };
+            let _ = tx.send(message).await;
+        });
+    }
+    disconnected(&state, browser).await;
+    writer.abort();
+}
+
+/// Detaches a closed dashboard and closes its pages on their hosts.
+async fn disconnected(state: &Arc<AppState>, browser: u64) {
+    let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
+        let mut registry = state.registry();
+        registry.browsers.remove(&browser);
+        let mut left = Vec::new();
+        for (id, transaction) in registry.transactions.iter_mut() {
+            if transaction.browsers.remove(&browser) {
+                left.push(id.clone());
+            }
+        }
+        let abandoned = left
+            .into_iter()
+            .filter(|id| registry.is_abandoned(id))
+            .collect();
+        let keys: Vec<String> = registry
+            .pages
+            .iter()
+            .filter(|(_, p)| p.browser == browser)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let pages = keys
+            .into_iter()
+            .filter_map(|key| {
+                let page = registry.pages.remove(&key)?;
+                let wire = registry.hosts.get(&page.host)?.wire.clone();
+                Some((key, wire))
+            })
+            .collect();
+        (pages, abandoned)
+    };
+    for (page_key, wire) in pages {
+        let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
+    }
+    // A transaction that cannot run in the background gets a grace period
+    // for its dashboard to come back (a reload), then it is canceled.
+    for id in abandoned {
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.abandoned_transaction_grace).await;
+            let still = state.registry().is_abandoned(&id);
+            if still {
+                tracing::info!("canceling transaction {id}: its dashboard did not come back");
+                let _ = cancel(&state, &id).await;
+            }
+        });
+    }
+}
+
+async fn handle(
+    state: &Arc<AppState>,
+    session: &Session,
+    browser: u64,
+    request: Request,
+) -> Result<Reply, String> {
+    let db = |e: crate::db::DbError| {
+        tracing::error!("{e}");
+        "The server could not read its database; see its log.".to_owned()
+    };
+    match request {
+        Request::Routes => Ok(routes(state)),
+        Request::StartTransaction {
+            slug,
+            params,
+            queued_action_id,
+        } => start_transaction(state, browser, slug, params, queued_action_id).await,
+        Request::Attach { transaction_id } => attach(state, browser, &transaction_id),
+        Request::Respond {
+            transaction_id,
+            response,
+            password,
+        } => {
+            check_identity(
+                state,
+                session.token(),
+                &transaction_id,
+                &response,
+                password.as_deref(),
+            )
+            .await?;
+            respond(state, &transaction_id, response).await
+        }
+        Request::Cancel { transaction_id } => cancel(state, &transaction_id).await,
+        Request::Leave { transaction_id } => {
+            let abandoned = {
+                let mut registry = state.registry();
+                if let Some(t) = registry.transactions.get_mut(&transaction_id) {
+                    t.browsers.remove(&browser);
+                }
+                registry.is_abandoned(&transaction_id)
+            };
+            // Leaving an action that cannot run in the background cancels it.
+            if abandoned {
+                cancel(state, &transaction_id).await?;
+            }
+            Ok(Reply::Ok)
+        }
+        Request::OpenPage { slug, params } => open_page(state, browser, &slug, params).await,
+        Request::ClosePage { page_key } => {
+            let target = {
+                let mut registry = state.registry();
+                let page = registry.pages.remove(&page_key);
+                page.and_then(|p| registry.hosts.get(&p.host).map(|h| h.wire.clone()))
+            };
+            if let Some(wire) = target {
+                let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
+            }
+            Ok(Reply::Ok)
+        }
+        Request::History { limit } => Ok(Reply::History {
+            transactions: state
+                .store
+                .history(limit.unwrap_or(50).min(500))
+                .map_err(db)?,
+        }),
+        Request::Transaction { transaction_id } => {
+            let transaction = state
+                .store
+                .transaction(&transaction_id)
+                .map_err(db)?
+                .ok_or_else(|| format!("No transaction {transaction_id}."))?;
+            let logs = state.store.logs(&transaction_id).map_err(db)?;
+            Ok(Reply::Transaction {
+                transaction: Box::new(transaction),
+                logs,
+            })
+        }
+        Request::Queue => Ok(Reply::Queue {
+            queued: state.store.queue().map_err(db)?,
+        }),
+        Request::Notifications => Ok(Reply::Notifications {
+            notifications: state.store.notifications(100).map_err(db)?,
+        }),
+        Request::Html => {
+            session.enable_html();
+            Ok(Reply::Ok)
+        }
+        Request::Submit {
+            transaction_id,
+            render_id,
+            input_group_key,
+            choice,
+            fields,
+            password,
+        } => {
+            let response = match session.submission(
+                &transaction_id,
+                render_id,
+                input_group_key,
+                choice,
+                &fields,
+            )? {
+                Ok(response) => response,
+                Err(errors) => return Ok(Reply::Invalid { errors }),
+            };
+            if let Err(message) = check_identity(
+                state,
+                session.token(),
+                &transaction_id,
+                &response,
+                password.as_deref(),
+            )
+            .await
+            {
+                // Shown on the form; the host hears nothing.
+                let index = session.identity_index(&transaction_id).unwrap_or_default();
+                return Ok(Reply::Invalid {
+                    errors: vec![crate::api::FieldError { index, message }],
+                });
+            }
+            respond(state, &transaction_id, response).await
+        }
+        Request::SetState {
+            transaction_id,
+            input_group_key,
+            index,
+            state: new_state,
+        } => {
+            let response =
+                session.state_change(&transaction_id, input_group_key, index, new_state)?;
+            check_identity(state, session.token(), &transaction_id, &response, None).await?;
+            respond(state, &transaction_id, response).await
+        }
+        Request::UploadUrls {
+            transaction_id,
+            files,
+        } => {
+            if !state.registry().transactions.contains_key(&transaction_id) {
+                return Err(format!("No running transaction {transaction_id}."));
+            }
+            Ok(Reply::UploadUrls {
+                urls: session.upload_urls(&transaction_id, &files)?,
+            })
+        }
+    }
+}
+
+/// The route tree of every live host, merged.
+pub fn routes(state: &AppState) -> Reply {
+    let registry = state.registry();
+    let mut actions: Vec<ActionInfo> = Vec::new();
+    let mut pages: Vec<PageInfo> = Vec::new();
+    let mut seen = HashSet::new();
+    for host in registry.hosts.values().filter(|h| h.is_live()) {
+        for page in &host.pages {
+            if seen.insert(format!("page:{}", page.slug)) {
+                pages.push(PageInfo {
+                    slug: page.slug.clone(),
+                    name: page.name.clone(),
+                    description: page.description.clone(),
+                    has_handler: page.has_handler.or(page.has_index).unwrap_or(false),
+                    unlisted: page.unlisted.unwrap_or(false),
+                });
+            }
+        }
+        for action in &host.actions {
+            let slug = action.full_slug();
+            if seen.insert(format!("action:{slug}")) {
+                actions.push(ActionInfo {
+                    name: action
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| name_from_slug(&action.slug)),
+                    slug,
+                    group_slug: action.group_slug.clone(),
+                    description: action.description.clone(),
+                    backgroundable: action.backgroundable.unwrap_or(false),
+                    unlisted: action.unlisted.unwrap_or(false),
+                    warn_on_close: action.warn_on_close.unwrap_or(true),
+                    access: action.access.clone(),
+                });
+            }
+        }
+    }
+    actions.sort_by(|a, b| a.slug.cmp(&b.slug));
+    pages.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Reply::Routes { actions, pages }
+}
+
+/// Starts `slug` on a live host; when one fails to take it, the next is
+/// tried.
+pub async fn start_transaction(
+    state: &Arc<AppState>,
+    browser: u64,
+    slug: String,
+    mut params: Map<String, Value>,
+    queued_action_id: Option<String>,
+) -> Result<Reply, String> {
+    let mut params_meta = None;
+    if let Some(queued) = queued_action_id {
+        let record = state
+            .store
+            .dequeue(&queued)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("No queued action {queued}."))?;
+        if let Value::Object(queued_params) = record.params {
+            for (k, v) in queued_params {
+                params.entry(k).or_insert(v);
+            }
+        }
+        params_meta = record
+            .params_meta
+            .and_then(|m| serde_json::from_value(m).ok());
+    }
+    // Params must be scalars (§2.3): nested values are sent as JSON text.
+    let params: Params = params
+        .into_iter()
+        .map(|(k, v)| match v {
+            Value::Array(_) | Value::Object(_) => (k, Value::String(v.to_string())),
+            v => (k, v),
+        })
+        .collect();
+    let id = new_transaction_id();
+    let user = state.dashboard_user();
+    let mut tried = HashSet::new();
+    loop {
+        let picked = state.registry().pick_host(&slug, &tried);
+        let Some((host, wire)) = picked else {
+            return Err(if tried.is_empty() {
+                format!("No host is serving the action \"{slug}\" right now.")
+            } else {
+                format!("No host could start the action \"{slug}\".")
+            });
+        };
+        tried.insert(host.clone());
+        let record = TransactionRecord {
+            id: id.clone(),
+            action_slug: slug.clone(),
+            status: "PENDING".into(),
+            result_status: None,
+            params: Value::Object(params.clone()),
+            result: None,
+            host_instance_id: Some(host.clone()),
+            runner_email: user.email.clone(),
+            created_at: now_ms(),
+            completed_at: None,
+        };
+        if tried.len() == 1 {
+            state
+                .store
+                .insert_transaction(
+                    &record,
+                    params_meta
+                        .as_ref()
+                        .map(|m: &interval_protocol::superjson::Meta| {
+                            serde_json::to_value(m).unwrap_or(Value::Null)
+                        })
+                        .as_ref(),
+                )
+                .map_err(|e| e.to_string())?;
+        } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)) {
+            tracing::error!("{e}");
+        }
+        state.registry().transactions.insert(
+            id.clone(),
+            LiveTransaction {
+                slug: slug.clone(),
+                host: host.clone(),
+                pending_render: None,
+                loading: None,
+                redirect: None,
+                browsers: HashSet::from([browser]),
+                completed: false,
+                host_gone: false,
+                identity: None,
+            },
+        );
+        let inputs = StartTransactionInputs {
+            transaction_id: id.clone(),
+            display_resolves_immediately: Some(false),
+            action_name: slug.clone(),
+            action: ActionRef {
+                slug: slug.clone(),
+                url: format!("{}/actions/{slug}", state.base_url()),
+            },
+            environment: state
+                .registry()
+                .hosts
+                .get(&host)
+                .map(|h| h.key.environment())
+                .unwrap_or("development")
+                .into(),
+            user: user.clone(),
+            params: params.clone(),
+            params_meta: params_meta.clone(),
+        };
+        match wire.call::<StartTransaction>(&inputs).await {
+            Ok(()) => {
+                if let Err(e) = state.store.set_status(&id, "RUNNING", None) {
+                    tracing::error!("{e}");
+                }
+                return Ok(Reply::TransactionStarted { transaction_id: id });
+            }
+            Err(e) => {
+                tracing::warn!("host {host} did not take transaction {id}: {e}; trying another");
+                state.registry().transactions.remove(&id);
+            }
+        }
+    }
+}
+
+fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply, String> {
+    let mut registry = state.registry();
+    let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
+        // Finished before the server last started: the history has it.
+        return state
+            .store
+            .transaction(transaction_id)
+            .map_err(|e| e.to_string())?
+            .map(|_| Reply::Ok)
+            .ok_or_else(|| format!("No transaction {transaction_id}."));
+    };
+    transaction.browsers.insert(browser);
+    let replay: Vec<Event> = [
+        transaction
+            .pending_render
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .map(|render| Event::Render {
+                transaction_id: transaction_id.to_owned(),
+                render,
+            }),
+        transaction.loading.clone().map(|state| Event::Loading {
+            transaction_id: transaction_id.to_owned(),
+            state,
+        }),
+        transaction
+            .redirect
+            .clone()
+            .map(|(target, replace)| Event::Redirect {
+                transaction_id: transaction_id.to_owned(),
+                target,
+                replace,
+            }),
+        transaction.host_gone.then(|| Event::HostClosed {
+            id: transaction_id.to_owned(),
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for event in replay {
+        registry.send_to(browser, ServerMessage::Event { event });
+    }
+    Ok(Reply::Ok)
+}
+
+/// Whether `response` may go to the host of transaction `id`, given the
+/// identity confirmation its pending `CONFIRM_IDENTITY` requires (recorded
+/// at SEND_IO_CALL). Every answer passes through here before
+/// [`respond`]: the dashboard's forms and the typed API alike.
+///
+/// * No requirement: it passes.
+/// * An answer to another render, or not a RETURN: refused.
+/// * `values` exactly `[false]`: passes and cancels the requirement.
+/// * Otherwise the requirement must be met, and then it is cleared: the
+///   dashboard has no password (loopback development mode, nothing can be
+///   checked), or this session authenticated within `gracePeriodMs`, or
+///   `password` passes the login's argon2 check (which counts as a new
+///   authentication of the session).
+async fn check_identity(
+    state: &AppState,
+    session: Option<&str>,
+    id: &str,
+    response: &BrowserResponse,
+    password: Option<&str>,
+) -> Result<(), String> {
+    let Some(required) = state
+        .registry()
+        .transactions
+        .get(id)
+        .and_then(|t| t.identity.clone())
+    else {
+        return Ok(());
+    };
+    if response.id != required.render_id || response.kind != IoResponseKind::Return {
+        return Err("This transaction is waiting for an identity confirmation.".into());
+    }
+    let declined = response.values.as_slice() == [Value::Bool(false)];
+    let met = declined
+        || !state.auth.enabled()
+        || state
+            .auth
+            .authenticated_within(session, required.grace_period_ms, crate::auth::now());
+    if !met {
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err("Enter the dashboard password to confirm your identity.".into());
+        };
+        if !state.auth.reauthenticate(session, password) {
+            // Slow down guessing, as the login does.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            return Err("Wrong password: your identity was not confirmed.".into());
+        }
+    }
+    // Cleared by `respond` once the host has the answer: a failed send is
+    // retried under the same check.
+    Ok(())
+}
+
+async fn respond(state: &AppState, id: &str, response: BrowserResponse) -> Result<Reply, String> {
+    let wire = {
+        let registry = state.registry();
+        let host = match (registry.transactions.get(id), registry.pages.get(id)) {
+            (Some(t), _) if t.completed => return Err("This transaction is over.".into()),
+            (Some(t), _) => t.host.clone(),
+            (None, Some(p)) => p.host.clone(),
+            (None, None) => return Err(format!("No running transaction or open page {id}.")),
+        };
+        registry
+            .hosts
+            .get(&host)
+            .filter(|h| !h.wire.is_closed())
+            .map(|h| h.wire.clone())
+            .ok_or("The host running this is not connected right now; try again in a moment.")?
+    };
+    let value = IoResponse {
+        id: response.id,
+        input_group_key: Some(response.input_group_key),
+        transaction_id: id.to_owned(),
+        kind: response.kind,
+        choice: response.choice,
+        values: response.values,
+        values_meta: response
+            .values_meta
+            .and_then(|m| serde_json::from_value(m).ok()),
+    };
+    let inputs = IoResponseInputs {
+        value: serde_json::to_string(&value).map_err(|e| e.to_string())?,
+        transaction_id: id.to_owned(),
+    };
+    wire.call::<IoResponseCall>(&inputs)
+        .await
+        .map_err(|e| format!("The host did not take the answer: {e}"))?;
+    // An identity confirmation answered (confirmed or declined) is met.
+    if let Some(t) = state.registry().transactions.get_mut(id) {
+        if t.identity.as_ref().is_some_and(|r| r.render_id == value.id) {
+            t.identity = None;
+        }
+    }
+    Ok(Reply::Ok)
+}
+
+async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> {
+    let (wire, render) = {
+        let mut registry = state.registry();
+        let Some(transaction) = registry.transactions.get_mut(id) else {
+            return Err(format!("No running transaction {id}."));
+        };
+        if transaction.completed {
+            return Ok(Reply::Ok);
+        }
+        transaction.completed = true;
+        let render = transaction.pending_render.take();
+        let host = transaction.host.clone();
+        registry.emit(
+            id,
+            Event::Completed {
+                transaction_id: id.to_owned(),
+                result_status: ResultStatus::Canceled,
+                result: None,
+            },
+        );
+        (registry.hosts.get(&host).map(|h| h.wire.clone()), render)
+    };
+    if let Err(e) = state
+        .store
+        .set_result_status(id, "CANCELED")
+        .and_then(|_| state.store.complete(id, "CANCELED", None))
+    {
+        tracing::error!("{e}");
+    }
+    let (render_id, group) = render
+        .and_then(|r| serde_json::from_str::<interval_protocol::io::IoRender>(&r).ok())
+        .map(|r| (r.id, r.input_group_key))
+        .unwrap_or_else(|| ("UNKNOWN".into(), "UNKNOWN".into()));
+    if let Some(wire) = wire {
+        let value = IoResponse {
+            id: render_id,
+            input_group_key: Some(group),
+            transaction_id: id.to_owned(),
+            kind: IoResponseKind::Canceled,
+            choice: None,
+            values: vec![],
+            values_meta: None,
+        };
+        let inputs = IoResponseInputs {
+            value: serde_json::to_string(&value).unwrap_or_default(),
+            transaction_id: id.to_owned(),
+        };
+        if let Err(e) = wire.call::<IoResponseCall>(&inputs).await {
+            tracing::warn!("could not tell the host that {id} was canceled: {e}");
+        }
+    }
+    Ok(Reply::Ok)
+}
+
+async fn open_page(
+    state: &AppState,
+    browser: u64,
+    slug: &str,
+    params: Map<String, Value>,
+) -> Result<Reply, String> {
+    let (host, wire) = state
+        .registry()
+        .pick_page_host(slug)
+        .ok_or_else(|| format!("No host is serving the page \"{slug}\" right now."))?;
+    let page_key = interval_protocol::new_id().to_string();
+    state.registry().pages.insert(
+        page_key.clone(),
+        LivePage {
+            host: host.clone(),
+            browser,
+            layout: None,
+        },
+    );
+    let environment = state
+        .registry()
+        .hosts
+        .get(&host)
+        .map(|h| h.key.environment())
+        .unwrap_or("development");
+    let inputs = OpenPageInputs {
+        page_key: page_key.clone(),
+        page: PageRef {
+            slug: slug.to_owned(),
+        },
+        environment: environment.into(),
+        user: state.dashboard_user(),
+        params,
+        params_meta: None,
+    };
+    match wire.call::<OpenPage>(&inputs).await {
+        Ok(OpenPageReturns::Success { .. }) => Ok(Reply::PageOpened { page_key }),
+        Ok(OpenPageReturns::Error { message }) => {
+            state.registry().pages.remove(&page_key);
+            Err(message.unwrap_or_else(|| "The host could not open the page.".into()))
+        }
+        Err(e) => {
+            state.registry().pages.remove(&page_key);
+            Err(format!("The host could not open the page: {e}"))
+        }
+    }
+}

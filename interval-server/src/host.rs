@@ -1,0 +1,494 @@
+//! Host connections: the handshake of §1.4 and every host method of §2.2.
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocket;
+use axum::http::HeaderMap;
+use interval_protocol::host::{
+    BeginHostShutdown, InitializeHost, InitializeHostInputs, InitializeHostReturns,
+    MarkTransactionComplete, MarkTransactionCompleteInputs, Notify, SendIoCall, SendIoCallError,
+    SendIoCallInputs, SendIoCallReturns, SendLoadingCall, SendLog, SendPage, SendRedirect,
+};
+use interval_protocol::io::IoRender;
+use interval_protocol::result::ActionResult;
+use interval_protocol::slug::{is_valid_action_slug, is_valid_page_slug};
+use interval_protocol::types::{ResultStatus, SuccessOrError};
+use interval_protocol::{Method, RpcMessage};
+use serde_json::Value;
+
+use crate::api::Event;
+use crate::db::{now_ms, NotificationRecord};
+use crate::keys::KeyKind;
+use crate::state::AppState;
+use crate::wire::{Wire, WireOptions, POLICY_VIOLATION};
+
+/// What Interval tells a host with a wrong key.
+pub const INVALID_KEY: &str =
+    "Invalid API key, please check the apiKey property. Get an API key at the dashboard's keys page.";
+/// What Interval tells a host without a key.
+pub const MISSING_KEY: &str =
+    "Missing API key, please check the apiKey property. Get an API key at the dashboard's keys page.";
+
+/// Serves one host connection until it closes.
+pub async fn serve(state: Arc<AppState>, headers: HeaderMap, socket: WebSocket) {
+    let limits = state.config.limits;
+    let (wire, mut calls) = Wire::spawn(
+        socket,
+        WireOptions {
+            calls_per_second: limits.host_calls_per_second,
+            send_timeout: limits.send_timeout,
+            response_timeout: limits.response_timeout,
+        },
+    );
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let key = match header("x-api-key") {
+        None => {
+            wire.close(POLICY_VIOLATION, MISSING_KEY);
+            return;
+        }
+        Some(key) => match state.store.authenticate(&key) {
+            Ok(Some(kind)) => kind,
+            Ok(None) => {
+                tracing::warn!("refused a host with an invalid API key");
+                wire.close(POLICY_VIOLATION, INVALID_KEY);
+                return;
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                wire.close(1011, "Internal server error.");
+                return;
+            }
+        },
+    };
+    let instance_id =
+        header("x-instance-id").unwrap_or_else(|| interval_protocol::new_id().to_string());
+    let conn_id = state.host_connected(&instance_id, wire.clone(), key);
+    if wire.authenticate().await.is_err() {
+        wire.close(POLICY_VIOLATION, "Failed confirming authentication.");
+    }
+    tracing::debug!("host {instance_id} connected");
+
+    while let Some(call) = calls.recv().await {
+        let state = state.clone();
+        let wire = wire.clone();
+        let instance_id = instance_id.clone();
+        // Calls are handled concurrently, as Interval does.
+        tokio::spawn(async move {
+            handle(&state, &wire, &instance_id, conn_id, key, call).await;
+        });
+    }
+    tracing::debug!("host {instance_id} disconnected");
+    state.host_disconnected(&instance_id, conn_id);
+}
+
+fn decode<M: Method>(call: &RpcMessage) -> Option<M::Inputs> {
+    M::decode_inputs(call.data.clone())
+        .map_err(|e| tracing::warn!("ignoring {} with invalid inputs: {e}", M::NAME))
+        .ok()
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+async fn handle(
+    state: &Arc<AppState>,
+    wire: &Wire,
+    instance: &str,
+    conn_id: u64,
+    key: KeyKind,
+    call: RpcMessage,
+) {
+    let reply = match call.method_name.as_str() {
+        InitializeHost::NAME => match decode::<InitializeHost>(&call) {
+            Some(inputs) => {
+                let reply = initialize(state, instance, key, inputs);
+                let ok = matches!(reply, InitializeHostReturns::Success { .. });
+                // Transactions go out only once the host has its answer.
+                if wire.respond(&call, to_value(Some(reply))).await.is_ok() && ok {
+                    state.host_ready(instance, conn_id);
+                }
+                return;
+            }
+            None => None,
+        },
+        SendIoCall::NAME => {
+            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, i)))
+        }
+        SendLoadingCall::NAME => decode::<SendLoadingCall>(&call).map(|inputs| {
+            let mut registry = state.registry();
+            let id = inputs.transaction_id.clone();
+            let mut loading = inputs.state;
+            if loading.label.is_none() {
+                loading.label = loading.title.take();
+            }
+            let known = match registry.transactions.get_mut(&id) {
+                Some(t) if !t.completed => {
+                    t.loading = Some(loading.clone());
+                    true
+                }
+                Some(_) => false,
+                None => registry.pages.contains_key(&id),
+            };
+            if known && inputs.skip_client_call != Some(true) {
+                registry.emit(
+                    &id,
+                    Event::Loading {
+                        transaction_id: id.clone(),
+                        state: loading,
+                    },
+                );
+            }
+            Value::Bool(known)
+        }),
+        SendLog::NAME => decode::<SendLog>(&call).map(|inputs| {
+            if !state
+                .registry()
+                .transactions
+                .contains_key(&inputs.transaction_id)
+            {
+                return Value::Bool(false);
+            }
+            let at = inputs.timestamp.map(|t| t as i64).unwrap_or_else(now_ms);
+            let index = inputs.index.map(|i| i as i64);
+            match state
+                .store
+                .add_log(&inputs.transaction_id, index, &inputs.data, at)
+            {
+                Ok((index, inserted)) => {
+                    // A retried line (same index) is stored and shown once.
+                    if inserted && inputs.skip_client_call != Some(true) {
+                        state.registry().emit(
+                            &inputs.transaction_id,
+                            Event::Log {
+                                transaction_id: inputs.transaction_id.clone(),
+                                index,
+                                data: inputs.data,
+                                timestamp: at,
+                            },
+                        );
+                    }
+                    Value::Bool(true)
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    Value::Bool(false)
+                }
+            }
+        }),
+        SendRedirect::NAME => decode::<SendRedirect>(&call).map(|inputs| {
+            let id = inputs.transaction_id.clone();
+            let replace = inputs.replace.unwrap_or(false);
+            let mut registry = state.registry();
+            let known = if let Some(t) = registry.transactions.get_mut(&id) {
+                t.redirect = Some((inputs.target.clone(), replace));
+                if let Err(e) = state.store.set_result_status(&id, "REDIRECTED") {
+                    tracing::error!("{e}");
+                }
+                true
+            } else {
+                registry.pages.contains_key(&id)
+            };
+            if known {
+                registry.emit(
+                    &id,
+                    Event::Redirect {
+                        transaction_id: id.clone(),
+                        target: inputs.target,
+                        replace,
+                    },
+                );
+            }
+            Value::Bool(known)
+        }),
+        MarkTransactionComplete::NAME => decode::<MarkTransactionComplete>(&call)
+            .map(|i| Value::Bool(complete(state, instance, i))),
+        SendPage::NAME => decode::<SendPage>(&call).map(|inputs| {
+            let layout = match inputs.page.as_deref().map(serde_json::from_str) {
+                None => None,
+                Some(Ok(layout)) => Some(layout),
+                Some(Err(e)) => {
+                    tracing::warn!("refusing an invalid page layout: {e}");
+                    return Value::Bool(false);
+                }
+            };
+            let mut registry = state.registry();
+            match registry.pages.get_mut(&inputs.page_key) {
+                Some(page) => {
+                    page.layout = layout.clone();
+                    registry.emit(
+                        &inputs.page_key,
+                        Event::PageRender {
+                            page_key: inputs.page_key.clone(),
+                            layout,
+                        },
+                    );
+                    Value::Bool(true)
+                }
+                None => Value::Bool(false),
+            }
+        }),
+        BeginHostShutdown::NAME => decode::<BeginHostShutdown>(&call).map(|_| {
+            if let Some(host) = state.registry().hosts.get_mut(instance) {
+                host.shutting_down = true;
+            }
+            to_value(SuccessOrError::Success)
+        }),
+        Notify::NAME => decode::<Notify>(&call).map(|inputs| {
+            let record = NotificationRecord {
+                id: interval_protocol::new_id().to_string(),
+                message: inputs.message,
+                title: inputs.title,
+                transaction_id: Some(inputs.transaction_id),
+                deliveries: to_value(inputs.delivery_instructions.unwrap_or_default()),
+                created_at: now_ms(),
+            };
+            Value::Bool(
+                state
+                    .store
+                    .notify(&record, inputs.idempotency_key.as_deref())
+                    .is_ok(),
+            )
+        }),
+        other => {
+            tracing::warn!("ignoring a call of unknown method {other:?} from host {instance}");
+            None
+        }
+    };
+    if let Some(reply) = reply {
+        if let Err(e) = wire.respond(&call, reply).await {
+            tracing::debug!("could not answer {}: {e}", call.method_name);
+        }
+    }
+}
+
+fn initialize(
+    state: &AppState,
+    instance: &str,
+    key: KeyKind,
+    inputs: InitializeHostInputs,
+) -> InitializeHostReturns {
+    let invalid_slugs: Vec<String> = inputs
+        .actions
+        .iter()
+        .filter(|a| {
+            !is_valid_action_slug(&a.slug)
+                || a.group_slug
+                    .as_deref()
+                    .is_some_and(|g| !is_valid_page_slug(g))
+        })
+        .map(|a| a.full_slug())
+        .collect();
+    let actions: Vec<_> = inputs
+        .actions
+        .into_iter()
+        .filter(|a| !invalid_slugs.contains(&a.full_slug()))
+        .collect();
+    let pages: Vec<_> = inputs
+        .groups
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| is_valid_page_slug(&p.slug))
+        .collect();
+    let definitions = |items: Vec<(String, Value)>| items;
+    if let Err(e) = state.store.save_definitions(
+        &definitions(
+            actions
+                .iter()
+                .map(|a| (a.full_slug(), to_value(a)))
+                .collect(),
+        ),
+        &definitions(
+            pages
+                .iter()
+                .map(|p| (p.slug.clone(), to_value(p)))
+                .collect(),
+        ),
+    ) {
+        tracing::error!("{e}");
+    }
+    if let Some(host) = state.registry().hosts.get_mut(instance) {
+        host.sdk_version = inputs.sdk_version.unwrap_or_default();
+        host.actions = actions;
+        host.pages = pages;
+    }
+    if !invalid_slugs.is_empty() {
+        tracing::warn!(
+            "host {instance} declared invalid slugs: {}",
+            invalid_slugs.join(", ")
+        );
+    }
+    let environment = key.environment();
+    let base = state.base_url();
+    InitializeHostReturns::Success {
+        environment: environment.into(),
+        invalid_slugs,
+        organization: state.organization.clone(),
+        dashboard_url: format!("{base}/"),
+        force_peer_messages: None,
+        sdk_alert: None,
+        warnings: vec![],
+    }
+}
+
+fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> SendIoCallReturns {
+    let refuse = |registry: &crate::state::Registry, message: &str| {
+        let understands = registry
+            .hosts
+            .get(instance)
+            .is_some_and(|h| h.understands_io_errors());
+        if understands {
+            SendIoCallReturns::Error(SendIoCallError {
+                kind: interval_protocol::host::ErrorTag::Error,
+                message: Some(message.to_owned()),
+            })
+        } else {
+            SendIoCallReturns::Accepted(false)
+        }
+    };
+    let render: IoRender = match serde_json::from_str(&inputs.io_call) {
+        Ok(render) => render,
+        Err(e) => {
+            tracing::warn!("refusing an invalid IO call from host {instance}: {e}");
+            return refuse(&state.registry(), "Invalid IO call.");
+        }
+    };
+    if render
+        .to_render
+        .iter()
+        .any(|c| c.method_name == "CREDENTIALS")
+    {
+        return refuse(
+            &state.registry(),
+            "IO method io.experimental.credentials is not currently supported.",
+        );
+    }
+    let id = inputs.transaction_id.clone();
+    // A host replaying a call after a server restart gets its transaction back.
+    let live = state.registry().transactions.contains_key(&id);
+    let known = live || state.revive(&id, instance);
+    let mut registry = state.registry();
+    if !known {
+        return refuse(&registry, "Transaction not found.");
+    }
+    let Some(transaction) = registry.transactions.get_mut(&id) else {
+        return refuse(&registry, "Transaction not found.");
+    };
+    if transaction.completed {
+        return refuse(&registry, "Transaction is already completed.");
+    }
+    // The requirement lasts until it is met or declined (a re-render of the
+    // same call keeps it; a new CONFIRM_IDENTITY call replaces it).
+    if let Some(identity) = render
+        .to_render
+        .iter()
+        .find(|c| c.method_name == "CONFIRM_IDENTITY")
+    {
+        if transaction.identity.as_ref().map(|r| &r.render_id) != Some(&render.id) {
+            transaction.identity = Some(crate::state::IdentityRequirement {
+                render_id: render.id.clone(),
+                grace_period_ms: identity
+                    .props
+                    .get("gracePeriodMs")
+                    .and_then(serde_json::Value::as_f64)
+                    .filter(|ms| ms.is_finite() && *ms > 0.0)
+                    .map(|ms| ms as u64),
+            });
+        }
+    }
+    transaction.pending_render = Some(inputs.io_call);
+    transaction.loading = None;
+    transaction.redirect = None;
+    let awaiting = render
+        .to_render
+        .iter()
+        .any(|c| !c.method_name.starts_with("DISPLAY_"));
+    if let Err(e) = state.store.set_status(
+        &id,
+        if awaiting {
+            "AWAITING_INPUT"
+        } else {
+            "RUNNING"
+        },
+        None,
+    ) {
+        tracing::error!("{e}");
+    }
+    if inputs.skip_client_call != Some(true) {
+        registry.emit(
+            &id,
+            Event::Render {
+                transaction_id: id.clone(),
+                render,
+            },
+        );
+    }
+    SendIoCallReturns::Accepted(true)
+}
+
+fn complete(state: &AppState, instance: &str, inputs: MarkTransactionCompleteInputs) -> bool {
+    let id = inputs.transaction_id;
+    let mut registry = state.registry();
+    let Some(transaction) = registry.transactions.get_mut(&id) else {
+        // A retry of a completion already stored is fine.
+        return state
+            .store
+            .transaction(&id)
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.status == "COMPLETED");
+    };
+    if transaction.host != instance {
+        tracing::warn!("host {instance} tried to complete transaction {id} of another host");
+        return false;
+    }
+    let result: Option<ActionResult> = inputs
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok());
+    let status = match &result {
+        Some(r) if r.status == interval_protocol::result::ActionResultStatus::Failure => {
+            ResultStatus::Failure
+        }
+        _ => ResultStatus::Success,
+    };
+    let status_text = match status {
+        ResultStatus::Failure => "FAILURE",
+        _ => "SUCCESS",
+    };
+    transaction.completed = true;
+    transaction.pending_render = None;
+    transaction.loading = None;
+    let stored = serde_json::to_value(&result).ok();
+    match state.store.complete(&id, status_text, stored.as_ref()) {
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!("{e}");
+            return false;
+        }
+    }
+    let result_status = state
+        .store
+        .transaction(&id)
+        .ok()
+        .flatten()
+        .and_then(|t| t.result_status)
+        .and_then(|s| serde_json::from_value(Value::String(s)).ok())
+        .unwrap_or(status);
+    if inputs.skip_client_call != Some(true) {
+        registry.emit(
+            &id,
+            Event::Completed {
+                transaction_id: id.clone(),
+                result_status,
+                result,
+            },
+        );
+    }
+    true
+}

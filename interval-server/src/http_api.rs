@@ -1,0 +1,144 @@
+//! The HTTP API hosts use (§7): enqueue, dequeue, notify, plus `/health`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use interval_protocol::http::{DequeueBody, EnqueueBody, NotifyBody};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::db::{now_ms, NotificationRecord, QueuedRecord};
+use crate::state::AppState;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"type": "error", "message": message}))).into_response()
+}
+
+/// Checks the bearer key and parses the body.
+#[allow(clippy::result_large_err)] // the error is the response itself
+fn authorize<T: DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<T, Response> {
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' ').map(|(_, key)| key.trim().to_owned()))
+        .filter(|key| !key.is_empty())
+        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "No API key provided."))?;
+    match state.store.authenticate(&key) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(error(StatusCode::FORBIDDEN, "Invalid API key provided.")),
+        Err(e) => {
+            tracing::error!("{e}");
+            return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "Server error"));
+        }
+    }
+    serde_json::from_str(body).map_err(|e| {
+        tracing::debug!("invalid API body: {e}");
+        error(StatusCode::BAD_REQUEST, "Invalid request body.")
+    })
+}
+
+fn server_error(e: crate::db::DbError) -> Response {
+    tracing::error!("{e}");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "Server error")
+}
+
+/// `POST /api/actions/enqueue`.
+pub async fn enqueue(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let body: EnqueueBody = match authorize(&state, &headers, &body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    match state.store.action_exists(&body.slug) {
+        Ok(true) => {}
+        Ok(false) => return error(StatusCode::NOT_FOUND, "Action not found."),
+        Err(e) => return server_error(e),
+    }
+    let record = QueuedRecord {
+        id: interval_protocol::new_id().to_string(),
+        action_slug: body.slug,
+        assignee: body.assignee,
+        params: Value::Object(body.params.unwrap_or_default()),
+        params_meta: body.params_meta.and_then(|m| serde_json::to_value(m).ok()),
+        created_at: now_ms(),
+    };
+    match state.store.enqueue(&record) {
+        Ok(()) => Json(json!({"type": "success", "id": record.id})).into_response(),
+        Err(e) => server_error(e),
+    }
+}
+
+/// `POST /api/actions/dequeue`.
+pub async fn dequeue(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let body: DequeueBody = match authorize(&state, &headers, &body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    match state.store.dequeue(&body.id) {
+        Ok(Some(record)) => {
+            let mut reply = json!({"type": "success", "id": record.id, "params": record.params, "paramsMeta": record.params_meta});
+            if let Some(assignee) = record.assignee {
+                reply["assignee"] = Value::String(assignee);
+            }
+            Json(reply).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, "Queued action not found"),
+        Err(e) => server_error(e),
+    }
+}
+
+/// `POST /api/notify`.
+pub async fn notify(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let body: NotifyBody = match authorize(&state, &headers, &body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    if let Some(id) = &body.transaction_id {
+        match state.store.transaction(id) {
+            Ok(Some(_)) => {}
+            Ok(None) => return error(StatusCode::FORBIDDEN, "Transaction not found."),
+            Err(e) => return server_error(e),
+        }
+    }
+    let record = NotificationRecord {
+        id: interval_protocol::new_id().to_string(),
+        message: body.message,
+        title: body.title,
+        transaction_id: body.transaction_id,
+        deliveries: serde_json::to_value(&body.delivery_instructions).unwrap_or(Value::Null),
+        created_at: now_ms(),
+    };
+    match state.store.notify(&record, body.idempotency_key.as_deref()) {
+        Ok(_) => Json(json!({"type": "success"})).into_response(),
+        Err(e) => server_error(e),
+    }
+}
+
+/// `GET /health`.
+pub async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let hosts = state
+        .registry()
+        .hosts
+        .values()
+        .filter(|h| h.is_live())
+        .count();
+    Json(json!({"status": "ok", "hosts": hosts}))
+}

@@ -1,0 +1,404 @@
+//! The server's live state: connected hosts and what they declared, running
+//! transactions and open pages, attached dashboards. Persistent state lives
+//! in the [`Store`]; this is what only exists while the process runs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use interval_protocol::layout::Layout;
+use interval_protocol::types::{
+    ActionDefinition, LinkTarget, LoadingState, Organization, PageDefinition, User, UserRole,
+};
+use rand::Rng;
+use tokio::sync::mpsc;
+
+use crate::api::{Event, ServerMessage};
+use crate::auth::Auth;
+use crate::config::ServerConfig;
+use crate::db::Store;
+use crate::keys::KeyKind;
+use crate::wire::{Wire, POLICY_VIOLATION};
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The configuration.
+    pub config: ServerConfig,
+    /// The database.
+    pub store: Store,
+    /// The one organization of this server.
+    pub organization: Organization,
+    /// The base URL, known once bound.
+    pub base_url: OnceLock<String>,
+    /// Dashboard login.
+    pub auth: Auth,
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+}
+
+/// One connected (or recently dropped) host.
+pub(crate) struct Host {
+    pub wire: Arc<Wire>,
+    pub conn_id: u64,
+    pub key: KeyKind,
+    pub sdk_version: String,
+    /// Its INITIALIZE_HOST answer was delivered: it may get transactions.
+    pub ready: bool,
+    pub shutting_down: bool,
+    pub actions: Vec<ActionDefinition>,
+    pub pages: Vec<PageDefinition>,
+}
+
+impl Host {
+    pub fn is_live(&self) -> bool {
+        self.ready && !self.shutting_down && !self.wire.is_closed()
+    }
+
+    /// Whether the SDK understands `{type:"ERROR"}` replies to SEND_IO_CALL
+    /// (a string comparison, as Interval's server does).
+    pub fn understands_io_errors(&self) -> bool {
+        self.sdk_version.as_str() >= "1.4.0"
+    }
+}
+
+/// A transaction that is running (or finished, while dashboards look at it).
+pub(crate) struct LiveTransaction {
+    /// Full slug of the action.
+    pub slug: String,
+    pub host: String,
+    /// The last `ioCall` text, replayed to dashboards that attach.
+    pub pending_render: Option<String>,
+    pub loading: Option<LoadingState>,
+    pub redirect: Option<(LinkTarget, bool)>,
+    pub browsers: HashSet<u64>,
+    pub completed: bool,
+    pub host_gone: bool,
+    /// An identity confirmation the pending `CONFIRM_IDENTITY` asks for;
+    /// until it is met, answers to this transaction are refused.
+    pub identity: Option<IdentityRequirement>,
+}
+
+/// The identity-confirmation requirement recorded when a host renders
+/// `CONFIRM_IDENTITY` (PROTOCOL.md, SEND_IO_CALL): tied to that render's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdentityRequirement {
+    pub render_id: String,
+    /// `props.gracePeriodMs`: a session that authenticated this recently
+    /// is not asked again.
+    pub grace_period_ms: Option<u64>,
+}
+
+/// An open page.
+pub(crate) struct LivePage {
+    pub host: String,
+    pub browser: u64,
+    pub layout: Option<Layout>,
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub hosts: HashMap<String, Host>,
+    pub transactions: HashMap<String, LiveTransaction>,
+    pub pages: HashMap<String, LivePage>,
+    pub browsers: HashMap<u64, mpsc::Sender<ServerMessage>>,
+}
+
+impl Registry {
+    /// Queues `event` for every dashboard attached to `id` (a transaction
+    /// or a page).
+    pub fn emit(&self, id: &str, event: Event) {
+        let targets: Vec<u64> = match (self.transactions.get(id), self.pages.get(id)) {
+            (Some(t), _) => t.browsers.iter().copied().collect(),
+            (None, Some(p)) => vec![p.browser],
+            (None, None) => return,
+        };
+        for browser in targets {
+            self.send_to(
+                browser,
+                ServerMessage::Event {
+                    event: event.clone(),
+                },
+            );
+        }
+    }
+
+    /// Queues a message for one dashboard connection.
+    pub fn send_to(&self, browser: u64, message: ServerMessage) {
+        if let Some(sender) = self.browsers.get(&browser) {
+            if sender.try_send(message).is_err() {
+                tracing::warn!(
+                    "dashboard connection {browser} is not keeping up; dropping an event"
+                );
+            }
+        }
+    }
+
+    /// The live host that should run `slug`: the least busy one.
+    pub fn pick_host(&self, slug: &str, exclude: &HashSet<String>) -> Option<(String, Arc<Wire>)> {
+        self.hosts
+            .iter()
+            .filter(|(id, host)| {
+                host.is_live()
+                    && !exclude.contains(*id)
+                    && host.actions.iter().any(|a| a.full_slug() == slug)
+            })
+            .min_by_key(|(id, _)| {
+                self.transactions
+                    .values()
+                    .filter(|t| &t.host == *id && !t.completed)
+                    .count()
+            })
+            .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+
+    /// Whether transaction `id` is unfinished, watched by no dashboard, and
+    /// of an action that may not run in the background.
+    pub fn is_abandoned(&self, id: &str) -> bool {
+        let Some(t) = self.transactions.get(id) else {
+            return false;
+        };
+        let backgroundable = self
+            .hosts
+            .get(&t.host)
+            .and_then(|h| h.actions.iter().find(|a| a.full_slug() == t.slug))
+            .and_then(|a| a.backgroundable)
+            .unwrap_or(false);
+        !t.completed && t.browsers.is_empty() && !backgroundable
+    }
+
+    /// The live host that renders page `slug`.
+    pub fn pick_page_host(&self, slug: &str) -> Option<(String, Arc<Wire>)> {
+        self.hosts
+            .iter()
+            .find(|(_, host)| {
+                host.is_live()
+                    && host
+                        .pages
+                        .iter()
+                        .any(|p| p.slug == slug && p.has_handler.or(p.has_index).unwrap_or(false))
+            })
+            .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+}
+
+impl AppState {
+    /// State over `store`.
+    pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
+        AppState {
+            config,
+            store,
+            auth,
+            organization: Organization {
+                name: "Local".into(),
+                slug: "local".into(),
+            },
+            base_url: OnceLock::new(),
+            registry: Mutex::default(),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many hosts are connected and ready.
+    pub fn registry_host_count(&self) -> usize {
+        self.registry()
+            .hosts
+            .values()
+            .filter(|h| h.is_live())
+            .count()
+    }
+
+    /// A new connection id.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The base URL of the dashboard.
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .get()
+            .cloned()
+            .unwrap_or_else(|| format!("http://{}", self.config.addr()))
+    }
+
+    /// The person running transactions from the dashboard. Without logins
+    /// every dashboard user is the local admin.
+    pub fn dashboard_user(&self) -> User {
+        User {
+            email: "admin@localhost".into(),
+            first_name: Some("Admin".into()),
+            last_name: None,
+            role: UserRole::Admin,
+            teams: vec![],
+        }
+    }
+
+    /// Registers a new host connection. An older connection with the same
+    /// instance id is closed, as Interval does.
+    pub fn host_connected(&self, instance_id: &str, wire: Arc<Wire>, key: KeyKind) -> u64 {
+        let conn_id = self.next_id();
+        let mut registry = self.registry();
+        if let Some(old) = registry.hosts.get(instance_id) {
+            if !old.wire.is_closed() {
+                old.wire.close(
+                    POLICY_VIOLATION,
+                    "New connection established for same ID, closing previous connection.",
+                );
+            }
+        }
+        let (actions, pages) = registry
+            .hosts
+            .remove(instance_id)
+            .map(|h| (h.actions, h.pages))
+            .unwrap_or_default();
+        registry.hosts.insert(
+            instance_id.to_owned(),
+            Host {
+                wire,
+                conn_id,
+                key,
+                sdk_version: String::new(),
+                ready: false,
+                shutting_down: false,
+                actions,
+                pages,
+            },
+        );
+        conn_id
+    }
+
+    /// A host connection closed: dashboards are told, and unless the same
+    /// instance comes back within the grace period its unfinished
+    /// transactions are marked as dropped.
+    pub fn host_disconnected(self: &Arc<Self>, instance_id: &str, conn_id: u64) {
+        {
+            let mut registry = self.registry();
+            if registry.hosts.get(instance_id).map(|h| h.conn_id) != Some(conn_id) {
+                return; // replaced by a newer connection
+            }
+            if let Some(host) = registry.hosts.get_mut(instance_id) {
+                host.ready = false;
+            }
+            let affected: Vec<String> = registry
+                .transactions
+                .iter_mut()
+                .filter(|(_, t)| t.host == instance_id && !t.completed)
+                .map(|(id, t)| {
+                    t.host_gone = true;
+                    id.clone()
+                })
+                .collect();
+            for id in affected {
+                registry.emit(&id, Event::HostClosed { id: id.clone() });
+            }
+            let pages: Vec<String> = registry
+                .pages
+                .iter()
+                .filter(|(_, p)| p.host == instance_id)
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in pages {
+                registry.emit(&key, Event::HostClosed { id: key.clone() });
+                registry.pages.remove(&key);
+            }
+        }
+        let state = self.clone();
+        let instance_id = instance_id.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.host_reconnect_grace).await;
+            state.drop_host_if_gone(&instance_id, conn_id);
+        });
+    }
+
+    fn drop_host_if_gone(&self, instance_id: &str, conn_id: u64) {
+        let mut registry = self.registry();
+        if registry.hosts.get(instance_id).map(|h| h.conn_id) != Some(conn_id) {
+            return; // it came back
+        }
+        registry.hosts.remove(instance_id);
+        let dropped: Vec<String> = registry
+            .transactions
+            .iter()
+            .filter(|(_, t)| t.host == instance_id && !t.completed)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in dropped {
+            if let Err(e) = self.store.set_status(&id, "HOST_CONNECTION_DROPPED", None) {
+                tracing::error!("{e}");
+            }
+            registry.emit(&id, Event::HostDropped { id: id.clone() });
+            if let Some(t) = registry.transactions.get_mut(&id) {
+                t.completed = true;
+            }
+        }
+        tracing::info!("host {instance_id} did not come back; its open transactions were dropped");
+    }
+
+    /// The host's INITIALIZE_HOST answer was delivered: it may now get
+    /// transactions, and the transactions it had before a drop are its again.
+    pub fn host_ready(&self, instance_id: &str, conn_id: u64) {
+        let mut registry = self.registry();
+        match registry.hosts.get_mut(instance_id) {
+            Some(host) if host.conn_id == conn_id => host.ready = true,
+            _ => return,
+        }
+        let returning: Vec<String> = registry
+            .transactions
+            .iter_mut()
+            .filter(|(_, t)| t.host == instance_id && t.host_gone && !t.completed)
+            .map(|(id, t)| {
+                t.host_gone = false;
+                id.clone()
+            })
+            .collect();
+        for id in returning {
+            registry.emit(&id, Event::HostReconnected { id: id.clone() });
+        }
+    }
+
+    /// Revives a transaction interrupted by a server restart when its host
+    /// replays it (same instance id as recorded).
+    pub fn revive(&self, transaction_id: &str, instance_id: &str) -> bool {
+        let record = match self.store.transaction(transaction_id) {
+            Ok(Some(record)) => record,
+            _ => return false,
+        };
+        if record.status != "HOST_CONNECTION_DROPPED"
+            || record.host_instance_id.as_deref() != Some(instance_id)
+        {
+            return false;
+        }
+        let mut registry = self.registry();
+        registry
+            .transactions
+            .entry(transaction_id.to_owned())
+            .or_insert_with(|| LiveTransaction {
+                slug: record.action_slug.clone(),
+                host: instance_id.to_owned(),
+                pending_render: None,
+                loading: None,
+                redirect: None,
+                browsers: HashSet::new(),
+                completed: false,
+                host_gone: false,
+                identity: None,
+            });
+        if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None) {
+            tracing::error!("{e}");
+        }
+        tracing::info!("transaction {transaction_id} resumed by its host after a restart");
+        true
+    }
+}
+
+/// A new transaction id: 21 URL-safe characters, like Interval's nanoids.
+pub fn new_transaction_id() -> String {
+    const ALPHABET: &[u8] = b"ModuleSymbhasOwnPr-0123456789ABCDEFGHNRVfgctiUvz_KqYTJkLxpZXIjQW";
+    let mut rng = rand::rng();
+    (0..21)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

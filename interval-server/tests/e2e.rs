@@ -1,0 +1,310 @@
+//! The dashboard in a real headless Chromium, driven like a person would:
+//! a form with a validation error, a select, a confirm, a loading state, a
+//! result, a table paged and searched by the host, a select table and its
+//! "select all", an error result, a page with a menu item, markdown/HTML
+//! whose scripts must not run, and the prompt before leaving a running
+//! transaction. Once with an official `@interval/sdk` host, once with a
+//! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
+//!
+//! Then the `CONFIRM_IDENTITY` password form, behind a dashboard login
+//! (tests/e2e/identity.mjs).
+//!
+//! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
+//! rewrites the README's screenshots in docs/screenshots/ (from the Rust
+//! host's run).
+
+#[path = "support/e2e.rs"]
+mod e2e;
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use interval_core::io::{ButtonTheme, Choice, GridItem, MetaItem, SearchResult};
+use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
+use interval_server::ServerConfig;
+use serde::Serialize;
+use serde_json::json;
+use support::{log_in, server, server_with, Dashboard, KEY};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_official_node_host_in_a_real_browser() {
+    let server = server().await;
+    let _host = e2e::node_host(&server);
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("team/add")
+        .await;
+    e2e::run_browser(&server, None).await;
+}
+
+#[derive(Clone, Serialize)]
+struct User {
+    id: u32,
+    email: String,
+    role: &'static str,
+}
+
+fn users(n: u32) -> Vec<User> {
+    (0..n)
+        .map(|i| User {
+            id: i,
+            email: format!("user{i}@example.com"),
+            role: if i % 3 == 0 { "admin" } else { "member" },
+        })
+        .collect()
+}
+
+/// The routes of tests/e2e/node-host.mjs, written with interval-rs.
+fn rust_host(endpoint: String) -> Interval {
+    let onboard = Action::new(|io, ctx| async move {
+        let (name, age, email) = io
+            .group((
+                io.input().text("Name").placeholder("Ada Lovelace"),
+                io.input().number("Age").min(0.0),
+                io.input().email("Email").optional(),
+            ))
+            .validate(|(name, age, _)| {
+                if *age < 18.0 {
+                    Err(format!("{name} must be an adult"))
+                } else {
+                    Ok(())
+                }
+            })
+            .await?;
+        let plan = io
+            .select()
+            .single("Plan", ["Free", "Pro", "Enterprise"])
+            .await?;
+        let sure = io
+            .confirm(format!("Create an account for {name}?"))
+            .prop("helpText", "This sends an email.")
+            .await?;
+        if !sure {
+            return Ok::<_, Error>(json!("Nothing created"));
+        }
+        ctx.loading()
+            .start(LoadingOptions::label("Creating the account").items_in_queue(3));
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            ctx.loading().complete_one();
+        }
+        ctx.log(format!("created {name}")).await;
+        Ok(json!({
+            "name": name,
+            "age": age,
+            "email": email.unwrap_or_else(|| "none".into()),
+            "plan": plan,
+        }))
+    })
+    .name("Onboard a customer")
+    .description("A form, a select, a confirmation and a long job");
+
+    let browse = Action::new(|io, _ctx| async move {
+        io.display()
+            .table("Users", users(60))
+            .columns(["email", "role"])
+            .default_page_size(10)
+            .await?;
+        let picked = io
+            .select()
+            .table("Pick users", users(25))
+            .columns(["email"])
+            .default_page_size(10)
+            .min_selections(1)
+            .max_selections(10)
+            .await?;
+        let emails: Vec<String> = picked.into_iter().map(|u| u.email).collect();
+        Ok::<_, Error>(json!({ "picked": emails.join(", ") }))
+    })
+    .name("Browse users")
+    .description("A table paged and searched by the host");
+
+    let fail =
+        Action::new(
+            |_io, _ctx| async move { Err::<(), _>(std::io::Error::other("Something broke")) },
+        )
+        .name("Fail");
+
+    let xss = Action::new(|io, _ctx| async move {
+        io.group((
+            io.display().markdown(
+                "## Untrusted\n\n<script>window.__pwned = 1</script>\n\n\
+                 <img src=\"x\" onerror=\"window.__pwned = 2\">\n\n[click](javascript:window.__pwned=3)",
+            ),
+            io.display().html(
+                "Raw HTML",
+                "<b>bold</b><script>window.__pwned = 4</script><a href=\"javascript:window.__pwned=5\">x</a>",
+            ),
+        ))
+        .await?;
+        Ok::<_, Error>("shown")
+    })
+    .name("Show untrusted content");
+
+    let everything = Action::new(|io, _ctx| async move {
+        let all = users(60);
+        let (day, level, notes, colors, user, file, agree) = io
+            .group((
+                io.input().date("Start date"),
+                io.input().slider("Level", 1.0, 5.0),
+                io.input().rich_text("Notes").optional(),
+                io.select().multiple("Colors", ["Red", "Green", "Blue"]),
+                io.search(
+                    "Find a user",
+                    move |query: String| {
+                        let found: Vec<User> = all
+                            .iter()
+                            .filter(|u| u.email.contains(&query))
+                            .take(5)
+                            .cloned()
+                            .collect();
+                        async move { Ok::<_, Error>(found) }
+                    },
+                    |u: &User| SearchResult::new(u.email.clone()).description(u.role),
+                ),
+                io.input().file("Attachment").allowed_extensions([".txt"]),
+                io.input().boolean("I agree"),
+            ))
+            .await?;
+        let (choice, _) = io
+            .group((
+                io.display()
+                    .code("Snippet", "fn main() {}")
+                    .language("rust"),
+                io.display()
+                    .link("Read the docs")
+                    .url("https://example.com/docs"),
+                io.display()
+                    .metadata("Facts", [MetaItem::new("Level", level)]),
+                io.display().grid("Cards", users(3), |u: &User| {
+                    GridItem::new(u.email.clone()).description(u.role)
+                }),
+            ))
+            .with_choices([
+                Choice::new("Approve", "approve").theme(ButtonTheme::Primary),
+                Choice::new("Reject", "reject").theme(ButtonTheme::Danger),
+            ])
+            .await?;
+        Ok::<_, Error>(json!({
+            "choice": choice,
+            "day": format!("{}-{}-{}", day.year, day.month, day.day),
+            "level": level,
+            "colors": colors.join("+"),
+            "user": user.email,
+            "file": file.text().await?,
+            "agree": agree,
+            "notes": notes.unwrap_or_default(),
+        }))
+    })
+    .name("Every kind of field");
+
+    let go = Action::new(|_io, ctx| async move {
+        ctx.notify("Someone went elsewhere")
+            .title("Heads up")
+            .delivery("ops@example.com", None)
+            .await?;
+        ctx.redirect(Redirect::route("secret")).await?;
+        Ok::<_, Error>("redirected")
+    })
+    .name("Go elsewhere");
+
+    let note = Action::new(|io, _ctx| async move {
+        let note = io.input().text("Note").await?;
+        Ok::<_, Error>(format!("noted {note}"))
+    })
+    .name("Jot a note")
+    .warn_on_close(false);
+
+    let secret = Action::new(|_io, _ctx| async move { Ok::<_, Error>("found") })
+        .name("Secret")
+        .unlisted(true);
+
+    let add = Action::new(|io, _ctx| async move {
+        let who = io.input().text("Member name").await?;
+        Ok::<_, Error>(format!("added {who}"))
+    })
+    .name("Add member");
+
+    let team = Page::new("Team")
+        .description("People and what they can do")
+        .handler(|io, _ctx| async move {
+            Ok::<_, Error>(
+                Layout::new()
+                    .title("Team")
+                    .description("Everyone on the team")
+                    .menu_item(
+                        MenuItem::route("Add member", "team/add").theme(ButtonTheme::Primary),
+                    )
+                    .child(io.display().markdown("**3** members"))
+                    .child(
+                        io.display()
+                            .table("Members", users(25))
+                            .columns(["email"])
+                            .default_page_size(10),
+                    ),
+            )
+        })
+        .action("add", add);
+
+    Interval::builder()
+        .endpoint(endpoint)
+        .api_key(KEY)
+        .action("onboard", onboard)
+        .action("users", browse)
+        .action("fail", fail)
+        .action("xss", xss)
+        .action("everything", everything)
+        .action("go", go)
+        .action("note", note)
+        .action("secret", secret)
+        .page("team", team)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rust_host_in_a_real_browser() {
+    let server = server().await;
+    let host = rust_host(server.endpoint());
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("team/add")
+        .await;
+    let screenshots = std::env::var_os("UPDATE_SCREENSHOTS")
+        .map(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"));
+    e2e::run_browser(&server, screenshots).await;
+    host.immediately_close();
+}
+
+const PASSWORD: &str = "s3cret";
+
+/// With a dashboard password, the `CONFIRM_IDENTITY` form asks for it: a
+/// wrong one is refused on the page and the host hears nothing; the right
+/// one lets the host hear `true`.
+#[tokio::test(flavor = "multi_thread")]
+async fn confirm_identity_asks_for_the_password_in_a_real_browser() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    // No grace period, so the password is asked right after the login.
+    let confirm = Action::new(|io, _ctx| async move {
+        let confirmed = io.confirm_identity("Delete everything?").await?;
+        Ok::<_, Error>(if confirmed {
+            "host got true"
+        } else {
+            "host got false"
+        })
+    })
+    .name("Delete everything");
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action("confirm", confirm)
+        .build();
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect_as(&server, Some(&log_in(&server, PASSWORD).await))
+        .await
+        .wait_for_action("confirm")
+        .await;
+    e2e::run_script(&server, "identity.mjs", vec![("PASSWORD", PASSWORD.into())]).await;
+    host.immediately_close();
+}
