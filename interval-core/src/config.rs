@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::routes::{OnError, Routes};
+use crate::outcome::OnError;
 
 /// How much the runtime logs (mapped onto `tracing` levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,7 +45,7 @@ impl std::str::FromStr for LogLevel {
     }
 }
 
-/// Everything the client needs; build it with
+/// The client's settings (its routes are given beside them); build both with
 /// [`Interval::builder`](crate::Interval::builder).
 #[derive(Clone)]
 pub struct Config {
@@ -53,8 +53,6 @@ pub struct Config {
     pub api_key: Option<String>,
     /// The WebSocket URL of the server, e.g. `ws://localhost:3000/websocket`.
     pub endpoint: Option<String>,
-    /// Actions and pages.
-    pub routes: Routes,
     /// How much to log.
     pub log_level: LogLevel,
     /// How long to wait for the ACK of a frame; attempt *n* waits *n* times
@@ -89,7 +87,6 @@ impl Default for Config {
         Config {
             api_key: None,
             endpoint: None,
-            routes: Routes::default(),
             log_level: LogLevel::Info,
             send_timeout: Duration::from_secs(5),
             retry_interval: Duration::from_secs(3),
@@ -110,7 +107,6 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("endpoint", &self.endpoint)
-            .field("routes", &self.routes)
             .field("log_level", &self.log_level)
             .field("send_timeout", &self.send_timeout)
             .field("retry_interval", &self.retry_interval)

@@ -5,26 +5,22 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
-use interval_protocol::host::{
-    SendLoadingCall, SendLoadingCallInputs, SendLog, SendLogInputs, SendRedirect,
-    SendRedirectInputs,
-};
-use interval_protocol::types::{ActionRef, LinkTarget, LoadingState, Organization, User};
+use interval_protocol::host::{SendLog, SendLogInputs};
+use interval_protocol::types::{ActionRef, Organization, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::{now_ms, Inner, Interval};
 use crate::error::{Error, Result};
-use crate::http_api::Notify;
-use crate::io::Target;
+use crate::http_api::{self, Notify};
+use crate::loading::Loading;
 use crate::log_line::LogArgs;
+use crate::redirect::{send_redirect, Redirect};
+use crate::state::{now_ms, HostState};
+use crate::target::Target;
 use crate::transaction::Transaction;
 
-/// How long loading updates are batched (Node's debounce).
-const LOADING_DEBOUNCE: Duration = Duration::from_millis(100);
 /// The longest log line, in UTF-16 code units (Node's limit, on JavaScript's
 /// `length`).
 const MAX_LOG_UNITS: usize = 10_000;
@@ -41,7 +37,7 @@ pub struct Ctx {
 
 /// What a [`Ctx`] knows; one per transaction.
 struct CtxData {
-    inner: Arc<Inner>,
+    host: Arc<HostState>,
     transaction: Arc<Transaction>,
     user: Arc<User>,
     /// `None` when there are none (most runs): an empty map is large.
@@ -65,7 +61,7 @@ impl fmt::Debug for Ctx {
 
 impl Ctx {
     pub(crate) fn new(
-        inner: Arc<Inner>,
+        host: Arc<HostState>,
         transaction: Arc<Transaction>,
         user: Arc<User>,
         params: Map<String, Value>,
@@ -75,8 +71,8 @@ impl Ctx {
     ) -> Self {
         Ctx {
             data: Arc::new(CtxData {
-                loading: Loading::new(inner.clone(), Target::Transaction(transaction.clone())),
-                inner,
+                loading: Loading::new(host.clone(), Target::Transaction(transaction.clone())),
+                host,
                 transaction,
                 user,
                 params: (!params.is_empty()).then(|| Box::new(params)),
@@ -86,10 +82,6 @@ impl Ctx {
                 log_index: AtomicU64::new(0),
             }),
         }
-    }
-
-    pub(crate) fn inner(&self) -> &Arc<Inner> {
-        &self.data.inner
     }
 
     pub(crate) fn transaction(&self) -> &Arc<Transaction> {
@@ -200,7 +192,7 @@ impl Ctx {
             timestamp: Some(now_ms()),
             skip_client_call: None,
         };
-        match self.data.inner.rpc.call::<SendLog>(&inputs).await {
+        match self.data.host.rpc.call::<SendLog>(&inputs).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!("The server refused a log line"),
             Err(e) => tracing::warn!("Could not send a log line: {e}"),
@@ -210,11 +202,8 @@ impl Ctx {
     /// Sends a notification about this transaction (over HTTP); add
     /// recipients with `.delivery(..)` and `.await` it.
     pub fn notify(&self, message: impl Into<String>) -> Notify {
-        Interval {
-            inner: self.data.inner.clone(),
-        }
-        .notify(message)
-        .transaction_id(self.data.transaction.id.to_string())
+        http_api::notify(self.data.host.clone(), message)
+            .transaction_id(self.data.transaction.id.to_string())
     }
 
     /// Sends the runner to another action or page, or to a URL.
@@ -226,259 +215,7 @@ impl Ctx {
     /// # Ok(()) }
     /// ```
     pub async fn redirect(&self, to: Redirect) -> Result<()> {
-        redirect(&self.data.inner, &self.data.transaction.id, to).await
-    }
-}
-
-/// Where [`Ctx::redirect`] sends the runner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Redirect {
-    target: LinkTarget,
-    replace: Option<bool>,
-}
-
-impl Redirect {
-    /// To an action or page, by full slug.
-    pub fn route(route: impl Into<String>) -> Self {
-        Redirect {
-            target: LinkTarget::Route {
-                route: route.into(),
-                params: None,
-            },
-            replace: None,
-        }
-    }
-
-    /// To a URL.
-    pub fn url(url: impl Into<String>) -> Self {
-        Redirect {
-            target: LinkTarget::Url {
-                url: url.into(),
-                download: None,
-            },
-            replace: None,
-        }
-    }
-
-    /// Params of a route (anything that serializes to a map).
-    pub fn params(mut self, params: impl Serialize) -> Self {
-        if let LinkTarget::Route { params: slot, .. } = &mut self.target {
-            match serde_json::to_value(params) {
-                Ok(mut value @ Value::Object(_)) => {
-                    interval_protocol::superjson::strip_tags(&mut value);
-                    if let Value::Object(map) = value {
-                        *slot = Some(map);
-                    }
-                }
-                _ => tracing::error!("Ignoring redirect params: not a map"),
-            }
-        }
-        self
-    }
-
-    /// Replaces the current browser history entry.
-    pub fn replace(mut self, yes: bool) -> Self {
-        self.replace = Some(yes);
-        self
-    }
-}
-
-/// `SEND_REDIRECT` for a transaction or page.
-pub(crate) async fn redirect(inner: &Inner, id: &str, to: Redirect) -> Result<()> {
-    let inputs = SendRedirectInputs {
-        transaction_id: id.to_owned(),
-        target: to.target,
-        replace: to.replace,
-        skip_client_call: None,
-    };
-    match inner.rpc.call::<SendRedirect>(&inputs).await? {
-        true => Ok(()),
-        false => Err(Error::Interval("Failed sending redirect".into())),
-    }
-}
-
-/// `SEND_LOADING_CALL`, errors logged.
-pub(crate) async fn send_loading(inner: &Inner, id: &str, state: LoadingState) {
-    let inputs = SendLoadingCallInputs {
-        transaction_id: id.to_owned(),
-        state,
-        skip_client_call: None,
-    };
-    match inner.rpc.call::<SendLoadingCall>(&inputs).await {
-        Ok(true) => {}
-        Ok(false) => tracing::debug!("The server refused a loading state for {id}"),
-        Err(e) => tracing::warn!("Could not send a loading state: {e}"),
-    }
-}
-
-/// The loading indicator of a transaction or page: `start`, `update` and
-/// `complete_one` change it; changes within 100 ms are sent as one.
-#[derive(Clone)]
-pub struct Loading {
-    inner: Arc<Inner>,
-    /// Its state lives with the transaction or page ([`LoadingSlot`]).
-    target: Target,
-}
-
-/// The loading state of a transaction or page, kept by it (so that a
-/// transaction that never shows one pays for no more than this).
-#[derive(Debug, Default)]
-pub(crate) struct LoadingSlot {
-    /// Boxed: most transactions never show a loading state.
-    state: Option<Box<LoadingState>>,
-    /// A send is scheduled (changes within the debounce go with it).
-    armed: bool,
-}
-
-impl fmt::Debug for Loading {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Loading")
-            .field("state", &self.state())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Options of [`Loading::start`] and [`Loading::update`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LoadingOptions {
-    /// Short label.
-    pub label: Option<String>,
-    /// Longer description.
-    pub description: Option<String>,
-    /// Number of items to process (shows a progress bar).
-    pub items_in_queue: Option<u64>,
-}
-
-impl LoadingOptions {
-    /// Just a label.
-    pub fn label(label: impl Into<String>) -> Self {
-        LoadingOptions {
-            label: Some(label.into()),
-            ..Default::default()
-        }
-    }
-
-    /// A description.
-    pub fn description(mut self, text: impl Into<String>) -> Self {
-        self.description = Some(text.into());
-        self
-    }
-
-    /// Items to process.
-    pub fn items_in_queue(mut self, n: u64) -> Self {
-        self.items_in_queue = Some(n);
-        self
-    }
-}
-
-impl From<&str> for LoadingOptions {
-    fn from(label: &str) -> Self {
-        LoadingOptions::label(label)
-    }
-}
-
-impl From<String> for LoadingOptions {
-    fn from(label: String) -> Self {
-        LoadingOptions::label(label)
-    }
-}
-
-impl Loading {
-    pub(crate) fn new(inner: Arc<Inner>, target: Target) -> Self {
-        Loading { inner, target }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> Option<LoadingState> {
-        self.target
-            .with_loading(|slot| slot.state.as_deref().cloned())
-    }
-
-    /// Shows a new loading state (a label, or [`LoadingOptions`]).
-    pub fn start(&self, options: impl Into<LoadingOptions>) {
-        let options = options.into();
-        self.set(|_| LoadingState {
-            label: options.label,
-            description: options.description,
-            items_completed: options.items_in_queue.map(|_| 0),
-            items_in_queue: options.items_in_queue,
-            title: None,
-        });
-    }
-
-    /// Changes the loading state (starts one if none was started).
-    pub fn update(&self, options: impl Into<LoadingOptions>) {
-        let options = options.into();
-        self.set(|state| {
-            let mut state = state.cloned().unwrap_or_default();
-            if options.label.is_some() {
-                state.label = options.label;
-            }
-            if options.description.is_some() {
-                state.description = options.description;
-            }
-            if let Some(n) = options.items_in_queue {
-                state.items_in_queue = Some(n);
-                state.items_completed.get_or_insert(0);
-            }
-            state
-        });
-    }
-
-    /// Marks one more item done (only with `items_in_queue`).
-    pub fn complete_one(&self) {
-        let counted = self.target.with_loading(|slot| {
-            slot.state
-                .as_ref()
-                .is_some_and(|s| s.items_in_queue.is_some())
-        });
-        if !counted {
-            tracing::warn!("loading.complete_one() without items_in_queue does nothing");
-            return;
-        }
-        self.set(|state| {
-            let mut state = state.cloned().unwrap_or_default();
-            state.items_completed = Some(state.items_completed.unwrap_or(0) + 1);
-            state
-        });
-    }
-
-    fn set(&self, change: impl FnOnce(Option<&LoadingState>) -> LoadingState) {
-        let arm = self.target.with_loading(|slot| {
-            let state = change(slot.state.as_deref());
-            slot.state = Some(Box::new(state));
-            !std::mem::replace(&mut slot.armed, true)
-        });
-        if arm {
-            let this = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(LOADING_DEBOUNCE).await;
-                let state = this.target.with_loading(|slot| {
-                    slot.armed = false;
-                    slot.state.as_deref().cloned()
-                });
-                if let Some(state) = state {
-                    this.send(state).await;
-                }
-            });
-        }
-    }
-
-    async fn send(&self, state: LoadingState) {
-        let id = match &self.target {
-            Target::Transaction(t) => {
-                t.set_loading(state.clone());
-                t.id.to_string()
-            }
-            Target::Page(p) => {
-                if p.is_closed() {
-                    return;
-                }
-                p.set_loading(state.clone());
-                p.key.clone()
-            }
-        };
-        send_loading(&self.inner, &id, state).await;
+        send_redirect(&self.data.host, &self.data.transaction.id, to).await
     }
 }
 

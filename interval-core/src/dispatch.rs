@@ -13,21 +13,40 @@ use interval_protocol::server::{
 use interval_protocol::{Method, RpcKind, RpcMessage};
 use serde_json::Value;
 
-use crate::client::Inner;
-use crate::socket::{truncate, Incoming};
-use crate::transaction;
+use crate::action_run;
+use crate::config::LogLevel;
+use crate::error::Result;
+use crate::host::Host;
+use crate::page_run;
+use crate::socket::{truncate, ConnectOptions, Connection, Incoming};
 
-/// The [`Incoming`] handler of a connection of `inner` (which it does not
-/// keep alive).
-pub(crate) fn handler(inner: &Arc<Inner>) -> Incoming {
-    let inner = Arc::downgrade(inner);
-    Arc::new(move |text| handle(&inner, text))
+/// Opens a connection to `endpoint` whose incoming messages go to `host`
+/// (which the connection does not keep alive).
+pub(crate) async fn connect(host: &Arc<Host>, endpoint: &str) -> Result<Arc<Connection>> {
+    let state = &host.state;
+    let api_key = state.endpoint().and_then(|e| e.api_key);
+    Connection::open(
+        ConnectOptions {
+            endpoint,
+            api_key: api_key.as_deref(),
+            instance_id: &state.instance_id,
+            connect_timeout: state.config.connect_timeout,
+        },
+        handler(host),
+    )
+    .await
+}
+
+/// The [`Incoming`] handler of a connection of `host`.
+fn handler(host: &Arc<Host>) -> Incoming {
+    let host = Arc::downgrade(host);
+    Arc::new(move |text| handle(&host, text))
 }
 
 /// Handles one RPC payload; returns the RESPONSE to send back at once, if
 /// any.
-fn handle(inner: &Weak<Inner>, text: String) -> Option<String> {
-    let Some(inner) = inner.upgrade() else {
+fn handle(host: &Weak<Host>, text: String) -> Option<String> {
+    let Some(host) = host.upgrade() else {
         tracing::debug!("dropping a message: the client is gone");
         return None;
     };
@@ -41,7 +60,7 @@ fn handle(inner: &Weak<Inner>, text: String) -> Option<String> {
             return None;
         }
     };
-    if inner.config.log_level == crate::LogLevel::Debug {
+    if host.state.config.log_level == LogLevel::Debug {
         tracing::debug!(
             "received {:?} {} #{}",
             message.kind,
@@ -51,7 +70,7 @@ fn handle(inner: &Weak<Inner>, text: String) -> Option<String> {
     }
     match message.kind {
         RpcKind::Response => {
-            inner.rpc.resolve(message);
+            host.state.rpc.resolve(message);
             None
         }
         RpcKind::Call => {
@@ -59,19 +78,19 @@ fn handle(inner: &Weak<Inner>, text: String) -> Option<String> {
                 message.method_name.as_str(),
                 StartTransaction::NAME | OpenPage::NAME
             );
-            if waits && !inner.is_initialized() {
+            if waits && !host.state.is_initialized() {
                 // The server may start a transaction as soon as our ACK of
                 // the INITIALIZE_HOST answer reaches it, before we read the
                 // answer.
                 tokio::spawn(async move {
-                    inner.wait_initialized().await;
-                    let (id, method_name, reply) = handle_call(&inner, message)?;
-                    inner.rpc.respond(id, method_name, reply);
+                    host.state.wait_initialized().await;
+                    let (id, method_name, reply) = handle_call(&host, message)?;
+                    host.state.rpc.respond(id, method_name, reply);
                     Some(())
                 });
                 None
             } else {
-                let (id, method_name, reply) = handle_call(&inner, message)?;
+                let (id, method_name, reply) = handle_call(&host, message)?;
                 Some(RpcMessage::response(id, method_name, reply).to_text())
             }
         }
@@ -90,7 +109,7 @@ fn inputs<M: Method>(data: Option<Value>) -> Option<M::Inputs> {
 }
 
 /// Runs a server call; returns its id, method and the RESPONSE data.
-fn handle_call(inner: &Arc<Inner>, message: RpcMessage) -> Option<(String, String, Value)> {
+fn handle_call(host: &Arc<Host>, message: RpcMessage) -> Option<(String, String, Value)> {
     let RpcMessage {
         id,
         method_name,
@@ -99,22 +118,22 @@ fn handle_call(inner: &Arc<Inner>, message: RpcMessage) -> Option<(String, Strin
     } = message;
     let reply: Option<Value> = match method_name.as_str() {
         StartTransaction::NAME => inputs::<StartTransaction>(data).map(|inputs| {
-            transaction::start(inner, inputs);
+            action_run::start(host, inputs);
             Value::Null
         }),
         IoResponse::NAME => inputs::<IoResponse>(data).map(|inputs| {
-            transaction::deliver(inner, &inputs.value);
+            host.registry.deliver(&inputs.value);
             Value::Null
         }),
         CloseTransaction::NAME => inputs::<CloseTransaction>(data).map(|inputs| {
-            inner.transactions.close(&inputs.transaction_id);
+            host.registry.close(&inputs.transaction_id);
             Value::Null
         }),
         OpenPage::NAME => inputs::<OpenPage>(data).map(|inputs| {
-            serde_json::to_value(crate::page::open(inner, inputs)).unwrap_or(Value::Null)
+            serde_json::to_value(page_run::open(host, inputs)).unwrap_or(Value::Null)
         }),
         ClosePage::NAME => inputs::<ClosePage>(data).map(|inputs| {
-            inner.transactions.close_page(&inputs.page_key);
+            host.registry.close_page(&inputs.page_key);
             Value::Null
         }),
         other => {

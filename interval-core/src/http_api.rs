@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use interval_protocol::http::{
     ApiResponse, DequeueBody, DequeueSuccess, Empty, EnqueueBody, EnqueueSuccess, NotifyBody,
@@ -13,13 +14,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::client::Interval;
 use crate::error::{Error, Result};
+use crate::state::HostState;
 
 /// An action put in a user's queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuedAction {
-    /// The queued action's id (pass it to [`Interval::dequeue`]).
+    /// The queued action's id (pass it to [`Interval::dequeue`](crate::Interval::dequeue)).
     pub id: String,
     /// The assignee's e-mail.
     pub assignee: Option<String>,
@@ -65,118 +66,105 @@ fn encode_params<P: Serialize>(params: P) -> Result<EncodedParams> {
     }
 }
 
-impl Interval {
-    /// Assigns a run of the action `slug` to a user; see [`Enqueue`].
-    ///
-    /// ```no_run
-    /// # async fn f(interval: interval_core::Interval) -> Result<(), interval_core::Error> {
-    /// let queued = interval
-    ///     .enqueue("refund-order")
-    ///     .assignee("ops@example.com")
-    ///     .params(serde_json::json!({ "order": "A-1042" }))
-    ///     .await?;
-    /// println!("queued as {}", queued.id);
-    /// # Ok(()) }
-    /// ```
-    pub fn enqueue(&self, slug: impl Into<String>) -> Enqueue {
-        Enqueue {
-            interval: self.clone(),
-            slug: slug.into(),
-            assignee: None,
-            params: Ok(None),
+/// A pending enqueue of `slug` (see [`Enqueue`]).
+pub(crate) fn enqueue(host: Arc<HostState>, slug: String) -> Enqueue {
+    Enqueue {
+        host,
+        slug,
+        assignee: None,
+        params: Ok(None),
+    }
+}
+
+/// Removes a queued action and returns what it was.
+pub(crate) async fn dequeue(host: &HostState, id: String) -> Result<QueuedAction> {
+    let reply: DequeueSuccess = post(
+        host,
+        DEQUEUE_PATH,
+        &DequeueBody { id },
+        "There was a problem dequeuing the action: ",
+    )
+    .await?;
+    let params = match superjson::decode(
+        Value::Object(reply.params.unwrap_or_default()),
+        reply.params_meta.as_ref(),
+    ) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    Ok(QueuedAction {
+        id: reply.id,
+        assignee: reply.assignee,
+        params,
+    })
+}
+
+/// A pending notification (see [`Notify`]).
+pub(crate) fn notify(host: Arc<HostState>, message: impl Into<String>) -> Notify {
+    Notify {
+        host,
+        body: NotifyBody {
+            message: message.into(),
+            title: None,
+            transaction_id: None,
+            idempotency_key: None,
+            delivery_instructions: Vec::new(),
+            created_at: String::new(),
+        },
+    }
+}
+
+/// POSTs `body` to the server's HTTP API with the host's key.
+async fn post<B: Serialize, T: DeserializeOwned>(
+    host: &HostState,
+    path: &str,
+    body: &B,
+    error_prefix: &str,
+) -> Result<T> {
+    let config = &host.config;
+    let endpoint = host.endpoint().ok_or_else(|| {
+        Error::Config(
+            "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(..), or call listen() first to use the embedded server"
+                .into(),
+        )
+    })?;
+    let url = format!("{}{path}", http_base(&endpoint.url)?);
+    let key = endpoint.api_key.ok_or_else(|| {
+        Error::Config("no API key: set INTERVAL_API_KEY or call .api_key(..)".into())
+    })?;
+    let http_error = |e: reqwest::Error| Error::Http {
+        url: url.clone(),
+        reason: e.to_string(),
+    };
+    let response = host
+        .http()
+        .post(&url)
+        .bearer_auth(&key)
+        .timeout(config.response_timeout)
+        .json(body)
+        .send()
+        .await
+        .map_err(http_error)?;
+    let status = response.status();
+    let text = response.text().await.map_err(http_error)?;
+    match serde_json::from_str::<ApiResponse<T>>(&text) {
+        Ok(ApiResponse::Success(value)) => Ok(value),
+        Ok(ApiResponse::Error { message }) => {
+            Err(Error::Interval(format!("{error_prefix}{message}")))
         }
-    }
-
-    /// Removes a queued action and returns what it was.
-    pub async fn dequeue(&self, id: impl Into<String>) -> Result<QueuedAction> {
-        let reply: DequeueSuccess = self
-            .post(
-                DEQUEUE_PATH,
-                &DequeueBody { id: id.into() },
-                "There was a problem dequeuing the action: ",
-            )
-            .await?;
-        let params = match superjson::decode(
-            Value::Object(reply.params.unwrap_or_default()),
-            reply.params_meta.as_ref(),
-        ) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        Ok(QueuedAction {
-            id: reply.id,
-            assignee: reply.assignee,
-            params,
-        })
-    }
-
-    /// Sends a notification; see [`Notify`].
-    pub fn notify(&self, message: impl Into<String>) -> Notify {
-        Notify {
-            interval: self.clone(),
-            body: NotifyBody {
-                message: message.into(),
-                title: None,
-                transaction_id: None,
-                idempotency_key: None,
-                delivery_instructions: Vec::new(),
-                created_at: String::new(),
-            },
-        }
-    }
-
-    async fn post<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-        error_prefix: &str,
-    ) -> Result<T> {
-        let config = self.config();
-        let target = self.inner.target().ok_or_else(|| {
-            Error::Config(
-                "no endpoint: set INTERVAL_ENDPOINT or call .endpoint(..), or call listen() first to use the embedded server"
-                    .into(),
-            )
-        })?;
-        let url = format!("{}{path}", http_base(&target.endpoint)?);
-        let key = target.api_key.ok_or_else(|| {
-            Error::Config("no API key: set INTERVAL_API_KEY or call .api_key(..)".into())
-        })?;
-        let http_error = |e: reqwest::Error| Error::Http {
-            url: url.clone(),
-            reason: e.to_string(),
-        };
-        let response = self
-            .inner
-            .http()
-            .post(&url)
-            .bearer_auth(&key)
-            .timeout(config.response_timeout)
-            .json(body)
-            .send()
-            .await
-            .map_err(http_error)?;
-        let status = response.status();
-        let text = response.text().await.map_err(http_error)?;
-        match serde_json::from_str::<ApiResponse<T>>(&text) {
-            Ok(ApiResponse::Success(value)) => Ok(value),
-            Ok(ApiResponse::Error { message }) => {
-                Err(Error::Interval(format!("{error_prefix}{message}")))
-            }
-            Err(e) => {
-                tracing::debug!("invalid API response from {url} ({status}): {e}");
-                Err(Error::Interval(format!(
-                    "Received invalid API response (HTTP {status} from {url})."
-                )))
-            }
+        Err(e) => {
+            tracing::debug!("invalid API response from {url} ({status}): {e}");
+            Err(Error::Interval(format!(
+                "Received invalid API response (HTTP {status} from {url})."
+            )))
         }
     }
 }
 
-/// A pending [`Interval::enqueue`]; `.await` it.
+/// A pending [`Interval::enqueue`](crate::Interval::enqueue); `.await` it.
 #[must_use = "an enqueue does nothing until awaited"]
 pub struct Enqueue {
-    interval: Interval,
+    host: Arc<HostState>,
     slug: String,
     assignee: Option<String>,
     params: Result<Option<EncodedParams>>,
@@ -209,14 +197,13 @@ impl IntoFuture for Enqueue {
                 params: params.as_ref().map(|(json, _)| json.clone()),
                 params_meta: params.as_ref().and_then(|(_, meta)| meta.clone()),
             };
-            let reply: EnqueueSuccess = self
-                .interval
-                .post(
-                    ENQUEUE_PATH,
-                    &body,
-                    "There was a problem enqueuing the action: ",
-                )
-                .await?;
+            let reply: EnqueueSuccess = post(
+                &self.host,
+                ENQUEUE_PATH,
+                &body,
+                "There was a problem enqueuing the action: ",
+            )
+            .await?;
             Ok(QueuedAction {
                 id: reply.id,
                 assignee: self.assignee,
@@ -226,10 +213,10 @@ impl IntoFuture for Enqueue {
     }
 }
 
-/// A pending [`Interval::notify`]; `.await` it.
+/// A pending [`Interval::notify`](crate::Interval::notify); `.await` it.
 #[must_use = "a notification is not sent until awaited"]
 pub struct Notify {
-    interval: Interval,
+    host: Arc<HostState>,
     body: NotifyBody,
 }
 
@@ -271,14 +258,13 @@ impl IntoFuture for Notify {
         Box::pin(async move {
             self.body.created_at =
                 humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-            let _: Empty = self
-                .interval
-                .post(
-                    NOTIFY_PATH,
-                    &self.body,
-                    "There was a problem sending the notification: ",
-                )
-                .await?;
+            let _: Empty = post(
+                &self.host,
+                NOTIFY_PATH,
+                &self.body,
+                "There was a problem sending the notification: ",
+            )
+            .await?;
             Ok(())
         })
     }

@@ -4,14 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Interval;
+use super::interval::Interval;
 use crate::config::{Config, LogLevel};
-use crate::routes::{Action, ErrorEvent, Page, Route, Routes};
+use crate::outcome::ErrorEvent;
+use crate::routes::{Action, Page, Route, Routes};
 
 /// Builds an [`Interval`] client; every setting has the Node SDK's default.
 #[derive(Debug, Default)]
 pub struct IntervalBuilder {
     config: Config,
+    routes: Routes,
 }
 
 impl IntervalBuilder {
@@ -29,15 +31,13 @@ impl IntervalBuilder {
 
     /// Adds an action at the top level.
     pub fn action(mut self, slug: impl Into<String>, action: Action) -> Self {
-        self.config
-            .routes
-            .insert(slug.into(), Route::Action(action));
+        self.routes.insert(slug.into(), Route::Action(action));
         self
     }
 
     /// Adds a page at the top level.
     pub fn page(mut self, slug: impl Into<String>, page: Page) -> Self {
-        self.config.routes.insert(slug.into(), Route::Page(page));
+        self.routes.insert(slug.into(), Route::Page(page));
         self
     }
 
@@ -45,7 +45,7 @@ impl IntervalBuilder {
     /// set so far; a route with a slug already taken replaces the earlier one.
     pub fn routes(mut self, routes: Routes) -> Self {
         for (slug, route) in routes {
-            self.config.routes.insert(slug, route);
+            self.routes.insert(slug, route);
         }
         self
     }
@@ -118,6 +118,39 @@ impl IntervalBuilder {
 
     /// The client.
     pub fn build(self) -> Interval {
-        Interval::new(self.config)
+        Interval::new(self.config, self.routes)
+    }
+}
+
+impl Interval {
+    /// A builder with every default.
+    pub fn builder() -> IntervalBuilder {
+        IntervalBuilder::default()
+    }
+
+    /// A builder with `api_key` and `endpoint` taken from `INTERVAL_API_KEY`
+    /// and `INTERVAL_ENDPOINT` (when set), and `log_level` from
+    /// `INTERVAL_LOG_LEVEL`.
+    pub fn from_env() -> IntervalBuilder {
+        let mut builder = Interval::builder();
+        if let Some(key) = std::env::var("INTERVAL_API_KEY")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            builder = builder.api_key(key);
+        }
+        if let Some(endpoint) = std::env::var("INTERVAL_ENDPOINT")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            builder = builder.endpoint(endpoint);
+        }
+        if let Ok(level) = std::env::var("INTERVAL_LOG_LEVEL") {
+            match level.parse::<LogLevel>() {
+                Ok(level) => builder = builder.log_level(level),
+                Err(e) => eprintln!("interval: ignoring INTERVAL_LOG_LEVEL: {e}"),
+            }
+        }
+        builder
     }
 }

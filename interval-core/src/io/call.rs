@@ -9,8 +9,8 @@ use interval_protocol::io::{ButtonTheme, ChoiceButton};
 use serde::Serialize;
 
 use super::component::{Behavior, Component, Field};
+use super::handle::Io;
 use super::render::Call;
-use super::Io;
 use crate::error::{Error, IoError, IoErrorKind, Result};
 
 /// Kinds of I/O calls that may be part of an [`Io::group`]: every kind but

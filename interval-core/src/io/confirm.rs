@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use super::call::{kinds, IoCall};
 use super::component::Serde;
-use super::Io;
+use super::handle::Io;
 
 kinds! {
     /// Marker of `io.confirm` (`CONFIRM`; exclusive).
@@ -139,5 +139,12 @@ impl<O: Send + 'static> IoCall<CredentialsKind, O> {
     /// Service-specific parameters.
     pub fn params(self, params: impl Serialize) -> Self {
         self.prop("params", params)
+    }
+}
+
+impl Io {
+    /// Experimental methods: spreadsheet, credentials.
+    pub fn experimental(&self) -> Experimental<'_> {
+        Experimental { io: self }
     }
 }

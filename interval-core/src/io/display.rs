@@ -2,19 +2,18 @@
 //! append-UI transactions, on submit otherwise).
 
 use std::any::Any;
-use std::marker::PhantomData;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use interval_protocol::io::ButtonTheme;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::call::{kinds, DisplayKind, Groupable, IoCall};
+use super::call::{kinds, IoCall};
 use super::component::{Behavior, Nothing, Props};
-use super::grid::{GridBehavior, GridItem};
+use super::handle::Io;
 use super::table::ImageSize;
-use super::Io;
-use crate::page::MenuItem;
+use crate::menu::MenuItem;
 
 kinds! {
     /// Marker of `io.display().code` (`DISPLAY_CODE`).
@@ -40,12 +39,6 @@ kinds! {
     /// Marker of `io.display().progress_through_list` (`DISPLAY_PROGRESS_THROUGH_LIST`).
     pub enum ProgressThroughList: Groupable, DisplayKind;
 }
-
-/// Marker of `io.display().grid` (`DISPLAY_GRID`) over items of type `T`.
-#[derive(Debug)]
-pub struct Grid<T>(PhantomData<fn() -> T>);
-impl<T> Groupable for Grid<T> {}
-impl<T> DisplayKind for Grid<T> {}
 
 /// The largest image or video sent inline (the Node SDK's limit).
 const MAX_INLINE_BYTES: usize = 50_000_000;
@@ -171,25 +164,6 @@ impl Displays<'_> {
         self.call("DISPLAY_PROGRESS_THROUGH_LIST", label)
             .prop("items", items)
     }
-
-    /// A grid of cards, one per item, rendered by `render`.
-    pub fn grid<T: Serialize + Send + 'static>(
-        &self,
-        label: impl Into<String>,
-        items: impl IntoIterator<Item = T>,
-        render: impl Fn(&T) -> GridItem + Send + Sync + 'static,
-    ) -> IoCall<Grid<T>, ()> {
-        self.with(
-            "DISPLAY_GRID",
-            label,
-            GridBehavior {
-                data: items.into_iter().collect(),
-                render: Box::new(render),
-                cards: Vec::new(),
-                filters: Vec::new(),
-            },
-        )
-    }
 }
 
 impl<O: Send + 'static> IoCall<Code, O> {
@@ -307,7 +281,7 @@ impl<O: Send + 'static> IoCall<Link, O> {
     }
 
     /// The button theme.
-    pub fn theme(self, theme: super::ButtonTheme) -> Self {
+    pub fn theme(self, theme: ButtonTheme) -> Self {
         self.prop("theme", theme)
     }
 }
@@ -381,6 +355,13 @@ fn video_mime(first: u8) -> &'static str {
         b'T' => "video/ogg",
         b'U' => "video/avi",
         _ => "video/mp4",
+    }
+}
+
+impl Io {
+    /// Display methods: headings, markdown, tables, images, ...
+    pub fn display(&self) -> Displays<'_> {
+        Displays { io: self }
     }
 }
 

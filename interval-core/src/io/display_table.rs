@@ -14,8 +14,8 @@ use super::component::{Behavior, LocalFuture, Props};
 use super::display::Displays;
 use super::table::{Column, RowMenu, Rows, TablePage, TableQuery};
 use super::table::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::page::MenuItem;
-use crate::routes::BoxFuture;
+use crate::future::BoxFuture;
+use crate::menu::MenuItem;
 
 /// Marker of `io.display().table` (`DISPLAY_TABLE`) over rows of type `T`.
 #[derive(Debug)]

@@ -1,16 +1,45 @@
 //! `io.display().grid`: cards paged and searched on the host.
 
 use std::any::Any;
+use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::call::IoCall;
+use super::call::{DisplayKind, Groupable};
 use super::component::{Behavior, LocalFuture, Props};
-use super::display::Grid;
+use super::display::Displays;
 use super::display_table::first_page;
 use super::table::{filter_text, TableQuery, MAX_PAGE_SIZE};
-use crate::page::MenuItem;
+use crate::menu::MenuItem;
+
+/// Marker of `io.display().grid` (`DISPLAY_GRID`) over items of type `T`.
+#[derive(Debug)]
+pub struct Grid<T>(PhantomData<fn() -> T>);
+impl<T> Groupable for Grid<T> {}
+impl<T> DisplayKind for Grid<T> {}
+
+impl Displays<'_> {
+    /// A grid of cards, one per item, rendered by `render`.
+    pub fn grid<T: Serialize + Send + 'static>(
+        &self,
+        label: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+        render: impl Fn(&T) -> GridItem + Send + Sync + 'static,
+    ) -> IoCall<Grid<T>, ()> {
+        self.with(
+            "DISPLAY_GRID",
+            label,
+            GridBehavior {
+                data: items.into_iter().collect(),
+                render: Box::new(render),
+                cards: Vec::new(),
+                filters: Vec::new(),
+            },
+        )
+    }
+}
 
 /// A card of `io.display().grid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]

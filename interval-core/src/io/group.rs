@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::call::{take, Choice, Groupable, IoCall, WithChoices};
 use super::component::Component;
+use super::handle::Io;
 use super::render::{Call, GroupValidator};
-use super::Io;
 use crate::error::Result;
 
 /// Something that can be one field of a group: an [`IoCall`].
@@ -160,5 +160,13 @@ impl<M: GroupMembers> IntoFuture for Group<M> {
                 .await?;
             Ok(submitted.value)
         })
+    }
+}
+
+impl Io {
+    /// Several I/O calls rendered as one form; resolves to a tuple of their
+    /// values (or a `Vec` for a `Vec` of calls of one type).
+    pub fn group<M: GroupMembers>(&self, members: M) -> Group<M> {
+        Group::new(self.clone(), members)
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::call::{kinds, IoCall};
 use super::component::{Behavior, LocalFuture, ParseWith, Props, Serde};
-use super::Io;
+use super::handle::Io;
 use crate::error::{Error, Result};
 
 kinds! {
@@ -372,7 +372,7 @@ default_min_max!(DateInput => Date, TimeInput => Time, DateTimeInput => DateTime
 
 /// A function giving upload URLs for a selected file.
 type Presign = Arc<
-    dyn Fn(FileRequest) -> crate::routes::BoxFuture<std::result::Result<FileUrls, String>>
+    dyn Fn(FileRequest) -> crate::future::BoxFuture<std::result::Result<FileUrls, String>>
         + Send
         + Sync,
 >;
@@ -476,5 +476,13 @@ impl IoCall<FileInput, File> {
             field: self.field.into_multiple(None),
             kind: std::marker::PhantomData,
         }
+    }
+}
+
+impl Io {
+    /// Input methods: text, email, number, slider, boolean, rich text, URL,
+    /// date, time, date and time, file.
+    pub fn input(&self) -> Inputs<'_> {
+        Inputs { io: self }
     }
 }

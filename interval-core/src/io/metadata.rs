@@ -20,7 +20,7 @@ use super::call::{kinds, IoCall};
 use super::component::{Behavior, Props};
 use super::display::Displays;
 use super::table::Image;
-use crate::routes::BoxFuture;
+use crate::future::BoxFuture;
 
 kinds! {
     /// Marker of `io.display().metadata` (`DISPLAY_METADATA`).

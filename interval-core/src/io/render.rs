@@ -11,9 +11,10 @@ use interval_protocol::superjson;
 use serde_json::Value;
 
 use super::component::{poll_props_changed, Component};
-use super::{Io, Target};
+use super::handle::Io;
 use crate::error::{Error, IoError, Result};
 use crate::inbox::{Closed, GroupEvent, Inbox};
+use crate::target::Target;
 use uuid::Uuid;
 
 /// Takes the typed values out of the accepted components.
@@ -70,7 +71,7 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
     let inbox = target.open_group(interval_protocol::new_id());
     // Checked once the inbox is open: closing the client closes the open
     // inboxes after it marks itself closed.
-    if io.inner.is_closed() {
+    if io.host.is_closed() {
         return Err(Error::NotConnected);
     }
     let append_ui = target.append_ui();
@@ -85,7 +86,7 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
     // the wait that follows, and a parked transaction should only pay for
     // the wait.
     let first = render(render_id, inbox.key(), call, &group_message);
-    Box::pin(target.send(&io.inner, first, settled)).await?;
+    Box::pin(target.send(&io.host, first, settled)).await?;
 
     if settled {
         for component in call.components.iter_mut() {
@@ -108,7 +109,7 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
                 // Props changed on their own (values loading later).
                 render_id = interval_protocol::new_id();
                 let again = render(render_id, inbox.key(), call, &group_message);
-                Box::pin(target.send(&io.inner, again, false)).await?;
+                Box::pin(target.send(&io.host, again, false)).await?;
                 continue;
             }
         };
@@ -117,7 +118,7 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
             GroupEvent::Resend => {
                 // Reconnected: the same render again.
                 let again = render(render_id, inbox.key(), call, &group_message);
-                Box::pin(target.send(&io.inner, again, false)).await?;
+                Box::pin(target.send(&io.host, again, false)).await?;
                 continue;
             }
             GroupEvent::Closed(Closed::Transaction) => {
@@ -132,7 +133,7 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
         }
         render_id = interval_protocol::new_id();
         let next = render(render_id, inbox.key(), call, &group_message);
-        Box::pin(target.send(&io.inner, next, false)).await?;
+        Box::pin(target.send(&io.host, next, false)).await?;
     }
 }
 

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use super::call::{Groupable, InputKind, IoCall};
 use super::component::{Behavior, LocalFuture, Props};
+use super::handle::Io;
 use super::table::Image;
-use super::Io;
-use crate::routes::BoxFuture;
+use crate::future::BoxFuture;
 
 /// Marker of `io.search` (`SEARCH`) over results of type `T`.
 #[derive(Debug)]

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use super::call::{Groupable, InputKind, IoCall};
 use super::component::{Behavior, LocalFuture, Props};
 use super::display_table::first_page;
+use super::handle::Io;
 use super::table::{Column, Image, RowMenu, Rows, SortDirection, TableQuery};
-use super::Io;
-use crate::page::MenuItem;
+use crate::menu::MenuItem;
 
 /// How an option of a select is shown: a label, the value that identifies
 /// it, and optionally a description and an image.
@@ -402,5 +402,12 @@ impl<T: Serialize + Clone + Send + 'static, O: Send + 'static> IoCall<SelectTabl
     /// Lets the runner search (default true).
     pub fn filterable(self, yes: bool) -> Self {
         self.prop("isFilterable", yes)
+    }
+}
+
+impl Io {
+    /// Select methods: one option, several options, rows of a table.
+    pub fn select(&self) -> Selects<'_> {
+        Selects { io: self }
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::component::Props;
-use crate::page::MenuItem;
+use crate::menu::MenuItem;
 
 /// Rows per page when the browser has not asked yet.
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 20;

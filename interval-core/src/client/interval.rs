@@ -1,0 +1,205 @@
+//! [`Interval`], the client: `listen`, ping, shutdown, run-time routes and
+//! the HTTP API.
+
+use std::sync::Arc;
+
+use interval_protocol::host::{BeginHostShutdown, BeginHostShutdownInputs};
+use interval_protocol::types::SuccessOrError;
+
+use super::supervisor;
+use crate::config::Config;
+use crate::dispatch;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::http_api::{self, Enqueue, Notify, QueuedAction};
+use crate::routes::{Route, Routes};
+use crate::state::Status;
+
+/// A host: declares actions and pages to an Interval server and runs them.
+///
+/// `Interval` is a cheap handle (clone it freely). Build one with
+/// [`Interval::builder`] or [`Interval::from_env`], then call
+/// [`listen`](Interval::listen).
+///
+/// ```no_run
+/// use interval_core::{Action, Error, Interval};
+///
+/// # async fn run() -> Result<(), Error> {
+/// let interval = Interval::builder()
+///     .endpoint("ws://localhost:3000/websocket")
+///     .api_key("dev_...")
+///     .action("hello", Action::new(|io, _ctx| async move {
+///         let name = io.input().text("Your name").await?;
+///         Ok::<_, Error>(format!("Hello, {name}"))
+///     }))
+///     .build();
+/// interval.listen().await?;
+/// interval.closed().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Interval {
+    pub(crate) host: Arc<Host>,
+}
+
+impl std::fmt::Debug for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interval")
+            .field("instance_id", &self.host.state.instance_id)
+            .field("status", &self.host.state.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Interval {
+    /// A client with `config` that serves `routes`.
+    pub fn new(config: Config, routes: Routes) -> Self {
+        Interval {
+            host: Arc::new(Host::new(config, routes)),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.host.state.config
+    }
+
+    /// This host's instance id (the `x-instance-id` header, kept across
+    /// reconnects).
+    pub fn instance_id(&self) -> &str {
+        &self.host.state.instance_id
+    }
+
+    /// Whether the host is connected and initialized.
+    pub fn is_connected(&self) -> bool {
+        self.host.state.status() == Status::Connected
+    }
+
+    /// Connects, authenticates and declares the routes. Resolves once the
+    /// server accepted them; from then on the host runs transactions in the
+    /// background and reconnects on its own after an unexpected close.
+    ///
+    /// Fails without retrying when the first connection or initialization
+    /// fails (wrong endpoint, wrong key, server refusal).
+    pub async fn listen(&self) -> Result<()> {
+        let (host, state) = (&self.host, &self.host.state);
+        crate::logging::init(state.config.log_level);
+        if state.status() != Status::Idle {
+            return Err(Error::Interval("listen() was already called".into()));
+        }
+        let endpoint = host.resolve_endpoint().await?.url;
+        let connection = dispatch::connect(host, &endpoint).await?;
+        state.rpc.attach(connection.clone());
+        if let Err(e) = host.initialize(true).await {
+            connection.close();
+            state.rpc.detach();
+            return Err(e);
+        }
+        state.set_status(Status::Connected);
+        tokio::spawn(supervisor::supervise(host.clone(), connection, endpoint));
+        tokio::spawn(supervisor::keep_alive(state.clone()));
+        Ok(())
+    }
+
+    /// Pings the server: `Ok(true)` when it answered within `ping_timeout`,
+    /// [`Error::NotConnected`] without a connection, [`Error::Timeout`]
+    /// otherwise.
+    pub async fn ping(&self) -> Result<bool> {
+        let state = &self.host.state;
+        let connection = state.rpc.connection().ok_or(Error::NotConnected)?;
+        connection.ping(state.config.ping_timeout).await?;
+        Ok(true)
+    }
+
+    /// Stops taking new transactions, lets the running ones finish, then
+    /// closes. Resolves once closed.
+    pub async fn safely_close(&self) -> Result<()> {
+        let (host, state) = (&self.host, &self.host.state);
+        state.set_shutting_down(true);
+        match state
+            .rpc
+            .call::<BeginHostShutdown>(&BeginHostShutdownInputs {})
+            .await
+        {
+            Ok(SuccessOrError::Success) => {}
+            Ok(SuccessOrError::Error { message }) => {
+                state.set_shutting_down(false);
+                return Err(Error::Interval(message.unwrap_or_else(|| {
+                    "Unknown error sending shutdown request.".into()
+                })));
+            }
+            Err(e) => {
+                state.set_shutting_down(false);
+                return Err(e);
+            }
+        }
+        let open = host.registry.open_count();
+        if open > 0 {
+            tracing::info!("Waiting for {open} running transaction(s) before closing");
+        }
+        host.registry.wait_until_empty().await;
+        self.immediately_close();
+        Ok(())
+    }
+
+    /// Closes at once. Running handlers are not stopped, but their I/O calls
+    /// fail with [`Error::NotConnected`].
+    pub fn immediately_close(&self) {
+        let (host, state) = (&self.host, &self.host.state);
+        state.close();
+        host.registry.close_all_groups();
+        if let Some(connection) = state.rpc.detach() {
+            connection.close();
+        }
+        state.set_status(Status::Closed);
+        host.stop_embedded_server();
+    }
+
+    /// The dashboard URL of the embedded server, when `listen()` started one.
+    #[cfg(feature = "embedded")]
+    pub fn embedded_dashboard_url(&self) -> Option<String> {
+        self.host.embedded_dashboard_url()
+    }
+
+    /// Resolves when the client is closed for good.
+    pub async fn closed(&self) {
+        self.host.state.closed().await
+    }
+
+    /// Adds (or replaces) a top-level route at run time; the server learns
+    /// about it after `reinitialize_batch_timeout`.
+    pub fn add_route(&self, slug: impl Into<String>, route: Route) {
+        self.host.insert_route(slug.into(), route);
+    }
+
+    /// Removes a top-level route at run time.
+    pub fn remove_route(&self, slug: &str) -> Option<Route> {
+        self.host.remove_route(slug)
+    }
+
+    /// Assigns a run of the action `slug` to a user; see [`Enqueue`].
+    ///
+    /// ```no_run
+    /// # async fn f(interval: interval_core::Interval) -> Result<(), interval_core::Error> {
+    /// let queued = interval
+    ///     .enqueue("refund-order")
+    ///     .assignee("ops@example.com")
+    ///     .params(serde_json::json!({ "order": "A-1042" }))
+    ///     .await?;
+    /// println!("queued as {}", queued.id);
+    /// # Ok(()) }
+    /// ```
+    pub fn enqueue(&self, slug: impl Into<String>) -> Enqueue {
+        http_api::enqueue(self.host.state.clone(), slug.into())
+    }
+
+    /// Removes a queued action and returns what it was.
+    pub async fn dequeue(&self, id: impl Into<String>) -> Result<QueuedAction> {
+        http_api::dequeue(&self.host.state, id.into()).await
+    }
+
+    /// Sends a notification; see [`Notify`].
+    pub fn notify(&self, message: impl Into<String>) -> Notify {
+        http_api::notify(self.host.state.clone(), message)
+    }
+}
