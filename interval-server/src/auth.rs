@@ -11,10 +11,10 @@
 //! says that identity cannot be confirmed.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -24,7 +24,14 @@ use rand::distr::Alphanumeric;
 use rand::Rng;
 use serde::Deserialize;
 
+use crate::secret_checks::{Refused, SecretChecks};
 use crate::state::AppState;
+
+/// The account name of the dashboard password in the secret checks.
+const DASHBOARD_ACCOUNT: &str = "dashboard";
+
+/// The shortest dashboard password the server starts with.
+pub const MIN_PASSWORD_LENGTH: usize = 12;
 
 /// Name of the session cookie.
 const COOKIE: &str = "interval_session";
@@ -86,12 +93,24 @@ impl Auth {
             .map(str::to_owned)
     }
 
-    /// Whether `password` is the dashboard's (the argon2 check of the login
-    /// and of identity confirmations); false without a password.
-    pub fn verify_password(&self, password: &str) -> bool {
-        self.password_hash
-            .as_deref()
-            .is_some_and(|hash| crate::keys::verify(password, hash))
+    /// Whether `password` (sent from `address`) is the dashboard's: the
+    /// argon2 check of the login and of identity confirmations, rationed by
+    /// `checks`; false without a password.
+    pub async fn check_password(
+        &self,
+        checks: &SecretChecks,
+        address: Option<IpAddr>,
+        password: &str,
+    ) -> Result<bool, Refused> {
+        let Some(hash) = self.password_hash.clone() else {
+            return Ok(false);
+        };
+        let password = password.to_owned();
+        checks
+            .check(address, DASHBOARD_ACCOUNT, move || {
+                crate::keys::verify(&password, &hash)
+            })
+            .await
     }
 
     /// Whether `session` authenticated within `grace_period_ms` of `now`.
@@ -107,20 +126,32 @@ impl Auth {
 
     /// Re-authenticates an open `session` with `password`; on success its
     /// authentication time becomes now.
-    pub fn reauthenticate(&self, session: Option<&str>, password: &str) -> bool {
-        if !self.verify_password(password) {
-            return false;
+    pub async fn reauthenticate(
+        &self,
+        checks: &SecretChecks,
+        address: Option<IpAddr>,
+        session: Option<&str>,
+        password: &str,
+    ) -> Result<bool, Refused> {
+        if !self.check_password(checks, address, password).await? {
+            return Ok(false);
         }
         let mut sessions = self.sessions();
         if let Some(last) = session.and_then(|s| sessions.get_mut(s)) {
             *last = now();
         }
-        true
+        Ok(true)
     }
 
-    fn login(&self, password: &str) -> Option<String> {
-        if !self.verify_password(password) {
-            return None;
+    /// A new session, when `password` is right.
+    async fn login(
+        &self,
+        checks: &SecretChecks,
+        address: Option<IpAddr>,
+        password: &str,
+    ) -> Result<Option<String>, Refused> {
+        if !self.check_password(checks, address, password).await? {
+            return Ok(None);
         }
         let token: String = rand::rng()
             .sample_iter(&Alphanumeric)
@@ -128,7 +159,7 @@ impl Auth {
             .map(char::from)
             .collect();
         self.sessions().insert(token.clone(), now());
-        Some(token)
+        Ok(Some(token))
     }
 }
 
@@ -196,17 +227,27 @@ pub struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) -> Response {
-    match state.auth.login(&form.password) {
-        Some(token) => {
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let checked = state
+        .auth
+        .login(&state.secret_checks, Some(peer.ip()), &form.password)
+        .await;
+    match checked {
+        Ok(Some(token)) => {
             let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
             ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
         }
-        None => {
-            // Slow down guessing.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            (StatusCode::UNAUTHORIZED, page(Some("Wrong password."))).into_response()
-        }
+        // The answer to a wrong password was delayed by the checks.
+        Ok(None) => (StatusCode::UNAUTHORIZED, page(Some("Wrong password."))).into_response(),
+        Err(refused) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            page(Some(&refused.message())),
+        )
+            .into_response(),
     }
 }
 
@@ -222,13 +263,25 @@ async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
 mod tests {
     use super::*;
 
-    #[test]
-    fn sessions_come_only_from_the_right_password() {
-        let auth = Auth::new(Some("s3cret")).unwrap();
+    fn checks() -> SecretChecks {
+        SecretChecks::new(crate::secret_checks::CheckLimits {
+            first_delay: std::time::Duration::from_millis(1),
+            ..Default::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn sessions_come_only_from_the_right_password() {
+        let checks = checks();
+        let auth = Auth::new(Some("correct-horse-battery")).unwrap();
         assert!(auth.enabled());
         assert!(!auth.allows(&HeaderMap::new()));
-        assert!(auth.login("wrong").is_none());
-        let token = auth.login("s3cret").unwrap();
+        assert_eq!(auth.login(&checks, None, "wrong").await, Ok(None));
+        let token = auth
+            .login(&checks, None, "correct-horse-battery")
+            .await
+            .unwrap()
+            .unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
@@ -240,8 +293,9 @@ mod tests {
         assert!(Auth::new(None).unwrap().allows(&HeaderMap::new()));
     }
 
-    #[test]
-    fn the_grace_period_counts_from_the_last_authentication() {
+    #[tokio::test]
+    async fn the_grace_period_counts_from_the_last_authentication() {
+        let checks = checks();
         assert!(within_grace(Some(1_000), Some(500), 1_000));
         assert!(within_grace(Some(1_000), Some(500), 1_500));
         assert!(!within_grace(Some(1_000), Some(500), 1_501));
@@ -253,17 +307,29 @@ mod tests {
         // A clock that went back counts as recent.
         assert!(within_grace(Some(2_000), Some(500), 1_000));
 
-        let auth = Auth::new(Some("s3cret")).unwrap();
-        let token = auth.login("s3cret").unwrap();
+        let auth = Auth::new(Some("correct-horse-battery")).unwrap();
+        let token = auth
+            .login(&checks, None, "correct-horse-battery")
+            .await
+            .unwrap()
+            .unwrap();
         let at = *auth.sessions().get(&token).unwrap();
         assert!(auth.authenticated_within(Some(&token), Some(60_000), at + 59_000));
         assert!(!auth.authenticated_within(Some(&token), Some(60_000), at + 61_000));
         assert!(!auth.authenticated_within(None, Some(60_000), at));
         // Re-authenticating moves the time forward; a wrong password does not.
         auth.sessions().insert(token.clone(), 0);
-        assert!(!auth.reauthenticate(Some(&token), "wrong"));
+        assert_eq!(
+            auth.reauthenticate(&checks, None, Some(&token), "wrong")
+                .await,
+            Ok(false)
+        );
         assert_eq!(auth.sessions()[&token], 0);
-        assert!(auth.reauthenticate(Some(&token), "s3cret"));
+        assert_eq!(
+            auth.reauthenticate(&checks, None, Some(&token), "correct-horse-battery")
+                .await,
+            Ok(true)
+        );
         assert!(auth.sessions()[&token] >= at);
     }
 }

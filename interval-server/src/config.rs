@@ -4,6 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::secret_checks::CheckLimits;
+
 /// How the server runs. Build it with [`ServerConfig::default`] and the
 /// builder methods.
 #[derive(Debug, Clone)]
@@ -20,7 +22,9 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     /// Credentials required to bind to a non-loopback address.
     pub dashboard_password: Option<String>,
-    /// Public base URL used in links (default `http://<host>:<port>`).
+    /// Public base URL used in links (default `http://<host>:<port>`); its
+    /// host is the one name besides `localhost` and IP addresses that the
+    /// server answers to (see the `Host` allow-list).
     pub public_url: Option<String>,
     /// How long a dropped host may take to come back (same instance id)
     /// before its open transactions are marked as dropped (default 60 s).
@@ -31,6 +35,8 @@ pub struct ServerConfig {
     pub abandoned_transaction_grace: Duration,
     /// Limits per connection.
     pub limits: Limits,
+    /// How checks of passwords and live API keys are rationed.
+    pub secret_checks: CheckLimits,
 }
 
 /// Per-connection limits; a connection that exceeds one is closed with a
@@ -83,6 +89,7 @@ impl Default for ServerConfig {
             host_reconnect_grace: Duration::from_secs(60),
             abandoned_transaction_grace: Duration::from_secs(600),
             limits: Limits::default(),
+            secret_checks: CheckLimits::default(),
         }
     }
 }
@@ -123,9 +130,18 @@ impl ServerConfig {
         self
     }
 
-    /// Requires this password in the dashboard (needed off loopback).
+    /// Requires this password in the dashboard (needed off loopback; at least
+    /// 12 characters, or the server does not start).
     pub fn dashboard_password(mut self, password: impl Into<String>) -> Self {
         self.dashboard_password = Some(password.into());
+        self
+    }
+
+    /// The URL people reach the server at (behind a proxy, say): used in
+    /// links, and the one name the server answers to besides `localhost`
+    /// and IP addresses.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
         self
     }
 
@@ -144,6 +160,12 @@ impl ServerConfig {
     /// Replaces the limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Replaces how secret checks are rationed.
+    pub fn secret_checks(mut self, limits: CheckLimits) -> Self {
+        self.secret_checks = limits;
         self
     }
 }

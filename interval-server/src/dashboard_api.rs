@@ -540,10 +540,16 @@ async fn check_identity(
         let Some(password) = password.filter(|p| !p.is_empty()) else {
             return Err("Enter the dashboard password to confirm your identity.".into());
         };
-        if !state.auth.reauthenticate(session, password) {
-            // Slow down guessing, as the login does.
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            return Err("Wrong password: your identity was not confirmed.".into());
+        // The answer to a wrong password is delayed by the secret checks,
+        // as the login's is.
+        match state
+            .auth
+            .reauthenticate(&state.secret_checks, None, session, password)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err("Wrong password: your identity was not confirmed.".into()),
+            Err(refused) => return Err(refused.message()),
         }
     }
     // Cleared by `respond` once the host has the answer: a failed send is

@@ -1,5 +1,6 @@
 //! Host connections: the handshake of §1.4 and every host method of §2.2.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocket;
@@ -19,7 +20,7 @@ use serde_json::Value;
 use crate::api::Event;
 use crate::db::{now_ms, NotificationRecord};
 use crate::keys::KeyKind;
-use crate::state::AppState;
+use crate::state::{AppState, KeyCheck};
 use crate::wire::{Wire, WireOptions, POLICY_VIOLATION};
 
 /// What Interval tells a host with a wrong key.
@@ -30,7 +31,12 @@ pub const MISSING_KEY: &str =
     "Missing API key, please check the apiKey property. Get an API key at the dashboard's keys page.";
 
 /// Serves one host connection until it closes.
-pub async fn serve(state: Arc<AppState>, headers: HeaderMap, socket: WebSocket) {
+pub async fn serve(
+    state: Arc<AppState>,
+    peer: Option<IpAddr>,
+    headers: HeaderMap,
+    socket: WebSocket,
+) {
     let limits = state.config.limits;
     let (wire, mut calls) = Wire::spawn(
         socket,
@@ -51,11 +57,16 @@ pub async fn serve(state: Arc<AppState>, headers: HeaderMap, socket: WebSocket) 
             wire.close(POLICY_VIOLATION, MISSING_KEY);
             return;
         }
-        Some(key) => match state.store.authenticate(&key) {
-            Ok(Some(kind)) => kind,
-            Ok(None) => {
+        Some(key) => match state.check_api_key(peer, &key).await {
+            Ok(KeyCheck::Valid(kind)) => kind,
+            Ok(KeyCheck::Invalid) => {
                 tracing::warn!("refused a host with an invalid API key");
                 wire.close(POLICY_VIOLATION, INVALID_KEY);
+                return;
+            }
+            Ok(KeyCheck::Refused(refused)) => {
+                tracing::warn!("refused a host: {}", refused.message());
+                wire.close(POLICY_VIOLATION, &refused.message());
                 return;
             }
             Err(e) => {

@@ -1,8 +1,9 @@
 //! The HTTP API hosts use (§7): enqueue, dequeue, notify, plus `/health`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,16 +12,17 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::db::{now_ms, NotificationRecord, QueuedRecord};
-use crate::state::AppState;
+use crate::state::{AppState, KeyCheck};
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"type": "error", "message": message}))).into_response()
 }
 
-/// Checks the bearer key and parses the body.
+/// Checks the bearer key (sent from `peer`) and parses the body.
 #[allow(clippy::result_large_err)] // the error is the response itself
-fn authorize<T: DeserializeOwned>(
+async fn authorize<T: DeserializeOwned>(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     body: &str,
 ) -> Result<T, Response> {
@@ -30,9 +32,14 @@ fn authorize<T: DeserializeOwned>(
         .and_then(|v| v.split_once(' ').map(|(_, key)| key.trim().to_owned()))
         .filter(|key| !key.is_empty())
         .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "No API key provided."))?;
-    match state.store.authenticate(&key) {
-        Ok(Some(_)) => {}
-        Ok(None) => return Err(error(StatusCode::FORBIDDEN, "Invalid API key provided.")),
+    match state.check_api_key(Some(peer.ip()), &key).await {
+        Ok(KeyCheck::Valid(_)) => {}
+        Ok(KeyCheck::Invalid) => {
+            return Err(error(StatusCode::FORBIDDEN, "Invalid API key provided."))
+        }
+        Ok(KeyCheck::Refused(refused)) => {
+            return Err(error(StatusCode::TOO_MANY_REQUESTS, &refused.message()))
+        }
         Err(e) => {
             tracing::error!("{e}");
             return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "Server error"));
@@ -52,10 +59,11 @@ fn server_error(e: crate::db::DbError) -> Response {
 /// `POST /api/actions/enqueue`.
 pub async fn enqueue(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: EnqueueBody = match authorize(&state, &headers, &body) {
+    let body: EnqueueBody = match authorize(&state, peer, &headers, &body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -81,10 +89,11 @@ pub async fn enqueue(
 /// `POST /api/actions/dequeue`.
 pub async fn dequeue(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: DequeueBody = match authorize(&state, &headers, &body) {
+    let body: DequeueBody = match authorize(&state, peer, &headers, &body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -104,10 +113,11 @@ pub async fn dequeue(
 /// `POST /api/notify`.
 pub async fn notify(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: NotifyBody = match authorize(&state, &headers, &body) {
+    let body: NotifyBody = match authorize(&state, peer, &headers, &body).await {
         Ok(body) => body,
         Err(response) => return response,
     };

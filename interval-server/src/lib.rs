@@ -26,6 +26,8 @@ mod host;
 mod http_api;
 pub mod keys;
 mod limits;
+mod origin;
+pub mod secret_checks;
 mod state;
 mod wire;
 
@@ -33,7 +35,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{any, get, post};
@@ -41,7 +43,7 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Limits, ServerConfig};
+pub use config::{CheckLimits, Limits, ServerConfig};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use state::AppState;
 
@@ -112,6 +114,16 @@ impl RunningServer {
 
 /// Starts a server with `config`; returns once it is listening.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    if let Some(password) = &config.dashboard_password {
+        let length = password.chars().count();
+        if length < auth::MIN_PASSWORD_LENGTH {
+            return Err(ServerError::Config(format!(
+                "the dashboard password is {length} characters long; it needs at least {} \
+                 (an empty password would let anyone log in)",
+                auth::MIN_PASSWORD_LENGTH
+            )));
+        }
+    }
     if !config.host.is_loopback() && config.dashboard_password.is_none() {
         return Err(ServerError::Config(format!(
             "binding to {} would expose the dashboard without a login; set a dashboard password \
@@ -151,8 +163,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let max_body = config.limits.max_http_body;
     let auth =
         auth::Auth::new(config.dashboard_password.as_deref()).map_err(ServerError::Config)?;
+    let allowed_hosts =
+        origin::AllowedHosts::new(config.public_url.as_deref()).map_err(ServerError::Config)?;
+    let base_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    };
     let state = Arc::new(AppState::new(config, store, auth));
-    let _ = state.base_url.set(format!("http://{addr}"));
+    let _ = state.base_url.set(base_url);
 
     let dashboard = dashboard::Dashboard::new(state.clone()).map_err(|e| {
         ServerError::Config(format!("could not prepare the uploads directory: {e}"))
@@ -174,7 +192,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         )
         .merge(dashboard::public_router(dashboard))
         .merge(auth::routes().with_state(state.clone()))
-        .layer(DefaultBodyLimit::max(max_body));
+        .layer(DefaultBodyLimit::max(max_body))
+        // Outermost: a request for another name, or from another site, goes
+        // no further.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(allowed_hosts),
+            origin::check,
+        ));
 
     let shutdown = CancellationToken::new();
     let done = CancellationToken::new();
@@ -186,6 +210,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 tracing::debug!("could not set TCP_NODELAY: {e}");
             }
         });
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await;
@@ -231,9 +256,10 @@ pub(crate) fn configure(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgra
 
 async fn host_socket(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     let ws = configure(ws, &state.config.limits);
-    ws.on_upgrade(move |socket| host::serve(state, headers, socket))
+    ws.on_upgrade(move |socket| host::serve(state, Some(peer.ip()), headers, socket))
 }

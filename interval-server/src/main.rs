@@ -22,9 +22,13 @@ struct Cli {
     /// A development API key to accept (one is created and printed otherwise).
     #[arg(long, env = "INTERVAL_API_KEY")]
     api_key: Option<String>,
-    /// Password for the dashboard (required off loopback).
+    /// Password for the dashboard (required off loopback; at least 12 characters).
     #[arg(long, env = "INTERVAL_DASHBOARD_PASSWORD")]
     dashboard_password: Option<String>,
+    /// The URL people reach the server at (e.g. behind a proxy): used in
+    /// links, and the one name it answers to besides localhost and IP addresses.
+    #[arg(long, env = "INTERVAL_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -60,6 +64,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         .database(cli.database);
     if let Some(key) = cli.api_key {
         config = config.api_key(key);
+    }
+    if let Some(url) = cli.public_url {
+        config = config.public_url(url);
     }
     if let Some(password) = cli.dashboard_password {
         config = config.dashboard_password(password);

@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 use crate::api::{Event, ServerMessage};
 use crate::auth::Auth;
 use crate::config::ServerConfig;
-use crate::db::Store;
+use crate::db::{Store, StoredKey};
 use crate::keys::KeyKind;
+use crate::secret_checks::{Refused, SecretChecks};
 use crate::wire::{Wire, POLICY_VIOLATION};
 
 /// Everything the handlers share.
@@ -32,8 +33,21 @@ pub struct AppState {
     pub base_url: OnceLock<String>,
     /// Dashboard login.
     pub auth: Auth,
+    /// Rations checks of secrets (passwords, live keys).
+    pub secret_checks: SecretChecks,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
+}
+
+/// The outcome of [`AppState::check_api_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// A known key of this kind.
+    Valid(KeyKind),
+    /// Not a key of this server.
+    Invalid,
+    /// Not checked: too many failures or attempts.
+    Refused(Refused),
 }
 
 /// One connected (or recently dropped) host.
@@ -185,6 +199,7 @@ impl AppState {
     /// State over `store`.
     pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
         AppState {
+            secret_checks: SecretChecks::new(config.secret_checks),
             config,
             store,
             auth,
@@ -196,6 +211,36 @@ impl AppState {
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
         }
+    }
+
+    /// Checks an API key presented from `address`: a development key is
+    /// looked up; a live key's secret is checked against its hash, rationed
+    /// like the dashboard password. An unknown key counts as a failure of
+    /// `address` (and is answered after the same growing delay).
+    pub async fn check_api_key(
+        &self,
+        address: Option<std::net::IpAddr>,
+        presented: &str,
+    ) -> Result<KeyCheck, crate::db::DbError> {
+        let (account, verify): (String, Box<dyn FnOnce() -> bool + Send>) =
+            match self.store.look_up_key(presented)? {
+                StoredKey::Development => return Ok(KeyCheck::Valid(KeyKind::Development)),
+                StoredKey::Live { id, hash } => {
+                    let presented = presented.to_owned();
+                    (
+                        format!("live key {id}"),
+                        Box::new(move || crate::keys::verify(&presented, &hash)),
+                    )
+                }
+                StoredKey::Unknown => ("unknown key".to_owned(), Box::new(|| false)),
+            };
+        Ok(
+            match self.secret_checks.check(address, &account, verify).await {
+                Ok(true) => KeyCheck::Valid(KeyKind::Live),
+                Ok(false) => KeyCheck::Invalid,
+                Err(refused) => KeyCheck::Refused(refused),
+            },
+        )
     }
 
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {

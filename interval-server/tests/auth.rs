@@ -17,8 +17,24 @@ async fn binding_off_loopback_without_a_password_is_refused() {
 }
 
 #[tokio::test]
+async fn an_empty_or_short_password_is_refused() {
+    for password in ["", "short-pass1"] {
+        let config = ServerConfig::default()
+            .host(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+            .port(0)
+            .dashboard_password(password);
+        let error = interval_server::start(config).await.err().expect("refused");
+        assert!(
+            error.to_string().contains("at least 12"),
+            "{password:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn with_a_password_the_dashboard_requires_a_login() {
-    let server = server_with(ServerConfig::default().dashboard_password("s3cret")).await;
+    let server =
+        server_with(ServerConfig::default().dashboard_password("correct-horse-battery")).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -44,7 +60,7 @@ async fn with_a_password_the_dashboard_requires_a_login() {
     assert_eq!(wrong.status(), 401);
     let right = http
         .post(format!("{url}/login"))
-        .form(&[("password", "s3cret")])
+        .form(&[("password", "correct-horse-battery")])
         .send()
         .await
         .unwrap();

@@ -277,7 +277,7 @@ async fn a_rust_host_in_a_real_browser() {
     host.immediately_close();
 }
 
-const PASSWORD: &str = "s3cret";
+const PASSWORD: &str = "correct-horse-battery";
 
 /// With a dashboard password, the `CONFIRM_IDENTITY` form asks for it: a
 /// wrong one is refused on the page and the host hears nothing; the right

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use support::raw_host::RawHost;
 use support::{log_in, server, server_with, Dashboard, KEY};
 
-const PASSWORD: &str = "s3cret";
+const PASSWORD: &str = "correct-horse-battery";
 
 /// The host renders a CONFIRM_IDENTITY (render `render_id`) in `tx`; the
 /// server accepts it.

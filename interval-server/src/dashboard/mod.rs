@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
@@ -132,29 +132,12 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// Whether a browser request comes from a page this server served (a page
-/// of another site must not drive the dashboard).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
-        return true; // not a browser
-    };
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
-}
-
 async fn socket(
     State(dashboard): State<Arc<Dashboard>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "Invalid origin").into_response();
-    }
+    // The Host and Origin of the upgrade were checked by `crate::origin`.
     let ws = crate::configure(ws, &dashboard.app.config.limits);
     let token = dashboard.app.auth.session_of(&headers);
     ws.on_upgrade(move |socket| crate::dashboard_api::serve(dashboard, token, socket))

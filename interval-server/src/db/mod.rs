@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::keys::{self, KeyKind};
+use crate::keys;
 
 /// A database error, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +107,22 @@ pub struct NotificationRecord {
     pub created_at: i64,
 }
 
+/// What the store knows of a presented API key ([`Store::look_up_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredKey {
+    /// A development key (kept as it is).
+    Development,
+    /// A live key's id was found: the presented secret must match `hash`.
+    Live {
+        /// The key's lookup id.
+        id: String,
+        /// The argon2 hash of the whole key.
+        hash: String,
+    },
+    /// No such key.
+    Unknown,
+}
+
 /// The database. Calls are short and synchronous; one connection behind a
 /// mutex is plenty for one server.
 pub struct Store {
@@ -191,8 +207,9 @@ impl Store {
         Ok(key)
     }
 
-    /// Which kind of key `presented` is, if it is a known key.
-    pub fn authenticate(&self, presented: &str) -> Result<Option<KeyKind>> {
+    /// What the store knows of the key `presented`. A live key's secret is
+    /// not checked here (see `AppState::check_api_key`): that is slow work.
+    pub fn look_up_key(&self, presented: &str) -> Result<StoredKey> {
         if let Some(id) = keys::live_key_id(presented) {
             let hash: Option<String> = self
                 .conn()
@@ -203,9 +220,13 @@ impl Store {
                 )
                 .optional()
                 .map_err(ctx("checking an API key"))?;
-            return Ok(hash
-                .filter(|hash| keys::verify(presented, hash))
-                .map(|_| KeyKind::Live));
+            return Ok(match hash {
+                Some(hash) => StoredKey::Live {
+                    id: id.to_owned(),
+                    hash,
+                },
+                None => StoredKey::Unknown,
+            });
         }
         let found: Option<i64> = self
             .conn()
@@ -216,7 +237,10 @@ impl Store {
             )
             .optional()
             .map_err(ctx("checking an API key"))?;
-        Ok(found.map(|_| KeyKind::Development))
+        Ok(match found {
+            Some(_) => StoredKey::Development,
+            None => StoredKey::Unknown,
+        })
     }
 
     // --- Route definitions ---------------------------------------------
