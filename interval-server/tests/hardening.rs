@@ -1,0 +1,219 @@
+//! Attacks on the server, each bounded and on loopback: DNS rebinding,
+//! cross-site requests, guessing the dashboard password or a live key, and
+//! starving the async workers with slow secret checks.
+
+mod support;
+
+use std::time::Duration;
+
+use interval_server::{CheckLimits, ServerConfig};
+use support::raw_host::RawHost;
+use support::server_with;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Checks that lock out after 3 failures, with near-zero delays.
+fn quick_lockout() -> CheckLimits {
+    CheckLimits {
+        first_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(2),
+        address_lockout_after: 3,
+        account_lockout_after: 100,
+        ..CheckLimits::default()
+    }
+}
+
+#[tokio::test]
+async fn a_rebound_name_gets_neither_pages_nor_the_dashboard_socket() {
+    let server = server_with(ServerConfig::default()).await;
+    let (url, addr) = (server.url(), server.addr());
+    let rebound = format!("attacker.example:{}", addr.port());
+
+    let page = http()
+        .get(format!("{url}/"))
+        .header("host", &rebound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421, "a page for a rebound name");
+    let history = http()
+        .get(format!("{url}/history"))
+        .header("host", &rebound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.status(), 421);
+
+    // The dashboard socket, as the rebound page would open it.
+    let mut request = format!("ws://{addr}/api/dashboard")
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert("host", rebound.parse().unwrap());
+    headers.insert("origin", format!("http://{rebound}").parse().unwrap());
+    let upgrade = tokio_tungstenite::connect_async(request).await;
+    assert!(upgrade.is_err(), "the socket upgraded for a rebound name");
+
+    // The names nobody else controls still work.
+    for host in [
+        format!("127.0.0.1:{}", addr.port()),
+        format!("localhost:{}", addr.port()),
+    ] {
+        let page = http()
+            .get(format!("{url}/"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn another_site_cannot_drive_the_dashboard() {
+    let server = server_with(ServerConfig::default()).await;
+    let (url, addr) = (server.url(), server.addr());
+
+    let mut request = format!("ws://{addr}/api/dashboard")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_err(),
+        "the socket upgraded for another site"
+    );
+    let form = http()
+        .post(format!("{url}/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 403);
+
+    // The dashboard's own pages do.
+    let mut request = format!("ws://{addr}/api/dashboard")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", format!("http://{addr}").parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_public_url_is_the_one_other_name_answered() {
+    let config = ServerConfig::default().public_url("https://tools.example.com");
+    let server = server_with(config).await;
+    let ok = http()
+        .get(format!("{}/", server.url()))
+        .header("host", "tools.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let other = http()
+        .get(format!("{}/", server.url()))
+        .header("host", "other.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 421);
+}
+
+#[tokio::test]
+async fn guessing_the_password_locks_the_address_out() {
+    let config = ServerConfig::default()
+        .dashboard_password(PASSWORD)
+        .secret_checks(quick_lockout());
+    let server = server_with(config).await;
+    let login = |password: &'static str| {
+        let url = format!("{}/login", server.url());
+        async move {
+            http()
+                .post(url)
+                .form(&[("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(login("wrong guess").await, 401);
+    }
+    // Locked out: not even the right password is checked.
+    assert_eq!(login(PASSWORD).await, 429);
+}
+
+#[tokio::test]
+async fn guessing_a_live_key_locks_the_address_out() {
+    let config = ServerConfig::default().secret_checks(quick_lockout());
+    let server = server_with(config).await;
+    let live = server.state().store.create_live_key().unwrap();
+    let endpoint = server.endpoint();
+    // Same key id, another secret: the argon2 check fails.
+    let (id_part, _secret) = live.rsplit_once('_').unwrap();
+    let guess = format!("{id_part}_guessedsecret");
+    for i in 0..3 {
+        let mut host = RawHost::connect(&endpoint, Some(&guess), &format!("g{i}")).await;
+        let closed = host.closed().await;
+        assert_eq!(closed.reason, interval_server::INVALID_KEY, "guess {i}");
+    }
+    let mut host = RawHost::connect(&endpoint, Some(&live), "real").await;
+    let closed = host.closed().await;
+    assert!(
+        closed.reason.contains("Too many failed attempts"),
+        "the right key after a lockout: {closed:?}"
+    );
+    // The HTTP API refuses the address too.
+    let enqueue = http()
+        .post(format!("{}/api/actions/enqueue", server.url()))
+        .bearer_auth(&live)
+        .body(r#"{"slug":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enqueue.status(), 429);
+}
+
+/// On a single worker thread, a password check must not stop the server:
+/// `/health`, asked while the check runs, answers before it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_password_check_does_not_block_the_async_workers() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let url = server.url();
+    let login = tokio::spawn({
+        let url = url.clone();
+        async move {
+            http()
+                .post(format!("{url}/login"))
+                .form(&[("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            std::time::Instant::now()
+        }
+    });
+    // Let the login reach its argon2 check (tens of ms in a release build,
+    // far longer in a debug one).
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let health = http().get(format!("{url}/health")).send().await.unwrap();
+    let health_done = std::time::Instant::now();
+    assert_eq!(health.status(), 200);
+    let login_done = login.await.unwrap();
+    assert!(
+        health_done < login_done,
+        "/health waited for the password check"
+    );
+}
