@@ -367,8 +367,9 @@ pub async fn start_transaction(
     let id = new_transaction_id();
     let user = state.dashboard_user();
     let mut tried = HashSet::new();
+    let environment = state.registry().environment_of(&slug);
     loop {
-        let picked = state.registry().pick_host(&slug, &tried);
+        let picked = state.registry().pick_host(&slug, environment, &tried);
         let Some((host, wire)) = picked else {
             return Err(if tried.is_empty() {
                 format!("No host is serving the action \"{slug}\" right now.")
@@ -427,13 +428,7 @@ pub async fn start_transaction(
                 slug: slug.clone(),
                 url: format!("{}/actions/{slug}", state.base_url()),
             },
-            environment: state
-                .registry()
-                .hosts
-                .get(&host)
-                .map(|h| h.key.environment())
-                .unwrap_or("development")
-                .into(),
+            environment: environment.environment().into(),
             user: user.clone(),
             params: params.clone(),
             params_meta: params_meta.clone(),

@@ -78,7 +78,15 @@ pub async fn serve(
     };
     let instance_id =
         header("x-instance-id").unwrap_or_else(|| interval_protocol::new_id().to_string());
-    let conn_id = state.host_connected(&instance_id, wire.clone(), key);
+    let conn_id = match state.host_connected(&instance_id, wire.clone(), &key) {
+        Ok(conn_id) => conn_id,
+        Err(refusal) => {
+            tracing::warn!("refused host {instance_id}: {refusal}");
+            wire.close(POLICY_VIOLATION, refusal);
+            return;
+        }
+    };
+    let key = key.kind;
     if wire.authenticate().await.is_err() {
         wire.close(POLICY_VIOLATION, "Failed confirming authentication.");
     }

@@ -29,6 +29,16 @@ impl KeyKind {
     }
 }
 
+/// A key that passed its check: its environment and which key it is (so
+/// that what one key's hosts opened stays theirs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Its environment.
+    pub kind: KeyKind,
+    /// Its id in the store.
+    pub id: String,
+}
+
 fn random(len: usize) -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)

@@ -45,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{CheckLimits, Limits, ServerConfig};
 pub use host::{INVALID_KEY, MISSING_KEY};
-pub use state::AppState;
+pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

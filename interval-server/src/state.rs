@@ -17,7 +17,7 @@ use crate::api::{Event, ServerMessage};
 use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::db::{Store, StoredKey};
-use crate::keys::KeyKind;
+use crate::keys::{ApiKey, KeyKind};
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::wire::{Wire, POLICY_VIOLATION};
 
@@ -39,11 +39,17 @@ pub struct AppState {
     next_id: AtomicU64,
 }
 
+/// Why a host connection with an instance id already used by another API
+/// key is refused (instance ids are bound to the key that first used them,
+/// so that one key's host cannot take over another's transactions).
+pub const INSTANCE_OF_ANOTHER_KEY: &str =
+    "This instance id is in use by a host with another API key.";
+
 /// The outcome of [`AppState::check_api_key`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyCheck {
-    /// A known key of this kind.
-    Valid(KeyKind),
+    /// A known key.
+    Valid(ApiKey),
     /// Not a key of this server.
     Invalid,
     /// Not checked: too many failures or attempts.
@@ -55,6 +61,8 @@ pub(crate) struct Host {
     pub wire: Arc<Wire>,
     pub conn_id: u64,
     pub key: KeyKind,
+    /// The key it connected with: its instance id is bound to it.
+    pub key_id: String,
     pub sdk_version: String,
     /// Its INITIALIZE_HOST answer was delivered: it may get transactions.
     pub ready: bool,
@@ -147,12 +155,34 @@ impl Registry {
         }
     }
 
-    /// The live host that should run `slug`: the least busy one.
-    pub fn pick_host(&self, slug: &str, exclude: &HashSet<String>) -> Option<(String, Arc<Wire>)> {
+    /// The environment a run of `slug` from the dashboard goes to:
+    /// production when a live-key host serves it, else development. Hosts
+    /// of the other environment never get it.
+    pub fn environment_of(&self, slug: &str) -> KeyKind {
+        let live = self.hosts.values().any(|host| {
+            host.key == KeyKind::Live
+                && host.is_live()
+                && host.actions.iter().any(|a| a.full_slug() == slug)
+        });
+        match live {
+            true => KeyKind::Live,
+            false => KeyKind::Development,
+        }
+    }
+
+    /// The live host of `environment` that should run `slug`: the least
+    /// busy one.
+    pub fn pick_host(
+        &self,
+        slug: &str,
+        environment: KeyKind,
+        exclude: &HashSet<String>,
+    ) -> Option<(String, Arc<Wire>)> {
         self.hosts
             .iter()
             .filter(|(id, host)| {
                 host.is_live()
+                    && host.key == environment
                     && !exclude.contains(*id)
                     && host.actions.iter().any(|a| a.full_slug() == slug)
             })
@@ -182,10 +212,28 @@ impl Registry {
 
     /// The live host that renders page `slug`.
     pub fn pick_page_host(&self, slug: &str) -> Option<(String, Arc<Wire>)> {
+        let serves = |host: &Host| {
+            host.is_live()
+                && host
+                    .pages
+                    .iter()
+                    .any(|p| p.slug == slug && p.has_handler.or(p.has_index).unwrap_or(false))
+        };
+        // Production first, as for actions; hosts of the other environment
+        // never get the page.
+        let environment = match self
+            .hosts
+            .values()
+            .any(|h| h.key == KeyKind::Live && serves(h))
+        {
+            true => KeyKind::Live,
+            false => KeyKind::Development,
+        };
         self.hosts
             .iter()
             .find(|(_, host)| {
-                host.is_live()
+                host.key == environment
+                    && host.is_live()
                     && host
                         .pages
                         .iter()
@@ -224,23 +272,30 @@ impl AppState {
     ) -> Result<KeyCheck, crate::db::DbError> {
         let (account, verify): (String, Box<dyn FnOnce() -> bool + Send>) =
             match self.store.look_up_key(presented)? {
-                StoredKey::Development => return Ok(KeyCheck::Valid(KeyKind::Development)),
+                StoredKey::Development { id } => {
+                    return Ok(KeyCheck::Valid(ApiKey {
+                        kind: KeyKind::Development,
+                        id,
+                    }))
+                }
                 StoredKey::Live { id, hash } => {
                     let presented = presented.to_owned();
-                    (
-                        format!("live key {id}"),
-                        Box::new(move || crate::keys::verify(&presented, &hash)),
-                    )
+                    (id, Box::new(move || crate::keys::verify(&presented, &hash)))
                 }
                 StoredKey::Unknown => ("unknown key".to_owned(), Box::new(|| false)),
             };
-        Ok(
-            match self.secret_checks.check(address, &account, verify).await {
-                Ok(true) => KeyCheck::Valid(KeyKind::Live),
-                Ok(false) => KeyCheck::Invalid,
-                Err(refused) => KeyCheck::Refused(refused),
-            },
-        )
+        let check = self
+            .secret_checks
+            .check(address, &format!("live key {account}"), verify)
+            .await;
+        Ok(match check {
+            Ok(true) => KeyCheck::Valid(ApiKey {
+                kind: KeyKind::Live,
+                id: account,
+            }),
+            Ok(false) => KeyCheck::Invalid,
+            Err(refused) => KeyCheck::Refused(refused),
+        })
     }
 
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -283,10 +338,18 @@ impl AppState {
 
     /// Registers a new host connection. An older connection with the same
     /// instance id is closed, as Interval does.
-    pub fn host_connected(&self, instance_id: &str, wire: Arc<Wire>, key: KeyKind) -> u64 {
+    pub fn host_connected(
+        &self,
+        instance_id: &str,
+        wire: Arc<Wire>,
+        key: &ApiKey,
+    ) -> Result<u64, &'static str> {
         let conn_id = self.next_id();
         let mut registry = self.registry();
         if let Some(old) = registry.hosts.get(instance_id) {
+            if old.key != key.kind || old.key_id != key.id {
+                return Err(INSTANCE_OF_ANOTHER_KEY);
+            }
             if !old.wire.is_closed() {
                 old.wire.close(
                     POLICY_VIOLATION,
@@ -304,7 +367,8 @@ impl AppState {
             Host {
                 wire,
                 conn_id,
-                key,
+                key: key.kind,
+                key_id: key.id.clone(),
                 sdk_version: String::new(),
                 ready: false,
                 shutting_down: false,
@@ -312,7 +376,7 @@ impl AppState {
                 pages,
             },
         );
-        conn_id
+        Ok(conn_id)
     }
 
     /// A host connection closed: dashboards are told, and unless the same

@@ -217,3 +217,74 @@ async fn a_password_check_does_not_block_the_async_workers() {
         "/health waited for the password check"
     );
 }
+
+fn start(slug: &str) -> interval_server::api::Request {
+    interval_server::api::Request::StartTransaction {
+        slug: slug.into(),
+        params: Default::default(),
+        queued_action_id: None,
+    }
+}
+
+/// Starts `slug` from `dashboard`; `host` must be the one that gets it.
+async fn run_on(
+    dashboard: &mut support::Dashboard,
+    host: &mut RawHost,
+    slug: &str,
+) -> interval_protocol::server::StartTransactionInputs {
+    use interval_protocol::server::StartTransaction;
+    let request = dashboard.request(start(slug));
+    let taken = async {
+        let (call, inputs) = host.expect::<StartTransaction>().await;
+        host.respond(&call, serde_json::Value::Null).await;
+        inputs
+    };
+    let (reply, inputs) = tokio::join!(request, taken);
+    assert!(reply.is_ok(), "{reply:?}");
+    inputs
+}
+
+#[tokio::test]
+async fn development_hosts_never_get_production_runs() {
+    use interval_protocol::server::StartTransaction;
+    let server = server_with(ServerConfig::default()).await;
+    let live = server.state().store.create_live_key().unwrap();
+    let endpoint = server.endpoint();
+    let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
+    let mut development =
+        RawHost::initialized(&endpoint, support::KEY, "dev", &["refund", "draft"]).await;
+    let mut dashboard = support::Dashboard::connect(&server).await;
+
+    for _ in 0..4 {
+        let inputs = run_on(&mut dashboard, &mut production, "refund").await;
+        assert_eq!(inputs.environment, "production");
+    }
+    let leaked = tokio::time::timeout(
+        Duration::from_millis(300),
+        development.expect::<StartTransaction>(),
+    )
+    .await;
+    assert!(leaked.is_err(), "a development host got a production run");
+
+    // What only a development host serves runs there, in development.
+    let inputs = run_on(&mut dashboard, &mut development, "draft").await;
+    assert_eq!(inputs.environment, "development");
+}
+
+#[tokio::test]
+async fn an_instance_id_stays_with_the_key_that_first_used_it() {
+    let server = server_with(ServerConfig::default()).await;
+    let live = server.state().store.create_live_key().unwrap();
+    let endpoint = server.endpoint();
+    let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
+
+    // A development host claiming the production host's instance id.
+    let mut impostor = RawHost::connect(&endpoint, Some(support::KEY), "prod").await;
+    let closed = impostor.closed().await;
+    assert_eq!(closed.reason, interval_server::INSTANCE_OF_ANOTHER_KEY);
+
+    // The production host was not closed, and still gets its runs.
+    let mut dashboard = support::Dashboard::connect(&server).await;
+    let inputs = run_on(&mut dashboard, &mut production, "refund").await;
+    assert_eq!(inputs.environment, "production");
+}

@@ -111,7 +111,10 @@ pub struct NotificationRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredKey {
     /// A development key (kept as it is).
-    Development,
+    Development {
+        /// The key's row id.
+        id: String,
+    },
     /// A live key's id was found: the presented secret must match `hash`.
     Live {
         /// The key's lookup id.
@@ -228,17 +231,17 @@ impl Store {
                 None => StoredKey::Unknown,
             });
         }
-        let found: Option<i64> = self
+        let found: Option<String> = self
             .conn()
             .query_row(
-                "SELECT 1 FROM api_keys WHERE kind = 'development' AND plain_key = ?1",
+                "SELECT id FROM api_keys WHERE kind = 'development' AND plain_key = ?1",
                 [presented],
                 |row| row.get(0),
             )
             .optional()
             .map_err(ctx("checking an API key"))?;
         Ok(match found {
-            Some(_) => StoredKey::Development,
+            Some(id) => StoredKey::Development { id },
             None => StoredKey::Unknown,
         })
     }
