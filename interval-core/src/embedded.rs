@@ -19,7 +19,13 @@ fn database() -> Result<Option<PathBuf>> {
         Ok(path) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
         _ => {
             let dir = PathBuf::from(".interval");
-            std::fs::create_dir_all(&dir).map_err(|e| {
+            // Owner-only (0700): the database holds the API key, params and
+            // results.
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(&dir).map_err(|e| {
                 Error::Config(format!(
                     "could not create {} for the embedded server's database: {e} (set INTERVAL_DATABASE)",
                     dir.display()

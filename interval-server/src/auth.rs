@@ -18,7 +18,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use rand::distr::Alphanumeric;
 use rand::Rng;
@@ -199,7 +199,7 @@ pub async fn require_login(
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login", get(login_page).post(login))
-        .route("/logout", get(logout))
+        .route("/logout", post(logout))
 }
 
 fn page(error: Option<&str>) -> Html<String> {

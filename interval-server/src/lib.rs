@@ -27,6 +27,7 @@ mod http_api;
 pub mod keys;
 mod limits;
 mod origin;
+mod private_files;
 pub mod secret_checks;
 mod state;
 mod wire;

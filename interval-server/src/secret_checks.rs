@@ -19,7 +19,9 @@ use tokio::sync::Semaphore;
 /// How the checks are rationed.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckLimits {
-    /// Checks running at once, server-wide.
+    /// Checks running at once, server-wide (default: half the CPUs, at
+    /// least one, so that a storm of guesses leaves the other half to
+    /// everyone else).
     pub concurrent: usize,
     /// Checks running at once for one address.
     pub concurrent_per_address: usize,
@@ -44,8 +46,9 @@ pub struct CheckLimits {
 
 impl Default for CheckLimits {
     fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         CheckLimits {
-            concurrent: 2,
+            concurrent: (cpus / 2).max(1),
             concurrent_per_address: 2,
             queue_timeout: Duration::from_secs(5),
             first_delay: Duration::from_millis(250),

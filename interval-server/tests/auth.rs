@@ -80,6 +80,36 @@ async fn with_a_password_the_dashboard_requires_a_login() {
         .unwrap();
     assert_eq!(page.status(), 200);
 
+    // Logging out is a POST (a cross-site link cannot do it), from the
+    // dashboard's own button.
+    let page = page.text().await.unwrap();
+    assert!(page.contains("action=\"/logout\""), "no log out button");
+    let by_link = http
+        .get(format!("{url}/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_link.status(), 405);
+    let out = http
+        .post(format!("{url}/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let page = http
+        .get(format!("{url}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        303,
+        "the session still works after logging out"
+    );
+
     // Hosts and the HTTP API are unaffected: they use API keys.
     let health = http.get(format!("{url}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -288,3 +288,33 @@ async fn an_instance_id_stays_with_the_key_that_first_used_it() {
     let inputs = run_on(&mut dashboard, &mut production, "refund").await;
     assert_eq!(inputs.environment, "production");
 }
+
+/// The database (API keys, params, results) is readable by its owner only,
+/// even when it existed before with wider permissions.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("interval-perms-{}", interval_protocol::new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fresh = dir.join("fresh.db");
+    let widened = dir.join("widened.db");
+    std::fs::write(&widened, b"").unwrap();
+    std::fs::set_permissions(&widened, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for path in [&fresh, &widened] {
+        let server = server_with(ServerConfig::default().database(path)).await;
+        for file in [path.clone(), path.with_extension("db-wal")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "{} is mode {:o}",
+                file.display(),
+                mode & 0o777
+            );
+        }
+        server.shutdown();
+        server.closed().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

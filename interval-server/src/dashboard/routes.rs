@@ -162,7 +162,8 @@ pub fn target_href(item: &Value) -> Option<(String, bool)> {
         .get("url")
         .or_else(|| item.get("href"))
         .and_then(Value::as_str)?;
-    super::sanitize::link_url(url).map(|u| (u.to_owned(), !u.starts_with('/')))
+    super::sanitize::link_url(url)
+        .map(|u| (u.to_owned(), !(u.starts_with('/') || u.starts_with('#'))))
 }
 
 #[cfg(test)]

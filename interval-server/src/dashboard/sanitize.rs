@@ -29,19 +29,34 @@ fn cleaner() -> ammonia::Builder<'static> {
         .link_rel(Some("noopener noreferrer nofollow"))
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_tags(["input"])
-        .url_schemes(["http", "https", "mailto", "tel", "data"].into());
+        .url_schemes(["http", "https", "mailto", "tel", "data"].into())
+        // Every URL goes through the same checks as the dashboard's own
+        // links: `data:` only as the source of an image, and no relative
+        // URL that a browser would read as another host (`/\evil.example`).
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("img", "src") => media_url(value).map(Into::into),
+            (_, "href" | "src" | "cite" | "action" | "formaction" | "poster" | "srcset") => {
+                link_url(value).map(Into::into)
+            }
+            _ => Some(value.into()),
+        });
     builder
 }
 
-/// `url` if it is safe as a link target: http(s), mailto, or a path on this
-/// server; `None` for `javascript:`, `data:` and anything else.
+/// `url` if it is safe as a link target: http(s), mailto, tel, a path on
+/// this server or a fragment; `None` for `javascript:`, `data:`, a
+/// protocol-relative `//host`, and paths a browser would read as one
+/// (`/\host`, or with tabs or newlines inside).
 pub fn link_url(url: &str) -> Option<&str> {
     let trimmed = url.trim();
-    if trimmed.starts_with('/') && !trimmed.starts_with("//") {
-        return Some(trimmed);
+    if trimmed.starts_with('/') || trimmed.starts_with('#') {
+        let ambiguous = trimmed.starts_with("//")
+            || trimmed.contains('\\')
+            || trimmed.chars().any(|c| c.is_control());
+        return (!ambiguous).then_some(trimmed);
     }
     let scheme = trimmed.split_once(':')?.0.to_ascii_lowercase();
-    matches!(scheme.as_str(), "http" | "https" | "mailto").then_some(trimmed)
+    matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel").then_some(trimmed)
 }
 
 /// `url` if it is safe as an image or video source: what [`link_url`]
@@ -81,6 +96,24 @@ mod tests {
     }
 
     #[test]
+    fn data_urls_survive_only_as_image_sources() {
+        let dirty = "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>\
+                     <img src=\"data:image/png;base64,iVBO\">\
+                     <img src=\"data:image/svg+xml,<svg onload=alert(2)>\">\
+                     <a href=\"/\\evil.example\">y</a> <iframe src=\"data:text/html,z\"></iframe>";
+        for out in [markdown(dirty).0, html(dirty).0] {
+            let lower = out.to_lowercase();
+            assert!(!lower.contains("data:text"), "{out}");
+            assert!(!lower.contains("data:image/svg"), "{out}");
+            assert!(!lower.contains("evil.example"), "{out}");
+            assert!(
+                lower.contains("src=\"data:image/png;base64,ivbo\""),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
     fn markdown_keeps_its_formatting() {
         let out = markdown("**bold** and a [link](https://example.com)\n\n| a |\n|---|\n| 1 |").0;
         assert!(out.contains("<strong>bold</strong>"));
@@ -94,6 +127,9 @@ mod tests {
         assert_eq!(link_url("https://a.b/c"), Some("https://a.b/c"));
         assert_eq!(link_url("/actions/x"), Some("/actions/x"));
         assert_eq!(link_url("//evil.com"), None);
+        assert_eq!(link_url("/\\evil.com"), None);
+        assert_eq!(link_url("/\t/evil.com"), None);
+        assert_eq!(link_url("#fn-1"), Some("#fn-1"));
         assert_eq!(link_url(" JavaScript:alert(1)"), None);
         assert_eq!(link_url("data:text/html,<script>"), None);
         assert!(media_url("data:image/png;base64,iVBO").is_some());

@@ -78,7 +78,7 @@ impl Uploads {
                 MAX_UPLOAD_BYTES / 1_000_000
             ));
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| {
+        crate::private_files::create_dir_all(&self.dir).map_err(|e| {
             tracing::error!("could not create {}: {e}", self.dir.display());
             "The server could not store files; see its log.".to_owned()
         })?;
@@ -176,7 +176,11 @@ async fn write_limited(path: &Path, body: Body) -> Result<(), (StatusCode, Strin
             "The server could not store the file; see its log.".to_owned(),
         )
     };
-    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await.map_err(failed)?;
     let mut stream = body.into_data_stream();
     let mut size: u64 = 0;
     while let Some(chunk) = stream.next().await {

@@ -62,6 +62,12 @@ fn shell(dashboard: &Dashboard, title: &str, section: Section, body: Markup) -> 
                             label.visually-hidden for="search" { "Search actions" }
                             input #search type="search" name="q" placeholder="Search actions";
                         }
+                        @if dashboard.app.auth.enabled() {
+                            // A POST (same-origin checked): a link elsewhere cannot log anyone out.
+                            form.logout method="post" action="/logout" {
+                                button.button type="submit" { "Log out" }
+                            }
+                        }
                     }
                     main #main { (body) }
                 }

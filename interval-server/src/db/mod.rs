@@ -29,6 +29,9 @@ pub enum DbError {
     /// A key could not be hashed.
     #[error("could not hash an API key: {0}")]
     Hash(String),
+    /// The database file could not be created or protected.
+    #[error("{0}")]
+    Io(String),
 }
 
 type Result<T> = std::result::Result<T, DbError>;
@@ -153,7 +156,12 @@ impl Store {
     /// applies the migrations.
     pub fn open(path: Option<&Path>) -> Result<Store> {
         let mut conn = match path {
-            Some(path) => Connection::open(path).map_err(ctx("opening the database"))?,
+            Some(path) => {
+                crate::private_files::restrict_file(path).map_err(|e| {
+                    DbError::Io(format!("could not create {}: {e}", path.display()))
+                })?;
+                Connection::open(path).map_err(ctx("opening the database"))?
+            }
             None => Connection::open_in_memory().map_err(ctx("opening the database"))?,
         };
         conn.pragma_update(None, "journal_mode", "WAL")
