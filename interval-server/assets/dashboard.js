@@ -364,6 +364,13 @@
       transactionId = view.dataset.transaction
       await request({ type: 'attach', transaction_id: transactionId })
     } else if (view.dataset.action) {
+      if ('confirm' in view.dataset) {
+        // Opened from another site: nothing runs until the person says so.
+        const run = $('[data-run]')
+        await new Promise(resolve => run.addEventListener('click', resolve, { once: true }))
+        $('#confirm-run').remove()
+        delete view.dataset.confirm
+      }
       const reply = await request({
         type: 'start_transaction',
         slug: view.dataset.action,

@@ -318,3 +318,48 @@ async fn the_database_is_readable_by_its_owner_only() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_link_from_another_site_waits_for_a_click() {
+    let server = server_with(ServerConfig::default()).await;
+    let _host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    let url = format!("{}/actions/refund?amount=100", server.url());
+    let cross_site = http()
+        .get(&url)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cross_site.contains("data-confirm"), "{cross_site}");
+    assert!(cross_site.contains("Run this action?"));
+    assert!(
+        cross_site.contains("<dt>amount</dt>"),
+        "the params are shown"
+    );
+    let from_another_referer = http()
+        .get(&url)
+        .header("referer", "https://evil.example/page")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(from_another_referer.contains("data-confirm"));
+
+    for site in ["same-origin", "none"] {
+        let own = http()
+            .get(&url)
+            .header("sec-fetch-site", site)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!own.contains("data-confirm"), "{site}");
+    }
+}

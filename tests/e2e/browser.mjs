@@ -199,6 +199,21 @@ await run(async () => {
     })
   }
 
+  await step('a link from another site shows what would run and waits for a click', async () => {
+    // Another site: the same server under its other loopback name.
+    const other = base.includes('127.0.0.1') ? base.replace('127.0.0.1', 'localhost') : base.replace('localhost', '127.0.0.1')
+    await page.goto(other + '/health')
+    await page.setContent(`<a href="${base}/actions/onboard?plan=gold">Onboard for free</a>`)
+    await page.getByRole('link', { name: 'Onboard for free' }).click()
+    await visible(page.getByRole('heading', { name: 'Run this action?' }))
+    await visible(page.getByText('gold', { exact: true }))
+    assert.equal(await page.getByLabel('Name').count(), 0, 'nothing runs before the click')
+    await page.getByRole('button', { name: 'Run Onboard a customer' }).click()
+    await visible(page.getByLabel('Name'))
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await visible(page.locator('#result-title').getByText('Canceled'))
+  })
+
   await step('cancel a transaction, then start a new one', async () => {
     await page.goto(base + '/actions/onboard')
     await visible(page.getByLabel('Name'))

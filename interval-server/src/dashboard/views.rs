@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use interval_protocol::result::ActionResult;
 use interval_protocol::types::ResultStatus;
@@ -165,6 +165,7 @@ pub async fn route(
     State(dashboard): State<Arc<Dashboard>>,
     Path(slug): Path<String>,
     Query(mut params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Response {
     let tree = RouteTree::load(&dashboard.app);
     let queued = params.remove(QUEUED_PARAM);
@@ -180,6 +181,8 @@ pub async fn route(
             Err(e) => return database_error(&dashboard, e),
         }
     }
+    let mut shown_params: Vec<(String, String)> = params.clone().into_iter().collect();
+    shown_params.sort();
     let params: Map<String, Value> = params
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
@@ -214,10 +217,12 @@ pub async fn route(
         )
             .into_response();
     };
+    // A new run from a link on another site waits for a click here.
+    let confirm = running.is_none() && queued.is_none() && !from_this_dashboard(&headers);
     let body = html! {
         (breadcrumbs(&tree, &slug))
         div.action-view data-action=(action.slug) data-params=(params_json) data-queued=[queued]
-            data-transaction=[running] data-warn-on-close[action.warn_on_close] {
+            data-transaction=[running] data-warn-on-close[action.warn_on_close] data-confirm[confirm] {
             header.view-head {
                 h1 { (action.name) }
                 div.toolbar #toolbar {
@@ -226,7 +231,22 @@ pub async fn route(
             }
             @if let Some(description) = &action.description { p.description { (description) } }
             div #status {}
-            div #io { p.help { "Starting…" } }
+            @if confirm {
+                section #confirm-run aria-labelledby="confirm-run-title" {
+                    h2 #confirm-run-title { "Run this action?" }
+                    p { "A link from another site opened " strong { (action.name) } ". Nothing has run yet." }
+                    @if shown_params.is_empty() {
+                        p { "It runs with no params." }
+                    } @else {
+                        p { "It runs with these params:" }
+                        dl.metadata {
+                            @for (key, value) in &shown_params { div { dt { (key) } dd { code { (value) } } } }
+                        }
+                    }
+                    div.buttons { button.button.primary type="button" data-run { "Run " (action.name) } }
+                }
+            }
+            div #io { @if !confirm { p.help { "Starting…" } } }
             div #loading {}
             div #result {}
             details.logs-panel open {
@@ -236,6 +256,27 @@ pub async fn route(
         }
     };
     shell(&dashboard, &action.name, Section::Dashboard, body).into_response()
+}
+
+/// Whether a navigation comes from a page of this dashboard (or from the
+/// person: a typed URL, a bookmark), as the browser tells it in
+/// `Sec-Fetch-Site`, or, for browsers that do not send it, in `Referer`.
+fn from_this_dashboard(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (header("referer"), header("host")) {
+        (None, _) => true,
+        (Some(referer), Some(host)) => url::Url::parse(referer).is_ok_and(|url| {
+            let authority = match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            authority.eq_ignore_ascii_case(host)
+        }),
+        (Some(_), None) => false,
+    }
 }
 
 fn status_label(status: &str, result: Option<&str>) -> String {
