@@ -450,16 +450,56 @@ pub async fn start_transaction(
 
 fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply, String> {
     let mut registry = state.registry();
-    let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
-        // Finished before the server last started: the history has it.
-        return state
+    if !registry.transactions.contains_key(transaction_id) {
+        let record = state
             .store
             .transaction(transaction_id)
             .map_err(|e| e.to_string())?
-            .map(|_| Reply::Ok)
-            .ok_or_else(|| format!("No transaction {transaction_id}."));
+            .ok_or_else(|| format!("No transaction {transaction_id}."))?;
+        if record.status != "HOST_CONNECTION_DROPPED" {
+            // Finished before the server last started: the history has it.
+            return Ok(Reply::Ok);
+        }
+        // Interrupted by a server restart, and its host has not replayed it
+        // yet: wait for it here, so that its render reaches this dashboard
+        // when it comes back (`AppState::revive` keeps this entry).
+        registry.transactions.insert(
+            transaction_id.to_owned(),
+            LiveTransaction {
+                slug: record.action_slug,
+                host: record.host_instance_id.unwrap_or_default(),
+                pending_render: None,
+                loading: None,
+                redirect: None,
+                browsers: HashSet::new(),
+                completed: false,
+                host_gone: true,
+                identity: None,
+            },
+        );
+    }
+    let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
+        return Err(format!("No transaction {transaction_id}."));
     };
     transaction.browsers.insert(browser);
+    // A dashboard that attaches late (a reload, a reconnect, one that was
+    // too slow to read) gets the outcome too: from the store, the record.
+    let completed = match transaction.completed {
+        true => state
+            .store
+            .transaction(transaction_id)
+            .ok()
+            .flatten()
+            .map(|record| Event::Completed {
+                transaction_id: transaction_id.to_owned(),
+                result_status: record
+                    .result_status
+                    .and_then(|s| serde_json::from_value(Value::String(s)).ok())
+                    .unwrap_or(ResultStatus::Success),
+                result: record.result.and_then(|r| serde_json::from_value(r).ok()),
+            }),
+        false => None,
+    };
     let replay: Vec<Event> = [
         transaction
             .pending_render
@@ -484,6 +524,7 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         transaction.host_gone.then(|| Event::HostClosed {
             id: transaction_id.to_owned(),
         }),
+        completed,
     ]
     .into_iter()
     .flatten()

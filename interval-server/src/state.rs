@@ -464,6 +464,19 @@ impl AppState {
             })
             .collect();
         for id in returning {
+            // One a dashboard waited for across a server restart (see the
+            // dashboard API's `attach`) is running again.
+            let interrupted = self
+                .store
+                .transaction(&id)
+                .ok()
+                .flatten()
+                .is_some_and(|t| t.status == "HOST_CONNECTION_DROPPED");
+            if interrupted {
+                if let Err(e) = self.store.set_status(&id, "RUNNING", None) {
+                    tracing::error!("{e}");
+                }
+            }
             registry.emit(&id, Event::HostReconnected { id: id.clone() });
         }
     }

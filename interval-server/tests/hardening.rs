@@ -363,3 +363,109 @@ async fn a_link_from_another_site_waits_for_a_click() {
         assert!(!own.contains("data-confirm"), "{site}");
     }
 }
+
+/// A dashboard that attaches after a transaction completed (a reload, a
+/// reconnect after being too slow to read) still gets its outcome.
+#[tokio::test]
+async fn a_late_dashboard_gets_the_outcome() {
+    use interval_protocol::host::{MarkTransactionComplete, MarkTransactionCompleteInputs};
+    use interval_protocol::result::ActionResult;
+    use interval_server::api::{Event, Reply, Request};
+    let server = server_with(ServerConfig::default()).await;
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    let mut first = support::Dashboard::connect(&server).await;
+    let id = run_on(&mut first, &mut host, "refund").await.transaction_id;
+    let result = ActionResult::success(serde_json::json!({"refunded": 42}), None);
+    let done = host
+        .call::<MarkTransactionComplete>(&MarkTransactionCompleteInputs {
+            transaction_id: id.clone(),
+            result_status: None,
+            result: Some(serde_json::to_string(&result).unwrap()),
+            skip_client_call: None,
+        })
+        .await;
+    assert!(done);
+
+    let mut late = support::Dashboard::connect(&server).await;
+    let attached = late
+        .request(Request::Attach {
+            transaction_id: id.clone(),
+        })
+        .await;
+    assert_eq!(attached, Ok(Reply::Ok));
+    match late.event().await {
+        Event::Completed {
+            transaction_id,
+            result: Some(result),
+            ..
+        } => {
+            assert_eq!(transaction_id, id);
+            assert_eq!(result.data, serde_json::json!({"refunded": 42}));
+        }
+        other => panic!("no outcome for a late dashboard: {other:?}"),
+    }
+}
+
+/// A dashboard that re-attaches after a server restart, before the host
+/// replays its call, gets the render once the host does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dashboard_back_before_its_host_gets_the_replayed_render() {
+    use interval_protocol::host::{SendIoCall, SendIoCallInputs};
+    use interval_server::api::{Event, Reply, Request};
+    let path = std::env::temp_dir().join(format!(
+        "interval-reattach-{}.db",
+        interval_protocol::new_id()
+    ));
+    let config = || ServerConfig::default().database(&path);
+    let render = serde_json::json!({
+        "id": interval_protocol::new_id().to_string(),
+        "inputGroupKey": "group-1",
+        "toRender": [{"methodName": "INPUT_TEXT", "label": "Amount", "props": {}, "isStateful": false, "isOptional": false, "isMultiple": false}],
+        "kind": "RENDER"
+    })
+    .to_string();
+
+    let server = server_with(config()).await;
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    let mut dashboard = support::Dashboard::connect(&server).await;
+    let id = run_on(&mut dashboard, &mut host, "refund")
+        .await
+        .transaction_id;
+    let send = SendIoCallInputs {
+        transaction_id: id.clone(),
+        io_call: render.clone(),
+        skip_client_call: None,
+    };
+    host.call::<SendIoCall>(&send).await;
+    assert!(matches!(dashboard.event().await, Event::Render { .. }));
+    host.drop_connection();
+    server.shutdown();
+    server.closed().await;
+
+    let server = server_with(config()).await;
+    let mut dashboard = support::Dashboard::connect(&server).await;
+    let attached = dashboard
+        .request(Request::Attach {
+            transaction_id: id.clone(),
+        })
+        .await;
+    assert_eq!(attached, Ok(Reply::Ok));
+    // The host comes back and replays its pending call.
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    host.call::<SendIoCall>(&send).await;
+    loop {
+        match dashboard.event().await {
+            Event::Render { transaction_id, .. } => {
+                assert_eq!(transaction_id, id);
+                break;
+            }
+            Event::HostClosed { .. } | Event::HostReconnected { .. } => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    server.shutdown();
+    server.closed().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
