@@ -7,9 +7,11 @@
 //!
 //! Measures `/health` latency (p50, p99) on an idle server, then while 64
 //! clients from 32 loopback addresses post wrong dashboard passwords as fast
-//! as they are answered, in the same run. The server runs on its own runtime
-//! (its default two workers), the clients on another. Secret checks run on
-//! the blocking pool behind their limits, so the storm costs the server a
+//! as they are answered, in the same run: once with the default limits
+//! (addresses get locked out), once with lockouts off so that every guess
+//! that finds a free slot is checked with argon2. The server runs on its own
+//! runtime (two workers), the clients on another. Secret checks run on the
+//! blocking pool behind their limits, so the storm costs the server a
 //! bounded share of the CPU and none of its async workers.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use interval_server::ServerConfig;
+use interval_server::{CheckLimits, ServerConfig};
 
 const SAMPLES: usize = 1_000;
 const ATTACKERS: usize = 64;
@@ -28,7 +30,21 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    // The server, on its own runtime.
+    let clients = tokio::runtime::Runtime::new().expect("a runtime");
+    println!("default limits (lockouts after 10 failures per address):");
+    clients.block_on(run(serve(CheckLimits::default())));
+    println!("lockouts off (every guess that gets a slot is checked):");
+    clients.block_on(run(serve(CheckLimits {
+        address_lockout_after: u32::MAX,
+        account_lockout_after: u32::MAX,
+        max_delay: Duration::ZERO,
+        first_delay: Duration::ZERO,
+        ..CheckLimits::default()
+    })));
+}
+
+/// Starts a server on its own runtime; returns its address.
+fn serve(checks: CheckLimits) -> SocketAddr {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -39,7 +55,8 @@ fn main() {
         runtime.block_on(async move {
             let config = ServerConfig::default()
                 .port(0)
-                .dashboard_password("correct-horse-battery-staple");
+                .dashboard_password("correct-horse-battery-staple")
+                .secret_checks(checks);
             let server = interval_server::start(config)
                 .await
                 .expect("the server starts");
@@ -47,9 +64,7 @@ fn main() {
             server.closed().await;
         });
     });
-    let addr = addr_rx.recv().expect("the server's address");
-    let clients = tokio::runtime::Runtime::new().expect("a runtime");
-    clients.block_on(run(addr));
+    addr_rx.recv().expect("the server's address")
 }
 
 async fn health_latencies(http: &reqwest::Client, url: &str) -> Vec<Duration> {
@@ -119,17 +134,17 @@ async fn run(addr: SocketAddr) {
         percentile(&under_storm, 0.5),
         percentile(&under_storm, 0.99),
     );
-    println!("/health latency, idle:                         p50 {idle50:?}  p99 {idle99:?}");
+    println!("  /health latency, idle:                     p50 {idle50:?}  p99 {idle99:?}");
     println!(
-        "/health latency, {ATTACKERS} wrong-login clients:     p50 {storm50:?}  p99 {storm99:?}"
+        "  /health latency, {ATTACKERS} wrong-login clients: p50 {storm50:?}  p99 {storm99:?}"
     );
     println!(
-        "ratio under the storm: p50 {:.1}x  p99 {:.1}x",
+        "  ratio under the storm: p50 {:.1}x  p99 {:.1}x",
         storm50.as_secs_f64() / idle50.as_secs_f64(),
         storm99.as_secs_f64() / idle99.as_secs_f64()
     );
     println!(
-        "wrong logins answered: {} in {:.1} s ({} checked with argon2, the rest refused before any check)",
+        "  wrong logins answered: {} in {:.1} s ({} checked with argon2, the rest refused before any check)",
         attempts.load(Ordering::Relaxed),
         storm_time.as_secs_f64() + 0.5,
         checked.load(Ordering::Relaxed)
