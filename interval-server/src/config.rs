@@ -47,6 +47,11 @@ pub struct Limits {
     pub host_calls_per_second: u32,
     /// Requests per second a dashboard connection may make.
     pub browser_requests_per_second: u32,
+    /// Dashboard connections open at once, server-wide (each holds a task,
+    /// buffers and a queue of events; a browser tab holds one).
+    pub max_dashboard_connections: usize,
+    /// Dashboard connections open at once from one address.
+    pub max_dashboard_connections_per_address: usize,
     /// Largest WebSocket message accepted, in bytes.
     pub max_message_size: usize,
     /// Size of the read buffer of a WebSocket connection.
@@ -66,6 +71,8 @@ impl Default for Limits {
         Limits {
             host_calls_per_second: 1024,
             browser_requests_per_second: 200,
+            max_dashboard_connections: 512,
+            max_dashboard_connections_per_address: 64,
             max_message_size: 32 << 20,
             read_buffer_size: 16 << 10,
             write_buffer_size: 16 << 10,

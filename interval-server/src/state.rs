@@ -18,6 +18,7 @@ use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::db::{Store, StoredKey};
 use crate::keys::{ApiKey, KeyKind};
+use crate::limits::ConnectionSlots;
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::wire::{Wire, POLICY_VIOLATION};
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Rations checks of secrets (passwords, live keys).
     pub secret_checks: SecretChecks,
+    /// Slots for dashboard connections.
+    pub dashboard_slots: Arc<ConnectionSlots>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
 }
@@ -248,6 +251,10 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
         AppState {
             secret_checks: SecretChecks::new(config.secret_checks),
+            dashboard_slots: ConnectionSlots::new(
+                config.limits.max_dashboard_connections,
+                config.limits.max_dashboard_connections_per_address,
+            ),
             config,
             store,
             auth,

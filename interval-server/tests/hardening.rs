@@ -469,3 +469,39 @@ async fn a_dashboard_back_before_its_host_gets_the_replayed_render() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+#[tokio::test]
+async fn dashboard_connections_are_capped_per_address() {
+    let limits = interval_server::Limits {
+        max_dashboard_connections_per_address: 3,
+        ..interval_server::Limits::default()
+    };
+    let server = server_with(ServerConfig::default().limits(limits)).await;
+    let url = format!("ws://{}/api/dashboard", server.addr());
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(
+            tokio_tungstenite::connect_async(&url)
+                .await
+                .expect("within the cap"),
+        );
+    }
+    let refused = tokio_tungstenite::connect_async(&url).await;
+    assert!(refused.is_err(), "a fourth connection from one address");
+    // Closing one frees its slot.
+    let (mut first, _) = open.remove(0);
+    first.close(None).await.unwrap();
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        if let Ok(socket) = tokio_tungstenite::connect_async(&url).await {
+            reopened = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        reopened.is_some(),
+        "the slot of a closed connection was not given back"
+    );
+}

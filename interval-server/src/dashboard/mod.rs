@@ -21,11 +21,12 @@ pub mod uploads;
 pub mod values;
 mod views;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
@@ -134,11 +135,23 @@ async fn stylesheet() -> impl IntoResponse {
 
 async fn socket(
     State(dashboard): State<Arc<Dashboard>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     // The Host and Origin of the upgrade were checked by `crate::origin`.
+    let Some(slot) = dashboard.app.dashboard_slots.take(peer.ip()) else {
+        tracing::warn!("refused a dashboard connection from {peer}: too many open");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many dashboard connections are open; close some tabs and try again.",
+        )
+            .into_response();
+    };
     let ws = crate::configure(ws, &dashboard.app.config.limits);
     let token = dashboard.app.auth.session_of(&headers);
-    ws.on_upgrade(move |socket| crate::dashboard_api::serve(dashboard, token, socket))
+    ws.on_upgrade(move |socket| async move {
+        crate::dashboard_api::serve(dashboard, token, socket).await;
+        drop(slot);
+    })
 }
