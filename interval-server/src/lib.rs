@@ -27,6 +27,7 @@ mod http_api;
 pub mod keys;
 mod limits;
 mod origin;
+mod outbox;
 pub mod secret_checks;
 mod state;
 mod wire;
@@ -45,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{CheckLimits, Limits, ServerConfig};
 pub use host::{INVALID_KEY, MISSING_KEY};
+pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::AppState;
 
 /// Why the server could not start.
