@@ -107,6 +107,11 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
     // The writer ends at once, or within CLOSE_WAIT when it has a close
     // frame to deliver.
     let _ = writer.await;
+    // Requests still running end by themselves (their replies are
+    // dropped); the connection stays listed (`dashboard_backlogs`) until
+    // the last one has.
+    outbox.requests_ended().await;
+    state.registry().browsers.remove(&browser);
 }
 
 /// Writes what `outbox` queues to the socket, in order, until the outbox
@@ -164,11 +169,11 @@ async fn write(
     }
 }
 
-/// Detaches a closed dashboard and closes its pages on their hosts.
+/// Detaches a closed dashboard from its transactions and closes its pages
+/// on their hosts.
 async fn disconnected(state: &Arc<AppState>, browser: u64) {
     let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
         let mut registry = state.registry();
-        registry.browsers.remove(&browser);
         let mut left = Vec::new();
         for (id, transaction) in registry.transactions.iter_mut() {
             if transaction.browsers.remove(&browser) {

@@ -104,7 +104,9 @@ impl Outbox {
         // The byte budget bounds the queue; the channel needs no bound of
         // its own.
         let (tx, rx) = mpsc::unbounded_channel();
-        let max_requests = limits.browser_requests_in_flight.max(1);
+        let max_requests = limits
+            .browser_requests_in_flight
+            .clamp(1, u32::MAX as usize);
         let outbox = Outbox {
             connection,
             tx,
@@ -133,6 +135,13 @@ impl Outbox {
         let in_flight = self.max_requests - self.requests.available_permits();
         self.peak_requests.fetch_max(in_flight, Ordering::Relaxed);
         Some(permit)
+    }
+
+    /// Resolves once no request holds a permit: every request started has
+    /// ended, and its reply was written or dropped.
+    pub async fn requests_ended(&self) {
+        let all = u32::try_from(self.max_requests).unwrap_or(u32::MAX);
+        let _ = self.requests.acquire_many(all).await;
     }
 
     /// Queues an event (or another message the server cannot hold back) of
