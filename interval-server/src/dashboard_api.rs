@@ -36,7 +36,7 @@ const CLOSE_WAIT: Duration = Duration::from_secs(10);
 /// Serves one dashboard connection until it closes.
 ///
 /// Its budgets ([`crate::outbox`]): the read loop takes a request permit
-/// before it starts each request, so with
+/// before it reads each request, so with
 /// [`crate::Limits::browser_requests_in_flight`] replies unwritten it stops
 /// reading; what is queued for the writer stays within
 /// [`crate::Limits::browser_queued_bytes`], or the connection is closed.
@@ -49,7 +49,17 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
     let (sink, mut stream) = socket.split();
     let writer = tokio::spawn(write(outbox.clone(), session.clone(), sink, rx));
     let mut limiter = RateLimiter::new(state.config.limits.browser_requests_per_second);
+    let mut permit = None;
     loop {
+        // Back-pressure: the next request is read only once the connection
+        // is under its maximum in flight.
+        let ready = match permit.take() {
+            Some(ready) => ready,
+            None => match outbox.request_permit().await {
+                Some(ready) => ready,
+                None => break,
+            },
+        };
         let message = tokio::select! {
             biased;
             _ = outbox.closed() => break,
@@ -58,31 +68,18 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
         let Some(Ok(message)) = message else {
             break;
         };
-        let Message::Text(text) = message else {
-            continue;
-        };
-        let request: ClientMessage = match serde_json::from_str(text.as_str()) {
+        let request = match read_request(message, &mut limiter) {
             Ok(request) => request,
-            Err(e) => {
-                outbox.push_message(ServerMessage::Failed {
-                    id: 0,
-                    message: format!("invalid request: {e}"),
-                });
+            Err(failed) => {
+                if let Some((id, message)) = failed {
+                    outbox.push_message(ServerMessage::Failed { id, message });
+                }
+                // Kept for the next message.
+                permit = Some(ready);
                 continue;
             }
         };
-        if !limiter.allow() {
-            outbox.push_message(ServerMessage::Failed {
-                id: request.id,
-                message: "Rate limit exceeded: too many requests per second.".into(),
-            });
-            continue;
-        }
-        // Back-pressure: no more requests are read while the connection
-        // has its maximum in flight.
-        let Some(permit) = outbox.request_permit().await else {
-            break;
-        };
+        let in_flight = outbox.start(ready);
         let state = state.clone();
         let session = session.clone();
         let outbox = outbox.clone();
@@ -99,9 +96,10 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
                     message,
                 },
             };
-            outbox.reply(&message, permit).await;
+            outbox.reply(&message, in_flight).await;
         });
     }
+    drop(permit);
     outbox.close();
     disconnected(&state, browser).await;
     // The writer ends at once, or within CLOSE_WAIT when it has a close
@@ -112,6 +110,26 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
     // the last one has.
     outbox.requests_ended().await;
     state.registry().browsers.remove(&browser);
+}
+
+/// The request in `message`; or nothing to do, or the failure to answer
+/// (request id and message: an invalid request, over the rate limit).
+fn read_request(
+    message: Message,
+    limiter: &mut RateLimiter,
+) -> Result<ClientMessage, Option<(u64, String)>> {
+    let Message::Text(text) = message else {
+        return Err(None);
+    };
+    let request: ClientMessage = serde_json::from_str(text.as_str())
+        .map_err(|e| Some((0, format!("invalid request: {e}"))))?;
+    if !limiter.allow() {
+        return Err(Some((
+            request.id,
+            "Rate limit exceeded: too many requests per second.".into(),
+        )));
+    }
+    Ok(request)
 }
 
 /// Writes what `outbox` queues to the socket, in order, until the outbox

@@ -2,11 +2,13 @@
 //! connection's budgets ([`crate::Limits::browser_requests_in_flight`],
 //! [`crate::Limits::browser_queued_bytes`]).
 //!
-//! * Requests: the connection's read loop takes a permit before it starts
+//! * Requests: the connection's read loop takes a permit before it reads
 //!   a request, and the permit is given back only once the request's reply
-//!   has been written to the socket. With all permits taken the read loop
-//!   stops reading: a dashboard that asks and never reads stalls, and holds
-//!   at most that many replies.
+//!   has been written to the socket (or dropped). With all permits taken the
+//!   read loop stops reading: a dashboard that asks and never reads stalls,
+//!   and holds at most that many replies. Requests in flight are counted
+//!   apart from the permits ([`InFlight`]), from the moment the read loop
+//!   hands a request on.
 //! * Bytes: everything queued for the writer is counted by its JSON size.
 //!   A reply waits for room (it holds a permit, so the waiting is bounded);
 //!   an event, which the server cannot hold back, closes the connection
@@ -64,11 +66,25 @@ pub(crate) enum Payload {
     Message(Box<ServerMessage>),
 }
 
+/// One request in flight: read from the socket, not yet answered on it.
+/// Holds the request's permit; counted until dropped (once its reply has
+/// been written, or dropped with it).
+pub(crate) struct InFlight {
+    _permit: OwnedSemaphorePermit,
+    count: Arc<AtomicUsize>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One queued message with what it holds of the budgets.
 pub(crate) struct Outgoing {
     payload: Payload,
     bytes: usize,
-    _permit: Option<OwnedSemaphorePermit>,
+    _request: Option<InFlight>,
 }
 
 impl Outgoing {
@@ -90,6 +106,7 @@ pub(crate) struct Outbox {
     room: Notify,
     requests: Arc<Semaphore>,
     max_requests: usize,
+    in_flight: Arc<AtomicUsize>,
     peak_requests: AtomicUsize,
     overflowed: AtomicBool,
     closed: CancellationToken,
@@ -116,6 +133,7 @@ impl Outbox {
             room: Notify::new(),
             requests: Arc::new(Semaphore::new(max_requests)),
             max_requests,
+            in_flight: Arc::default(),
             peak_requests: AtomicUsize::new(0),
             overflowed: AtomicBool::new(false),
             closed: CancellationToken::new(),
@@ -123,18 +141,25 @@ impl Outbox {
         (Arc::new(outbox), rx)
     }
 
-    /// A permit to start one request, once one is free; `None` once the
-    /// outbox is closed. The permit goes with the request's reply and is
-    /// given back when the reply has been written.
+    /// A permit to read and start one request, once one is free; `None`
+    /// once the outbox is closed.
     pub async fn request_permit(&self) -> Option<OwnedSemaphorePermit> {
-        let permit = tokio::select! {
+        tokio::select! {
             biased;
-            _ = self.closed.cancelled() => return None,
-            permit = self.requests.clone().acquire_owned() => permit.ok()?,
-        };
-        let in_flight = self.max_requests - self.requests.available_permits();
-        self.peak_requests.fetch_max(in_flight, Ordering::Relaxed);
-        Some(permit)
+            _ = self.closed.cancelled() => None,
+            permit = self.requests.clone().acquire_owned() => permit.ok(),
+        }
+    }
+
+    /// A request read with `permit` is handed on: it is in flight until
+    /// its reply has been written (see [`Outbox::reply`]).
+    pub fn start(&self, permit: OwnedSemaphorePermit) -> InFlight {
+        let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        self.peak_requests.fetch_max(now, Ordering::Relaxed);
+        InFlight {
+            _permit: permit,
+            count: self.in_flight.clone(),
+        }
     }
 
     /// Resolves once no request holds a permit: every request started has
@@ -164,10 +189,10 @@ impl Outbox {
         self.push(message, bytes);
     }
 
-    /// Queues the reply to a request, waiting for room in the budget;
-    /// `permit` is held until the reply is written. Returns at once when
-    /// the outbox is (or gets) closed: the reply is dropped.
-    pub async fn reply(&self, message: &ServerMessage, permit: OwnedSemaphorePermit) {
+    /// Queues the reply to `request`, waiting for room in the budget; the
+    /// request stays in flight until the reply is written. Returns at once
+    /// when the outbox is (or gets) closed: the reply is dropped.
+    pub async fn reply(&self, message: &ServerMessage, request: InFlight) {
         let text = match serde_json::to_string(message) {
             Ok(text) => text,
             Err(e) => {
@@ -184,7 +209,7 @@ impl Outbox {
                 return;
             }
             if self.reserve(bytes) {
-                self.enqueue(Payload::Text(text), bytes, Some(permit));
+                self.enqueue(Payload::Text(text), bytes, Some(request));
                 return;
             }
             tokio::select! {
@@ -194,11 +219,11 @@ impl Outbox {
         }
     }
 
-    fn enqueue(&self, payload: Payload, bytes: usize, permit: Option<OwnedSemaphorePermit>) {
+    fn enqueue(&self, payload: Payload, bytes: usize, request: Option<InFlight>) {
         let entry = Outgoing {
             payload,
             bytes,
-            _permit: permit,
+            _request: request,
         };
         if let Err(mpsc::error::SendError(entry)) = self.tx.send(entry) {
             // The writer is gone.
@@ -229,8 +254,8 @@ impl Outbox {
         }
     }
 
-    /// `entry` was written (or dropped): its bytes and its request permit
-    /// are given back.
+    /// `entry` was written (or dropped): its bytes and its request (with
+    /// the request's permit) are given back.
     pub fn done(&self, entry: Outgoing) {
         self.queued.fetch_sub(entry.bytes, Ordering::AcqRel);
         drop(entry);
@@ -276,7 +301,7 @@ impl Outbox {
             connection: self.connection,
             queued_bytes: self.queued.load(Ordering::Acquire),
             peak_queued_bytes: self.peak_queued.load(Ordering::Relaxed),
-            requests_in_flight: self.max_requests - self.requests.available_permits(),
+            requests_in_flight: self.in_flight.load(Ordering::Acquire),
             peak_requests_in_flight: self.peak_requests.load(Ordering::Relaxed),
             overflowed: self.overflowed(),
         }
@@ -351,8 +376,8 @@ mod tests {
     #[tokio::test]
     async fn a_reply_waits_for_room_and_holds_its_permit() {
         let (outbox, mut rx) = Outbox::new(1, &limits(2, 1000));
-        let first = outbox.request_permit().await.unwrap();
-        let second = outbox.request_permit().await.unwrap();
+        let first = outbox.start(outbox.request_permit().await.unwrap());
+        let second = outbox.start(outbox.request_permit().await.unwrap());
         assert_eq!(outbox.backlog().requests_in_flight, 2);
         let big = ServerMessage::Failed {
             id: 2,
@@ -378,11 +403,11 @@ mod tests {
     #[tokio::test]
     async fn closing_drops_waiting_replies_and_stops_permits() {
         let (outbox, _rx) = Outbox::new(1, &limits(1, 10));
-        let permit = outbox.request_permit().await.unwrap();
+        let request = outbox.start(outbox.request_permit().await.unwrap());
         outbox.push_message(event());
         let waiting = {
             let outbox = outbox.clone();
-            tokio::spawn(async move { outbox.reply(&event(), permit).await })
+            tokio::spawn(async move { outbox.reply(&event(), request).await })
         };
         tokio::task::yield_now().await;
         outbox.close();
