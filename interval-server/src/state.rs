@@ -257,9 +257,10 @@ impl AppState {
             .count()
     }
 
-    /// The budgets' accounting of every open dashboard connection (see
+    /// The budgets' accounting of every dashboard connection (see
     /// [`crate::Limits::browser_requests_in_flight`] and
-    /// [`crate::Limits::browser_queued_bytes`]), by connection id.
+    /// [`crate::Limits::browser_queued_bytes`]), by connection id. A closed
+    /// connection is listed until the requests it had started have ended.
     pub fn dashboard_backlogs(&self) -> Vec<DashboardBacklog> {
         let mut backlogs: Vec<DashboardBacklog> = self
             .registry()
