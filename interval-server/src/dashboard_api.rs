@@ -3,8 +3,10 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use interval_protocol::host::Params;
 use interval_protocol::io::{IoResponse, IoResponseKind};
@@ -23,58 +25,67 @@ use crate::api::{
 use crate::dashboard::{Dashboard, Session};
 use crate::db::{now_ms, TransactionRecord};
 use crate::limits::RateLimiter;
+use crate::outbox::{Outbox, Outgoing, Payload, TOO_MUCH_UNREAD};
 use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
+use crate::wire::POLICY_VIOLATION;
 
-/// Events queued per dashboard connection.
-const EVENT_QUEUE: usize = 1024;
+/// How long a connection closed for not reading ([`TOO_MUCH_UNREAD`]) is
+/// given to take its close frame before it is dropped.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// Serves one dashboard connection until it closes.
+///
+/// Its budgets ([`crate::outbox`]): the read loop takes a request permit
+/// before it reads each request, so with
+/// [`crate::Limits::browser_requests_in_flight`] replies unwritten it stops
+/// reading; what is queued for the writer stays within
+/// [`crate::Limits::browser_queued_bytes`], or the connection is closed.
 pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: WebSocket) {
     let state = dashboard.app.clone();
     let session = Arc::new(Session::new(dashboard, token));
     let browser = state.next_id();
-    let (tx, mut rx) = mpsc::channel::<ServerMessage>(EVENT_QUEUE);
-    state.registry().browsers.insert(browser, tx.clone());
-    let (mut sink, mut stream) = socket.split();
-    let presenter = session.clone();
-    let writer = tokio::spawn(async move {
-        while let Some(message) = rx.recv().await {
-            for message in presenter.present(message) {
-                let Ok(text) = serde_json::to_string(&message) else {
-                    continue;
-                };
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    let (outbox, rx) = Outbox::new(browser, &state.config.limits);
+    state.registry().browsers.insert(browser, outbox.clone());
+    let (sink, mut stream) = socket.split();
+    let writer = tokio::spawn(write(outbox.clone(), session.clone(), sink, rx));
     let mut limiter = RateLimiter::new(state.config.limits.browser_requests_per_second);
-    while let Some(Ok(message)) = stream.next().await {
-        let Message::Text(text) = message else {
-            continue;
+    let mut permit = None;
+    loop {
+        // Back-pressure: the next request is read only once the connection
+        // is under its maximum in flight.
+        let ready = match permit.take() {
+            Some(ready) => ready,
+            None => match outbox.request_permit().await {
+                Some(ready) => ready,
+                None => break,
+            },
         };
-        let request: ClientMessage = match serde_json::from_str(text.as_str()) {
+        let message = tokio::select! {
+            biased;
+            _ = outbox.closed() => break,
+            message = stream.next() => message,
+        };
+        let Some(Ok(message)) = message else {
+            break;
+        };
+        let request = match read_request(message, &mut limiter) {
             Ok(request) => request,
-            Err(e) => {
-                let _ = tx.try_send(ServerMessage::Failed {
-                    id: 0,
-                    message: format!("invalid request: {e}"),
-                });
+            Err(failed) => {
+                if let Some((id, message)) = failed {
+                    outbox.push_message(ServerMessage::Failed { id, message });
+                }
+                // Kept for the next message.
+                permit = Some(ready);
                 continue;
             }
         };
-        if !limiter.allow() {
-            let _ = tx.try_send(ServerMessage::Failed {
-                id: request.id,
-                message: "Rate limit exceeded: too many requests per second.".into(),
-            });
-            continue;
-        }
+        let in_flight = outbox.start(ready);
         let state = state.clone();
         let session = session.clone();
-        let tx = tx.clone();
+        let outbox = outbox.clone();
         tokio::spawn(async move {
+            // Runs to its end once started (it may have told a host
+            // something); its reply is dropped if the connection closed.
             let message = match handle(&state, &session, browser, request.request).await {
                 Ok(result) => ServerMessage::Reply {
                     id: request.id,
@@ -85,18 +96,102 @@ pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: Web
                     message,
                 },
             };
-            let _ = tx.send(message).await;
+            outbox.reply(&message, in_flight).await;
         });
     }
+    drop(permit);
+    outbox.close();
     disconnected(&state, browser).await;
-    writer.abort();
+    // The writer ends at once, or within CLOSE_WAIT when it has a close
+    // frame to deliver.
+    let _ = writer.await;
+    // Requests still running end by themselves (their replies are
+    // dropped); the connection stays listed (`dashboard_backlogs`) until
+    // the last one has.
+    outbox.requests_ended().await;
+    state.registry().browsers.remove(&browser);
 }
 
-/// Detaches a closed dashboard and closes its pages on their hosts.
+/// The request in `message`; or nothing to do, or the failure to answer
+/// (request id and message: an invalid request, over the rate limit).
+fn read_request(
+    message: Message,
+    limiter: &mut RateLimiter,
+) -> Result<ClientMessage, Option<(u64, String)>> {
+    let Message::Text(text) = message else {
+        return Err(None);
+    };
+    let request: ClientMessage = serde_json::from_str(text.as_str())
+        .map_err(|e| Some((0, format!("invalid request: {e}"))))?;
+    if !limiter.allow() {
+        return Err(Some((
+            request.id,
+            "Rate limit exceeded: too many requests per second.".into(),
+        )));
+    }
+    Ok(request)
+}
+
+/// Writes what `outbox` queues to the socket, in order, until the outbox
+/// closes or the socket fails; each message's bytes and request permit are
+/// given back once it has been written. When the connection did not read,
+/// it is told why (1008) before it is dropped.
+async fn write(
+    outbox: Arc<Outbox>,
+    session: Arc<Session>,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+) {
+    'queue: loop {
+        let mut entry = tokio::select! {
+            biased;
+            _ = outbox.closed() => break,
+            entry = rx.recv() => match entry {
+                Some(entry) => entry,
+                None => break,
+            },
+        };
+        let texts: Vec<String> = match entry.take_payload() {
+            Payload::Text(text) => vec![text],
+            Payload::Message(message) => session
+                .present(*message)
+                .iter()
+                .filter_map(|message| serde_json::to_string(message).ok())
+                .collect(),
+        };
+        for text in texts {
+            let sent = tokio::select! {
+                biased;
+                _ = outbox.closed() => false,
+                sent = sink.send(Message::Text(text.into())) => sent.is_ok(),
+            };
+            if !sent {
+                outbox.done(entry);
+                break 'queue;
+            }
+        }
+        outbox.done(entry);
+    }
+    outbox.close();
+    // What is still queued is dropped.
+    rx.close();
+    while let Ok(entry) = rx.try_recv() {
+        outbox.done(entry);
+    }
+    if outbox.overflowed() {
+        let close = Message::Close(Some(CloseFrame {
+            code: POLICY_VIOLATION,
+            reason: TOO_MUCH_UNREAD.into(),
+        }));
+        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(close)).await;
+    }
+}
+
+/// Detaches a closed dashboard from its transactions and closes its pages
+/// on their hosts.
 async fn disconnected(state: &Arc<AppState>, browser: u64) {
     let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
         let mut registry = state.registry();
-        registry.browsers.remove(&browser);
         let mut left = Vec::new();
         for (id, transaction) in registry.transactions.iter_mut() {
             if transaction.browsers.remove(&browser) {

@@ -27,6 +27,7 @@ mod http_api;
 pub mod keys;
 mod limits;
 mod origin;
+mod outbox;
 mod private_files;
 pub mod secret_checks;
 mod state;
@@ -46,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{CheckLimits, Limits, ServerConfig};
 pub use host::{INVALID_KEY, MISSING_KEY};
+pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
 
 /// Why the server could not start.

@@ -6,21 +6,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use interval_protocol::layout::Layout;
-use interval_protocol::types::{
-    ActionDefinition, LinkTarget, LoadingState, Organization, PageDefinition, User, UserRole,
-};
-use rand::Rng;
-use tokio::sync::mpsc;
-
 use crate::api::{Event, ServerMessage};
 use crate::auth::Auth;
 use crate::config::ServerConfig;
 use crate::db::{Store, StoredKey};
 use crate::keys::{ApiKey, KeyKind};
 use crate::limits::ConnectionSlots;
+use crate::outbox::{queued_size, DashboardBacklog, Outbox};
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::wire::{Wire, POLICY_VIOLATION};
+use interval_protocol::layout::Layout;
+use interval_protocol::types::{
+    ActionDefinition, LinkTarget, LoadingState, Organization, PageDefinition, User, UserRole,
+};
+use rand::Rng;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -125,7 +124,7 @@ pub(crate) struct Registry {
     pub hosts: HashMap<String, Host>,
     pub transactions: HashMap<String, LiveTransaction>,
     pub pages: HashMap<String, LivePage>,
-    pub browsers: HashMap<u64, mpsc::Sender<ServerMessage>>,
+    pub browsers: HashMap<u64, Arc<Outbox>>,
 }
 
 impl Registry {
@@ -137,24 +136,26 @@ impl Registry {
             (None, Some(p)) => vec![p.browser],
             (None, None) => return,
         };
-        for browser in targets {
-            self.send_to(
-                browser,
-                ServerMessage::Event {
-                    event: event.clone(),
-                },
-            );
+        let outboxes: Vec<&Arc<Outbox>> = targets
+            .iter()
+            .filter_map(|browser| self.browsers.get(browser))
+            .collect();
+        if outboxes.is_empty() {
+            return;
+        }
+        let message = ServerMessage::Event { event };
+        // Measured once for all its dashboards.
+        let bytes = queued_size(&message);
+        for outbox in outboxes {
+            outbox.push(message.clone(), bytes);
         }
     }
 
-    /// Queues a message for one dashboard connection.
+    /// Queues a message for one dashboard connection (which is closed if
+    /// the message does not fit its byte budget: it is not reading).
     pub fn send_to(&self, browser: u64, message: ServerMessage) {
-        if let Some(sender) = self.browsers.get(&browser) {
-            if sender.try_send(message).is_err() {
-                tracing::warn!(
-                    "dashboard connection {browser} is not keeping up; dropping an event"
-                );
-            }
+        if let Some(outbox) = self.browsers.get(&browser) {
+            outbox.push_message(message);
         }
     }
 
@@ -316,6 +317,21 @@ impl AppState {
             .values()
             .filter(|h| h.is_live())
             .count()
+    }
+
+    /// The budgets' accounting of every dashboard connection (see
+    /// [`crate::Limits::browser_requests_in_flight`] and
+    /// [`crate::Limits::browser_queued_bytes`]), by connection id. A closed
+    /// connection is listed until the requests it had started have ended.
+    pub fn dashboard_backlogs(&self) -> Vec<DashboardBacklog> {
+        let mut backlogs: Vec<DashboardBacklog> = self
+            .registry()
+            .browsers
+            .values()
+            .map(|outbox| outbox.backlog())
+            .collect();
+        backlogs.sort_by_key(|b| b.connection);
+        backlogs
     }
 
     /// A new connection id.
