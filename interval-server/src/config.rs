@@ -53,23 +53,23 @@ pub struct Limits {
     /// Dashboard connections open at once from one address.
     pub max_dashboard_connections_per_address: usize,
     /// Requests a dashboard connection may have in flight: asked and not
-    /// yet answered on its socket (default 8). At this many the server
+    /// yet answered on its socket (default 4). At this many the server
     /// stops reading the connection's requests until a reply has been
     /// written to the socket, so a dashboard that asks and never reads
     /// holds at most this many replies in the server's memory (a `history`
     /// of 500 transactions is about half a megabyte). The dashboard's page
-    /// asks one thing at a time; eight leaves room for a script that asks
+    /// asks one thing at a time; four leave room for a script that asks
     /// a few things at once.
     pub browser_requests_in_flight: usize,
     /// Bytes a dashboard connection may have queued for its socket: replies
     /// and events not yet written, counted by their JSON size (default
-    /// 8 MiB). Replies wait for room (they are bounded by
+    /// 4 MiB). Replies wait for room (they are bounded by
     /// `browser_requests_in_flight`); an event that does not fit closes the
     /// connection (1008, "Too much unread data…"), because the server cannot
     /// wait on a dashboard that does not read: a reloaded dashboard
     /// reconnects and attaches again, and what the store has is not lost.
     /// One message larger than this is still sent when nothing else is
-    /// queued. 8 MiB holds many screens of renders and logs for a dashboard
+    /// queued. 4 MiB holds many screens of renders and logs for a dashboard
     /// that is slow for a moment, and bounds what one that stopped reading
     /// costs.
     pub browser_queued_bytes: usize,
@@ -94,8 +94,8 @@ impl Default for Limits {
             browser_requests_per_second: 200,
             max_dashboard_connections: 512,
             max_dashboard_connections_per_address: 64,
-            browser_requests_in_flight: 8,
-            browser_queued_bytes: 8 << 20,
+            browser_requests_in_flight: 4,
+            browser_queued_bytes: 4 << 20,
             max_message_size: 32 << 20,
             read_buffer_size: 16 << 10,
             write_buffer_size: 16 << 10,
