@@ -137,7 +137,7 @@ async fn handle(
             None => None,
         },
         SendIoCall::NAME => {
-            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, i)))
+            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, conn_id, i)))
         }
         SendLoadingCall::NAME => decode::<SendLoadingCall>(&call).map(|inputs| {
             let mut registry = state.registry();
@@ -146,13 +146,14 @@ async fn handle(
             if loading.label.is_none() {
                 loading.label = loading.title.take();
             }
-            let known = match registry.transactions.get_mut(&id) {
+            // Only for a transaction or page this connection runs.
+            let known = match registry.own_transaction(instance, conn_id, &id) {
                 Some(t) if !t.completed => {
                     t.loading = Some(loading.clone());
                     true
                 }
                 Some(_) => false,
-                None => registry.pages.contains_key(&id),
+                None => registry.own_page(instance, conn_id, &id).is_some(),
             };
             if known && inputs.skip_client_call != Some(true) {
                 registry.emit(
@@ -166,10 +167,10 @@ async fn handle(
             Value::Bool(known)
         }),
         SendLog::NAME => decode::<SendLog>(&call).map(|inputs| {
-            if !state
+            if state
                 .registry()
-                .transactions
-                .contains_key(&inputs.transaction_id)
+                .own_transaction(instance, conn_id, &inputs.transaction_id)
+                .is_none()
             {
                 return Value::Bool(false);
             }
@@ -204,14 +205,14 @@ async fn handle(
             let id = inputs.transaction_id.clone();
             let replace = inputs.replace.unwrap_or(false);
             let mut registry = state.registry();
-            let known = if let Some(t) = registry.transactions.get_mut(&id) {
+            let known = if let Some(t) = registry.own_transaction(instance, conn_id, &id) {
                 t.redirect = Some((inputs.target.clone(), replace));
                 if let Err(e) = state.store.set_result_status(&id, "REDIRECTED") {
                     tracing::error!("{e}");
                 }
                 true
             } else {
-                registry.pages.contains_key(&id)
+                registry.own_page(instance, conn_id, &id).is_some()
             };
             if known {
                 registry.emit(
@@ -226,7 +227,7 @@ async fn handle(
             Value::Bool(known)
         }),
         MarkTransactionComplete::NAME => decode::<MarkTransactionComplete>(&call)
-            .map(|i| Value::Bool(complete(state, instance, i))),
+            .map(|i| Value::Bool(complete(state, instance, conn_id, i))),
         SendPage::NAME => decode::<SendPage>(&call).map(|inputs| {
             let layout = match inputs.page.as_deref().map(serde_json::from_str) {
                 None => None,
@@ -237,7 +238,7 @@ async fn handle(
                 }
             };
             let mut registry = state.registry();
-            match registry.pages.get_mut(&inputs.page_key) {
+            match registry.own_page(instance, conn_id, &inputs.page_key) {
                 Some(page) => {
                     page.layout = layout.clone();
                     registry.emit(
@@ -355,7 +356,12 @@ fn initialize(
     }
 }
 
-fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> SendIoCallReturns {
+fn send_io_call(
+    state: &AppState,
+    instance: &str,
+    conn_id: u64,
+    inputs: SendIoCallInputs,
+) -> SendIoCallReturns {
     let refuse = |registry: &crate::state::Registry, message: &str| {
         let understands = registry
             .hosts
@@ -395,7 +401,8 @@ fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> S
     if !known {
         return refuse(&registry, "Transaction not found.");
     }
-    let Some(transaction) = registry.transactions.get_mut(&id) else {
+    // Another host's transaction reads as an unknown one.
+    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
         return refuse(&registry, "Transaction not found.");
     };
     if transaction.completed {
@@ -450,22 +457,26 @@ fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> S
     SendIoCallReturns::Accepted(true)
 }
 
-fn complete(state: &AppState, instance: &str, inputs: MarkTransactionCompleteInputs) -> bool {
+fn complete(
+    state: &AppState,
+    instance: &str,
+    conn_id: u64,
+    inputs: MarkTransactionCompleteInputs,
+) -> bool {
     let id = inputs.transaction_id;
     let mut registry = state.registry();
-    let Some(transaction) = registry.transactions.get_mut(&id) else {
-        // A retry of a completion already stored is fine.
+    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
+        // A retry of a completion already stored is fine, from the host
+        // that ran the transaction; anyone else is refused.
         return state
             .store
             .transaction(&id)
             .ok()
             .flatten()
-            .is_some_and(|t| t.status == "COMPLETED");
+            .is_some_and(|t| {
+                t.status == "COMPLETED" && t.host_instance_id.as_deref() == Some(instance)
+            });
     };
-    if transaction.host != instance {
-        tracing::warn!("host {instance} tried to complete transaction {id} of another host");
-        return false;
-    }
     let result: Option<ActionResult> = inputs
         .result
         .as_deref()

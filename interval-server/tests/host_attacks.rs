@@ -1,0 +1,263 @@
+//! Attacks of hosts (and HTTP API clients) that hold a valid key: each test
+//! does something the server must refuse, and fails on a server that lets it
+//! through.
+
+mod support;
+
+use interval_protocol::host::{
+    InitializeHost, InitializeHostInputs, InitializeHostReturns, MarkTransactionComplete,
+    MarkTransactionCompleteInputs, SendIoCall, SendIoCallInputs, SendIoCallReturns,
+    SendLoadingCall, SendLoadingCallInputs, SendLog, SendLogInputs, SendPage, SendPageInputs,
+    SendRedirect, SendRedirectInputs,
+};
+use interval_protocol::server::{OpenPage, StartTransaction};
+use interval_protocol::types::{
+    ActionDefinition, LinkTarget, LoadingState, PageDefinition, ResultStatus,
+};
+use interval_server::api::{Event, Reply, Request};
+use interval_server::RunningServer;
+use serde_json::{json, Value};
+use support::raw_host::RawHost;
+use support::{server, Dashboard, KEY};
+
+fn action(slug: &str) -> ActionDefinition {
+    ActionDefinition {
+        slug: slug.into(),
+        ..Default::default()
+    }
+}
+
+fn page(slug: &str) -> PageDefinition {
+    PageDefinition {
+        slug: slug.into(),
+        name: slug.into(),
+        has_handler: Some(true),
+        ..Default::default()
+    }
+}
+
+/// Connects a raw host and sends INITIALIZE_HOST; returns the host and the
+/// answer.
+async fn initialize(
+    server: &RunningServer,
+    instance: &str,
+    actions: Vec<ActionDefinition>,
+    pages: Vec<PageDefinition>,
+) -> (RawHost, Option<InitializeHostReturns>) {
+    let mut host = RawHost::connect(&server.endpoint(), Some(KEY), instance).await;
+    let inputs = InitializeHostInputs {
+        actions,
+        groups: Some(pages),
+        sdk_name: Some("@interval/sdk".into()),
+        sdk_version: Some("2.1.0".into()),
+        ..Default::default()
+    };
+    let reply = host.call::<InitializeHost>(&inputs).await;
+    (host, reply)
+}
+
+fn render_json(label: &str) -> String {
+    json!({
+        "id": interval_protocol::new_id().to_string(),
+        "inputGroupKey": "group-1",
+        "toRender": [{"methodName": "INPUT_TEXT", "label": label, "props": {}, "isStateful": false, "isOptional": false, "isMultiple": false}],
+        "kind": "RENDER"
+    })
+    .to_string()
+}
+
+/// Starts `slug` from a new dashboard; `host` takes it and renders one call.
+async fn start_on(server: &RunningServer, host: &mut RawHost, slug: &str) -> (Dashboard, String) {
+    let mut dashboard = Dashboard::connect(server).await;
+    let request = Request::StartTransaction {
+        slug: slug.into(),
+        params: Default::default(),
+        queued_action_id: None,
+    };
+    let task = tokio::spawn(async move {
+        let reply = dashboard.request(request).await;
+        (dashboard, reply)
+    });
+    let (call, _) = host.expect::<StartTransaction>().await;
+    host.respond(&call, Value::Null).await;
+    let (mut dashboard, reply) = task.await.unwrap();
+    let Ok(Reply::TransactionStarted { transaction_id: tx }) = reply else {
+        panic!("not started: {reply:?}")
+    };
+    let reply = host
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.clone(),
+            io_call: render_json("Name"),
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, SendIoCallReturns::Accepted(true));
+    assert!(matches!(dashboard.event().await, Event::Render { .. }));
+    (dashboard, tx)
+}
+
+fn loading(id: &str, label: &str) -> SendLoadingCallInputs {
+    SendLoadingCallInputs {
+        transaction_id: id.into(),
+        state: LoadingState {
+            label: Some(label.into()),
+            ..Default::default()
+        },
+        skip_client_call: None,
+    }
+}
+
+fn redirect(id: &str) -> SendRedirectInputs {
+    SendRedirectInputs {
+        transaction_id: id.into(),
+        target: LinkTarget::Url {
+            url: "https://evil.example/".into(),
+            download: None,
+        },
+        replace: None,
+        skip_client_call: None,
+    }
+}
+
+#[tokio::test]
+async fn a_host_cannot_write_into_another_hosts_transaction() {
+    let server = server().await;
+    let (mut owner, _) = initialize(&server, "owner", vec![action("ask")], vec![]).await;
+    let (mut intruder, _) = initialize(&server, "intruder", vec![action("other")], vec![]).await;
+    let (mut dashboard, tx) = start_on(&server, &mut owner, "ask").await;
+
+    // Every write gets the answer of an unknown transaction.
+    let unknown = intruder
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: "no-such-transaction".into(),
+            io_call: render_json("Password"),
+            skip_client_call: None,
+        })
+        .await;
+    let reply = intruder
+        .call::<SendIoCall>(&SendIoCallInputs {
+            transaction_id: tx.clone(),
+            io_call: render_json("Password"),
+            skip_client_call: None,
+        })
+        .await;
+    assert_eq!(reply, unknown);
+    assert!(reply.refusal().is_some(), "{reply:?}");
+    let log = SendLogInputs {
+        transaction_id: tx.clone(),
+        data: "written by the intruder".into(),
+        index: None,
+        timestamp: None,
+        skip_client_call: None,
+    };
+    assert!(!intruder.call::<SendLog>(&log).await);
+    assert!(!intruder.call::<SendRedirect>(&redirect(&tx)).await);
+    assert!(
+        !intruder
+            .call::<SendLoadingCall>(&loading(&tx, "Hacked"))
+            .await
+    );
+    let forged = MarkTransactionCompleteInputs {
+        transaction_id: tx.clone(),
+        result_status: Some(ResultStatus::Success),
+        result: Some(r#"{"schemaVersion":1,"status":"SUCCESS","data":"forged"}"#.into()),
+        skip_client_call: None,
+    };
+    assert!(!intruder.call::<MarkTransactionComplete>(&forged).await);
+
+    // Nothing reached the dashboard: the owner's line is the next event.
+    let line = SendLogInputs {
+        data: "written by the owner".into(),
+        ..log
+    };
+    assert!(owner.call::<SendLog>(&line).await);
+    match dashboard.event().await {
+        Event::Log { data, .. } => assert_eq!(data, "written by the owner"),
+        other => panic!("the intruder reached the dashboard: {other:?}"),
+    }
+    // Nor the store.
+    let Ok(Reply::Transaction { transaction, logs }) = dashboard
+        .request(Request::Transaction {
+            transaction_id: tx.clone(),
+        })
+        .await
+    else {
+        panic!("no transaction")
+    };
+    assert_ne!(transaction.status, "COMPLETED");
+    assert_eq!(transaction.result_status, None);
+    assert_eq!(transaction.result, None);
+    let lines: Vec<_> = logs.iter().map(|l| l.data.as_str()).collect();
+    assert_eq!(lines, ["written by the owner"]);
+
+    // The owner still completes it.
+    let done = MarkTransactionCompleteInputs {
+        result: Some(r#"{"schemaVersion":1,"status":"SUCCESS","data":"mine"}"#.into()),
+        ..forged
+    };
+    assert!(owner.call::<MarkTransactionComplete>(&done).await);
+    // And a retried forgery of the completed transaction is still refused.
+    assert!(
+        !intruder
+            .call::<MarkTransactionComplete>(&MarkTransactionCompleteInputs {
+                transaction_id: tx.clone(),
+                result_status: None,
+                result: None,
+                skip_client_call: None,
+            })
+            .await
+    );
+}
+
+#[tokio::test]
+async fn a_host_cannot_write_into_another_hosts_page() {
+    let server = server().await;
+    let (mut owner, _) = initialize(&server, "owner", vec![], vec![page("dash")]).await;
+    let (mut intruder, _) = initialize(&server, "intruder", vec![action("x")], vec![]).await;
+    let mut dashboard = Dashboard::connect(&server).await;
+    let opening = tokio::spawn(async move {
+        let reply = dashboard
+            .request(Request::OpenPage {
+                slug: "dash".into(),
+                params: Default::default(),
+            })
+            .await;
+        (dashboard, reply)
+    });
+    let (call, inputs) = owner.expect::<OpenPage>().await;
+    owner
+        .respond(
+            &call,
+            json!({"type": "SUCCESS", "pageKey": inputs.page_key.clone()}),
+        )
+        .await;
+    let (mut dashboard, reply) = opening.await.unwrap();
+    let Ok(Reply::PageOpened { page_key }) = reply else {
+        panic!("not opened: {reply:?}")
+    };
+
+    let layout = |title: &str| json!({"kind": "BASIC", "title": title}).to_string();
+    let forged = SendPageInputs {
+        page_key: page_key.clone(),
+        page: Some(layout("Hacked")),
+    };
+    assert!(!intruder.call::<SendPage>(&forged).await);
+    assert!(
+        !intruder
+            .call::<SendLoadingCall>(&loading(&page_key, "Hacked"))
+            .await
+    );
+    assert!(!intruder.call::<SendRedirect>(&redirect(&page_key)).await);
+
+    let real = SendPageInputs {
+        page_key: page_key.clone(),
+        page: Some(layout("Dashboard")),
+    };
+    assert!(owner.call::<SendPage>(&real).await);
+    match dashboard.event().await {
+        Event::PageRender { layout, .. } => {
+            assert_eq!(layout.unwrap().title, Some(Some("Dashboard".into())))
+        }
+        other => panic!("the intruder reached the dashboard: {other:?}"),
+    }
+}
