@@ -11,7 +11,7 @@ use interval_protocol::host::{
     SendIoCallInputs, SendIoCallReturns, SendLoadingCall, SendLog, SendPage, SendRedirect,
 };
 use interval_protocol::io::IoRender;
-use interval_protocol::result::ActionResult;
+use interval_protocol::result::{ActionResult, FailureData};
 use interval_protocol::slug::{is_valid_action_slug, is_valid_page_slug};
 use interval_protocol::types::{ResultStatus, SuccessOrError};
 use interval_protocol::{Method, RpcMessage};
@@ -477,10 +477,18 @@ fn complete(
                 t.status == "COMPLETED" && t.host_instance_id.as_deref() == Some(instance)
             });
     };
-    let result: Option<ActionResult> = inputs
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok());
+    // No result means success without data (as Interval); a result that
+    // cannot be read is stored as a failure saying so, never as a success.
+    let result: Option<ActionResult> = inputs.result.as_deref().map(|text| {
+        serde_json::from_str(text).unwrap_or_else(|e| {
+            tracing::warn!("host {instance} completed {id} with an unreadable result: {e}");
+            ActionResult::failure(FailureData {
+                error: "Error".into(),
+                message: format!("The result sent by the host could not be read ({e})."),
+                cause: None,
+            })
+        })
+    });
     let status = match &result {
         Some(r) if r.status == interval_protocol::result::ActionResultStatus::Failure => {
             ResultStatus::Failure

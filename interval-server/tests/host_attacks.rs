@@ -10,6 +10,7 @@ use interval_protocol::host::{
     SendLoadingCall, SendLoadingCallInputs, SendLog, SendLogInputs, SendPage, SendPageInputs,
     SendRedirect, SendRedirectInputs,
 };
+use interval_protocol::result::ActionResultStatus;
 use interval_protocol::server::{OpenPage, StartTransaction};
 use interval_protocol::types::{
     ActionDefinition, LinkTarget, LoadingState, PageDefinition, ResultStatus,
@@ -260,4 +261,37 @@ async fn a_host_cannot_write_into_another_hosts_page() {
         }
         other => panic!("the intruder reached the dashboard: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_failure_is_stored_as_a_failure() {
+    let server = server().await;
+    let (mut host, _) = initialize(&server, "h", vec![action("ask")], vec![]).await;
+    let (mut dashboard, tx) = start_on(&server, &mut host, "ask").await;
+    let done = host
+        .call::<MarkTransactionComplete>(&MarkTransactionCompleteInputs {
+            transaction_id: tx.clone(),
+            result_status: Some(ResultStatus::Failure),
+            result: Some("{not json".into()),
+            skip_client_call: None,
+        })
+        .await;
+    assert!(done);
+    match dashboard.event().await {
+        Event::Completed {
+            result_status,
+            result,
+            ..
+        } => {
+            assert_eq!(result_status, ResultStatus::Failure);
+            let result = result.expect("a result explaining the failure");
+            assert_eq!(result.status, ActionResultStatus::Failure);
+            let message = result.data["message"].as_str().unwrap_or_default();
+            assert!(message.contains("could not be read"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let record = server.state().store.transaction(&tx).unwrap().unwrap();
+    assert_eq!(record.status, "COMPLETED");
+    assert_eq!(record.result_status.as_deref(), Some("FAILURE"));
 }
