@@ -276,8 +276,21 @@ async fn handle(
             )
         }),
         other => {
-            tracing::warn!("ignoring a call of unknown method {other:?} from host {instance}");
-            None
+            // Interval's server and the Node SDK log a CALL of an unknown
+            // method and never answer it, which leaves the caller waiting
+            // (forever in Node, until its response timeout here). The
+            // protocol has no error RESPONSE, so this server answers at once
+            // with the protocol's generic error object, `{type: "error",
+            // message}` (what BEGIN_HOST_SHUTDOWN and INITIALIZE_HOST refuse
+            // with), and keeps the connection open: a caller expecting
+            // another shape fails on it with a clear validation error
+            // instead of hanging.
+            tracing::warn!("refusing a call of unknown method {other:?} from host {instance}");
+            Some(to_value(SuccessOrError::Error {
+                message: Some(format!(
+                    "Unknown method {other:?}: this server does not answer it."
+                )),
+            }))
         }
     };
     if let Some(reply) = reply {

@@ -4,6 +4,9 @@
 
 mod support;
 
+use std::future::Future;
+use std::time::Duration;
+
 use interval_protocol::host::{
     InitializeHost, InitializeHostInputs, InitializeHostReturns, MarkTransactionComplete,
     MarkTransactionCompleteInputs, SendIoCall, SendIoCallInputs, SendIoCallReturns,
@@ -15,11 +18,23 @@ use interval_protocol::server::{OpenPage, StartTransaction};
 use interval_protocol::types::{
     ActionDefinition, LinkTarget, LoadingState, PageDefinition, ResultStatus,
 };
+use interval_protocol::Method;
 use interval_server::api::{Event, Reply, Request};
 use interval_server::RunningServer;
 use serde_json::{json, Value};
 use support::raw_host::RawHost;
 use support::{server, Dashboard, KEY};
+
+/// How long a test waits for what must happen at once (or within a
+/// configured fraction of a second); a server without the fix makes it
+/// wait forever.
+const BOUND: Duration = Duration::from_secs(5);
+
+async fn bounded<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(BOUND, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not happen within {BOUND:?}"))
+}
 
 fn action(slug: &str) -> ActionDefinition {
     ActionDefinition {
@@ -294,4 +309,36 @@ async fn an_unreadable_failure_is_stored_as_a_failure() {
     let record = server.state().store.transaction(&tx).unwrap().unwrap();
     assert_eq!(record.status, "COMPLETED");
     assert_eq!(record.result_status.as_deref(), Some("FAILURE"));
+}
+
+/// A method no Interval server has.
+struct Bogus;
+
+impl Method for Bogus {
+    const NAME: &'static str = "EXFILTRATE_EVERYTHING";
+    type Inputs = Value;
+    type Returns = Value;
+}
+
+#[tokio::test]
+async fn an_unknown_method_is_answered_at_once() {
+    let server = server().await;
+    let (mut host, _) = initialize(&server, "h", vec![action("x")], vec![]).await;
+    let reply = bounded(
+        "an answer to an unknown method",
+        host.call::<Bogus>(&json!({"all": true})),
+    )
+    .await;
+    assert_eq!(reply["type"], "error", "{reply}");
+    let message = reply["message"].as_str().unwrap_or_default();
+    assert!(message.contains("EXFILTRATE_EVERYTHING"), "{message}");
+    // The connection is still fine.
+    let log = SendLogInputs {
+        transaction_id: "nope".into(),
+        data: "x".into(),
+        index: None,
+        timestamp: None,
+        skip_client_call: None,
+    };
+    assert!(!host.call::<SendLog>(&log).await);
 }
