@@ -12,7 +12,7 @@ use interval_protocol::host::{
 };
 use interval_protocol::io::IoRender;
 use interval_protocol::result::{ActionResult, FailureData};
-use interval_protocol::slug::{is_valid_action_slug, is_valid_page_slug};
+use interval_protocol::slug::{check_action_slug, check_page_slug};
 use interval_protocol::types::{ResultStatus, SuccessOrError};
 use interval_protocol::{Method, RpcMessage};
 use serde_json::Value;
@@ -309,13 +309,15 @@ fn initialize(
     let invalid_slugs: Vec<String> = inputs
         .actions
         .iter()
-        .filter(|a| {
-            !is_valid_action_slug(&a.slug)
-                || a.group_slug
+        .filter_map(|a| {
+            let problem = check_action_slug(&a.slug).err().or_else(|| {
+                a.group_slug
                     .as_deref()
-                    .is_some_and(|g| !is_valid_page_slug(g))
+                    .and_then(|g| check_page_slug(g).err())
+            })?;
+            tracing::debug!("invalid slug {:?}: {problem}", a.full_slug());
+            Some(a.full_slug())
         })
-        .map(|a| a.full_slug())
         .collect();
     let actions: Vec<_> = inputs
         .actions
@@ -326,7 +328,7 @@ fn initialize(
         .groups
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| is_valid_page_slug(&p.slug))
+        .filter(|p| check_page_slug(&p.slug).is_ok())
         .collect();
     let definitions = |items: Vec<(String, Value)>| items;
     if let Err(e) = state.store.save_definitions(

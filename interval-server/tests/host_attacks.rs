@@ -342,3 +342,51 @@ async fn an_unknown_method_is_answered_at_once() {
     };
     assert!(!host.call::<SendLog>(&log).await);
 }
+
+#[tokio::test]
+async fn path_like_and_huge_slugs_are_invalid() {
+    let server = server().await;
+    let huge = "a".repeat(100_000);
+    let nested = |group: &str, slug: &str| ActionDefinition {
+        group_slug: Some(group.into()),
+        slug: slug.into(),
+        ..Default::default()
+    };
+    let actions = vec![
+        action("fine.v2"),
+        action(".."),
+        action(".hidden"),
+        action("trailing."),
+        action("a..b"),
+        action(&huge),
+        nested("..", "x"),
+        nested("users/..", "y"),
+    ];
+    let pages = vec![page("users"), page("users/.."), page(&huge)];
+    let (_host, reply) = initialize(&server, "h", actions, pages).await;
+    let Some(InitializeHostReturns::Success { invalid_slugs, .. }) = reply else {
+        panic!("not initialized: {reply:?}")
+    };
+    let mut expected = vec![
+        "..".to_owned(),
+        ".hidden".into(),
+        "trailing.".into(),
+        "a..b".into(),
+        huge.clone(),
+        "../x".into(),
+        "users/../y".into(),
+    ];
+    expected.sort();
+    let mut invalid_slugs = invalid_slugs;
+    invalid_slugs.sort();
+    assert_eq!(invalid_slugs, expected);
+
+    let mut dashboard = Dashboard::connect(&server).await;
+    let Ok(Reply::Routes { actions, pages }) = dashboard.request(Request::Routes).await else {
+        panic!("no routes")
+    };
+    let actions: Vec<_> = actions.iter().map(|a| a.slug.as_str()).collect();
+    assert_eq!(actions, ["fine.v2"]);
+    let pages: Vec<_> = pages.iter().map(|p| p.slug.as_str()).collect();
+    assert_eq!(pages, ["users"]);
+}
