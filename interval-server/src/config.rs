@@ -59,6 +59,11 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// How long to wait for a host's RESPONSE.
     pub response_timeout: Duration,
+    /// How many actions and pages (counted together) one host may declare
+    /// in an INITIALIZE_HOST; beyond it the host is refused with an error
+    /// saying so (default 10 000; Interval has no limit, but every
+    /// definition costs memory and a database row).
+    pub max_host_routes: usize,
 }
 
 impl Default for Limits {
@@ -72,6 +77,7 @@ impl Default for Limits {
             max_http_body: 100_000,
             send_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(30),
+            max_host_routes: 10_000,
         }
     }
 }

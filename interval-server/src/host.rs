@@ -127,6 +127,9 @@ async fn handle(
         InitializeHost::NAME => match decode::<InitializeHost>(&call) {
             Some(inputs) => {
                 let reply = initialize(state, instance, key, inputs);
+                if let InitializeHostReturns::Error { message, .. } = &reply {
+                    tracing::warn!("refused to initialize host {instance}: {message}");
+                }
                 let ok = matches!(reply, InitializeHostReturns::Success { .. });
                 // Transactions go out only once the host has its answer.
                 if wire.respond(&call, to_value(Some(reply))).await.is_ok() && ok {
@@ -306,6 +309,19 @@ fn initialize(
     key: KeyKind,
     inputs: InitializeHostInputs,
 ) -> InitializeHostReturns {
+    // Refused: nothing changes (a host that had initialized before keeps
+    // what it declared then).
+    let declared = inputs.actions.len() + inputs.groups.as_ref().map_or(0, Vec::len);
+    let max = state.config.limits.max_host_routes;
+    if declared > max {
+        return InitializeHostReturns::Error {
+            message: format!(
+                "This host declares {declared} actions and pages; this server accepts at most \
+                 {max} per host. Split them over several hosts or raise the server's limit."
+            ),
+            sdk_alert: None,
+        };
+    }
     let invalid_slugs: Vec<String> = inputs
         .actions
         .iter()

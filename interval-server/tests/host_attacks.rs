@@ -20,10 +20,10 @@ use interval_protocol::types::{
 };
 use interval_protocol::Method;
 use interval_server::api::{Event, Reply, Request};
-use interval_server::RunningServer;
+use interval_server::{Limits, RunningServer, ServerConfig};
 use serde_json::{json, Value};
 use support::raw_host::RawHost;
-use support::{server, Dashboard, KEY};
+use support::{server, server_with, Dashboard, KEY};
 
 /// How long a test waits for what must happen at once (or within a
 /// configured fraction of a second); a server without the fix makes it
@@ -389,4 +389,36 @@ async fn path_like_and_huge_slugs_are_invalid() {
     assert_eq!(actions, ["fine.v2"]);
     let pages: Vec<_> = pages.iter().map(|p| p.slug.as_str()).collect();
     assert_eq!(pages, ["users"]);
+}
+
+#[tokio::test]
+async fn a_host_cannot_declare_countless_routes() {
+    let limits = Limits {
+        max_host_routes: 100,
+        ..Limits::default()
+    };
+    let server = server_with(ServerConfig::default().limits(limits)).await;
+    let actions = |n: usize| (0..n).map(|i| action(&format!("a{i}"))).collect::<Vec<_>>();
+    let pages = |n: usize| (0..n).map(|i| page(&format!("p{i}"))).collect::<Vec<_>>();
+
+    let (_flood, reply) = initialize(&server, "flood", actions(60), pages(41)).await;
+    match reply {
+        Some(InitializeHostReturns::Error { message, .. }) => {
+            assert!(message.contains("101 actions and pages"), "{message}");
+            assert!(message.contains("at most 100"), "{message}");
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+    let mut dashboard = Dashboard::connect(&server).await;
+    let Ok(Reply::Routes { actions: none, .. }) = dashboard.request(Request::Routes).await else {
+        panic!("no routes")
+    };
+    assert!(none.is_empty(), "{none:?}");
+
+    // Up to the limit is fine.
+    let (_host, reply) = initialize(&server, "fine", actions(60), pages(40)).await;
+    assert!(
+        matches!(reply, Some(InitializeHostReturns::Success { .. })),
+        "{reply:?}"
+    );
 }
