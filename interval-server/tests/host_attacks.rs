@@ -422,3 +422,27 @@ async fn a_host_cannot_declare_countless_routes() {
         "{reply:?}"
     );
 }
+
+#[tokio::test]
+async fn only_bearer_authorization_is_taken() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let enqueue = |authorization: String| {
+        http.post(format!("{}/api/actions/enqueue", server.url()))
+            .header("authorization", authorization)
+            .json(&json!({"slug": "no-such-action"}))
+            .send()
+    };
+    for scheme in ["Basic", "Token", "Digest", "Bearerx", ""] {
+        let reply = enqueue(format!("{scheme} {KEY}")).await.unwrap();
+        assert_eq!(reply.status(), 401, "scheme {scheme:?}");
+        let body: Value = reply.json().await.unwrap();
+        assert_eq!(body["type"], "error", "{body}");
+    }
+    // The key itself was good: with the Bearer scheme, in any case, the
+    // request gets past authorization (to "Action not found.").
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let reply = enqueue(format!("{scheme} {KEY}")).await.unwrap();
+        assert_eq!(reply.status(), 404, "scheme {scheme:?}");
+    }
+}
