@@ -44,6 +44,8 @@ pub async fn serve(
             calls_per_second: limits.host_calls_per_second,
             send_timeout: limits.send_timeout,
             response_timeout: limits.response_timeout,
+            ping_interval: Some(limits.host_ping_interval),
+            pong_timeout: limits.host_pong_timeout,
         },
     );
     let header = |name: &str| {

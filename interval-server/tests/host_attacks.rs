@@ -446,3 +446,53 @@ async fn only_bearer_authorization_is_taken() {
         assert_eq!(reply.status(), 404, "scheme {scheme:?}");
     }
 }
+
+#[tokio::test]
+async fn a_host_that_stops_answering_pings_is_dropped() {
+    let limits = Limits {
+        host_ping_interval: Duration::from_millis(100),
+        host_pong_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let server = server_with(ServerConfig::default().limits(limits)).await;
+    let (mut silent, _) = initialize(&server, "silent", vec![action("ask")], vec![]).await;
+    let (mut awake, _) = initialize(&server, "awake", vec![action("other")], vec![]).await;
+    let (mut dashboard, tx) = start_on(&server, &mut silent, "ask").await;
+
+    // The awake host keeps reading (and so answers pings) while it waits.
+    let waiting = tokio::spawn(async move {
+        let (call, _) = awake.expect::<StartTransaction>().await;
+        awake.respond(&call, Value::Null).await;
+        awake
+    });
+    // The silent host's socket stays open but is no longer read: its pongs
+    // never leave. The server notices and closes it.
+    let event = bounded("the drop of the silent host", dashboard.event()).await;
+    assert_eq!(event, Event::HostClosed { id: tx });
+    let Ok(Reply::Routes { actions, .. }) = dashboard.request(Request::Routes).await else {
+        panic!("no routes")
+    };
+    let actions: Vec<_> = actions.iter().map(|a| a.slug.as_str()).collect();
+    assert_eq!(actions, ["other"]);
+    let closed = bounded("the close of the silent socket", silent.closed()).await;
+    assert!(
+        closed.code.is_none() || closed.code == Some(1011),
+        "{closed:?}"
+    );
+
+    // The host that answers pings is still served.
+    let started = dashboard
+        .request(Request::StartTransaction {
+            slug: "other".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await;
+    assert!(
+        matches!(started, Ok(Reply::TransactionStarted { .. })),
+        "{started:?}"
+    );
+    bounded("the start on the awake host", waiting)
+        .await
+        .unwrap();
+}
