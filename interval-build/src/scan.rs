@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use interval_protocol::slug::is_valid_action_slug;
+use interval_protocol::slug::check_action_slug;
 use walkdir::WalkDir;
 
 use crate::error::Error;
@@ -123,10 +123,13 @@ fn build_dir(
             read_mod_rs(&mut dir, child, is_root, errors);
             continue;
         }
-        if !is_valid_action_slug(&slug) {
+        if let Err(e) = check_action_slug(&slug) {
             errors.push(Error::at(
                 child,
-                format!("`{slug}` is not a valid slug: use only letters, digits, `-`, `_` and `.` in route file and directory names"),
+                format!(
+                    "`{slug}` is not a valid slug: {e}. Route file and directory names are \
+                     slugs; rename it."
+                ),
             ));
             continue;
         }

@@ -85,6 +85,20 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// How long to wait for a host's RESPONSE.
     pub response_timeout: Duration,
+    /// How many actions and pages (counted together) one host may declare
+    /// in an INITIALIZE_HOST; beyond it the host is refused with an error
+    /// saying so (default 10 000; Interval has no limit, but every
+    /// definition costs memory and a database row).
+    pub max_host_routes: usize,
+    /// How often the server pings each host with a WebSocket ping frame
+    /// (default 30 s, as Interval's server).
+    pub host_ping_interval: Duration,
+    /// How long a host has to answer a ping with its pong before the
+    /// server closes the connection as dead (default 10 s). A half-open
+    /// connection is thus noticed within `host_ping_interval +
+    /// host_pong_timeout`, and its transactions go through the usual
+    /// reconnect grace period.
+    pub host_pong_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -102,6 +116,9 @@ impl Default for Limits {
             max_http_body: 100_000,
             send_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(30),
+            max_host_routes: 10_000,
+            host_ping_interval: Duration::from_secs(30),
+            host_pong_timeout: Duration::from_secs(10),
         }
     }
 }

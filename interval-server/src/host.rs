@@ -11,8 +11,8 @@ use interval_protocol::host::{
     SendIoCallInputs, SendIoCallReturns, SendLoadingCall, SendLog, SendPage, SendRedirect,
 };
 use interval_protocol::io::IoRender;
-use interval_protocol::result::ActionResult;
-use interval_protocol::slug::{is_valid_action_slug, is_valid_page_slug};
+use interval_protocol::result::{ActionResult, FailureData};
+use interval_protocol::slug::{check_action_slug, check_page_slug};
 use interval_protocol::types::{ResultStatus, SuccessOrError};
 use interval_protocol::{Method, RpcMessage};
 use serde_json::Value;
@@ -44,6 +44,8 @@ pub async fn serve(
             calls_per_second: limits.host_calls_per_second,
             send_timeout: limits.send_timeout,
             response_timeout: limits.response_timeout,
+            ping_interval: Some(limits.host_ping_interval),
+            pong_timeout: limits.host_pong_timeout,
         },
     );
     let header = |name: &str| {
@@ -127,6 +129,9 @@ async fn handle(
         InitializeHost::NAME => match decode::<InitializeHost>(&call) {
             Some(inputs) => {
                 let reply = initialize(state, instance, key, inputs);
+                if let InitializeHostReturns::Error { message, .. } = &reply {
+                    tracing::warn!("refused to initialize host {instance}: {message}");
+                }
                 let ok = matches!(reply, InitializeHostReturns::Success { .. });
                 // Transactions go out only once the host has its answer.
                 if wire.respond(&call, to_value(Some(reply))).await.is_ok() && ok {
@@ -137,7 +142,7 @@ async fn handle(
             None => None,
         },
         SendIoCall::NAME => {
-            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, i)))
+            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, conn_id, i)))
         }
         SendLoadingCall::NAME => decode::<SendLoadingCall>(&call).map(|inputs| {
             let mut registry = state.registry();
@@ -146,13 +151,14 @@ async fn handle(
             if loading.label.is_none() {
                 loading.label = loading.title.take();
             }
-            let known = match registry.transactions.get_mut(&id) {
+            // Only for a transaction or page this connection runs.
+            let known = match registry.own_transaction(instance, conn_id, &id) {
                 Some(t) if !t.completed => {
                     t.loading = Some(loading.clone());
                     true
                 }
                 Some(_) => false,
-                None => registry.pages.contains_key(&id),
+                None => registry.own_page(instance, conn_id, &id).is_some(),
             };
             if known && inputs.skip_client_call != Some(true) {
                 registry.emit(
@@ -166,10 +172,10 @@ async fn handle(
             Value::Bool(known)
         }),
         SendLog::NAME => decode::<SendLog>(&call).map(|inputs| {
-            if !state
+            if state
                 .registry()
-                .transactions
-                .contains_key(&inputs.transaction_id)
+                .own_transaction(instance, conn_id, &inputs.transaction_id)
+                .is_none()
             {
                 return Value::Bool(false);
             }
@@ -204,14 +210,14 @@ async fn handle(
             let id = inputs.transaction_id.clone();
             let replace = inputs.replace.unwrap_or(false);
             let mut registry = state.registry();
-            let known = if let Some(t) = registry.transactions.get_mut(&id) {
+            let known = if let Some(t) = registry.own_transaction(instance, conn_id, &id) {
                 t.redirect = Some((inputs.target.clone(), replace));
                 if let Err(e) = state.store.set_result_status(&id, "REDIRECTED") {
                     tracing::error!("{e}");
                 }
                 true
             } else {
-                registry.pages.contains_key(&id)
+                registry.own_page(instance, conn_id, &id).is_some()
             };
             if known {
                 registry.emit(
@@ -226,7 +232,7 @@ async fn handle(
             Value::Bool(known)
         }),
         MarkTransactionComplete::NAME => decode::<MarkTransactionComplete>(&call)
-            .map(|i| Value::Bool(complete(state, instance, i))),
+            .map(|i| Value::Bool(complete(state, instance, conn_id, i))),
         SendPage::NAME => decode::<SendPage>(&call).map(|inputs| {
             let layout = match inputs.page.as_deref().map(serde_json::from_str) {
                 None => None,
@@ -237,7 +243,7 @@ async fn handle(
                 }
             };
             let mut registry = state.registry();
-            match registry.pages.get_mut(&inputs.page_key) {
+            match registry.own_page(instance, conn_id, &inputs.page_key) {
                 Some(page) => {
                     page.layout = layout.clone();
                     registry.emit(
@@ -275,8 +281,21 @@ async fn handle(
             )
         }),
         other => {
-            tracing::warn!("ignoring a call of unknown method {other:?} from host {instance}");
-            None
+            // Interval's server and the Node SDK log a CALL of an unknown
+            // method and never answer it, which leaves the caller waiting
+            // (forever in Node, until its response timeout here). The
+            // protocol has no error RESPONSE, so this server answers at once
+            // with the protocol's generic error object, `{type: "error",
+            // message}` (what BEGIN_HOST_SHUTDOWN and INITIALIZE_HOST refuse
+            // with), and keeps the connection open: a caller expecting
+            // another shape fails on it with a clear validation error
+            // instead of hanging.
+            tracing::warn!("refusing a call of unknown method {other:?} from host {instance}");
+            Some(to_value(SuccessOrError::Error {
+                message: Some(format!(
+                    "Unknown method {other:?}: this server does not answer it."
+                )),
+            }))
         }
     };
     if let Some(reply) = reply {
@@ -292,16 +311,31 @@ fn initialize(
     key: KeyKind,
     inputs: InitializeHostInputs,
 ) -> InitializeHostReturns {
+    // Refused: nothing changes (a host that had initialized before keeps
+    // what it declared then).
+    let declared = inputs.actions.len() + inputs.groups.as_ref().map_or(0, Vec::len);
+    let max = state.config.limits.max_host_routes;
+    if declared > max {
+        return InitializeHostReturns::Error {
+            message: format!(
+                "This host declares {declared} actions and pages; this server accepts at most \
+                 {max} per host. Split them over several hosts or raise the server's limit."
+            ),
+            sdk_alert: None,
+        };
+    }
     let invalid_slugs: Vec<String> = inputs
         .actions
         .iter()
-        .filter(|a| {
-            !is_valid_action_slug(&a.slug)
-                || a.group_slug
+        .filter_map(|a| {
+            let problem = check_action_slug(&a.slug).err().or_else(|| {
+                a.group_slug
                     .as_deref()
-                    .is_some_and(|g| !is_valid_page_slug(g))
+                    .and_then(|g| check_page_slug(g).err())
+            })?;
+            tracing::debug!("invalid slug {:?}: {problem}", a.full_slug());
+            Some(a.full_slug())
         })
-        .map(|a| a.full_slug())
         .collect();
     let actions: Vec<_> = inputs
         .actions
@@ -312,7 +346,7 @@ fn initialize(
         .groups
         .unwrap_or_default()
         .into_iter()
-        .filter(|p| is_valid_page_slug(&p.slug))
+        .filter(|p| check_page_slug(&p.slug).is_ok())
         .collect();
     let definitions = |items: Vec<(String, Value)>| items;
     if let Err(e) = state.store.save_definitions(
@@ -355,7 +389,12 @@ fn initialize(
     }
 }
 
-fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> SendIoCallReturns {
+fn send_io_call(
+    state: &AppState,
+    instance: &str,
+    conn_id: u64,
+    inputs: SendIoCallInputs,
+) -> SendIoCallReturns {
     let refuse = |registry: &crate::state::Registry, message: &str| {
         let understands = registry
             .hosts
@@ -395,7 +434,8 @@ fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> S
     if !known {
         return refuse(&registry, "Transaction not found.");
     }
-    let Some(transaction) = registry.transactions.get_mut(&id) else {
+    // Another host's transaction reads as an unknown one.
+    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
         return refuse(&registry, "Transaction not found.");
     };
     if transaction.completed {
@@ -450,26 +490,38 @@ fn send_io_call(state: &AppState, instance: &str, inputs: SendIoCallInputs) -> S
     SendIoCallReturns::Accepted(true)
 }
 
-fn complete(state: &AppState, instance: &str, inputs: MarkTransactionCompleteInputs) -> bool {
+fn complete(
+    state: &AppState,
+    instance: &str,
+    conn_id: u64,
+    inputs: MarkTransactionCompleteInputs,
+) -> bool {
     let id = inputs.transaction_id;
     let mut registry = state.registry();
-    let Some(transaction) = registry.transactions.get_mut(&id) else {
-        // A retry of a completion already stored is fine.
+    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
+        // A retry of a completion already stored is fine, from the host
+        // that ran the transaction; anyone else is refused.
         return state
             .store
             .transaction(&id)
             .ok()
             .flatten()
-            .is_some_and(|t| t.status == "COMPLETED");
+            .is_some_and(|t| {
+                t.status == "COMPLETED" && t.host_instance_id.as_deref() == Some(instance)
+            });
     };
-    if transaction.host != instance {
-        tracing::warn!("host {instance} tried to complete transaction {id} of another host");
-        return false;
-    }
-    let result: Option<ActionResult> = inputs
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok());
+    // No result means success without data (as Interval); a result that
+    // cannot be read is stored as a failure saying so, never as a success.
+    let result: Option<ActionResult> = inputs.result.as_deref().map(|text| {
+        serde_json::from_str(text).unwrap_or_else(|e| {
+            tracing::warn!("host {instance} completed {id} with an unreadable result: {e}");
+            ActionResult::failure(FailureData {
+                error: "Error".into(),
+                message: format!("The result sent by the host could not be read ({e})."),
+                cause: None,
+            })
+        })
+    });
     let status = match &result {
         Some(r) if r.status == interval_protocol::result::ActionResultStatus::Failure => {
             ResultStatus::Failure

@@ -18,6 +18,27 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"type": "error", "message": message}))).into_response()
 }
 
+/// The key of an `Authorization: Bearer <key>` header (the scheme in any
+/// case, RFC 9110 §11.1); 401 without one, and for any other scheme, which
+/// would otherwise pass a `Basic` or `Digest` credential off as a key.
+#[allow(clippy::result_large_err)] // the error is the response itself
+fn bearer_key(headers: &HeaderMap) -> Result<String, Response> {
+    let Some(value) = headers.get("authorization") else {
+        return Err(error(StatusCode::UNAUTHORIZED, "No API key provided."));
+    };
+    let credentials = value.to_str().ok().and_then(|v| {
+        let (scheme, key) = v.trim().split_once(' ')?;
+        let key = key.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then(|| key.to_owned())
+    });
+    credentials.ok_or_else(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "No API key provided: send it as `Authorization: Bearer <API key>`.",
+        )
+    })
+}
+
 /// Checks the bearer key (sent from `peer`) and parses the body.
 #[allow(clippy::result_large_err)] // the error is the response itself
 async fn authorize<T: DeserializeOwned>(
@@ -26,12 +47,7 @@ async fn authorize<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &str,
 ) -> Result<T, Response> {
-    let key = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' ').map(|(_, key)| key.trim().to_owned()))
-        .filter(|key| !key.is_empty())
-        .ok_or_else(|| error(StatusCode::UNAUTHORIZED, "No API key provided."))?;
+    let key = bearer_key(headers)?;
     match state.check_api_key(Some(peer.ip()), &key).await {
         Ok(KeyCheck::Valid(_)) => {}
         Ok(KeyCheck::Invalid) => {

@@ -159,6 +159,36 @@ impl Registry {
         }
     }
 
+    /// Whether `conn_id` is the current connection of host `instance` (an
+    /// older connection of the same instance, being closed, is not).
+    fn is_current(&self, instance: &str, conn_id: u64) -> bool {
+        self.hosts.get(instance).map(|h| h.conn_id) == Some(conn_id)
+    }
+
+    /// The live transaction `id` when connection `conn_id` of host
+    /// `instance` runs it; `None` for unknown transactions and for those of
+    /// other hosts alike, so that a host learns nothing about the latter.
+    pub fn own_transaction(
+        &mut self,
+        instance: &str,
+        conn_id: u64,
+        id: &str,
+    ) -> Option<&mut LiveTransaction> {
+        if !self.is_current(instance, conn_id) {
+            return None;
+        }
+        self.transactions.get_mut(id).filter(|t| t.host == instance)
+    }
+
+    /// The open page `key` when connection `conn_id` of host `instance`
+    /// renders it (as [`Registry::own_transaction`]).
+    pub fn own_page(&mut self, instance: &str, conn_id: u64, key: &str) -> Option<&mut LivePage> {
+        if !self.is_current(instance, conn_id) {
+            return None;
+        }
+        self.pages.get_mut(key).filter(|p| p.host == instance)
+    }
+
     /// The environment a run of `slug` from the dashboard goes to:
     /// production when a live-key host serves it, else development. Hosts
     /// of the other environment never get it.

@@ -1,7 +1,8 @@
 //! The Interval frame and RPC layers on the server side of a WebSocket:
 //! ACKs every MESSAGE at once, matches ACKs and RESPONSEs to what this side
-//! sent, counts CALLs against the rate limit, and hands the peer's CALLs to
-//! the connection handler.
+//! sent, counts CALLs against the rate limit, pings the peer with WebSocket
+//! ping frames (closing it when a pong does not come back in time), and
+//! hands the peer's CALLs to the connection handler.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +23,9 @@ use crate::limits::RateLimiter;
 pub const POLICY_VIOLATION: u16 = 1008;
 /// Close code for frames that are not valid protocol frames.
 pub const INVALID_PAYLOAD: u16 = 1007;
+/// Close code for a peer that stopped answering pings (what Python's
+/// `websockets` uses for a keepalive timeout).
+pub const PING_TIMEOUT: u16 = 1011;
 /// Frames queued for writing before senders wait.
 const WRITE_QUEUE: usize = 256;
 
@@ -53,6 +57,8 @@ pub struct Wire {
     out: mpsc::Sender<Message>,
     acks: Mutex<HashMap<String, oneshot::Sender<()>>>,
     pending: Mutex<HashMap<String, oneshot::Sender<Option<Value>>>>,
+    /// The payload of the ping in flight and who waits for its pong.
+    pong: Mutex<Option<(Vec<u8>, oneshot::Sender<()>)>>,
     next_id: AtomicU64,
     closed: CancellationToken,
     send_timeout: Duration,
@@ -68,6 +74,11 @@ pub struct WireOptions {
     pub send_timeout: Duration,
     /// RESPONSE wait.
     pub response_timeout: Duration,
+    /// How often to send a WebSocket ping frame (`None`: never).
+    pub ping_interval: Option<Duration>,
+    /// How long the peer has to answer a ping with its pong before the
+    /// connection is closed as dead.
+    pub pong_timeout: Duration,
 }
 
 impl Wire {
@@ -84,6 +95,7 @@ impl Wire {
             out,
             acks: Mutex::default(),
             pending: Mutex::default(),
+            pong: Mutex::default(),
             next_id: AtomicU64::new(1),
             closed: CancellationToken::new(),
             send_timeout: options.send_timeout,
@@ -91,6 +103,7 @@ impl Wire {
         });
 
         let closed = wire.closed.clone();
+        let send_timeout = options.send_timeout;
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -98,16 +111,55 @@ impl Wire {
                     message = out_rx.recv() => {
                         let Some(message) = message else { break };
                         let is_close = matches!(message, Message::Close(_));
-                        if sink.send(message).await.is_err() || is_close {
+                        // A write to a peer that reads nothing can wait
+                        // forever: give up once the connection is closed
+                        // (a frame that can be written at once still goes,
+                        // such as the close frame queued when closing).
+                        let sent = tokio::select! {
+                            biased;
+                            sent = sink.send(message) => sent.is_ok(),
+                            _ = closed.cancelled() => false,
+                        };
+                        if !sent || is_close {
                             break;
                         }
                     }
                     _ = closed.cancelled() => break,
                 }
             }
-            let _ = sink.close().await;
+            let _ = tokio::time::timeout(send_timeout, sink.close()).await;
             closed.cancel();
         });
+
+        if let Some(interval) = options.ping_interval {
+            let heart = wire.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(interval) => {}
+                        _ = heart.closed.cancelled() => return,
+                    }
+                    match heart.ping(options.pong_timeout).await {
+                        Ok(()) => {}
+                        Err(WireError::Closed) => return,
+                        Err(e) => {
+                            tracing::warn!("closing an unresponsive connection: {e}");
+                            heart.close(
+                                PING_TIMEOUT,
+                                &format!(
+                                    "keepalive ping timeout: no pong within {:?}",
+                                    options.pong_timeout
+                                ),
+                            );
+                            // Do not wait for a dead peer to take the close
+                            // frame: the connection is gone now.
+                            heart.closed.cancel();
+                            return;
+                        }
+                    }
+                }
+            });
+        }
 
         let reader = wire.clone();
         tokio::spawn(async move {
@@ -120,6 +172,11 @@ impl Wire {
                 let text = match message {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(Message::Pong(payload))) => {
+                        reader.pong_received(&payload);
+                        continue;
+                    }
+                    // Pings are answered by the WebSocket layer itself.
                     Some(Ok(_)) => continue,
                 };
                 if let Err(reason) = reader
@@ -139,6 +196,7 @@ impl Wire {
             reader.closed.cancel();
             lock(&reader.acks).clear();
             lock(&reader.pending).clear();
+            lock(&reader.pong).take();
         });
 
         (wire, calls_rx)
@@ -227,6 +285,45 @@ impl Wire {
             Err(_) => {
                 lock(&self.acks).remove(&id);
                 Err(WireError::Timeout("an ACK".into()))
+            }
+        }
+    }
+
+    /// Sends a WebSocket ping frame carrying a fresh UUID and waits up to
+    /// `timeout` for the pong echoing it (§1.3 Liveness).
+    pub async fn ping(&self, timeout: Duration) -> Result<(), WireError> {
+        if self.closed.is_cancelled() {
+            return Err(WireError::Closed);
+        }
+        let payload = interval_protocol::new_id().to_string().into_bytes();
+        let (tx, rx) = oneshot::channel();
+        *lock(&self.pong) = Some((payload.clone(), tx));
+        let exchange = async {
+            self.out
+                .send(Message::Ping(payload.into()))
+                .await
+                .map_err(|_| WireError::Closed)?;
+            rx.await.map_err(|_| WireError::Closed)
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) if self.closed.is_cancelled() => Err(WireError::Closed),
+            Err(_) => {
+                lock(&self.pong).take();
+                Err(WireError::Timeout("the pong".into()))
+            }
+        }
+    }
+
+    /// A pong arrived: it answers the ping in flight if it echoes it.
+    fn pong_received(&self, payload: &[u8]) {
+        let mut pong = lock(&self.pong);
+        if pong
+            .as_ref()
+            .is_some_and(|(expected, _)| expected == payload)
+        {
+            if let Some((_, waiter)) = pong.take() {
+                let _ = waiter.send(());
             }
         }
     }
