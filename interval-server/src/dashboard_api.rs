@@ -259,6 +259,9 @@ async fn handle(
             response,
             password,
         } => {
+            if let Some(errors) = typed_errors(state, &transaction_id, &response) {
+                return Ok(Reply::Invalid { errors });
+            }
             check_identity(
                 state,
                 session.token(),
@@ -628,6 +631,29 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// What is wrong with the typed values of a RETURN to the pending render of
+/// transaction `id`, checked as the form's fields are (see
+/// [`crate::dashboard::values::check_typed`]); `None` when nothing is, or
+/// when there is nothing to check them against.
+fn typed_errors(
+    state: &AppState,
+    id: &str,
+    response: &BrowserResponse,
+) -> Option<Vec<crate::api::FieldError>> {
+    if response.kind != IoResponseKind::Return {
+        return None;
+    }
+    let render: interval_protocol::io::IoRender = {
+        let registry = state.registry();
+        let pending = registry.transactions.get(id)?.pending_render.clone()?;
+        serde_json::from_str(&pending).ok()?
+    };
+    if render.id != response.id {
+        return None;
+    }
+    crate::dashboard::values::check_typed(&render, &response.values).err()
 }
 
 /// Whether `response` may go to the host of transaction `id`, given the

@@ -505,3 +505,74 @@ async fn dashboard_connections_are_capped_per_address() {
         "the slot of a closed connection was not given back"
     );
 }
+
+/// The typed dashboard API (`respond`) is held to the form's own checks:
+/// `min 1` does not accept 0, `maxLength` does not accept more.
+#[tokio::test]
+async fn typed_answers_are_checked_as_the_form_is() {
+    use interval_protocol::host::{SendIoCall, SendIoCallInputs};
+    use interval_protocol::io::IoResponseKind;
+    use interval_protocol::server::IoResponse as IoResponseCall;
+    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    let server = server_with(ServerConfig::default()).await;
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    let mut dashboard = support::Dashboard::connect(&server).await;
+    let id = run_on(&mut dashboard, &mut host, "refund")
+        .await
+        .transaction_id;
+    let render_id = interval_protocol::new_id().to_string();
+    let render = serde_json::json!({
+        "id": render_id,
+        "inputGroupKey": "g",
+        "toRender": [
+            {"methodName": "INPUT_NUMBER", "label": "Amount", "props": {"min": 1}, "isStateful": false, "isOptional": false, "isMultiple": false},
+            {"methodName": "INPUT_TEXT", "label": "Reason", "props": {"maxLength": 5}, "isStateful": false, "isOptional": false, "isMultiple": false}
+        ],
+        "kind": "RENDER"
+    });
+    host.call::<SendIoCall>(&SendIoCallInputs {
+        transaction_id: id.clone(),
+        io_call: render.to_string(),
+        skip_client_call: None,
+    })
+    .await;
+    assert!(matches!(dashboard.event().await, Event::Render { .. }));
+    let answer = |values: Vec<serde_json::Value>| Request::Respond {
+        transaction_id: id.clone(),
+        response: BrowserResponse {
+            id: render_id.clone(),
+            input_group_key: "g".into(),
+            kind: IoResponseKind::Return,
+            values,
+            values_meta: None,
+            choice: None,
+        },
+        password: None,
+    };
+
+    let refused = dashboard
+        .request(answer(vec![
+            serde_json::json!(0),
+            serde_json::json!("far too long"),
+        ]))
+        .await;
+    let Ok(Reply::Invalid { errors }) = refused else {
+        panic!("out-of-range typed values were taken: {refused:?}");
+    };
+    assert_eq!(errors.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 1]);
+
+    let taken = async {
+        let (call, inputs) = host.expect::<IoResponseCall>().await;
+        host.respond(&call, serde_json::Value::Null).await;
+        inputs.value
+    };
+    let (reply, value) = tokio::join!(
+        dashboard.request(answer(vec![
+            serde_json::json!(5),
+            serde_json::json!("late")
+        ])),
+        taken
+    );
+    assert_eq!(reply, Ok(Reply::Ok));
+    assert!(value.contains("\"late\""), "{value}");
+}

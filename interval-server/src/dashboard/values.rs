@@ -53,6 +53,57 @@ pub fn read_all(
     Ok((values, meta))
 }
 
+/// Checks typed `values` (what the typed dashboard API sends, as the
+/// protocol's RESPOND does) against the constraints of `render`'s
+/// components, as the form's fields are checked: lengths, formats and
+/// bounds of text and numbers, the count of a multiple selection, and that
+/// a required input has a value. The shape of other values is the host's to
+/// check, as with Interval.
+pub fn check_typed(render: &IoRender, values: &[Value]) -> Result<(), Vec<FieldError>> {
+    let errors: Vec<FieldError> = render
+        .to_render
+        .iter()
+        .enumerate()
+        .filter_map(|(index, component)| {
+            let value = values.get(index).unwrap_or(&Value::Null);
+            check_one(component, value)
+                .err()
+                .map(|message| FieldError { index, message })
+        })
+        .collect();
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(errors),
+    }
+}
+
+fn check_one(component: &ComponentToRender, value: &Value) -> Result<(), String> {
+    let method = component.method_name.as_str();
+    if is_display(method) {
+        return Ok(());
+    }
+    if value.is_null() {
+        return match method {
+            // Answered by a choice, not a value.
+            "CONFIRM" | "CONFIRM_IDENTITY" | "INPUT_BOOLEAN" => Ok(()),
+            _ => missing(component).map(|_| ()),
+        };
+    }
+    match (method, value) {
+        ("INPUT_TEXT" | "INPUT_EMAIL" | "INPUT_URL", Value::String(text)) => {
+            text_value(component, text).map(|_| ())
+        }
+        ("INPUT_NUMBER" | "INPUT_SLIDER", Value::Number(n)) => {
+            number(component, &n.to_string()).map(|_| ())
+        }
+        ("INPUT_NUMBER" | "INPUT_SLIDER", _) => Err("Enter a number.".into()),
+        ("SELECT_MULTIPLE" | "SELECT_TABLE", Value::Array(chosen)) => {
+            count_checked(component, chosen.len())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn missing(component: &ComponentToRender) -> Result<Answer, String> {
     if component.is_optional {
         Ok(Answer::Undefined)
