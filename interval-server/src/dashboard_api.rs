@@ -198,6 +198,9 @@ async fn disconnected(state: &Arc<AppState>, browser: u64) {
                 left.push(id.clone());
             }
         }
+        for id in &left {
+            registry.forget_if_done(id);
+        }
         let abandoned = left
             .into_iter()
             .filter(|id| registry.is_abandoned(id))
@@ -279,6 +282,7 @@ async fn handle(
                 if let Some(t) = registry.transactions.get_mut(&transaction_id) {
                     t.browsers.remove(&browser);
                 }
+                registry.forget_if_done(&transaction_id);
                 registry.is_abandoned(&transaction_id)
             };
             // Leaving an action that cannot run in the background cancels it.
@@ -376,14 +380,9 @@ async fn handle(
         Request::UploadUrls {
             transaction_id,
             files,
-        } => {
-            if !state.registry().transactions.contains_key(&transaction_id) {
-                return Err(format!("No running transaction {transaction_id}."));
-            }
-            Ok(Reply::UploadUrls {
-                urls: session.upload_urls(&transaction_id, &files)?,
-            })
-        }
+        } => Ok(Reply::UploadUrls {
+            urls: session.upload_urls(&transaction_id, &files)?,
+        }),
     }
 }
 
@@ -555,7 +554,12 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("No transaction {transaction_id}."))?;
         if record.status != "HOST_CONNECTION_DROPPED" {
-            // Finished before the server last started: the history has it.
+            // Over, and forgotten by the registry (or by a restart): the
+            // store has its outcome.
+            if record.status == "COMPLETED" {
+                let event = completed_event(transaction_id, record);
+                registry.send_to(browser, ServerMessage::Event { event });
+            }
             return Ok(Reply::Ok);
         }
         // Interrupted by a server restart, and its host has not replayed it
@@ -588,14 +592,7 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
             .transaction(transaction_id)
             .ok()
             .flatten()
-            .map(|record| Event::Completed {
-                transaction_id: transaction_id.to_owned(),
-                result_status: record
-                    .result_status
-                    .and_then(|s| serde_json::from_value(Value::String(s)).ok())
-                    .unwrap_or(ResultStatus::Success),
-                result: record.result.and_then(|r| serde_json::from_value(r).ok()),
-            }),
+            .map(|record| completed_event(transaction_id, record)),
         false => None,
     };
     let replay: Vec<Event> = [
@@ -631,6 +628,18 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// The `Completed` event of a finished transaction, from its record.
+fn completed_event(transaction_id: &str, record: TransactionRecord) -> Event {
+    Event::Completed {
+        transaction_id: transaction_id.to_owned(),
+        result_status: record
+            .result_status
+            .and_then(|s| serde_json::from_value(Value::String(s)).ok())
+            .unwrap_or(ResultStatus::Success),
+        result: record.result.and_then(|r| serde_json::from_value(r).ok()),
+    }
 }
 
 /// What is wrong with the typed values of a RETURN to the pending render of
@@ -777,7 +786,9 @@ async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> {
                 result: None,
             },
         );
-        (registry.hosts.get(&host).map(|h| h.wire.clone()), render)
+        let wire = registry.hosts.get(&host).map(|h| h.wire.clone());
+        registry.forget_if_done(id);
+        (wire, render)
     };
     if let Err(e) = state
         .store

@@ -561,5 +561,6 @@ fn complete(
             },
         );
     }
+    registry.forget_if_done(&id);
     true
 }

@@ -229,6 +229,19 @@ impl Registry {
             .map(|(id, host)| (id.clone(), host.wire.clone()))
     }
 
+    /// Forgets transaction `id` once it is over and no dashboard shows it:
+    /// the store has its outcome (a dashboard that attaches later gets it
+    /// from there), and memory does not grow with the history.
+    pub fn forget_if_done(&mut self, id: &str) {
+        if self
+            .transactions
+            .get(id)
+            .is_some_and(|t| t.completed && t.browsers.is_empty())
+        {
+            self.transactions.remove(id);
+        }
+    }
+
     /// Whether transaction `id` is unfinished, watched by no dashboard, and
     /// of an action that may not run in the background.
     pub fn is_abandoned(&self, id: &str) -> bool {
@@ -334,6 +347,20 @@ impl AppState {
             Ok(false) => KeyCheck::Invalid,
             Err(refused) => KeyCheck::Refused(refused),
         })
+    }
+
+    /// Whether transaction `id` is running (started, and not over).
+    pub fn is_running(&self, id: &str) -> bool {
+        self.registry()
+            .transactions
+            .get(id)
+            .is_some_and(|t| !t.completed)
+    }
+
+    /// How many transactions the server keeps in memory (running ones, and
+    /// finished ones that a dashboard still shows).
+    pub fn transactions_in_memory(&self) -> usize {
+        self.registry().transactions.len()
     }
 
     pub(crate) fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -495,6 +522,7 @@ impl AppState {
             if let Some(t) = registry.transactions.get_mut(&id) {
                 t.completed = true;
             }
+            registry.forget_if_done(&id);
         }
         tracing::info!("host {instance_id} did not come back; its open transactions were dropped");
     }

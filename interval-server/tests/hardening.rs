@@ -576,3 +576,69 @@ async fn typed_answers_are_checked_as_the_form_is() {
     assert_eq!(reply, Ok(Reply::Ok));
     assert!(value.contains("\"late\""), "{value}");
 }
+
+/// Finished transactions leave the server's memory once no dashboard shows
+/// them (the store keeps them), and get no more upload URLs.
+#[tokio::test]
+async fn finished_transactions_are_forgotten_and_take_no_uploads() {
+    use interval_protocol::host::{MarkTransactionComplete, MarkTransactionCompleteInputs};
+    use interval_server::api::{Event, Request, UploadRequest};
+    let server = server_with(ServerConfig::default()).await;
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    let mut dashboard = support::Dashboard::connect(&server).await;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        let id = run_on(&mut dashboard, &mut host, "refund")
+            .await
+            .transaction_id;
+        let done = host
+            .call::<MarkTransactionComplete>(&MarkTransactionCompleteInputs {
+                transaction_id: id.clone(),
+                result_status: None,
+                result: None,
+                skip_client_call: None,
+            })
+            .await;
+        assert!(done);
+        assert!(matches!(dashboard.event().await, Event::Completed { .. }));
+        ids.push(id);
+    }
+    let urls = dashboard
+        .request(Request::UploadUrls {
+            transaction_id: ids[0].clone(),
+            files: vec![UploadRequest {
+                name: "a.txt".into(),
+                mime: "text/plain".into(),
+                size: 1,
+            }],
+        })
+        .await;
+    assert!(
+        urls.is_err(),
+        "upload URLs for a finished transaction: {urls:?}"
+    );
+
+    // The dashboard that showed them leaves: they are forgotten.
+    drop(dashboard);
+    let mut forgotten = false;
+    for _ in 0..100 {
+        if server.state().transactions_in_memory() == 0 {
+            forgotten = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        forgotten,
+        "{} still in memory",
+        server.state().transactions_in_memory()
+    );
+    // A dashboard that attaches later gets the outcome from the store.
+    let mut late = support::Dashboard::connect(&server).await;
+    late.request(Request::Attach {
+        transaction_id: ids[3].clone(),
+    })
+    .await
+    .unwrap();
+    assert!(matches!(late.event().await, Event::Completed { .. }));
+}

@@ -323,9 +323,14 @@ impl Session {
         transaction_id: &str,
         files: &[UploadRequest],
     ) -> Result<Vec<FileUrls>, String> {
-        self.dashboard
-            .uploads
-            .urls(&self.dashboard.app.base_url(), transaction_id, files)
+        let uploads = &self.dashboard.uploads;
+        let app = &self.dashboard.app;
+        // Files of transactions that ended unseen go now.
+        uploads.sweep(|id| app.is_running(id));
+        if !app.is_running(transaction_id) {
+            return Err(format!("No running transaction {transaction_id}."));
+        }
+        uploads.urls(&app.base_url(), transaction_id, files)
     }
 }
 

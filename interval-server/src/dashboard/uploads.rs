@@ -5,7 +5,7 @@
 //! temporary directory) and are deleted when their transaction completes.
 //! Both URLs carry a random token; nothing else grants access.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -110,6 +110,20 @@ impl Uploads {
                 }
             })
             .collect())
+    }
+
+    /// Deletes the files of every transaction that `running` says is not
+    /// running any more (finished while no dashboard showed it, say).
+    pub fn sweep(&self, running: impl Fn(&str) -> bool) {
+        let finished: HashSet<String> = self
+            .files()
+            .values()
+            .map(|f| f.transaction_id.clone())
+            .filter(|id| !running(id))
+            .collect();
+        for id in finished {
+            self.forget_transaction(&id);
+        }
     }
 
     /// Deletes the files of a finished transaction.
