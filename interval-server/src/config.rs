@@ -45,6 +45,11 @@ pub struct ServerConfig {
 pub struct Limits {
     /// CALLs per second a host may make (Interval: 1024).
     pub host_calls_per_second: u32,
+    /// CALLs of one host handled at once (default 64): past that its calls
+    /// wait, and once its queue is full the server stops reading the
+    /// connection, so a host that sends and never reads its answers holds
+    /// a bounded number of calls (each at most `max_message_size`).
+    pub host_calls_in_flight: usize,
     /// Requests per second a dashboard connection may make.
     pub browser_requests_per_second: u32,
     /// Dashboard connections open at once, server-wide (each holds a task,
@@ -105,6 +110,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             host_calls_per_second: 1024,
+            host_calls_in_flight: 64,
             browser_requests_per_second: 200,
             max_dashboard_connections: 512,
             max_dashboard_connections_per_address: 64,

@@ -94,13 +94,24 @@ pub async fn serve(
     }
     tracing::debug!("host {instance_id} connected");
 
+    // Calls are handled concurrently, as Interval does, but no more than
+    // `host_calls_in_flight` at once: past that the connection's calls wait
+    // (and, its queue full, the server stops reading it), so a host that
+    // sends and never reads its answers holds a bounded number of calls.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+        limits.host_calls_in_flight.max(1),
+    ));
     while let Some(call) = calls.recv().await {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
         let state = state.clone();
         let wire = wire.clone();
         let instance_id = instance_id.clone();
-        // Calls are handled concurrently, as Interval does.
         tokio::spawn(async move {
+            let _counted = state.host_call_started();
             handle(&state, &wire, &instance_id, conn_id, key, call).await;
+            drop(permit);
         });
     }
     tracing::debug!("host {instance_id} disconnected");

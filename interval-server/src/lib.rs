@@ -164,8 +164,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let max_body = config.limits.max_http_body;
-    let auth =
-        auth::Auth::new(config.dashboard_password.as_deref()).map_err(ServerError::Config)?;
+    // Hashing the password is slow work: off the async workers.
+    let password = config.dashboard_password.clone();
+    let auth = tokio::task::spawn_blocking(move || auth::Auth::new(password.as_deref()))
+        .await
+        .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?
+        .map_err(ServerError::Config)?;
     let allowed_hosts =
         origin::AllowedHosts::new(config.public_url.as_deref()).map_err(ServerError::Config)?;
     let base_url = match &config.public_url {

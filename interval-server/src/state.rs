@@ -3,7 +3,7 @@
 //! in the [`Store`]; this is what only exists while the process runs.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::api::{Event, ServerMessage};
@@ -37,6 +37,8 @@ pub struct AppState {
     pub secret_checks: SecretChecks,
     /// Slots for dashboard connections.
     pub dashboard_slots: Arc<ConnectionSlots>,
+    /// Host calls being handled now, and the most at once.
+    host_calls: Arc<(AtomicUsize, AtomicUsize)>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
 }
@@ -46,6 +48,15 @@ pub struct AppState {
 /// so that one key's host cannot take over another's transactions).
 pub const INSTANCE_OF_ANOTHER_KEY: &str =
     "This instance id is in use by a host with another API key.";
+
+/// Counts one host call in flight (see [`AppState::host_calls_in_flight`]).
+pub(crate) struct HostCallGuard(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl Drop for HostCallGuard {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The outcome of [`AppState::check_api_key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,6 +306,7 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
         AppState {
             secret_checks: SecretChecks::new(config.secret_checks),
+            host_calls: Arc::default(),
             dashboard_slots: ConnectionSlots::new(
                 config.limits.max_dashboard_connections,
                 config.limits.max_dashboard_connections_per_address,
@@ -347,6 +359,21 @@ impl AppState {
             Ok(false) => KeyCheck::Invalid,
             Err(refused) => KeyCheck::Refused(refused),
         })
+    }
+
+    /// Counts a host call as being handled until the guard is dropped.
+    pub(crate) fn host_call_started(&self) -> HostCallGuard {
+        let (now, peak) = &*self.host_calls;
+        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(n, Ordering::SeqCst);
+        HostCallGuard(self.host_calls.clone())
+    }
+
+    /// Host calls being handled now, and the most handled at once since
+    /// the server started (every host together).
+    pub fn host_calls_in_flight(&self) -> (usize, usize) {
+        let (now, peak) = &*self.host_calls;
+        (now.load(Ordering::SeqCst), peak.load(Ordering::SeqCst))
     }
 
     /// Whether transaction `id` is running (started, and not over).

@@ -642,3 +642,39 @@ async fn finished_transactions_are_forgotten_and_take_no_uploads() {
     .unwrap();
     assert!(matches!(late.event().await, Event::Completed { .. }));
 }
+
+/// A host that sends calls and never reads the answers holds a bounded
+/// number of calls in the server.
+#[tokio::test]
+async fn a_host_that_never_reads_holds_few_calls() {
+    use interval_protocol::host::{SendLog, SendLogInputs};
+    let limits = interval_server::Limits {
+        host_calls_in_flight: 4,
+        host_calls_per_second: 100_000,
+        ..interval_server::Limits::default()
+    };
+    let server = server_with(ServerConfig::default().limits(limits)).await;
+    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["x"]).await;
+    let log = SendLogInputs {
+        transaction_id: "not-mine".into(),
+        data: "y".repeat(4_000),
+        index: Some(0),
+        timestamp: None,
+        skip_client_call: None,
+    };
+    let mut sent = 0;
+    for _ in 0..2_000 {
+        let send = host.call_no_wait::<SendLog>(&log);
+        if tokio::time::timeout(Duration::from_millis(100), send)
+            .await
+            .is_err()
+        {
+            break; // the server stopped reading: back-pressure
+        }
+        sent += 1;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, peak) = server.state().host_calls_in_flight();
+    assert!(sent > 4, "only {sent} calls were sent");
+    assert!((1..=4).contains(&peak), "{peak} calls in flight at once");
+}
