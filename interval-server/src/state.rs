@@ -452,6 +452,17 @@ impl AppState {
         key: &ApiKey,
     ) -> Result<u64, &'static str> {
         let conn_id = self.next_id();
+        match self
+            .store
+            .bind_instance(instance_id, key.kind.environment(), &key.id)
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(INSTANCE_OF_ANOTHER_KEY),
+            Err(e) => {
+                tracing::error!("{e}");
+                return Err("Internal server error.");
+            }
+        }
         let mut registry = self.registry();
         if let Some(old) = registry.hosts.get(instance_id) {
             if old.key != key.kind || old.key_id != key.id {

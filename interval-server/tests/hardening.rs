@@ -678,3 +678,28 @@ async fn a_host_that_never_reads_holds_few_calls() {
     assert!(sent > 4, "only {sent} calls were sent");
     assert!((1..=4).contains(&peak), "{peak} calls in flight at once");
 }
+
+/// The binding of an instance id to its key outlives a server restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_id_stays_with_its_key_across_a_restart() {
+    let path =
+        std::env::temp_dir().join(format!("interval-bind-{}.db", interval_protocol::new_id()));
+    let config = || ServerConfig::default().database(&path);
+    let server = server_with(config()).await;
+    let live = server.state().store.create_live_key().unwrap();
+    let production = RawHost::initialized(&server.endpoint(), &live, "prod", &["refund"]).await;
+    production.drop_connection();
+    server.shutdown();
+    server.closed().await;
+
+    let server = server_with(config()).await;
+    let mut impostor = RawHost::connect(&server.endpoint(), Some(support::KEY), "prod").await;
+    let closed = impostor.closed().await;
+    assert_eq!(closed.reason, interval_server::INSTANCE_OF_ANOTHER_KEY);
+    RawHost::initialized(&server.endpoint(), &live, "prod", &["refund"]).await;
+    server.shutdown();
+    server.closed().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

@@ -4,8 +4,9 @@ use rusqlite_migration::{Migrations, M};
 
 /// Every migration, oldest first. Never edit a released one; add a new one.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE api_keys (
             id          TEXT PRIMARY KEY,
             kind        TEXT NOT NULL CHECK (kind IN ('development', 'live')),
@@ -63,7 +64,20 @@ pub(crate) fn migrations() -> Migrations<'static> {
             created_at       INTEGER NOT NULL
         );
         "#,
-    )])
+        ),
+        // Host instance ids, bound to the API key that first used them (so
+        // that a server restart does not free them for another key).
+        M::up(
+            r#"
+        CREATE TABLE host_instances (
+            instance_id  TEXT PRIMARY KEY,
+            key_kind     TEXT NOT NULL,
+            key_id       TEXT NOT NULL,
+            created_at   INTEGER NOT NULL
+        );
+        "#,
+        ),
+    ])
 }
 
 #[cfg(test)]

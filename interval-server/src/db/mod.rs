@@ -254,6 +254,25 @@ impl Store {
         })
     }
 
+    /// Binds host `instance_id` to the key (`kind`, `key_id`) the first
+    /// time it is used; returns whether it is bound to that key.
+    pub fn bind_instance(&self, instance_id: &str, kind: &str, key_id: &str) -> Result<bool> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO host_instances (instance_id, key_kind, key_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![instance_id, kind, key_id, now_ms()],
+        )
+        .map_err(ctx("binding a host instance"))?;
+        let (bound_kind, bound_id): (String, String) = conn
+            .query_row(
+                "SELECT key_kind, key_id FROM host_instances WHERE instance_id = ?1",
+                [instance_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(ctx("binding a host instance"))?;
+        Ok(bound_kind == kind && bound_id == key_id)
+    }
+
     // --- Route definitions ---------------------------------------------
 
     /// Remembers declared actions and pages (for names in the history).
