@@ -134,6 +134,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             config.host
         )));
     }
+    if config
+        .api_key
+        .as_deref()
+        .is_some_and(|key| keys::live_key_id(key).is_some())
+    {
+        // This server keeps its configured key as a development key, in
+        // clear: a production key must never be.
+        return Err(ServerError::Config(
+            "the API key is a production (live_) key; this server would store it in clear as its \
+             development key. Give it a development key, or point the host at your server with \
+             INTERVAL_ENDPOINT"
+                .into(),
+        ));
+    }
     let store = db::Store::open(config.database.as_deref())?;
     let api_key = match &config.api_key {
         Some(key) => {

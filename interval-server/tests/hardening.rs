@@ -703,3 +703,15 @@ async fn an_instance_id_stays_with_its_key_across_a_restart() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+/// A live key given to a server (the embedded one picks up
+/// INTERVAL_API_KEY) would be stored in clear as its development key:
+/// refused, saying what to do.
+#[tokio::test]
+async fn a_live_key_is_never_kept_as_the_development_key() {
+    let config = ServerConfig::default()
+        .port(0)
+        .api_key("live_abcdefghijkl_0123456789abcdefghijklmnopqrstuvwxyz");
+    let error = interval_server::start(config).await.err().expect("refused");
+    assert!(error.to_string().contains("INTERVAL_ENDPOINT"), "{error}");
+}
