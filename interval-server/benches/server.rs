@@ -16,6 +16,10 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "support/child.rs"]
+mod child;
+
+use child::Child;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -234,41 +238,6 @@ async fn serve_child(baseline: bool) {
             .unwrap();
         println!("{}", server.addr());
         server.closed().await;
-    }
-}
-
-struct Child(std::process::Child, String);
-
-impl Child {
-    fn start(mode: &str) -> Child {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .arg(mode)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Child(child, line.trim().to_owned())
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

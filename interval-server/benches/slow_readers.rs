@@ -12,7 +12,10 @@
 //! read, then after they left. Their budgets (requests in flight, queued
 //! bytes) keep the server's memory flat.
 
-use std::io::BufRead;
+#[path = "support/child.rs"]
+mod child;
+
+use child::Child;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
@@ -66,46 +69,12 @@ async fn serve() {
     server.closed().await;
 }
 
-struct Child(std::process::Child, String);
-
-impl Child {
-    fn start() -> Child {
-        let mut child = std::process::Command::new(std::env::current_exe().expect("this binary"))
-            .arg("--serve")
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the child starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("its stdout"))
-            .read_line(&mut line)
-            .expect("its address");
-        Child(child, line.trim().to_owned())
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
 async fn run() {
-    let server = Child::start();
+    let server = Child::start("--serve");
     let url = format!("ws://{}/api/dashboard", server.1);
     // Warm up: one reader that reads, so that the idle figure includes a
     // served history.
