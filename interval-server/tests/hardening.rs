@@ -226,6 +226,17 @@ fn start(slug: &str) -> interval_server::api::Request {
     }
 }
 
+/// Waits until `n` hosts are ready for transactions: a host is ready once
+/// the server has its ACK of the INITIALIZE_HOST answer, a moment after the
+/// host has the answer itself.
+async fn wait_for_hosts(server: &interval_server::RunningServer, n: usize) {
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while server.state().registry_host_count() < n {
+        assert!(tokio::time::Instant::now() < deadline, "hosts not ready");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Starts `slug` from `dashboard`; `host` must be the one that gets it.
 async fn run_on(
     dashboard: &mut support::Dashboard,
@@ -253,6 +264,7 @@ async fn development_hosts_never_get_production_runs() {
     let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
     let mut development =
         RawHost::initialized(&endpoint, support::KEY, "dev", &["refund", "draft"]).await;
+    wait_for_hosts(&server, 2).await;
     let mut dashboard = support::Dashboard::connect(&server).await;
 
     for _ in 0..4 {
@@ -284,6 +296,7 @@ async fn an_instance_id_stays_with_the_key_that_first_used_it() {
     assert_eq!(closed.reason, interval_server::INSTANCE_OF_ANOTHER_KEY);
 
     // The production host was not closed, and still gets its runs.
+    wait_for_hosts(&server, 1).await;
     let mut dashboard = support::Dashboard::connect(&server).await;
     let inputs = run_on(&mut dashboard, &mut production, "refund").await;
     assert_eq!(inputs.environment, "production");
@@ -323,6 +336,7 @@ async fn the_database_is_readable_by_its_owner_only() {
 async fn a_link_from_another_site_waits_for_a_click() {
     let server = server_with(ServerConfig::default()).await;
     let _host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(&server, 1).await;
     let url = format!("{}/actions/refund?amount=100", server.url());
     let cross_site = http()
         .get(&url)
@@ -373,6 +387,7 @@ async fn a_late_dashboard_gets_the_outcome() {
     use interval_server::api::{Event, Reply, Request};
     let server = server_with(ServerConfig::default()).await;
     let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(&server, 1).await;
     let mut first = support::Dashboard::connect(&server).await;
     let id = run_on(&mut first, &mut host, "refund").await.transaction_id;
     let result = ActionResult::success(serde_json::json!({"refunded": 42}), None);
@@ -427,6 +442,7 @@ async fn a_dashboard_back_before_its_host_gets_the_replayed_render() {
 
     let server = server_with(config()).await;
     let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(&server, 1).await;
     let mut dashboard = support::Dashboard::connect(&server).await;
     let id = run_on(&mut dashboard, &mut host, "refund")
         .await
@@ -516,6 +532,7 @@ async fn typed_answers_are_checked_as_the_form_is() {
     use interval_server::api::{BrowserResponse, Event, Reply, Request};
     let server = server_with(ServerConfig::default()).await;
     let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(&server, 1).await;
     let mut dashboard = support::Dashboard::connect(&server).await;
     let id = run_on(&mut dashboard, &mut host, "refund")
         .await
@@ -585,6 +602,7 @@ async fn finished_transactions_are_forgotten_and_take_no_uploads() {
     use interval_server::api::{Event, Request, UploadRequest};
     let server = server_with(ServerConfig::default()).await;
     let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(&server, 1).await;
     let mut dashboard = support::Dashboard::connect(&server).await;
     let mut ids = Vec::new();
     for _ in 0..10 {

@@ -85,6 +85,9 @@ fn render_json(label: &str) -> String {
 /// Starts `slug` from a new dashboard; `host` takes it and renders one call.
 async fn start_on(server: &RunningServer, host: &mut RawHost, slug: &str) -> (Dashboard, String) {
     let mut dashboard = Dashboard::connect(server).await;
+    // The host is ready for transactions a moment after it has its
+    // INITIALIZE_HOST answer (once the server has the ACK).
+    dashboard.wait_for_action(slug).await;
     let request = Request::StartTransaction {
         slug: slug.into(),
         params: Default::default(),
