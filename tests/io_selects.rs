@@ -240,6 +240,66 @@ async fn search_maps_results_back_to_items() {
     host.check_interop();
 }
 
+/// A multiple search with defaults sends what the Node SDK sends for
+/// `.multiple({ defaultValue })`: the defaults among the results and in
+/// `multipleProps.defaultValue`, and no single `props.defaultValue`.
+#[tokio::test]
+async fn multiple_search_defaults_go_in_multiple_props_only() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "defaults",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .search(
+                        "Users",
+                        |_q: String| async move { Ok::<_, String>(users()) },
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .multiple()
+                    .default_values(users().into_iter().skip(7).take(1))
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+        .action(
+            "single_then_multiple",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .search(
+                        "Users",
+                        |_q: String| async move { Ok::<_, String>(users()) },
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .default_value(users()[3].clone())
+                    .multiple()
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    for (tx, slug, id) in [("t1", "defaults", 7), ("t2", "single_then_multiple", 3)] {
+        host.run(tx, slug).await;
+        let r = host.render().await;
+        let c = &r.to_render[0];
+        assert!(c.is_multiple);
+        assert_eq!(c.props.get("defaultValue"), None, "{slug}: {:?}", c.props);
+        assert_eq!(
+            c.multiple_props,
+            Some(json!({"defaultValue": ["default:0"]})),
+            "{slug}"
+        );
+        let results = c.props["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0]["value"], "default:0");
+        assert_eq!(results[0]["label"], format!("user{id}@example.com"));
+        host.answer(tx, &r, json!([["default:0"]]));
+        assert_eq!(host.success().await, json!([id]));
+    }
+    host.check_interop();
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 struct Row {
     name: String,
