@@ -4,8 +4,10 @@
 
 mod support;
 
-use interval::io::{Choice, SearchResult, SelectOption, SpreadsheetType, ToOption};
-use interval::{Action, Error};
+use interval::io::{
+    Choice, Image, ImageSize, SearchResult, SelectOption, SpreadsheetType, ToOption,
+};
+use interval::{Action, Error, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use support::io::Host;
@@ -458,4 +460,64 @@ async fn confirm_experimental_and_choices() {
     );
     assert_eq!(host.success().await, json!(["save", 1.0, "Go", "x", null]));
     host.check_interop();
+}
+
+/// The options a host gets back can be read: label, value, description and
+/// image (the host needs no type of its own to know what was chosen).
+#[tokio::test]
+async fn chosen_select_options_can_be_read_back() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "sizes",
+            Action::new(|io, _| async move {
+                let options = vec![
+                    SelectOption::new("Small", "s").description("up to 1 kg"),
+                    SelectOption::new("Large", 2).image(
+                        Image::new("https://x/l.png")
+                            .alt("large")
+                            .size(ImageSize::Small),
+                    ),
+                ];
+                let picked = io.select().multiple("Size", options).await?;
+                let read: Vec<_> = picked
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "label": o.label(),
+                            "value": o.value(),
+                            "description": o.get_description(),
+                            "image": o.get_image().map(|i| {
+                                json!([i.url(), i.get_alt(), i.width(), i.height()])
+                            }),
+                        })
+                    })
+                    .collect();
+                Ok::<_, Error>(read)
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "sizes").await;
+    let r = host.render().await;
+    host.answer(
+        "t1",
+        &r,
+        json!([[{"label": "Small", "value": "s"}, {"label": "Large", "value": 2}]]),
+    );
+    assert_eq!(
+        host.success().await,
+        json!([
+            {"label": "Small", "value": "s", "description": "up to 1 kg", "image": null},
+            {"label": "Large", "value": 2, "description": null,
+             "image": ["https://x/l.png", "large", "small", "small"]},
+        ])
+    );
+    host.check_interop();
+
+    // A date reads back as its ISO-8601 string, not in its wire form.
+    let day = Timestamp::from_millis(1_704_164_645_000);
+    let option = SelectOption::new(day, day);
+    assert_eq!(option.value(), json!("2024-01-02T03:04:05.000Z"));
+    assert_eq!(option.label(), json!("2024-01-02T03:04:05.000Z"));
 }

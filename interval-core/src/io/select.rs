@@ -5,6 +5,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use interval_protocol::superjson::strip_tags;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -51,6 +52,40 @@ impl SelectOption {
         self.image = Some(image);
         self
     }
+
+    /// The label as sent: a string, number or boolean (a
+    /// [`Timestamp`](crate::Timestamp) label comes back as its ISO-8601
+    /// string, which a `Timestamp` deserializes from).
+    pub fn label(&self) -> Value {
+        untagged(&self.label)
+    }
+
+    /// The value that identifies the option, as sent: a string, number or
+    /// boolean (a [`Timestamp`](crate::Timestamp) value comes back as its
+    /// ISO-8601 string, which a `Timestamp` deserializes from).
+    pub fn value(&self) -> Value {
+        untagged(&self.value)
+    }
+
+    /// The text under the label, if any (the getter of
+    /// [`description`](SelectOption::description)).
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The image next to the label, if any (the getter of
+    /// [`image`](SelectOption::image)).
+    pub fn get_image(&self) -> Option<&Image> {
+        self.image.as_ref()
+    }
+}
+
+/// `value` without the internal superjson date tags (a date becomes its
+/// ISO-8601 string).
+fn untagged(value: &Value) -> Value {
+    let mut value = value.clone();
+    strip_tags(&mut value);
+    value
 }
 
 /// Types that can be options of a select: implement it for your own types

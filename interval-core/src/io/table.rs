@@ -176,6 +176,26 @@ impl Image {
         self.height = Some(size);
         self
     }
+
+    /// The image's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The alternative text, if any (the getter of [`alt`](Image::alt)).
+    pub fn get_alt(&self) -> Option<&str> {
+        self.alt.as_deref()
+    }
+
+    /// The width, if set (by [`size`](Image::size)).
+    pub fn width(&self) -> Option<ImageSize> {
+        self.width
+    }
+
+    /// The height, if set (by [`size`](Image::size)).
+    pub fn height(&self) -> Option<ImageSize> {
+        self.height
+    }
 }
 
 /// A rich table cell: a label plus a link, an image or a highlight.
