@@ -521,3 +521,70 @@ async fn chosen_select_options_can_be_read_back() {
     assert_eq!(option.value(), json!("2024-01-02T03:04:05.000Z"));
     assert_eq!(option.label(), json!("2024-01-02T03:04:05.000Z"));
 }
+
+/// An option whose value is a date goes out as a superjson `Date` and is
+/// recognised when the answer comes back as a plain ISO string.
+#[tokio::test]
+async fn date_valued_options_round_trip() {
+    let days = [
+        Timestamp::from_millis(1_704_164_645_000),
+        Timestamp::from_millis(1_704_251_045_000),
+    ];
+    let mut host = Host::start(move |b| {
+        b.action(
+            "day",
+            Action::new(move |io, _| async move {
+                let options = days.map(|d| SelectOption::new(format!("day {}", d.as_millis()), d));
+                let picked = io.select().single("Day", options).await?;
+                Ok::<_, Error>(picked.value())
+            }),
+        )
+        .action(
+            "days",
+            Action::new(move |io, _| async move {
+                let options = days.map(|d| SelectOption::new(d, d));
+                let picked = io
+                    .select()
+                    .multiple("Days", options.clone())
+                    .default_value(&options[..1])
+                    .await?;
+                Ok::<_, Error>(picked.iter().map(SelectOption::value).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "day").await;
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert_eq!(c.props["options"][1]["value"], "2024-01-03T03:04:05.000Z");
+    let meta = serde_json::to_value(&c.props_meta).unwrap();
+    assert_eq!(meta["values"]["options.1.value"], json!(["Date"]), "{meta}");
+    // The browser answers with the option, its date annotated.
+    host.respond(
+        "t1",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([{"label": "day 1704251045000", "value": "2024-01-03T03:04:05.000Z"}]),
+        Some(json!({"values": {"0.value": ["Date"]}})),
+        Some("Continue"),
+    );
+    assert_eq!(host.success().await, json!("2024-01-03T03:04:05.000Z"));
+
+    // Several, one of them a default; labels are dates too.
+    host.run("t2", "days").await;
+    let r = host.render().await;
+    host.answer(
+        "t2",
+        &r,
+        json!([[
+            {"label": "2024-01-02T03:04:05.000Z", "value": "2024-01-02T03:04:05.000Z"},
+            {"label": "2024-01-03T03:04:05.000Z", "value": "2024-01-03T03:04:05.000Z"},
+        ]]),
+    );
+    assert_eq!(
+        host.success().await,
+        json!(["2024-01-02T03:04:05.000Z", "2024-01-03T03:04:05.000Z"])
+    );
+    host.check_interop();
+}

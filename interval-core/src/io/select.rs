@@ -5,7 +5,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use interval_protocol::superjson::strip_tags;
+use interval_protocol::superjson::{strip_tags, DATE_TAG};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -136,11 +136,20 @@ pub struct Selects<'a> {
     pub(super) io: &'a Io,
 }
 
-/// Whether two option values are the same (numbers by value).
+/// Whether two option values are the same: numbers by value, strings
+/// without the internal superjson date tag (an option's date value is kept
+/// tagged so that it goes out as a `Date`, but the decoded answer is the
+/// bare ISO-8601 string).
 fn same(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+    fn untag(s: &str) -> &str {
+        s.strip_prefix(DATE_TAG).unwrap_or(s)
+    }
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => untag(x) == untag(y),
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
     }
 }
 
