@@ -406,3 +406,50 @@ async fn metadata_values_load_later() {
 fn image() -> Image {
     Image::new("https://x").alt("a").size(ImageSize::Thumbnail)
 }
+
+/// A column with a render function and no explicit accessor is render-only,
+/// as Node's `{ label, renderCell }`: no `accessorKey`, its cells keyed by
+/// the column's index.
+#[tokio::test]
+async fn render_only_columns_send_no_accessor_key() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "cols",
+            Action::new(|io, _| async move {
+                io.display()
+                    .table("Rows", rows(3))
+                    .columns([
+                        Column::new("ID").accessor("id"),
+                        Column::new("Role").render(|r: &Row| format!("role {}", r.id)),
+                        Column::new("Name")
+                            .accessor("name")
+                            .render(|r: &Row| r.name.to_uppercase()),
+                        Column::new("score"),
+                    ])
+                    .await?;
+                Ok::<_, Error>(())
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "cols").await;
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert_eq!(
+        c.props["columns"],
+        json!([
+            {"label": "ID", "accessorKey": "id"},
+            {"label": "Role"},
+            {"label": "Name", "accessorKey": "name"},
+            {"label": "score", "accessorKey": "score"},
+        ])
+    );
+    assert_eq!(
+        c.props["data"][2]["data"],
+        json!({"id": 2, "1": "role 2", "name": "ROW 2", "score": 2.0})
+    );
+    host.answer("t1", &r, json!([null]));
+    host.success().await;
+    host.check_interop();
+}

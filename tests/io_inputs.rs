@@ -140,7 +140,12 @@ async fn every_input_method_round_trips() {
                     .file("Upload")
                     .allowed_extensions([".csv"])
                     .await?;
-                Ok(json!({"name": file.name, "ext": file.extension(), "type": file.mime_type}))
+                Ok(json!({
+                    "name": file.name,
+                    "ext": file.extension(),
+                    "type": file.mime_type,
+                    "modified": file.last_modified.to_string(),
+                }))
             }),
         )
     })
@@ -204,7 +209,7 @@ async fn every_input_method_round_trips() {
             "UPLOAD_FILE",
             json!({"name": "a.csv"}),
             json!({"name": "a.csv", "type": "text/csv", "lastModified": 1.7e12, "size": 3, "url": "http://127.0.0.1/a.csv"}),
-            json!({"name": "a.csv", "ext": "csv", "type": "text/csv"}),
+            json!({"name": "a.csv", "ext": ".csv", "type": "text/csv", "modified": "2023-11-14T22:13:20.000Z"}),
         ),
     ];
     for (i, (slug, method, bad, good, expected)) in cases.into_iter().enumerate() {
@@ -281,4 +286,29 @@ async fn required_optional_and_multiple_files() {
     ]]));
     assert_eq!(host.success().await, json!(["http://s3/down/a.txt"]));
     host.check_interop();
+}
+
+/// `File::extension` is Node's `path.extname` of the name (with the dot),
+/// `None` where Node gives `""`.
+#[test]
+fn file_extension_is_nodes_extname() {
+    let ext = |name: &str| {
+        let file: interval::io::File = serde_json::from_value(json!({
+            "name": name, "type": "", "size": 0, "lastModified": 0, "url": ""
+        }))
+        .unwrap();
+        file.extension().map(str::to_owned)
+    };
+    for (name, expected) in [
+        ("a.png", Some(".png")),
+        ("a.b.tar.gz", Some(".gz")),
+        ("a.", Some(".")),
+        (".a.b", Some(".b")),
+        ("..a", Some(".a")),
+        (".bashrc", None),
+        ("..", None),
+        ("noext", None),
+    ] {
+        assert_eq!(ext(name).as_deref(), expected, "{name:?}");
+    }
 }

@@ -4,8 +4,10 @@
 
 mod support;
 
-use interval::io::{Choice, SearchResult, SelectOption, SpreadsheetType, ToOption};
-use interval::{Action, Error};
+use interval::io::{
+    Choice, Image, ImageSize, SearchResult, SelectOption, SpreadsheetType, ToOption,
+};
+use interval::{Action, Error, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use support::io::Host;
@@ -240,6 +242,66 @@ async fn search_maps_results_back_to_items() {
     host.check_interop();
 }
 
+/// A multiple search with defaults sends what the Node SDK sends for
+/// `.multiple({ defaultValue })`: the defaults among the results and in
+/// `multipleProps.defaultValue`, and no single `props.defaultValue`.
+#[tokio::test]
+async fn multiple_search_defaults_go_in_multiple_props_only() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "defaults",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .search(
+                        "Users",
+                        |_q: String| async move { Ok::<_, String>(users()) },
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .multiple()
+                    .default_values(users().into_iter().skip(7).take(1))
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+        .action(
+            "single_then_multiple",
+            Action::new(|io, _| async move {
+                let picked = io
+                    .search(
+                        "Users",
+                        |_q: String| async move { Ok::<_, String>(users()) },
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .default_value(users()[3].clone())
+                    .multiple()
+                    .await?;
+                Ok::<_, Error>(picked.into_iter().map(|u| u.id).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    for (tx, slug, id) in [("t1", "defaults", 7), ("t2", "single_then_multiple", 3)] {
+        host.run(tx, slug).await;
+        let r = host.render().await;
+        let c = &r.to_render[0];
+        assert!(c.is_multiple);
+        assert_eq!(c.props.get("defaultValue"), None, "{slug}: {:?}", c.props);
+        assert_eq!(
+            c.multiple_props,
+            Some(json!({"defaultValue": ["default:0"]})),
+            "{slug}"
+        );
+        let results = c.props["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0]["value"], "default:0");
+        assert_eq!(results[0]["label"], format!("user{id}@example.com"));
+        host.answer(tx, &r, json!([["default:0"]]));
+        assert_eq!(host.success().await, json!([id]));
+    }
+    host.check_interop();
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 struct Row {
     name: String,
@@ -397,5 +459,132 @@ async fn confirm_experimental_and_choices() {
         Some("Go"),
     );
     assert_eq!(host.success().await, json!(["save", 1.0, "Go", "x", null]));
+    host.check_interop();
+}
+
+/// The options a host gets back can be read: label, value, description and
+/// image (the host needs no type of its own to know what was chosen).
+#[tokio::test]
+async fn chosen_select_options_can_be_read_back() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "sizes",
+            Action::new(|io, _| async move {
+                let options = vec![
+                    SelectOption::new("Small", "s").description("up to 1 kg"),
+                    SelectOption::new("Large", 2).image(
+                        Image::new("https://x/l.png")
+                            .alt("large")
+                            .size(ImageSize::Small),
+                    ),
+                ];
+                let picked = io.select().multiple("Size", options).await?;
+                let read: Vec<_> = picked
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "label": o.label(),
+                            "value": o.value(),
+                            "description": o.get_description(),
+                            "image": o.get_image().map(|i| {
+                                json!([i.url(), i.get_alt(), i.width(), i.height()])
+                            }),
+                        })
+                    })
+                    .collect();
+                Ok::<_, Error>(read)
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "sizes").await;
+    let r = host.render().await;
+    host.answer(
+        "t1",
+        &r,
+        json!([[{"label": "Small", "value": "s"}, {"label": "Large", "value": 2}]]),
+    );
+    assert_eq!(
+        host.success().await,
+        json!([
+            {"label": "Small", "value": "s", "description": "up to 1 kg", "image": null},
+            {"label": "Large", "value": 2, "description": null,
+             "image": ["https://x/l.png", "large", "small", "small"]},
+        ])
+    );
+    host.check_interop();
+
+    // A date reads back as its ISO-8601 string, not in its wire form.
+    let day = Timestamp::from_millis(1_704_164_645_000);
+    let option = SelectOption::new(day, day);
+    assert_eq!(option.value(), json!("2024-01-02T03:04:05.000Z"));
+    assert_eq!(option.label(), json!("2024-01-02T03:04:05.000Z"));
+}
+
+/// An option whose value is a date goes out as a superjson `Date` and is
+/// recognised when the answer comes back as a plain ISO string.
+#[tokio::test]
+async fn date_valued_options_round_trip() {
+    let days = [
+        Timestamp::from_millis(1_704_164_645_000),
+        Timestamp::from_millis(1_704_251_045_000),
+    ];
+    let mut host = Host::start(move |b| {
+        b.action(
+            "day",
+            Action::new(move |io, _| async move {
+                let options = days.map(|d| SelectOption::new(format!("day {}", d.as_millis()), d));
+                let picked = io.select().single("Day", options).await?;
+                Ok::<_, Error>(picked.value())
+            }),
+        )
+        .action(
+            "days",
+            Action::new(move |io, _| async move {
+                let options = days.map(|d| SelectOption::new(d, d));
+                let picked = io
+                    .select()
+                    .multiple("Days", options.clone())
+                    .default_value(&options[..1])
+                    .await?;
+                Ok::<_, Error>(picked.iter().map(SelectOption::value).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+
+    host.run("t1", "day").await;
+    let r = host.render().await;
+    let c = &r.to_render[0];
+    assert_eq!(c.props["options"][1]["value"], "2024-01-03T03:04:05.000Z");
+    let meta = serde_json::to_value(&c.props_meta).unwrap();
+    assert_eq!(meta["values"]["options.1.value"], json!(["Date"]), "{meta}");
+    // The browser answers with the option, its date annotated.
+    host.respond(
+        "t1",
+        &r,
+        interval::protocol::io::IoResponseKind::Return,
+        json!([{"label": "day 1704251045000", "value": "2024-01-03T03:04:05.000Z"}]),
+        Some(json!({"values": {"0.value": ["Date"]}})),
+        Some("Continue"),
+    );
+    assert_eq!(host.success().await, json!("2024-01-03T03:04:05.000Z"));
+
+    // Several, one of them a default; labels are dates too.
+    host.run("t2", "days").await;
+    let r = host.render().await;
+    host.answer(
+        "t2",
+        &r,
+        json!([[
+            {"label": "2024-01-02T03:04:05.000Z", "value": "2024-01-02T03:04:05.000Z"},
+            {"label": "2024-01-03T03:04:05.000Z", "value": "2024-01-03T03:04:05.000Z"},
+        ]]),
+    );
+    assert_eq!(
+        host.success().await,
+        json!(["2024-01-02T03:04:05.000Z", "2024-01-03T03:04:05.000Z"])
+    );
     host.check_interop();
 }

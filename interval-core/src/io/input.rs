@@ -12,6 +12,7 @@ use super::call::{kinds, IoCall};
 use super::component::{Behavior, LocalFuture, ParseWith, Props, Serde};
 use super::handle::Io;
 use crate::error::{Error, Result};
+use crate::timestamp::Timestamp;
 
 kinds! {
     /// Marker of `io.input().text` (`INPUT_TEXT`).
@@ -84,16 +85,25 @@ pub struct File {
     pub mime_type: String,
     /// Size in bytes.
     pub size: f64,
-    /// Last modification, in milliseconds since the Unix epoch.
-    pub last_modified: f64,
+    /// Last modification (sent as milliseconds since the Unix epoch; the
+    /// Node SDK's `lastModified` is a `Date` too).
+    pub last_modified: Timestamp,
     /// Where its contents can be downloaded.
     pub url: String,
 }
 
 impl File {
-    /// The extension of its name (without the dot), if any.
+    /// The extension of its name, with its dot (`".png"`), as the Node
+    /// SDK's `extension` (Node's `path.extname`): from the last dot of the
+    /// name's last path segment. `None` where Node gives `""`: no dot, or
+    /// only a leading one (`".bashrc"`, `".."`). `"a."` gives `"."`.
     pub fn extension(&self) -> Option<&str> {
-        self.name.rsplit_once('.').map(|(_, ext)| ext)
+        let base = self.name.rsplit('/').next().unwrap_or(&self.name);
+        match base.rfind('.') {
+            Some(0) | None => None,
+            Some(_) if base == ".." => None,
+            Some(dot) => Some(&base[dot..]),
+        }
     }
 
     /// Downloads its contents (up to 3 attempts, as the Node SDK does).

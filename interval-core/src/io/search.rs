@@ -77,6 +77,9 @@ pub(super) struct SearchBehavior<T> {
     render: RenderResult<T>,
     batches: Vec<Vec<T>>,
     defaults: Vec<T>,
+    /// `.multiple()`: the defaults go in `multipleProps.defaultValue`
+    /// only, as the Node SDK's `.multiple({ defaultValue })` sends them.
+    multiple: bool,
 }
 
 impl<T> SearchBehavior<T> {
@@ -116,14 +119,12 @@ impl<T: Clone> SearchBehavior<T> {
 impl<T: Clone + Send + Sync + 'static> Behavior<T> for SearchBehavior<T> {
     fn init(&mut self, props: &mut Props) -> Result<(), String> {
         let mut results = self.results(0);
-        let defaults: Vec<Value> = (0..self.defaults.len())
-            .map(|i| Value::String(format!("default:{i}")))
-            .collect();
+        let defaults = default_keys(self.defaults.len());
         for (i, item) in self.defaults.iter().enumerate() {
             results.push(self.wire(item, format!("default:{i}")));
         }
         props.insert("results".into(), Value::Array(results));
-        if let [only] = defaults.as_slice() {
+        if let (false, [only]) = (self.multiple, defaults.as_slice()) {
             props.insert("defaultValue".into(), only.clone());
         }
         props.entry("disabled").or_insert(Value::Bool(false));
@@ -210,6 +211,7 @@ impl Io {
                 render: Arc::new(render),
                 batches: vec![Vec::new()],
                 defaults: Vec::new(),
+                multiple: false,
             },
         )
     }
@@ -243,11 +245,18 @@ impl<T: Clone + Send + Sync + 'static> IoCall<Search<T>, T> {
         self
     }
 
-    /// Lets the runner pick several results; returns them all.
-    pub fn multiple(self) -> IoCall<Search<T>, Vec<T>> {
+    /// Lets the runner pick several results; returns them all. A
+    /// [`default_value`](IoCall::default_value) set before becomes the one
+    /// result selected at first.
+    pub fn multiple(mut self) -> IoCall<Search<T>, Vec<T>> {
+        let defaults = self.behavior().map(|b| {
+            b.multiple = true;
+            default_keys(b.defaults.len())
+        });
+        let defaults = defaults.filter(|keys| !keys.is_empty());
         IoCall {
             io: self.io,
-            field: self.field.into_multiple(None),
+            field: self.field.into_multiple(defaults),
             kind: PhantomData,
         }
     }
@@ -257,13 +266,19 @@ impl<T: Clone + Send + Sync + 'static> IoCall<Search<T>, Vec<T>> {
     /// The results selected at first (with [`multiple`](IoCall::multiple)).
     pub fn default_values(mut self, items: impl IntoIterator<Item = T>) -> Self {
         let items: Vec<T> = items.into_iter().collect();
-        let keys: Vec<Value> = (0..items.len())
-            .map(|i| Value::String(format!("default:{i}")))
-            .collect();
+        let keys = default_keys(items.len());
         if let Some(b) = self.behavior() {
             b.defaults = items;
+            b.multiple = true;
         }
         self.field.multiple = Some(Box::new(json!({ "defaultValue": keys })));
         self
     }
+}
+
+/// The wire values of `n` default results.
+fn default_keys(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| Value::String(format!("default:{i}")))
+        .collect()
 }

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use interval_protocol::superjson::{strip_tags, DATE_TAG};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -51,6 +52,40 @@ impl SelectOption {
         self.image = Some(image);
         self
     }
+
+    /// The label as sent: a string, number or boolean (a
+    /// [`Timestamp`](crate::Timestamp) label comes back as its ISO-8601
+    /// string, which a `Timestamp` deserializes from).
+    pub fn label(&self) -> Value {
+        untagged(&self.label)
+    }
+
+    /// The value that identifies the option, as sent: a string, number or
+    /// boolean (a [`Timestamp`](crate::Timestamp) value comes back as its
+    /// ISO-8601 string, which a `Timestamp` deserializes from).
+    pub fn value(&self) -> Value {
+        untagged(&self.value)
+    }
+
+    /// The text under the label, if any (the getter of
+    /// [`description`](SelectOption::description)).
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The image next to the label, if any (the getter of
+    /// [`image`](SelectOption::image)).
+    pub fn get_image(&self) -> Option<&Image> {
+        self.image.as_ref()
+    }
+}
+
+/// `value` without the internal superjson date tags (a date becomes its
+/// ISO-8601 string).
+fn untagged(value: &Value) -> Value {
+    let mut value = value.clone();
+    strip_tags(&mut value);
+    value
 }
 
 /// Types that can be options of a select: implement it for your own types
@@ -101,11 +136,20 @@ pub struct Selects<'a> {
     pub(super) io: &'a Io,
 }
 
-/// Whether two option values are the same (numbers by value).
+/// Whether two option values are the same: numbers by value, strings
+/// without the internal superjson date tag (an option's date value is kept
+/// tagged so that it goes out as a `Date`, but the decoded answer is the
+/// bare ISO-8601 string).
 fn same(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+    fn untag(s: &str) -> &str {
+        s.strip_prefix(DATE_TAG).unwrap_or(s)
+    }
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => untag(x) == untag(y),
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
     }
 }
 

@@ -30,9 +30,17 @@ type Render<T> = Arc<dyn Fn(&T) -> Value + Send + Sync>;
 
 /// A table column: a label, the row field it shows, and optionally a
 /// function computing the cell.
+///
+/// A column with a [`render`](Column::render) function and no explicit
+/// [`accessor`](Column::accessor) is render-only, like Node's
+/// `{ label, renderCell }`: it sends no `accessorKey` (so it cannot be
+/// sorted by a row field) and its cells are keyed by the column's index.
 pub struct Column<T> {
     pub(crate) label: String,
     pub(crate) accessor: Option<String>,
+    /// Whether `accessor` was set by [`Column::accessor`] rather than
+    /// taken from the label.
+    explicit_accessor: bool,
     pub(crate) render: Option<Render<T>>,
 }
 
@@ -41,6 +49,7 @@ impl<T> Clone for Column<T> {
         Column {
             label: self.label.clone(),
             accessor: self.accessor.clone(),
+            explicit_accessor: self.explicit_accessor,
             render: self.render.clone(),
         }
     }
@@ -56,11 +65,14 @@ impl<T> std::fmt::Debug for Column<T> {
 }
 
 impl<T> Column<T> {
-    /// A column labelled `label` showing the row field of the same name.
+    /// A column labelled `label` showing the row field of the same name
+    /// (unless it is given a [`render`](Column::render) function and no
+    /// [`accessor`](Column::accessor)).
     pub fn new(label: impl Into<String>) -> Self {
         let label = label.into();
         Column {
             accessor: Some(label.clone()),
+            explicit_accessor: false,
             label,
             render: None,
         }
@@ -69,11 +81,14 @@ impl<T> Column<T> {
     /// Shows the row field `key` (also the key the column sorts by).
     pub fn accessor(mut self, key: impl Into<String>) -> Self {
         self.accessor = Some(key.into());
+        self.explicit_accessor = true;
         self
     }
 
     /// Computes the cell from the row: any `Serialize` value, e.g. a string,
-    /// a number, or a [`Cell`] with a link or an image.
+    /// a number, or a [`Cell`] with a link or an image. Without an explicit
+    /// [`accessor`](Column::accessor) the column is render-only (no
+    /// `accessorKey` is sent).
     pub fn render<C: Serialize>(
         mut self,
         render: impl Fn(&T) -> C + Send + Sync + 'static,
@@ -81,6 +96,9 @@ impl<T> Column<T> {
         self.render = Some(Arc::new(move |row| {
             serde_json::to_value(render(row)).unwrap_or(Value::Null)
         }));
+        if !self.explicit_accessor {
+            self.accessor = None;
+        }
         self
     }
 }
@@ -157,6 +175,26 @@ impl Image {
         self.width = Some(size);
         self.height = Some(size);
         self
+    }
+
+    /// The image's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The alternative text, if any (the getter of [`alt`](Image::alt)).
+    pub fn get_alt(&self) -> Option<&str> {
+        self.alt.as_deref()
+    }
+
+    /// The width, if set (by [`size`](Image::size)).
+    pub fn width(&self) -> Option<ImageSize> {
+        self.width
+    }
+
+    /// The height, if set (by [`size`](Image::size)).
+    pub fn height(&self) -> Option<ImageSize> {
+        self.height
     }
 }
 
@@ -346,12 +384,9 @@ impl Rows {
         }
         let columns = columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                json!({
-                    "label": c.label,
-                    "accessorKey": c.accessor.clone().unwrap_or_else(|| i.to_string()),
-                })
+            .map(|c| match &c.accessor {
+                Some(key) => json!({ "label": c.label, "accessorKey": key }),
+                None => json!({ "label": c.label }),
             })
             .collect();
         Ok(Rows {
