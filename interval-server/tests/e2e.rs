@@ -209,6 +209,17 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Go elsewhere");
 
+    let greet = Action::new(|io, _ctx| async move {
+        let (name, greeting) = io
+            .group((
+                io.input().text("Name").default_value("Ada").disabled(true),
+                io.input().text("Greeting").default_value("Hello"),
+            ))
+            .await?;
+        Ok::<_, Error>(format!("{greeting} {name}"))
+    })
+    .name("Greet a customer");
+
     let note = Action::new(|io, _ctx| async move {
         let note = io.input().text("Note").await?;
         Ok::<_, Error>(format!("noted {note}"))
@@ -256,6 +267,7 @@ fn rust_host(endpoint: String) -> Interval {
         .action("xss", xss)
         .action("everything", everything)
         .action("go", go)
+        .action("greet", greet)
         .action("note", note)
         .action("secret", secret)
         .page("team", team)

@@ -199,6 +199,16 @@ await run(async () => {
     })
   }
 
+  await step('a disabled input answers its default value', async () => {
+    await page.goto(base + '/actions/greet')
+    const name = page.getByLabel('Name')
+    await visible(name)
+    assert.equal(await name.isDisabled(), true)
+    assert.equal(await name.inputValue(), 'Ada')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.locator('#result').getByText('Hello Ada', { exact: true }))
+  })
+
   await step('a link from another site shows what would run and waits for a click', async () => {
     // Another site: the same server under its other loopback name.
     const other = base.includes('127.0.0.1') ? base.replace('127.0.0.1', 'localhost') : base.replace('localhost', '127.0.0.1')

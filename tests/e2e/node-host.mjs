@@ -132,6 +132,16 @@ const interval = new Interval({
         return 'redirected'
       },
     },
+    greet: {
+      name: 'Greet a customer',
+      handler: async () => {
+        const [name, greeting] = await io.group([
+          io.input.text('Name', { defaultValue: 'Ada', disabled: true }),
+          io.input.text('Greeting', { defaultValue: 'Hello' }),
+        ])
+        return `${greeting} ${name}`
+      },
+    },
     note: {
       name: 'Jot a note',
       warnOnClose: false,
