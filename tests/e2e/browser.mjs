@@ -186,6 +186,14 @@ await run(async () => {
       await visible(page.locator('figure.code').getByText('fn main() {}'))
       await visible(page.locator('.metadata').getByText('4'))
       await visible(page.locator('.grid').getByText('user1@example.com'))
+      const avatar = page.locator('.grid').getByRole('img', { name: 'Avatar of user1@example.com' })
+      await visible(avatar)
+      const look = await avatar.evaluate(img => {
+        const style = getComputedStyle(img)
+        return { fit: style.objectFit, ratio: img.getBoundingClientRect().width / img.getBoundingClientRect().height }
+      })
+      assert.equal(look.fit, 'contain', 'the image fit')
+      assert.ok(Math.abs(look.ratio - 1) < 0.02, `the aspect ratio 1, not ${look.ratio}`)
       assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0, 'choices replace Continue')
       await visible(page.getByRole('button', { name: 'Reject' }))
       await page.getByRole('button', { name: 'Approve' }).click()
