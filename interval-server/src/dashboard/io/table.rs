@@ -140,9 +140,9 @@ fn pager(field: &Field<'_>, state: &Map<String, Value>, shown: usize, total: u64
                 @if shown == 0 { "No records" }
                 @else { (offset + 1) "–" (last) " of " (total) }
             }
-            button.button.secondary type="button" disabled[offset == 0]
+            button.button.secondary type="button" disabled[offset == 0] aria-label="Previous page"
                 data-set=(json!({"offset": offset.saturating_sub(size)}).to_string()) { "Previous" }
-            button.button.secondary type="button" disabled[last >= total]
+            button.button.secondary type="button" disabled[last >= total] aria-label="Next page"
                 data-set=(json!({"offset": offset + size}).to_string()) { "Next" }
         }
     }
