@@ -132,6 +132,9 @@
       if (form) prepare(form)
     }
     localizeTimes(target)
+    // Grid images: the aspect ratio the host asked for (a number the
+    // server checked; the policy allows no inline style attribute).
+    for (const img of $$('img[data-aspect-ratio]', target)) img.style.aspectRatio = img.dataset.aspectRatio
   }
 
   // A new step of a transaction: its first field takes the focus (unless

@@ -209,7 +209,8 @@ fn page(error: Option<&str>) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in · Interval</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/assets/dashboard.css\"></head>\
+         <link rel=\"stylesheet\" href=\"/assets/dashboard.css\">\
+         <link rel=\"icon\" type=\"image/svg+xml\" href=\"/assets/favicon.svg\"></head>\
          <body><main><h1>Log in</h1>{error}<form method=\"post\" action=\"/login\">\
          <div class=\"field\"><label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" \
          autocomplete=\"current-password\" required autofocus></div> <div class=\"buttons\"><button class=\"button primary\" type=\"submit\">Log in</button></div>\

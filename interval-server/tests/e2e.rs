@@ -20,7 +20,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use interval_core::io::{ButtonTheme, Choice, GridItem, MetaItem, SearchResult};
+use interval_core::io::{ButtonTheme, Choice, GridItem, ImageFit, MetaItem, SearchResult};
 use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
 use interval_server::ServerConfig;
 use serde::Serialize;
@@ -54,6 +54,9 @@ fn users(n: u32) -> Vec<User> {
         })
         .collect()
 }
+
+/// A 1×1 PNG, inline: the test needs no network.
+const AVATAR: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
 /// The routes of tests/e2e/node-host.mjs, written with interval-rs.
 fn rust_host(endpoint: String) -> Interval {
@@ -178,7 +181,12 @@ fn rust_host(endpoint: String) -> Interval {
                 io.display()
                     .metadata("Facts", [MetaItem::new("Level", level)]),
                 io.display().grid("Cards", users(3), |u: &User| {
-                    GridItem::new(u.email.clone()).description(u.role)
+                    GridItem::new(u.email.clone())
+                        .description(u.role)
+                        .image_url(AVATAR)
+                        .image_alt(format!("Avatar of {}", u.email))
+                        .image_fit(ImageFit::Contain)
+                        .image_aspect_ratio(1.0)
                 }),
             ))
             .with_choices([
@@ -208,6 +216,17 @@ fn rust_host(endpoint: String) -> Interval {
         Ok::<_, Error>("redirected")
     })
     .name("Go elsewhere");
+
+    let greet = Action::new(|io, _ctx| async move {
+        let (name, greeting) = io
+            .group((
+                io.input().text("Name").default_value("Ada").disabled(true),
+                io.input().text("Greeting").default_value("Hello"),
+            ))
+            .await?;
+        Ok::<_, Error>(format!("{greeting} {name}"))
+    })
+    .name("Greet a customer");
 
     let note = Action::new(|io, _ctx| async move {
         let note = io.input().text("Note").await?;
@@ -256,6 +275,7 @@ fn rust_host(endpoint: String) -> Interval {
         .action("xss", xss)
         .action("everything", everything)
         .action("go", go)
+        .action("greet", greet)
         .action("note", note)
         .action("secret", secret)
         .page("team", team)

@@ -27,9 +27,18 @@ await run(async () => {
     assert.equal(await page.getByRole('link', { name: 'Secret' }).count(), 0, 'unlisted action is hidden')
     const csp = (await page.request.get(base + '/')).headers()['content-security-policy']
     assert.match(csp, /script-src 'self'/)
+    // The page names an icon that loads (no 404 for /favicon.ico).
+    const icon = new URL(await page.locator('link[rel=icon]').getAttribute('href'), base).href
+    for (const url of [icon, base + '/favicon.ico']) {
+      const response = await page.request.get(url)
+      assert.ok(response.ok(), `${url}: ${response.status()}`)
+      assert.match(response.headers()['content-type'], /^image\//)
+    }
     await screenshot('actions')
-    await page.getByLabel('Search actions', { exact: true }).first().fill('browse')
-    await page.getByLabel('Search actions', { exact: true }).first().press('Enter')
+    const search = page.getByRole('searchbox', { name: 'Search actions' })
+    assert.equal(await search.count(), 1, 'one search box on the dashboard')
+    await search.fill('browse')
+    await search.press('Enter')
     await visible(text('1 matching action'))
     await visible(page.getByRole('link', { name: 'Browse users' }))
     assert.equal(await page.getByRole('link', { name: 'Onboard a customer' }).count(), 0)
@@ -93,7 +102,7 @@ await run(async () => {
     await visible(table.getByText('user0@example.com', { exact: true }))
     await visible(table.getByText('1–10 of 60'))
     assert.equal(await table.getByText('user10@example.com', { exact: true }).count(), 0)
-    await table.getByRole('button', { name: 'Next' }).click()
+    await table.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(table.getByText('user10@example.com', { exact: true }))
     await visible(table.getByText('11–20 of 60'))
     await table.getByRole('button', { name: 'email' }).click()
@@ -114,13 +123,13 @@ await run(async () => {
     const user3 = table.getByLabel('Select user3@example.com')
     await user3.check()
     assert.equal(await all.evaluate(box => box.indeterminate), true, 'some rows of the page')
-    await table.getByRole('button', { name: 'Next' }).click()
+    await table.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(table.getByText('11–20 of 25'))
     assert.equal(await all.isDisabled(), true, 'user3 and this page would be 11, above maxSelections 10')
-    await table.getByRole('button', { name: 'Previous' }).click()
+    await table.getByRole('button', { name: 'Previous page', exact: true }).click()
     await visible(table.getByText('1–10 of 25'))
     await user3.uncheck()
-    await table.getByRole('button', { name: 'Next' }).click()
+    await table.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(table.getByText('11–20 of 25'))
     assert.equal(await all.isDisabled(), false)
     await all.focus()
@@ -145,7 +154,7 @@ await run(async () => {
     await visible(page.locator('#page-body').getByText('3', { exact: true }))
     const members = page.locator('#page-body section.table')
     await visible(members.getByText('1–10 of 25'))
-    await members.getByRole('button', { name: 'Next' }).click()
+    await members.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(members.getByText('11–20 of 25'))
     await visible(members.getByText('user10@example.com', { exact: true }))
     await page.locator('#page-menu').getByRole('link', { name: 'Add member' }).click()
@@ -186,6 +195,14 @@ await run(async () => {
       await visible(page.locator('figure.code').getByText('fn main() {}'))
       await visible(page.locator('.metadata').getByText('4'))
       await visible(page.locator('.grid').getByText('user1@example.com'))
+      const avatar = page.locator('.grid').getByRole('img', { name: 'Avatar of user1@example.com' })
+      await visible(avatar)
+      const look = await avatar.evaluate(img => {
+        const style = getComputedStyle(img)
+        return { fit: style.objectFit, ratio: img.getBoundingClientRect().width / img.getBoundingClientRect().height }
+      })
+      assert.equal(look.fit, 'contain', 'the image fit')
+      assert.ok(Math.abs(look.ratio - 1) < 0.02, `the aspect ratio 1, not ${look.ratio}`)
       assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0, 'choices replace Continue')
       await visible(page.getByRole('button', { name: 'Reject' }))
       await page.getByRole('button', { name: 'Approve' }).click()
@@ -198,6 +215,16 @@ await run(async () => {
       await visible(result.getByText('approve', { exact: true }))
     })
   }
+
+  await step('a disabled input answers its default value', async () => {
+    await page.goto(base + '/actions/greet')
+    const name = page.getByLabel('Name')
+    await visible(name)
+    assert.equal(await name.isDisabled(), true)
+    assert.equal(await name.inputValue(), 'Ada')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.locator('#result').getByText('Hello Ada', { exact: true }))
+  })
 
   await step('a link from another site shows what would run and waits for a click', async () => {
     // Another site: the same server under its other loopback name.

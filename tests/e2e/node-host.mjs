@@ -7,6 +7,9 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const { Interval, Page, Layout, io, ctx } = require('../interop/node_modules/@interval/sdk')
 
+// A 1×1 PNG, inline: the test needs no network.
+const avatar =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 const users = Array.from({ length: 60 }, (_, i) => ({
   id: i,
@@ -102,7 +105,11 @@ const interval = new Interval({
           io.display.metadata('Facts', { data: [{ label: 'Level', value: level }] }),
           io.display.grid('Cards', {
             data: users.slice(0, 3),
-            renderItem: u => ({ label: u.email, description: u.role }),
+            renderItem: u => ({
+              label: u.email,
+              description: u.role,
+              image: { url: avatar, alt: `Avatar of ${u.email}`, fit: 'contain', aspectRatio: 1 },
+            }),
           }),
         ]).withChoices([
           { label: 'Approve', value: 'approve', theme: 'primary' },
@@ -130,6 +137,16 @@ const interval = new Interval({
         })
         await ctx.redirect({ route: 'secret' })
         return 'redirected'
+      },
+    },
+    greet: {
+      name: 'Greet a customer',
+      handler: async () => {
+        const [name, greeting] = await io.group([
+          io.input.text('Name', { defaultValue: 'Ada', disabled: true }),
+          io.input.text('Greeting', { defaultValue: 'Hello' }),
+        ])
+        return `${greeting} ${name}`
       },
     },
     note: {

@@ -41,6 +41,15 @@ impl Displays<'_> {
     }
 }
 
+/// How a grid card's picture fills its box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFit {
+    /// Fills the box, cropped to its shape.
+    Cover,
+    /// Whole, inside the box.
+    Contain,
+}
+
 /// A card of `io.display().grid`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,8 +86,34 @@ impl GridItem {
     }
 
     /// A picture at `url`.
-    pub fn image_url(mut self, url: impl Into<String>) -> Self {
-        self.image = Some(json!({"url": url.into()}));
+    pub fn image_url(self, url: impl Into<String>) -> Self {
+        self.image_prop("url", Value::String(url.into()))
+    }
+
+    /// The picture's alt text: what it shows, for someone who cannot see it.
+    pub fn image_alt(self, alt: impl Into<String>) -> Self {
+        self.image_prop("alt", Value::String(alt.into()))
+    }
+
+    /// How the picture fills its box (the dashboard's default: cover).
+    pub fn image_fit(self, fit: ImageFit) -> Self {
+        let fit = match fit {
+            ImageFit::Cover => "cover",
+            ImageFit::Contain => "contain",
+        };
+        self.image_prop("fit", Value::String(fit.into()))
+    }
+
+    /// The shape of the picture's box, width / height (`1.0`: square).
+    pub fn image_aspect_ratio(self, ratio: f64) -> Self {
+        self.image_prop("aspectRatio", json!(ratio))
+    }
+
+    fn image_prop(mut self, key: &str, value: Value) -> Self {
+        let image = self.image.get_or_insert_with(|| json!({}));
+        if let Some(image) = image.as_object_mut() {
+            image.insert(key.into(), value);
+        }
         self
     }
 
@@ -189,5 +224,26 @@ impl<T, O: Send + 'static> IoCall<Grid<T>, O> {
     /// Lets the runner search (default true).
     pub fn filterable(self, yes: bool) -> Self {
         self.prop("isFilterable", yes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GridItem, ImageFit};
+    use serde_json::json;
+
+    #[test]
+    fn a_card_image_with_its_alt_fit_and_aspect_ratio() {
+        let card = GridItem::new("Cat")
+            .image_alt("a cat")
+            .image_url("https://example.com/cat.png")
+            .image_fit(ImageFit::Contain)
+            .image_aspect_ratio(1.5);
+        assert_eq!(
+            serde_json::to_value(card).unwrap(),
+            json!({"label": "Cat", "image": {
+                "url": "https://example.com/cat.png", "alt": "a cat", "fit": "contain", "aspectRatio": 1.5
+            }})
+        );
     }
 }

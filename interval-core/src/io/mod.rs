@@ -43,7 +43,7 @@ pub use display::{
     ProgressItem, ProgressSteps, ProgressThroughList, Video,
 };
 pub use display_table::DisplayTable;
-pub use grid::{Grid, GridItem};
+pub use grid::{Grid, GridItem, ImageFit};
 pub use group::{Group, GroupMember, GroupMembers};
 pub use handle::Io;
 pub use input::{

@@ -76,13 +76,16 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         .with_state(dashboard)
 }
 
-/// What needs no login: the stylesheet and script, and the upload URLs
+/// What needs no login: the stylesheet, script and icon, and the upload URLs
 /// (capabilities: random tokens handed out over the dashboard socket; the
 /// host downloads files with no session).
 pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
     Router::new()
         .route("/assets/dashboard.js", get(script))
         .route("/assets/dashboard.css", get(stylesheet))
+        .route("/assets/favicon.svg", get(favicon))
+        // Asked for by browsers on pages without an icon link (JSON, text).
+        .route("/favicon.ico", get(favicon))
         .route(
             "/uploads/{token}",
             get(uploads::download).put(uploads::upload),
@@ -112,6 +115,7 @@ async fn secure_headers(mut response: Response) -> Response {
 
 const SCRIPT: &str = include_str!("../../assets/dashboard.js");
 const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
+const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 async fn script() -> impl IntoResponse {
     (
@@ -130,6 +134,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         STYLESHEET,
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        FAVICON,
     )
 }
 

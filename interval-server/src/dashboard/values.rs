@@ -126,6 +126,9 @@ pub fn read(component: &ComponentToRender, raw: &[String]) -> Result<Answer, Str
     if is_display(method) {
         return Ok(Answer::Value(Value::Null));
     }
+    if let Some(default) = disabled_default(component) {
+        return Ok(Answer::Value(default));
+    }
     let first = raw.iter().map(String::as_str).find(|s| !s.is_empty());
     match method {
         "INPUT_TEXT" | "INPUT_EMAIL" | "INPUT_URL" | "INPUT_RICH_TEXT" => {
@@ -203,6 +206,32 @@ pub fn read(component: &ComponentToRender, raw: &[String]) -> Result<Answer, Str
         }
         "INPUT_SPREADSHEET" => spreadsheet(component, first.unwrap_or_default()),
         _ => Err("This dashboard cannot answer this field.".into()),
+    }
+}
+
+/// The answer of a disabled input: the default the host gave, as with
+/// Interval. The person cannot change a disabled field, and a browser
+/// leaves a disabled control out of the form data, so what the form sent
+/// for it is not used. `None` when the field is not disabled, has no
+/// default, or is of a kind whose default is not its answer (its fields
+/// are then read as usual).
+fn disabled_default(component: &ComponentToRender) -> Option<Value> {
+    if prop(component, "disabled").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let default = prop(component, "defaultValue")?;
+    let method = component.method_name.as_str();
+    match (method, default) {
+        ("INPUT_TEXT" | "INPUT_EMAIL" | "INPUT_URL" | "INPUT_RICH_TEXT", Value::String(_))
+        | ("INPUT_NUMBER" | "INPUT_SLIDER", Value::Number(_))
+        | ("INPUT_BOOLEAN", Value::Bool(_))
+        | ("SELECT_SINGLE", Value::Object(_))
+        | ("SELECT_MULTIPLE", Value::Array(_)) => Some(default.clone()),
+        ("INPUT_DATE" | "INPUT_TIME" | "INPUT_DATETIME", _) => {
+            let text = super::io::input::html_date(Some(default), method)?;
+            date_time(component, &text).ok()
+        }
+        _ => None,
     }
 }
 
@@ -426,6 +455,36 @@ mod tests {
         assert!(one(money, &["1.255"]).is_err());
         let email = component("INPUT_EMAIL", "Email", json!({}));
         assert!(one(email, &["nope"]).is_err());
+    }
+
+    #[test]
+    fn a_disabled_input_answers_its_default() {
+        let name = component(
+            "INPUT_TEXT",
+            "Name",
+            json!({"defaultValue": "Ada", "disabled": true}),
+        );
+        // The browser sends nothing for a disabled control.
+        assert_eq!(one(name.clone(), &[]), Ok(Answer::Value(json!("Ada"))));
+        assert_eq!(one(name, &["Eve"]), Ok(Answer::Value(json!("Ada"))));
+        let age = component(
+            "INPUT_NUMBER",
+            "Age",
+            json!({"defaultValue": 36, "disabled": true}),
+        );
+        assert_eq!(one(age, &[]), Ok(Answer::Value(json!(36))));
+        let day = component(
+            "INPUT_DATE",
+            "Day",
+            json!({"defaultValue": {"year": 2024, "month": 3, "day": 9}, "disabled": true}),
+        );
+        assert_eq!(
+            one(day, &[]),
+            Ok(Answer::Value(json!({"year": 2024, "month": 3, "day": 9})))
+        );
+        // Without a default, a disabled required input is still missing.
+        let bare = component("INPUT_TEXT", "Name", json!({"disabled": true}));
+        assert_eq!(one(bare, &[]), Err(REQUIRED.into()));
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn shell(dashboard: &Dashboard, title: &str, section: Section, body: Markup) -> 
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · " (organization) }
                     link rel="stylesheet" href="/assets/dashboard.css";
+                    link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
                     script src="/assets/dashboard.js" defer {}
                 }
                 body {
@@ -58,9 +59,12 @@ fn shell(dashboard: &Dashboard, title: &str, section: Section, body: Markup) -> 
                             a href="/queue" aria-current=[current(Section::Queue)] { "Queue" }
                             a href="/notifications" aria-current=[current(Section::Notifications)] { "Notifications" }
                         }
-                        form.topsearch role="search" method="get" action="/" {
-                            label.visually-hidden for="search" { "Search actions" }
-                            input #search type="search" name="q" placeholder="Search actions";
+                        // The dashboard has its own search box.
+                        @if section != Section::Dashboard {
+                            form.topsearch role="search" method="get" action="/" {
+                                label.visually-hidden for="search" { "Search actions" }
+                                input #search type="search" name="q" placeholder="Search actions";
+                            }
                         }
                         @if dashboard.app.auth.enabled() {
                             // A POST (same-origin checked): a link elsewhere cannot log anyone out.
