@@ -13,7 +13,8 @@
     for (const el of $$('time[datetime]', root)) {
       const date = new Date(el.dateTime)
       if (!isNaN(date)) {
-        el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+        const timeStyle = 'seconds' in el.dataset ? 'medium' : 'short'
+        el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle })
       }
     }
   }

@@ -92,6 +92,9 @@ await run(async () => {
     await visible(page.locator('#result').getByText('Pro', { exact: true }))
     await visible(page.locator('#result').getByText('ada@example.com'))
     await visible(page.locator('#logs').getByText('created Ada'))
+    // Log lines show their time to the second.
+    const logged = await page.locator('#logs li').first().locator('time').textContent()
+    assert.match(logged, /\d:\d\d:\d\d/, `a log line's time: ${logged}`)
     await screenshot('result')
     await visible(page.getByRole('link', { name: 'New transaction' }))
   })

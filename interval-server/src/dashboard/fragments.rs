@@ -66,8 +66,16 @@ pub fn loading(state: &LoadingState) -> Markup {
 /// One line of the log panel.
 pub fn log_line(index: i64, data: &str, timestamp: i64) -> Markup {
     html! {
-        li data-log=(index) { (time(timestamp)) " " span.log-text { (data) } }
+        li data-log=(index) { (time_to_the_second(timestamp)) " " span.log-text { (data) } }
     }
+}
+
+/// A `<time>` to the second (log lines: several often fall in one minute),
+/// localized by the dashboard's script.
+pub fn time_to_the_second(ms: i64) -> Markup {
+    let iso = iso(ms);
+    let text = format!("{} {} UTC", &iso[..10], &iso[11..19]);
+    html! { time datetime=(iso) data-seconds { (text) } }
 }
 
 /// The outcome of a transaction.
