@@ -329,7 +329,12 @@ await run(async () => {
   await step('history lists the transactions with their results', async () => {
     await page.goto(base + '/history')
     await visible(page.getByRole('link', { name: 'Onboard a customer' }).first())
+    // Statuses as a person reads them, not the store's words.
+    await visible(page.getByRole('row', { name: /^Fail Error / }).first())
+    await visible(page.getByRole('row', { name: /^Onboard a customer Completed / }).first())
+    assert.equal(await page.getByText(/completed · success|host_connection_dropped/i).count(), 0)
     await page.getByRole('link', { name: 'Fail' }).first().click()
+    await visible(page.getByRole('heading', { name: 'Fail', exact: true }))
     await visible(text('Something broke'))
   })
 })

@@ -283,11 +283,35 @@ fn from_this_dashboard(headers: &HeaderMap) -> bool {
     }
 }
 
+/// A transaction's status as a person reads it: its outcome once it has
+/// one ("Completed", "Error", "Canceled"), else where it is ("Running",
+/// "Host connection dropped").
 fn status_label(status: &str, result: Option<&str>) -> String {
-    match result {
-        Some(r) => format!("{} · {}", status.to_lowercase(), r.to_lowercase()),
-        None => status.to_lowercase(),
+    match (result, status) {
+        (Some("SUCCESS"), _) | (None, "COMPLETED") => "Completed".into(),
+        (Some("FAILURE"), _) => "Error".into(),
+        (Some("CANCELED"), _) => "Canceled".into(),
+        (Some("REDIRECTED"), _) => "Redirected".into(),
+        (_, "RUNNING") => "Running".into(),
+        (_, "PENDING") => "Pending".into(),
+        (_, other) => {
+            let words = other.replace('_', " ").to_lowercase();
+            let mut chars = words.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
     }
+}
+
+/// The name of action `slug`: from a host serving it now, else from its
+/// stored definition, else the slug.
+fn action_name(tree: &RouteTree, stored: &HashMap<String, String>, slug: &str) -> String {
+    tree.action(slug)
+        .map(|a| a.name.clone())
+        .or_else(|| stored.get(slug).cloned())
+        .unwrap_or_else(|| slug.to_owned())
 }
 
 /// `/history`: recent transactions.
@@ -297,6 +321,7 @@ pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
         Err(e) => return database_error(&dashboard, e),
     };
     let tree = RouteTree::load(&dashboard.app);
+    let stored = dashboard.app.store.action_names().unwrap_or_default();
     let body = html! {
         header.view-head { h1 { "History" } }
         @if transactions.is_empty() { p.empty { "No transaction has run yet." } }
@@ -308,7 +333,7 @@ pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
                         @for t in &transactions {
                             tr {
                                 td { a href=(format!("/history/{}", t.id)) {
-                                    (tree.action(&t.action_slug).map(|a| a.name.clone()).unwrap_or_else(|| t.action_slug.clone()))
+                                    (action_name(&tree, &stored, &t.action_slug))
                                 } }
                                 td { span class=(format!("badge {}", t.result_status.as_deref().unwrap_or(&t.status).to_lowercase())) {
                                     (status_label(&t.status, t.result_status.as_deref()))
@@ -356,7 +381,7 @@ pub async fn transaction(
     let body = html! {
         nav.breadcrumbs aria-label="Breadcrumbs" { a href="/history" { "History" } }
         header.view-head {
-            h1 { (record.action_slug) }
+            h1 { (action_name(&RouteTree::load(&dashboard.app), &dashboard.app.store.action_names().unwrap_or_default(), &record.action_slug)) }
             div.toolbar { a.button.secondary href=(href(&record.action_slug, None)) { "Run again" } }
         }
         dl.metadata.grid {
@@ -444,4 +469,21 @@ fn database_error(dashboard: &Dashboard, e: crate::db::DbError) -> Response {
         shell(dashboard, "Error", Section::Dashboard, body),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_label;
+
+    #[test]
+    fn statuses_read_as_words() {
+        assert_eq!(status_label("COMPLETED", Some("SUCCESS")), "Completed");
+        assert_eq!(status_label("COMPLETED", Some("FAILURE")), "Error");
+        assert_eq!(status_label("COMPLETED", Some("CANCELED")), "Canceled");
+        assert_eq!(status_label("RUNNING", None), "Running");
+        assert_eq!(
+            status_label("HOST_CONNECTION_DROPPED", None),
+            "Host connection dropped"
+        );
+    }
 }

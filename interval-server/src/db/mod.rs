@@ -3,6 +3,7 @@
 
 mod migrations;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -295,6 +296,31 @@ impl Store {
             }
         }
         tx.commit().map_err(ctx("saving definitions"))
+    }
+
+    /// The names of every action ever declared (by full slug), from their
+    /// stored definitions: history names actions no host serves any more.
+    pub fn action_names(&self) -> Result<HashMap<String, String>> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("SELECT slug, definition FROM actions")
+            .map_err(ctx("reading actions"))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(ctx("reading actions"))?;
+        let mut names = HashMap::new();
+        for row in rows {
+            let (slug, definition) = row.map_err(ctx("reading actions"))?;
+            let name = serde_json::from_str::<Value>(&definition)
+                .ok()
+                .and_then(|d| d.get("name").and_then(Value::as_str).map(str::to_owned));
+            if let Some(name) = name {
+                names.insert(slug, name);
+            }
+        }
+        Ok(names)
     }
 
     /// Whether an action with this full slug was ever declared.
