@@ -249,3 +249,45 @@ async fn page_metadata_loading_later_resends_the_layout() {
         .await;
     host.check_interop();
 }
+
+/// A layout whose description comes later goes out once with its children
+/// (as the Node SDK sends it), not first without them, on a runtime with
+/// several workers (where the layout's sender and the children's first
+/// render run in parallel).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layout_goes_out_with_its_children_while_its_description_loads() {
+    let mut host = Host::start(move |b| {
+        b.page(
+            "team",
+            Page::new("Team").handler(move |io, _ctx| async move {
+                // A description that is still loading when the page closes.
+                let description = async {
+                    std::future::pending::<()>().await;
+                    Ok::<_, Error>("Everyone on call".to_owned())
+                };
+                Ok::<_, Error>(
+                    Layout::new()
+                        .title("Team")
+                        .description_later(description)
+                        .child(io.display().markdown("**4** people")),
+                )
+            }),
+        )
+    })
+    .await;
+    for i in 0..20 {
+        let key = format!("p{i}");
+        let reply = host.peer.call::<OpenPage>(&open(&key, "team")).await;
+        assert!(matches!(reply, OpenPageReturns::Success { .. }));
+        let (first, json) = layout_and_json(&mut host).await;
+        let children = first
+            .children
+            .unwrap_or_else(|| panic!("page {i}: the first layout has no children"));
+        assert_eq!(children.to_render[0].method_name, "DISPLAY_MARKDOWN");
+        assert_eq!(json["description"], serde_json::Value::Null);
+        host.peer
+            .call::<ClosePage>(&ClosePageInputs { page_key: key })
+            .await;
+    }
+    host.check_interop();
+}

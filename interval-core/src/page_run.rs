@@ -171,7 +171,12 @@ fn show(state: &Arc<HostState>, view: &Arc<PageView>, io: Io, layout: Layout) {
             wire.description = slot;
         }
     }
-    view.update(state, |layout| *layout = wire);
+    // With children, the layout goes out with their first render, as the
+    // Node SDK sends it (not first without them).
+    match children.is_empty() {
+        true => view.update(state, |layout| *layout = wire),
+        false => view.stage(|layout| *layout = wire),
+    }
     for (key, future) in later {
         let (state, view) = (state.clone(), view.clone());
         tokio::spawn(async move {

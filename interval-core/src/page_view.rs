@@ -107,6 +107,16 @@ impl PageView {
         self.update(host, |layout| layout.children = Some(render));
     }
 
+    /// Changes the layout without sending it: the next [`PageView::update`]
+    /// (the first render of the children, say) sends it with its own change.
+    pub fn stage(&self, change: impl FnOnce(&mut WireLayout)) {
+        let mut state = lock(&self.state);
+        if !state.closed {
+            change(state.layout.get_or_insert_with(WireLayout::default));
+            state.dirty = true;
+        }
+    }
+
     /// Changes the layout and schedules a send.
     pub fn update(self: &Arc<Self>, host: &Arc<HostState>, change: impl FnOnce(&mut WireLayout)) {
         let start = {
