@@ -187,16 +187,23 @@ impl Transactions {
     /// call) and re-sends the settled renders of the others (retried for
     /// `max_resend_attempts` rounds; a refusal drops them).
     pub async fn replay(&self, host: &Arc<HostState>) {
-        for transaction in self.all() {
-            if let Some(loading) = transaction.pending().loading {
-                send_loading(host, &transaction.id, loading).await;
+        let pending: Vec<_> = self
+            .all()
+            .into_iter()
+            .map(|transaction| {
+                let pending = transaction.pending();
+                (transaction, pending)
+            })
+            .collect();
+        for (transaction, pending) in &pending {
+            if let Some(loading) = &pending.loading {
+                send_loading(host, &transaction.id, loading.clone()).await;
             }
         }
         for page in self.pages() {
             page.replay(host).await;
         }
-        let tasks = self.all().into_iter().filter_map(|transaction| {
-            let pending = transaction.pending();
+        let tasks = pending.into_iter().filter_map(|(transaction, pending)| {
             let io_call = match (pending.settled_render, pending.waiting) {
                 (Some(io_call), _) => io_call,
                 (None, Some(inbox)) => {

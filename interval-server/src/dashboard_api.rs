@@ -503,20 +503,12 @@ pub async fn start_transaction(
         } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)) {
             tracing::error!("{e}");
         }
-        state.registry().transactions.insert(
-            id.clone(),
-            LiveTransaction {
-                slug: slug.clone(),
-                host: host.clone(),
-                pending_render: None,
-                loading: None,
-                redirect: None,
-                browsers: HashSet::from([browser]),
-                completed: false,
-                host_gone: false,
-                identity: None,
-            },
-        );
+        let mut transaction = LiveTransaction::new(slug.clone(), host.clone());
+        transaction.browsers.insert(browser);
+        state
+            .registry()
+            .transactions
+            .insert(id.clone(), transaction);
         let inputs = StartTransactionInputs {
             transaction_id: id.clone(),
             display_resolves_immediately: Some(false),
@@ -565,20 +557,14 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         // Interrupted by a server restart, and its host has not replayed it
         // yet: wait for it here, so that its render reaches this dashboard
         // when it comes back (`AppState::revive` keeps this entry).
-        registry.transactions.insert(
-            transaction_id.to_owned(),
-            LiveTransaction {
-                slug: record.action_slug,
-                host: record.host_instance_id.unwrap_or_default(),
-                pending_render: None,
-                loading: None,
-                redirect: None,
-                browsers: HashSet::new(),
-                completed: false,
-                host_gone: true,
-                identity: None,
-            },
+        let mut waiting = LiveTransaction::new(
+            record.action_slug,
+            record.host_instance_id.unwrap_or_default(),
         );
+        waiting.host_gone = true;
+        registry
+            .transactions
+            .insert(transaction_id.to_owned(), waiting);
     }
     let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
         return Err(format!("No transaction {transaction_id}."));

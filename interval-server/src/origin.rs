@@ -96,10 +96,11 @@ pub async fn check(
     next: Next,
 ) -> Response {
     let headers = request.headers();
+    // A `Host` that is not text names no allowed host: it is kept as an
+    // empty name, which is refused.
     let host = headers
         .get(header::HOST)
-        .map(|v| v.to_str().unwrap_or("\u{0}"))
-        .map(str::to_owned)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
         .or_else(|| request.uri().authority().map(|a| a.to_string()));
     if let Some(host) = &host {
         if !allowed.allows_host(host) {

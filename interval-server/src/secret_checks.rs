@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use crate::limits::ConnectionSlots;
+
 /// How the checks are rationed.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckLimits {
@@ -109,27 +111,8 @@ pub struct SecretChecks {
     limits: CheckLimits,
     permits: Arc<Semaphore>,
     failures: Mutex<HashMap<Subject, Failures>>,
-    in_flight: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// Counts a check of `address` in flight until dropped.
-struct InFlight<'a> {
-    checks: &'a SecretChecks,
-    address: Option<IpAddr>,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Some(address) = self.address {
-            let mut in_flight = lock(&self.checks.in_flight);
-            if let Some(n) = in_flight.get_mut(&address) {
-                *n -= 1;
-                if *n == 0 {
-                    in_flight.remove(&address);
-                }
-            }
-        }
-    }
+    /// Checks in flight per address.
+    per_address: Arc<ConnectionSlots>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -141,9 +124,9 @@ impl SecretChecks {
     pub fn new(limits: CheckLimits) -> Self {
         SecretChecks {
             permits: Arc::new(Semaphore::new(limits.concurrent.max(1))),
+            per_address: ConnectionSlots::new(usize::MAX, limits.concurrent_per_address.max(1)),
             limits,
             failures: Mutex::default(),
-            in_flight: Mutex::default(),
         }
     }
 
@@ -170,7 +153,11 @@ impl SecretChecks {
         {
             return Err(Refused::LockedOut { retry_after });
         }
-        let _in_flight = self.enter(address)?;
+        // Counted for its address until the check is over.
+        let _slot = match address {
+            Some(address) => Some(self.per_address.take(address).ok_or(Refused::Busy)?),
+            None => None,
+        };
         let permit = tokio::time::timeout(
             self.limits.queue_timeout,
             self.permits.clone().acquire_owned(),
@@ -207,22 +194,6 @@ impl SecretChecks {
         let failures = lock(&self.failures);
         let until = failures.get(subject)?.locked_until?;
         (until > now).then(|| until - now)
-    }
-
-    /// Counts a check in flight for `address`, unless it has too many.
-    fn enter(&self, address: Option<IpAddr>) -> Result<InFlight<'_>, Refused> {
-        if let Some(address) = address {
-            let mut in_flight = lock(&self.in_flight);
-            let n = in_flight.entry(address).or_insert(0);
-            if *n >= self.limits.concurrent_per_address.max(1) {
-                return Err(Refused::Busy);
-            }
-            *n += 1;
-        }
-        Ok(InFlight {
-            checks: self,
-            address,
-        })
     }
 
     /// Records a failure of `subject`; returns the delay its answer gets.

@@ -113,6 +113,24 @@ pub(crate) struct LiveTransaction {
     pub identity: Option<IdentityRequirement>,
 }
 
+impl LiveTransaction {
+    /// A transaction of action `slug` run by host instance `host`, nothing
+    /// shown yet.
+    pub fn new(slug: String, host: String) -> Self {
+        LiveTransaction {
+            slug,
+            host,
+            pending_render: None,
+            loading: None,
+            redirect: None,
+            browsers: HashSet::new(),
+            completed: false,
+            host_gone: false,
+            identity: None,
+        }
+    }
+}
+
 /// The identity-confirmation requirement recorded when a host renders
 /// `CONFIRM_IDENTITY` (PROTOCOL.md, SEND_IO_CALL): tied to that render's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -616,16 +634,8 @@ impl AppState {
         registry
             .transactions
             .entry(transaction_id.to_owned())
-            .or_insert_with(|| LiveTransaction {
-                slug: record.action_slug.clone(),
-                host: instance_id.to_owned(),
-                pending_render: None,
-                loading: None,
-                redirect: None,
-                browsers: HashSet::new(),
-                completed: false,
-                host_gone: false,
-                identity: None,
+            .or_insert_with(|| {
+                LiveTransaction::new(record.action_slug.clone(), instance_id.to_owned())
             });
         if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None) {
             tracing::error!("{e}");

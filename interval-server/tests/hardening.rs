@@ -237,6 +237,13 @@ async fn wait_for_hosts(server: &interval_server::RunningServer, n: usize) {
     }
 }
 
+/// A host "h" serving `refund`, ready, and a dashboard.
+async fn refund_host(server: &interval_server::RunningServer) -> (RawHost, support::Dashboard) {
+    let host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
+    wait_for_hosts(server, 1).await;
+    (host, support::Dashboard::connect(server).await)
+}
+
 /// Starts `slug` from `dashboard`; `host` must be the one that gets it.
 async fn run_on(
     dashboard: &mut support::Dashboard,
@@ -335,8 +342,7 @@ async fn the_database_is_readable_by_its_owner_only() {
 #[tokio::test]
 async fn a_link_from_another_site_waits_for_a_click() {
     let server = server_with(ServerConfig::default()).await;
-    let _host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
-    wait_for_hosts(&server, 1).await;
+    let (_host, _dashboard) = refund_host(&server).await;
     let url = format!("{}/actions/refund?amount=100", server.url());
     let cross_site = http()
         .get(&url)
@@ -386,9 +392,7 @@ async fn a_late_dashboard_gets_the_outcome() {
     use interval_protocol::result::ActionResult;
     use interval_server::api::{Event, Reply, Request};
     let server = server_with(ServerConfig::default()).await;
-    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
-    wait_for_hosts(&server, 1).await;
-    let mut first = support::Dashboard::connect(&server).await;
+    let (mut host, mut first) = refund_host(&server).await;
     let id = run_on(&mut first, &mut host, "refund").await.transaction_id;
     let result = ActionResult::success(serde_json::json!({"refunded": 42}), None);
     let done = host
@@ -441,9 +445,7 @@ async fn a_dashboard_back_before_its_host_gets_the_replayed_render() {
     .to_string();
 
     let server = server_with(config()).await;
-    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
-    wait_for_hosts(&server, 1).await;
-    let mut dashboard = support::Dashboard::connect(&server).await;
+    let (mut host, mut dashboard) = refund_host(&server).await;
     let id = run_on(&mut dashboard, &mut host, "refund")
         .await
         .transaction_id;
@@ -531,9 +533,7 @@ async fn typed_answers_are_checked_as_the_form_is() {
     use interval_protocol::server::IoResponse as IoResponseCall;
     use interval_server::api::{BrowserResponse, Event, Reply, Request};
     let server = server_with(ServerConfig::default()).await;
-    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
-    wait_for_hosts(&server, 1).await;
-    let mut dashboard = support::Dashboard::connect(&server).await;
+    let (mut host, mut dashboard) = refund_host(&server).await;
     let id = run_on(&mut dashboard, &mut host, "refund")
         .await
         .transaction_id;
@@ -601,9 +601,7 @@ async fn finished_transactions_are_forgotten_and_take_no_uploads() {
     use interval_protocol::host::{MarkTransactionComplete, MarkTransactionCompleteInputs};
     use interval_server::api::{Event, Request, UploadRequest};
     let server = server_with(ServerConfig::default()).await;
-    let mut host = RawHost::initialized(&server.endpoint(), support::KEY, "h", &["refund"]).await;
-    wait_for_hosts(&server, 1).await;
-    let mut dashboard = support::Dashboard::connect(&server).await;
+    let (mut host, mut dashboard) = refund_host(&server).await;
     let mut ids = Vec::new();
     for _ in 0..10 {
         let id = run_on(&mut dashboard, &mut host, "refund")
