@@ -268,4 +268,45 @@ mod tests {
         drop(uploads);
         assert!(!dir.exists());
     }
+
+    #[test]
+    fn a_sweep_deletes_the_files_of_finished_transactions_only() {
+        let uploads = Uploads::new(None).unwrap();
+        let request = UploadRequest {
+            name: "a.txt".into(),
+            mime: "text/plain".into(),
+            size: 1,
+        };
+        uploads
+            .urls("http://h", "done", std::slice::from_ref(&request))
+            .unwrap();
+        uploads.urls("http://h", "running", &[request]).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&uploads.dir)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "the uploads directory is mode {:o}",
+                mode & 0o777
+            );
+        }
+        let paths: Vec<(String, PathBuf)> = uploads
+            .files()
+            .values()
+            .map(|f| (f.transaction_id.clone(), f.path.clone()))
+            .collect();
+        for (_, path) in &paths {
+            std::fs::write(path, b"x").unwrap();
+        }
+        uploads.sweep(|id| id == "running");
+        for (id, path) in &paths {
+            assert_eq!(path.exists(), id == "running", "{id}");
+        }
+        assert_eq!(uploads.files().len(), 1);
+    }
 }
