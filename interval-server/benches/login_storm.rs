@@ -106,7 +106,7 @@ async fn run(addr: SocketAddr) {
             while storming.load(Ordering::Relaxed) {
                 let Ok(reply) = client
                     .post(&url)
-                    .form(&[("password", "wrong")])
+                    .form(&[("email", "admin@localhost"), ("password", "wrong")])
                     .send()
                     .await
                 else {

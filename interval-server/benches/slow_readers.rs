@@ -58,6 +58,8 @@ async fn serve() {
             result: Some(json!({"schemaVersion": 1, "status": "SUCCESS", "data": {"refunded": i}})),
             host_instance_id: Some("bench".into()),
             runner_email: "ops@example.com".into(),
+            runner_id: None,
+            environment: "production".into(),
             created_at: i as i64,
             completed_at: Some(i as i64 + 1),
         };

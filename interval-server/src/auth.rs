@@ -1,47 +1,93 @@
-//! Dashboard login. Without a configured password the server only binds to
-//! loopback and the dashboard is open to whoever can reach it there; with a
-//! password, every dashboard page and the dashboard socket require a session
-//! cookie obtained at `/login`. Hosts (`/websocket`) and the HTTP API use API
-//! keys instead.
+//! Signing in: who is behind a dashboard request.
 //!
-//! Each session remembers when it last authenticated (logged in, or
+//! A person signs in with their e-mail address and password (argon2,
+//! checked on the blocking pool and rationed by [`SecretChecks`]), or
+//! through a trusted reverse proxy that sets a header with their address
+//! (oauth2-proxy and the like, for single sign-on). Sessions are stored in
+//! the database (only a hash of the cookie's token), so a restart keeps
+//! people signed in; a session ends after its lifetime, after an idle
+//! period, at logout, or at "log out everywhere".
+//!
+//! **Open mode.** A server on loopback where no account has a password yet
+//! (the embedded server of `cargo run`) needs no sign-in: everyone who can
+//! reach it is the owner. The first-run page (`/setup`, loopback only) sets
+//! the owner's address and password, and from then on everyone signs in.
+//!
+//! Each session remembers when it last authenticated (signed in, or
 //! re-entered the password for a `CONFIRM_IDENTITY`), for that component's
-//! `gracePeriodMs`. Without a password there is nothing to re-enter: a
-//! `CONFIRM_IDENTITY` is then answered as a plain confirmation, and its form
-//! says that identity cannot be confirmed.
+//! `gracePeriodMs`.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
-use rand::distr::Alphanumeric;
-use rand::Rng;
+use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
+use crate::auth_pages as pages;
+use crate::db::{DbError, NewPerson, Store};
+use crate::people::{plausible_email, Person};
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::state::AppState;
 
-/// The account name of the dashboard password in the secret checks.
-const DASHBOARD_ACCOUNT: &str = "dashboard";
-
-/// The shortest dashboard password the server starts with.
+/// The shortest password accepted.
 pub const MIN_PASSWORD_LENGTH: usize = 12;
 
 /// Name of the session cookie.
 const COOKIE: &str = "interval_session";
 
-/// The dashboard's password (as an argon2 hash) and its open sessions, each
-/// with the time (ms since the epoch) it last authenticated: logged in, or
-/// confirmed its identity for a `CONFIRM_IDENTITY`.
+/// A session's use is written to the database at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// A reverse proxy trusted to say who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedProxy {
+    /// The header holding the person's e-mail address (e.g. oauth2-proxy's
+    /// `X-Forwarded-Email`).
+    pub header: String,
+    /// The proxy's addresses: the header is believed only from these.
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Who is behind a request: the person, and their session when they
+/// signed in with a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// The person.
+    pub person: Person,
+    /// The session's cookie token.
+    pub session: Option<String>,
+    /// How they were recognized.
+    pub via: SignedInVia,
+}
+
+/// How a [`Viewer`] was recognized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedInVia {
+    /// A session cookie.
+    Session,
+    /// The trusted proxy's header: the proxy authenticated them just now.
+    Proxy,
+    /// Open mode: no one has a password yet, on loopback.
+    Open,
+}
+
+/// How sign-in works on this server.
 pub struct Auth {
-    password_hash: Option<String>,
-    sessions: Mutex<HashMap<String, u64>>,
+    /// argon2 hash checked for unknown addresses, so that a wrong address
+    /// takes as long as a wrong password.
+    dummy_hash: String,
+    lifetime: Duration,
+    idle_timeout: Duration,
+    secure_cookies: bool,
+    /// Open mode is possible: loopback, no proxy.
+    open_allowed: bool,
+    proxy: Option<TrustedProxy>,
 }
 
 /// Whether an authentication at `last` (ms) is recent enough at `now` to
@@ -54,112 +100,195 @@ pub fn within_grace(last: Option<u64>, grace_period_ms: Option<u64>, now: u64) -
     }
 }
 
+/// How sign-in is set up (from the server's configuration).
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// How long a session lasts, whatever its use.
+    pub lifetime: Duration,
+    /// How long a session lasts unused.
+    pub idle_timeout: Duration,
+    /// Whether cookies get `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
+    /// Whether open mode is possible (bound to loopback, no proxy).
+    pub open_allowed: bool,
+    /// A trusted proxy's header.
+    pub proxy: Option<TrustedProxy>,
+}
+
 impl Auth {
-    /// Login required when `password` is set.
-    pub fn new(password: Option<&str>) -> Result<Auth, String> {
-        let password_hash = password
-            .map(|p| {
-                crate::keys::hash(p)
-                    .map_err(|e| format!("could not hash the dashboard password: {e}"))
-            })
-            .transpose()?;
+    /// Sign-in with `settings`. Hashes a dummy password: call it off the
+    /// async workers.
+    pub fn new(settings: AuthSettings) -> Result<Auth, String> {
+        let dummy_hash = crate::keys::hash(&crate::keys::new_token(24))
+            .map_err(|e| format!("could not hash a password: {e}"))?;
         Ok(Auth {
-            password_hash,
-            sessions: Mutex::default(),
+            dummy_hash,
+            lifetime: settings.lifetime,
+            idle_timeout: settings.idle_timeout,
+            secure_cookies: settings.secure_cookies,
+            open_allowed: settings.open_allowed,
+            proxy: settings.proxy,
         })
     }
 
-    /// Whether a login is required.
-    pub fn enabled(&self) -> bool {
-        self.password_hash.is_some()
+    /// Whether the server is in open mode now (no sign-in needed).
+    pub fn is_open(&self, store: &Store) -> Result<bool, DbError> {
+        Ok(self.open_allowed && !store.anyone_has_password()?)
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    /// Whether the server may be used without signing in at all, in
+    /// principle (loopback, no proxy).
+    pub fn open_allowed(&self) -> bool {
+        self.open_allowed
     }
 
-    /// Whether the request carries a valid session (or none is needed).
-    pub fn allows(&self, headers: &HeaderMap) -> bool {
-        if !self.enabled() {
-            return true;
-        }
-        session_cookie(headers).is_some_and(|token| self.sessions().contains_key(token))
-    }
-
-    /// The valid session the request carries, if any.
-    pub fn session_of(&self, headers: &HeaderMap) -> Option<String> {
-        session_cookie(headers)
-            .filter(|token| self.sessions().contains_key(*token))
-            .map(str::to_owned)
-    }
-
-    /// Whether `password` (sent from `address`) is the dashboard's: the
-    /// argon2 check of the login and of identity confirmations, rationed by
-    /// `checks`; false without a password.
-    pub async fn check_password(
+    /// Who is behind a request with `headers` from `peer`.
+    pub fn viewer(
         &self,
-        checks: &SecretChecks,
-        address: Option<IpAddr>,
-        password: &str,
-    ) -> Result<bool, Refused> {
-        let Some(hash) = self.password_hash.clone() else {
-            return Ok(false);
-        };
-        let password = password.to_owned();
-        checks
-            .check(address, DASHBOARD_ACCOUNT, move || {
-                crate::keys::verify(&password, &hash)
-            })
-            .await
+        store: &Store,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Result<Option<Viewer>, DbError> {
+        if let Some(token) = session_cookie(headers) {
+            if let Some(person) = self.session_person(store, token)? {
+                return Ok(Some(Viewer {
+                    person,
+                    session: Some(token.to_owned()),
+                    via: SignedInVia::Session,
+                }));
+            }
+        }
+        if let Some(email) = self.proxy_email(headers, peer) {
+            return Ok(store.person_by_email(&email)?.map(|(person, _)| Viewer {
+                person,
+                session: None,
+                via: SignedInVia::Proxy,
+            }));
+        }
+        if self.is_open(store)? {
+            return Ok(store.owner()?.map(|person| Viewer {
+                person,
+                session: None,
+                via: SignedInVia::Open,
+            }));
+        }
+        Ok(None)
     }
 
-    /// Whether `session` authenticated within `grace_period_ms` of `now`.
+    /// The address the trusted proxy vouches for, when the request came
+    /// from it.
+    pub fn proxy_email(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<String> {
+        let proxy = self.proxy.as_ref()?;
+        if !peer.is_some_and(|peer| proxy.addresses.contains(&peer)) {
+            return None;
+        }
+        let email = headers.get(proxy.header.as_str())?.to_str().ok()?.trim();
+        plausible_email(email).then(|| email.to_owned())
+    }
+
+    /// The person of session `token`, if it is valid now; an expired or
+    /// idle session is closed.
+    fn session_person(&self, store: &Store, token: &str) -> Result<Option<Person>, DbError> {
+        let Some(session) = store.session(token)? else {
+            return Ok(None);
+        };
+        let now = crate::db::now_ms();
+        let idle_limit = self.idle_timeout.as_millis() as i64;
+        if session.expires_at <= now || now - session.last_seen_at > idle_limit {
+            store.close_session(token)?;
+            return Ok(None);
+        }
+        if now - session.last_seen_at > TOUCH_EVERY_MS {
+            store.touch_session(token, now)?;
+        }
+        store.person(&session.user_id)
+    }
+
+    /// Whether `viewer` authenticated within `grace_period_ms` of `now`
+    /// (ms): their session's last authentication, or the proxy's (which
+    /// authenticated this very request).
     pub fn authenticated_within(
         &self,
-        session: Option<&str>,
+        store: &Store,
+        viewer: &Viewer,
         grace_period_ms: Option<u64>,
         now: u64,
     ) -> bool {
-        let last = session.and_then(|s| self.sessions().get(s).copied());
+        let last = match (&viewer.via, &viewer.session) {
+            (SignedInVia::Proxy, _) => Some(now),
+            (_, Some(token)) => store
+                .session(token)
+                .ok()
+                .flatten()
+                .map(|s| s.authenticated_at.max(0) as u64),
+            _ => None,
+        };
         within_grace(last, grace_period_ms, now)
     }
 
-    /// Re-authenticates an open `session` with `password`; on success its
-    /// authentication time becomes now.
-    pub async fn reauthenticate(
+    /// Checks `password` for account `email` (sent from `address`),
+    /// rationed by `checks`; the person when it is right.
+    pub async fn check_password(
         &self,
+        store: &Store,
         checks: &SecretChecks,
         address: Option<IpAddr>,
-        session: Option<&str>,
+        email: &str,
         password: &str,
-    ) -> Result<bool, Refused> {
-        if !self.check_password(checks, address, password).await? {
-            return Ok(false);
-        }
-        let mut sessions = self.sessions();
-        if let Some(last) = session.and_then(|s| sessions.get_mut(s)) {
-            *last = now();
-        }
-        Ok(true)
+    ) -> Result<Result<Option<Person>, Refused>, DbError> {
+        let found = store.person_by_email(email)?;
+        let hash = found
+            .as_ref()
+            .and_then(|(_, hash)| hash.clone())
+            .unwrap_or_else(|| self.dummy_hash.clone());
+        let known = found.as_ref().is_some_and(|(_, hash)| hash.is_some());
+        let password = password.to_owned();
+        let account = format!("account {}", email.trim().to_lowercase());
+        let checked = checks
+            .check(address, &account, move || {
+                // Always verified, so that an unknown address takes as long.
+                crate::keys::verify(&password, &hash) && known
+            })
+            .await;
+        Ok(checked.map(|ok| ok.then(|| found.map(|(person, _)| person)).flatten()))
     }
 
-    /// A new session, when `password` is right.
-    async fn login(
+    /// Re-authenticates `viewer` with `password`; on success their
+    /// session's authentication time becomes now.
+    pub async fn reauthenticate(
         &self,
+        store: &Store,
         checks: &SecretChecks,
-        address: Option<IpAddr>,
+        viewer: &Viewer,
         password: &str,
-    ) -> Result<Option<String>, Refused> {
-        if !self.check_password(checks, address, password).await? {
-            return Ok(None);
+    ) -> Result<Result<bool, Refused>, DbError> {
+        let checked = self
+            .check_password(store, checks, None, &viewer.person.email, password)
+            .await?;
+        match checked {
+            Ok(Some(_)) => {
+                if let Some(token) = &viewer.session {
+                    store.reauthenticated(token, crate::db::now_ms())?;
+                }
+                Ok(Ok(true))
+            }
+            Ok(None) => Ok(Ok(false)),
+            Err(refused) => Ok(Err(refused)),
         }
-        let token: String = rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(40)
-            .map(char::from)
-            .collect();
-        self.sessions().insert(token.clone(), now());
-        Ok(Some(token))
+    }
+
+    /// Opens a session for `person`; returns the `Set-Cookie` value.
+    pub fn open_session(&self, store: &Store, person: &Person) -> Result<String, DbError> {
+        let token = crate::keys::new_token(40);
+        let expires_at = crate::db::now_ms() + self.lifetime.as_millis() as i64;
+        store.open_session(&token, &person.id, expires_at)?;
+        Ok(self.cookie(&token, self.lifetime.as_secs()))
+    }
+
+    /// A `Set-Cookie` value for `token`, lasting `max_age` seconds.
+    fn cookie(&self, token: &str, max_age: u64) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
     }
 }
 
@@ -179,52 +308,70 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-/// Middleware: lets requests with a session through; sends others to the
-/// login page (pages) or answers 401 (the API).
+fn server_error(e: DbError) -> Response {
+    tracing::error!("{e}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The server could not read its database; see its log.",
+    )
+        .into_response()
+}
+
+/// Middleware: finds who is behind the request and puts the [`Viewer`] in
+/// its extensions; sends others to the sign-in page (pages) or answers 401
+/// (the API).
 pub async fn require_login(
     State(state): State<Arc<AppState>>,
-    request: Request,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    if state.auth.allows(request.headers()) {
+    let viewer = match state
+        .auth
+        .viewer(&state.store, request.headers(), Some(peer.ip()))
+    {
+        Ok(viewer) => viewer,
+        Err(e) => return server_error(e),
+    };
+    if let Some(viewer) = viewer {
+        request.extensions_mut().insert(viewer);
         return next.run(request).await;
     }
+    if let Some(email) = state.auth.proxy_email(request.headers(), Some(peer.ip())) {
+        return (StatusCode::FORBIDDEN, pages::no_account(&email)).into_response();
+    }
     if request.uri().path().starts_with("/api/") {
-        return (StatusCode::UNAUTHORIZED, "Log in to the dashboard first.").into_response();
+        return (StatusCode::UNAUTHORIZED, "Sign in to the dashboard first.").into_response();
     }
     Redirect::to("/login").into_response()
 }
 
-/// `/login` (the form and its submission) and `/logout`.
+/// Sign-in, sign-out, the first-run page and invitations.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/setup", get(setup_page).post(setup))
+        .route(
+            "/invite/{token}",
+            get(invitation_page).post(accept_invitation),
+        )
 }
 
-fn page(error: Option<&str>) -> Html<String> {
-    let error = error
-        .map(|e| format!("<p role=\"alert\" class=\"error\">{e}</p>"))
-        .unwrap_or_default();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in · Interval</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/assets/dashboard.css\">\
-         <link rel=\"icon\" type=\"image/svg+xml\" href=\"/assets/favicon.svg\"></head>\
-         <body><main><h1>Log in</h1>{error}<form method=\"post\" action=\"/login\">\
-         <div class=\"field\"><label for=\"password\">Password</label> <input id=\"password\" name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required autofocus></div> <div class=\"buttons\"><button class=\"button primary\" type=\"submit\">Log in</button></div>\
-         </form></main></body></html>"
-    ))
+/// Routes that need a signed-in person.
+pub fn signed_in_routes() -> Router<Arc<AppState>> {
+    Router::new().route("/logout/everywhere", post(logout_everywhere))
 }
 
-async fn login_page() -> Html<String> {
-    page(None)
+async fn login_page() -> Response {
+    pages::login(None, "").into_response()
 }
 
-/// The login form's fields.
+/// The sign-in form's fields.
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
+    email: String,
     password: String,
 }
 
@@ -235,34 +382,271 @@ async fn login(
 ) -> Response {
     let checked = state
         .auth
-        .login(&state.secret_checks, Some(peer.ip()), &form.password)
+        .check_password(
+            &state.store,
+            &state.secret_checks,
+            Some(peer.ip()),
+            &form.email,
+            &form.password,
+        )
         .await;
     match checked {
-        Ok(Some(token)) => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
-        }
+        Ok(Ok(Some(person))) => match state.auth.open_session(&state.store, &person) {
+            Ok(cookie) => {
+                state.store.audit(
+                    Some(&person.email),
+                    "signed_in",
+                    &format!("from {}", peer.ip()),
+                );
+                ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+            }
+            Err(e) => server_error(e),
+        },
         // The answer to a wrong password was delayed by the checks.
-        Ok(None) => (StatusCode::UNAUTHORIZED, page(Some("Wrong password."))).into_response(),
-        Err(refused) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            page(Some(&refused.message())),
+        Ok(Ok(None)) => (
+            StatusCode::UNAUTHORIZED,
+            pages::login(Some("Wrong e-mail address or password."), &form.email),
         )
             .into_response(),
+        Ok(Err(refused)) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login(Some(&refused.message()), &form.email),
+        )
+            .into_response(),
+        Err(e) => server_error(e),
     }
+}
+
+fn expired_cookie() -> String {
+    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
 }
 
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(token) = session_cookie(&headers) {
-        state.auth.sessions().remove(token);
+        if let Err(e) = state.store.close_session(token) {
+            return server_error(e);
+        }
     }
-    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    ([(header::SET_COOKIE, expired)], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, expired_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+async fn logout_everywhere(
+    State(state): State<Arc<AppState>>,
+    Extension(viewer): Extension<Viewer>,
+) -> Response {
+    match state.store.close_sessions_of(&viewer.person.id) {
+        Ok(closed) => {
+            state.store.audit(
+                Some(&viewer.person.email),
+                "signed_out_everywhere",
+                &format!("{closed} session(s) closed"),
+            );
+            (
+                [(header::SET_COOKIE, expired_cookie())],
+                Redirect::to("/login"),
+            )
+                .into_response()
+        }
+        Err(e) => server_error(e),
+    }
+}
+
+/// Whether the first-run page is available to `peer`: open mode, reached
+/// from this machine.
+fn setup_available(state: &AppState, peer: SocketAddr) -> Result<bool, DbError> {
+    Ok(peer.ip().is_loopback() && state.auth.is_open(&state.store)?)
+}
+
+async fn setup_page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    match setup_available(&state, peer) {
+        Ok(true) => pages::setup(None).into_response(),
+        Ok(false) => Redirect::to("/login").into_response(),
+        Err(e) => server_error(e),
+    }
+}
+
+/// The first-run and invitation forms' fields.
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    password: String,
+}
+
+fn optional(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
+}
+
+/// Hashes `password` on the blocking pool, after checking its length.
+pub async fn hash_password(password: &str) -> Result<String, String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LENGTH {
+        return Err(format!(
+            "The password needs at least {MIN_PASSWORD_LENGTH} characters."
+        ));
+    }
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || crate::keys::hash(&password))
+        .await
+        .map_err(|e| format!("Hashing failed: {e}"))?
+        .map_err(|e| format!("Hashing failed: {e}"))
+}
+
+async fn setup(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    match setup_available(&state, peer) {
+        Ok(true) => {}
+        Ok(false) => return Redirect::to("/login").into_response(),
+        Err(e) => return server_error(e),
+    }
+    if !plausible_email(&form.email) {
+        return (
+            StatusCode::BAD_REQUEST,
+            pages::setup(Some("Enter your e-mail address.")),
+        )
+            .into_response();
+    }
+    let hash = match hash_password(&form.password).await {
+        Ok(hash) => hash,
+        Err(message) => {
+            return (StatusCode::BAD_REQUEST, pages::setup(Some(&message))).into_response()
+        }
+    };
+    let owner = match state.store.owner() {
+        Ok(Some(owner)) => owner,
+        Ok(None) => match state.store.add_person(&NewPerson {
+            email: &form.email,
+            first_name: None,
+            last_name: None,
+            role: crate::people::Role::Admin,
+            password_hash: None,
+        }) {
+            Ok(owner) => owner,
+            Err(e) => return server_error(e),
+        },
+        Err(e) => return server_error(e),
+    };
+    let updated = state
+        .store
+        .update_person(
+            &owner.id,
+            &form.email,
+            optional(&form.first_name),
+            optional(&form.last_name),
+        )
+        .and_then(|()| state.store.set_password_hash(&owner.id, &hash));
+    match updated {
+        Ok(()) => {}
+        Err(DbError::Conflict(message)) => {
+            return (StatusCode::CONFLICT, pages::setup(Some(&message))).into_response()
+        }
+        Err(e) => return server_error(e),
+    }
+    let person = match state.store.person(&owner.id) {
+        Ok(Some(person)) => person,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return server_error(e),
+    };
+    state
+        .store
+        .audit(Some(&person.email), "owner_set_up", "the first-run page");
+    match state.auth.open_session(&state.store, &person) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn invitation_page(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+) -> Response {
+    match state.store.invitation(&token) {
+        Ok(Some(invitation)) => pages::invitation(&invitation, None).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn accept_invitation(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    let invitation = match state.store.invitation(&token) {
+        Ok(Some(invitation)) => invitation,
+        Ok(None) => return (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
+        Err(e) => return server_error(e),
+    };
+    let hash = match hash_password(&form.password).await {
+        Ok(hash) => hash,
+        Err(message) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                pages::invitation(&invitation, Some(&message)),
+            )
+                .into_response()
+        }
+    };
+    let added = state.store.add_person(&NewPerson {
+        email: &invitation.email,
+        first_name: optional(&form.first_name),
+        last_name: optional(&form.last_name),
+        role: invitation.role,
+        password_hash: Some(hash),
+    });
+    let person = match added {
+        Ok(person) => person,
+        Err(DbError::Conflict(message)) => {
+            return (
+                StatusCode::CONFLICT,
+                pages::invitation(&invitation, Some(&message)),
+            )
+                .into_response()
+        }
+        Err(e) => return server_error(e),
+    };
+    for team in &invitation.teams {
+        if let Err(e) = state.store.join_team(team, &person.id) {
+            return server_error(e);
+        }
+    }
+    if let Err(e) = state.store.remove_invitation(&token) {
+        return server_error(e);
+    }
+    let person = match state.store.person(&person.id) {
+        Ok(Some(person)) => person,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return server_error(e),
+    };
+    state.store.audit(
+        Some(&person.email),
+        "invitation_accepted",
+        &format!("as {}", person.role.label()),
+    );
+    match state.auth.open_session(&state.store, &person) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+        Err(e) => server_error(e),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::people::Role;
 
     fn checks() -> SecretChecks {
         SecretChecks::new(crate::secret_checks::CheckLimits {
@@ -271,32 +655,182 @@ mod tests {
         })
     }
 
-    #[tokio::test]
-    async fn sessions_come_only_from_the_right_password() {
-        let checks = checks();
-        let auth = Auth::new(Some("correct-horse-battery")).unwrap();
-        assert!(auth.enabled());
-        assert!(!auth.allows(&HeaderMap::new()));
-        assert_eq!(auth.login(&checks, None, "wrong").await, Ok(None));
-        let token = auth
-            .login(&checks, None, "correct-horse-battery")
-            .await
+    fn auth(open_allowed: bool) -> Auth {
+        Auth::new(AuthSettings {
+            lifetime: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(600),
+            secure_cookies: false,
+            open_allowed,
+            proxy: Some(TrustedProxy {
+                header: "x-forwarded-email".into(),
+                addresses: vec!["10.0.0.1".parse().unwrap()],
+            }),
+        })
+        .unwrap()
+    }
+
+    fn with_cookie(cookie: &str) -> HeaderMap {
+        let token = cookie
+            .split(';')
+            .next()
             .unwrap()
-            .unwrap();
+            .trim_start_matches("interval_session=");
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
             format!("a=b; {COOKIE}={token}").parse().unwrap(),
         );
-        assert!(auth.allows(&headers));
-        headers.insert(header::COOKIE, format!("{COOKIE}=forged").parse().unwrap());
-        assert!(!auth.allows(&headers));
-        assert!(Auth::new(None).unwrap().allows(&HeaderMap::new()));
+        headers
     }
 
     #[tokio::test]
-    async fn the_grace_period_counts_from_the_last_authentication() {
+    async fn sessions_come_only_from_the_right_password() {
+        let store = Store::open(None).unwrap();
         let checks = checks();
+        let auth = auth(true);
+        let hash = crate::keys::hash("correct-horse-battery").unwrap();
+        let ada = store
+            .add_person(&NewPerson {
+                email: "ada@example.com",
+                first_name: Some("Ada"),
+                last_name: None,
+                role: Role::Admin,
+                password_hash: Some(hash),
+            })
+            .unwrap();
+        // Someone has a password: no open mode.
+        assert!(!auth.is_open(&store).unwrap());
+        assert_eq!(auth.viewer(&store, &HeaderMap::new(), None).unwrap(), None);
+        let wrong = auth
+            .check_password(&store, &checks, None, "ada@example.com", "wrong")
+            .await
+            .unwrap();
+        assert_eq!(wrong, Ok(None));
+        let unknown = auth
+            .check_password(
+                &store,
+                &checks,
+                None,
+                "eve@example.com",
+                "correct-horse-battery",
+            )
+            .await
+            .unwrap();
+        assert_eq!(unknown, Ok(None));
+        let person = auth
+            .check_password(
+                &store,
+                &checks,
+                None,
+                "ADA@example.com",
+                "correct-horse-battery",
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(person.id, ada.id);
+        let cookie = auth.open_session(&store, &person).unwrap();
+        assert!(cookie.contains("HttpOnly") && !cookie.contains("Secure"));
+        let viewer = auth
+            .viewer(&store, &with_cookie(&cookie), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(viewer.person.email, "ada@example.com");
+        assert_eq!(viewer.via, SignedInVia::Session);
+        assert_eq!(
+            auth.viewer(&store, &with_cookie("interval_session=forged"), None)
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn open_mode_is_the_owner_until_someone_has_a_password() {
+        let store = Store::open(None).unwrap();
+        store
+            .add_person(&NewPerson {
+                email: "admin@localhost",
+                first_name: Some("Admin"),
+                last_name: None,
+                role: Role::Admin,
+                password_hash: None,
+            })
+            .unwrap();
+        let viewer = auth(true)
+            .viewer(&store, &HeaderMap::new(), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(viewer.via, SignedInVia::Open);
+        // Off loopback (or behind a proxy) there is no open mode.
+        assert_eq!(
+            auth(false).viewer(&store, &HeaderMap::new(), None).unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn the_proxy_header_counts_only_from_the_proxy() {
+        let store = Store::open(None).unwrap();
+        store
+            .add_person(&NewPerson {
+                email: "bob@example.com",
+                first_name: None,
+                last_name: None,
+                role: Role::Member,
+                password_hash: None,
+            })
+            .unwrap();
+        let auth = auth(false);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-email", "bob@example.com".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let elsewhere: IpAddr = "10.0.0.2".parse().unwrap();
+        let viewer = auth.viewer(&store, &headers, Some(proxy)).unwrap().unwrap();
+        assert_eq!(viewer.via, SignedInVia::Proxy);
+        assert!(auth.authenticated_within(&store, &viewer, Some(1), now()));
+        assert_eq!(
+            auth.viewer(&store, &headers, Some(elsewhere)).unwrap(),
+            None
+        );
+        headers.insert("x-forwarded-email", "nobody@example.com".parse().unwrap());
+        assert_eq!(auth.viewer(&store, &headers, Some(proxy)).unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn idle_and_expired_sessions_end() {
+        let store = Store::open(None).unwrap();
+        let bob = store
+            .add_person(&NewPerson {
+                email: "bob@example.com",
+                first_name: None,
+                last_name: None,
+                role: Role::Member,
+                password_hash: None,
+            })
+            .unwrap();
+        let auth = auth(false);
+        store
+            .open_session("idle", &bob.id, crate::db::now_ms() + 3_600_000)
+            .unwrap();
+        store
+            .touch_session("idle", crate::db::now_ms() - 601_000)
+            .unwrap();
+        store
+            .open_session("expired", &bob.id, crate::db::now_ms() - 1)
+            .unwrap();
+        for token in ["idle", "expired"] {
+            let headers = with_cookie(&format!("interval_session={token}"));
+            assert_eq!(auth.viewer(&store, &headers, None).unwrap(), None);
+            assert!(
+                store.session(token).unwrap().is_none(),
+                "{token} was closed"
+            );
+        }
+    }
+
+    #[test]
+    fn the_grace_period_counts_from_the_last_authentication() {
         assert!(within_grace(Some(1_000), Some(500), 1_000));
         assert!(within_grace(Some(1_000), Some(500), 1_500));
         assert!(!within_grace(Some(1_000), Some(500), 1_501));
@@ -307,30 +841,5 @@ mod tests {
         assert!(!within_grace(None, Some(500), 1_000));
         // A clock that went back counts as recent.
         assert!(within_grace(Some(2_000), Some(500), 1_000));
-
-        let auth = Auth::new(Some("correct-horse-battery")).unwrap();
-        let token = auth
-            .login(&checks, None, "correct-horse-battery")
-            .await
-            .unwrap()
-            .unwrap();
-        let at = *auth.sessions().get(&token).unwrap();
-        assert!(auth.authenticated_within(Some(&token), Some(60_000), at + 59_000));
-        assert!(!auth.authenticated_within(Some(&token), Some(60_000), at + 61_000));
-        assert!(!auth.authenticated_within(None, Some(60_000), at));
-        // Re-authenticating moves the time forward; a wrong password does not.
-        auth.sessions().insert(token.clone(), 0);
-        assert_eq!(
-            auth.reauthenticate(&checks, None, Some(&token), "wrong")
-                .await,
-            Ok(false)
-        );
-        assert_eq!(auth.sessions()[&token], 0);
-        assert_eq!(
-            auth.reauthenticate(&checks, None, Some(&token), "correct-horse-battery")
-                .await,
-            Ok(true)
-        );
-        assert!(auth.sessions()[&token] >= at);
     }
 }

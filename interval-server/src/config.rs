@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::auth::TrustedProxy;
 pub use crate::secret_checks::CheckLimits;
 
 /// How the server runs. Build it with [`ServerConfig::default`] and the
@@ -18,9 +19,14 @@ pub struct ServerConfig {
     pub port_fallback: bool,
     /// SQLite database file; `None` keeps everything in memory.
     pub database: Option<PathBuf>,
-    /// A development API key to accept (created if missing).
+    /// A development API key to accept, the owner's (stored as a hash).
+    /// Without one, the server makes a key for the owner that is valid
+    /// while it runs ([`crate::RunningServer::api_key`]).
     pub api_key: Option<String>,
-    /// Credentials required to bind to a non-loopback address.
+    /// The owner's password, for a one-person server: the owner's account
+    /// (`admin@localhost` on a new database) gets it at start. People sign
+    /// in with their e-mail address and password; a server off loopback
+    /// needs an account with a password, this, or a trusted proxy.
     pub dashboard_password: Option<String>,
     /// Public base URL used in links (default `http://<host>:<port>`); its
     /// host is the one name besides `localhost` and IP addresses that the
@@ -33,6 +39,13 @@ pub struct ServerConfig {
     /// for its dashboard to come back (a reload, a dropped connection)
     /// before it is canceled (default 10 min, as Interval).
     pub abandoned_transaction_grace: Duration,
+    /// How long a session lasts, used or not (default 30 days).
+    pub session_lifetime: Duration,
+    /// How long a session lasts unused (default 3 days).
+    pub session_idle_timeout: Duration,
+    /// A reverse proxy trusted to say who is signed in (single sign-on
+    /// through oauth2-proxy and the like).
+    pub trusted_proxy: Option<TrustedProxy>,
     /// Limits per connection.
     pub limits: Limits,
     /// How checks of passwords and live API keys are rationed.
@@ -141,6 +154,9 @@ impl Default for ServerConfig {
             public_url: None,
             host_reconnect_grace: Duration::from_secs(60),
             abandoned_transaction_grace: Duration::from_secs(600),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            session_idle_timeout: Duration::from_secs(3 * 24 * 3600),
+            trusted_proxy: None,
             limits: Limits::default(),
             secret_checks: CheckLimits::default(),
         }
@@ -177,14 +193,14 @@ impl ServerConfig {
         self
     }
 
-    /// Accepts this development API key.
+    /// Accepts this development API key (the owner's).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
-    /// Requires this password in the dashboard (needed off loopback; at least
-    /// 12 characters, or the server does not start).
+    /// Gives the owner's account this password (at least 12 characters,
+    /// or the server does not start): from then on everyone signs in.
     pub fn dashboard_password(mut self, password: impl Into<String>) -> Self {
         self.dashboard_password = Some(password.into());
         self
@@ -208,6 +224,32 @@ impl ServerConfig {
     pub fn abandoned_transaction_grace(mut self, grace: Duration) -> Self {
         self.abandoned_transaction_grace = grace;
         self
+    }
+
+    /// How long sessions last: at most `lifetime`, and `idle` unused.
+    pub fn sessions(mut self, lifetime: Duration, idle: Duration) -> Self {
+        self.session_lifetime = lifetime;
+        self.session_idle_timeout = idle;
+        self
+    }
+
+    /// Believes `header` (an e-mail address) from the proxy at `addresses`:
+    /// single sign-on behind oauth2-proxy and the like. Requests from
+    /// anywhere else never sign in through the header.
+    pub fn trusted_proxy(mut self, header: impl Into<String>, addresses: Vec<IpAddr>) -> Self {
+        self.trusted_proxy = Some(TrustedProxy {
+            header: header.into(),
+            addresses,
+        });
+        self
+    }
+
+    /// Whether people reach the server over HTTPS (its public URL says so):
+    /// cookies are then `Secure`.
+    pub fn public_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.len() > 8 && url[..8].eq_ignore_ascii_case("https://"))
     }
 
     /// Replaces the limits.

@@ -14,19 +14,23 @@ use interval_protocol::server::{
     ClosePage, ClosePageInputs, IoResponse as IoResponseCall, IoResponseInputs, OpenPage,
     OpenPageInputs, OpenPageReturns, StartTransaction, StartTransactionInputs,
 };
-use interval_protocol::types::{ActionRef, PageRef, ResultStatus};
+use interval_protocol::types::{AccessControl, ActionRef, PageRef, ResultStatus};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::access;
 use crate::api::{
     name_from_slug, ActionInfo, BrowserResponse, ClientMessage, Event, PageInfo, Reply, Request,
     ServerMessage,
 };
+use crate::auth::{SignedInVia, Viewer};
 use crate::dashboard::{Dashboard, Session};
 use crate::db::{now_ms, TransactionRecord};
+use crate::keys::KeyKind;
 use crate::limits::RateLimiter;
 use crate::outbox::{Outbox, Outgoing, Payload, TOO_MUCH_UNREAD};
-use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction};
+use crate::people::Person;
+use crate::state::{new_transaction_id, AppState, LivePage, LiveTransaction, Registry};
 use crate::wire::POLICY_VIOLATION;
 
 /// How long a connection closed for not reading ([`TOO_MUCH_UNREAD`]) is
@@ -40,9 +44,14 @@ const CLOSE_WAIT: Duration = Duration::from_secs(10);
 /// [`crate::Limits::browser_requests_in_flight`] replies unwritten it stops
 /// reading; what is queued for the writer stays within
 /// [`crate::Limits::browser_queued_bytes`], or the connection is closed.
-pub async fn serve(dashboard: Arc<Dashboard>, token: Option<String>, socket: WebSocket) {
+pub async fn serve(
+    dashboard: Arc<Dashboard>,
+    viewer: Viewer,
+    environment: KeyKind,
+    socket: WebSocket,
+) {
     let state = dashboard.app.clone();
-    let session = Arc::new(Session::new(dashboard, token));
+    let session = Arc::new(Session::new(dashboard, viewer, environment));
     let browser = state.next_id();
     let (outbox, rx) = Outbox::new(browser, &state.config.limits);
     state.registry().browsers.insert(browser, outbox.clone());
@@ -249,14 +258,39 @@ async fn handle(
         tracing::error!("{e}");
         "The server could not read its database; see its log.".to_owned()
     };
+    // Read again at every request: a role, a team or a session may have
+    // changed since the connection opened.
+    let viewer = session.viewer(state)?;
+    let person = &viewer.person;
+    let environment = session.environment();
+    // Answering, canceling or leaving: only the person who runs it (or the
+    // connection that opened the page).
+    match &request {
+        Request::Respond { transaction_id, .. }
+        | Request::Cancel { transaction_id }
+        | Request::Leave { transaction_id }
+        | Request::Submit { transaction_id, .. }
+        | Request::SetState { transaction_id, .. }
+        | Request::UploadUrls { transaction_id, .. } => {
+            check_owner(state, person, browser, transaction_id)?
+        }
+        _ => {}
+    }
     match request {
-        Request::Routes => Ok(routes(state)),
+        Request::Routes => Ok(routes(state, person, environment)),
         Request::StartTransaction {
             slug,
             params,
             queued_action_id,
-        } => start_transaction(state, browser, slug, params, queued_action_id).await,
-        Request::Attach { transaction_id } => attach(state, browser, &transaction_id),
+        } => {
+            let run = Run {
+                viewer: &viewer,
+                environment,
+                browser,
+            };
+            start_transaction(state, run, slug, params, queued_action_id).await
+        }
+        Request::Attach { transaction_id } => attach(state, person, browser, &transaction_id),
         Request::Respond {
             transaction_id,
             response,
@@ -267,7 +301,7 @@ async fn handle(
             }
             check_identity(
                 state,
-                session.token(),
+                &viewer,
                 &transaction_id,
                 &response,
                 password.as_deref(),
@@ -291,7 +325,14 @@ async fn handle(
             }
             Ok(Reply::Ok)
         }
-        Request::OpenPage { slug, params } => open_page(state, browser, &slug, params).await,
+        Request::OpenPage { slug, params } => {
+            let run = Run {
+                viewer: &viewer,
+                environment,
+                browser,
+            };
+            open_page(state, run, &slug, params).await
+        }
         Request::ClosePage { page_key } => {
             let target = {
                 let mut registry = state.registry();
@@ -304,15 +345,15 @@ async fn handle(
             Ok(Reply::Ok)
         }
         Request::History { limit } => Ok(Reply::History {
-            transactions: state
-                .store
-                .history(limit.unwrap_or(50).min(500))
-                .map_err(db)?,
+            transactions: crate::visibility::history(
+                &state.store,
+                person,
+                limit.unwrap_or(50).min(500),
+            )
+            .map_err(db)?,
         }),
         Request::Transaction { transaction_id } => {
-            let transaction = state
-                .store
-                .transaction(&transaction_id)
+            let transaction = crate::visibility::transaction(&state.store, person, &transaction_id)
                 .map_err(db)?
                 .ok_or_else(|| format!("No transaction {transaction_id}."))?;
             let logs = state.store.logs(&transaction_id).map_err(db)?;
@@ -322,10 +363,11 @@ async fn handle(
             })
         }
         Request::Queue => Ok(Reply::Queue {
-            queued: state.store.queue().map_err(db)?,
+            queued: crate::visibility::queue(state, person, environment).map_err(db)?,
         }),
         Request::Notifications => Ok(Reply::Notifications {
-            notifications: state.store.notifications(100).map_err(db)?,
+            notifications: crate::visibility::notifications(&state.store, person, 100)
+                .map_err(db)?,
         }),
         Request::Html => {
             session.enable_html();
@@ -351,7 +393,7 @@ async fn handle(
             };
             if let Err(message) = check_identity(
                 state,
-                session.token(),
+                &viewer,
                 &transaction_id,
                 &response,
                 password.as_deref(),
@@ -374,7 +416,7 @@ async fn handle(
         } => {
             let response =
                 session.state_change(&transaction_id, input_group_key, index, new_state)?;
-            check_identity(state, session.token(), &transaction_id, &response, None).await?;
+            check_identity(state, &viewer, &transaction_id, &response, None).await?;
             respond(state, &transaction_id, response).await
         }
         Request::UploadUrls {
@@ -386,57 +428,147 @@ async fn handle(
     }
 }
 
-/// The route tree of every live host, merged.
-pub fn routes(state: &AppState) -> Reply {
+/// The route tree that `person` sees in `environment`: what the live hosts
+/// serving them there declare, merged, less what access keeps from them
+/// (in production; see [`crate::access`]).
+pub fn routes(state: &AppState, person: &Person, environment: KeyKind) -> Reply {
     let registry = state.registry();
-    let mut actions: Vec<ActionInfo> = Vec::new();
-    let mut pages: Vec<PageInfo> = Vec::new();
+    let mut actions: Vec<(ActionInfo, Option<AccessControl>)> = Vec::new();
+    let mut pages: Vec<(PageInfo, Option<AccessControl>)> = Vec::new();
     let mut seen = HashSet::new();
-    for host in registry.hosts.values().filter(|h| h.is_live()) {
+    for host in registry
+        .hosts
+        .values()
+        .filter(|h| Registry::serves(h, person, environment))
+    {
         for page in &host.pages {
             if seen.insert(format!("page:{}", page.slug)) {
-                pages.push(PageInfo {
-                    slug: page.slug.clone(),
-                    name: page.name.clone(),
-                    description: page.description.clone(),
-                    has_handler: page.has_handler.or(page.has_index).unwrap_or(false),
-                    unlisted: page.unlisted.unwrap_or(false),
-                });
+                pages.push((
+                    PageInfo {
+                        slug: page.slug.clone(),
+                        name: page.name.clone(),
+                        description: page.description.clone(),
+                        has_handler: page.has_handler.or(page.has_index).unwrap_or(false),
+                        unlisted: page.unlisted.unwrap_or(false),
+                    },
+                    page.access.clone(),
+                ));
             }
         }
         for action in &host.actions {
             let slug = action.full_slug();
             if seen.insert(format!("action:{slug}")) {
-                actions.push(ActionInfo {
-                    name: action
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| name_from_slug(&action.slug)),
-                    slug,
-                    group_slug: action.group_slug.clone(),
-                    description: action.description.clone(),
-                    backgroundable: action.backgroundable.unwrap_or(false),
-                    unlisted: action.unlisted.unwrap_or(false),
-                    warn_on_close: action.warn_on_close.unwrap_or(true),
-                    access: action.access.clone(),
-                });
+                actions.push((
+                    ActionInfo {
+                        name: action
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| name_from_slug(&action.slug)),
+                        slug,
+                        group_slug: action.group_slug.clone(),
+                        description: action.description.clone(),
+                        backgroundable: action.backgroundable.unwrap_or(false),
+                        unlisted: action.unlisted.unwrap_or(false),
+                        warn_on_close: action.warn_on_close.unwrap_or(true),
+                        access: action.access.clone(),
+                    },
+                    action.access.clone(),
+                ));
             }
         }
     }
-    actions.sort_by(|a, b| a.slug.cmp(&b.slug));
-    pages.sort_by(|a, b| a.slug.cmp(&b.slug));
-    Reply::Routes { actions, pages }
+    drop(registry);
+    // Access applies in production only, as Interval: a development
+    // environment is its developer's own.
+    let production = environment == KeyKind::Live;
+    let page_access = |slug: &str| {
+        pages
+            .iter()
+            .find(|(p, _)| p.slug == slug)
+            .map(|(_, access)| (access.as_ref(), access::parent_slug(slug)))
+    };
+    let allowed = |own: Option<&AccessControl>, parent: Option<String>| {
+        let inherited = || access::effective(None, parent, page_access);
+        !production || access::allows(own.or_else(inherited), person)
+    };
+    let mut visible_actions: Vec<ActionInfo> = actions
+        .iter()
+        .filter(|(a, own)| {
+            let parent = a
+                .group_slug
+                .clone()
+                .or_else(|| access::parent_slug(&a.slug));
+            allowed(own.as_ref(), parent)
+        })
+        .map(|(a, _)| a.clone())
+        .collect();
+    let mut visible_pages: Vec<PageInfo> = pages
+        .iter()
+        .filter(|(p, own)| allowed(own.as_ref(), access::parent_slug(&p.slug)))
+        .map(|(p, _)| p.clone())
+        .collect();
+    visible_actions.sort_by(|a, b| a.slug.cmp(&b.slug));
+    visible_pages.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Reply::Routes {
+        actions: visible_actions,
+        pages: visible_pages,
+    }
+}
+
+/// Whether `person` sees action `slug` in `environment`.
+fn sees_action(state: &AppState, person: &Person, environment: KeyKind, slug: &str) -> bool {
+    matches!(routes(state, person, environment), Reply::Routes { actions, .. } if actions.iter().any(|a| a.slug == slug))
+}
+
+/// Whether `person` sees page `slug` in `environment`.
+fn sees_page(state: &AppState, person: &Person, environment: KeyKind, slug: &str) -> bool {
+    matches!(routes(state, person, environment), Reply::Routes { pages, .. } if pages.iter().any(|p| p.slug == slug))
+}
+
+/// Who runs a transaction or opens a page, where, and from which
+/// dashboard connection.
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    /// The person.
+    pub viewer: &'a Viewer,
+    /// Their environment.
+    pub environment: KeyKind,
+    /// The dashboard connection.
+    pub browser: u64,
+}
+
+/// Refuses a request about transaction or page `id` from anyone but the
+/// person who runs it (or, for a page, the connection that opened it), with
+/// the message of an unknown one.
+fn check_owner(state: &AppState, person: &Person, browser: u64, id: &str) -> Result<(), String> {
+    let registry = state.registry();
+    let owned = match (registry.transactions.get(id), registry.pages.get(id)) {
+        (Some(t), _) => t.runner == person.id,
+        (None, Some(p)) => p.browser == browser,
+        (None, None) => true, // answered by the handler
+    };
+    match owned {
+        true => Ok(()),
+        false => Err(format!("No running transaction or open page {id}.")),
+    }
 }
 
 /// Starts `slug` on a live host; when one fails to take it, the next is
 /// tried.
 pub async fn start_transaction(
     state: &Arc<AppState>,
-    browser: u64,
+    run: Run<'_>,
     slug: String,
     mut params: Map<String, Value>,
     queued_action_id: Option<String>,
 ) -> Result<Reply, String> {
+    let person = &run.viewer.person;
+    let Some(user) = person.user() else {
+        return Err("Viewers cannot run actions; ask an admin for another role.".into());
+    };
+    if !sees_action(state, person, run.environment, &slug) {
+        return Err(access::no_such_action(&slug));
+    }
     let mut params_meta = None;
     if let Some(queued) = queued_action_id {
         let record = state
@@ -444,6 +576,18 @@ pub async fn start_transaction(
             .dequeue(&queued)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("No queued action {queued}."))?;
+        if record.action_slug != slug
+            || record
+                .assignee
+                .as_deref()
+                .is_some_and(|a| !a.eq_ignore_ascii_case(&person.email))
+        {
+            // Not theirs to run: back in the queue.
+            if let Err(e) = state.store.enqueue(&record) {
+                tracing::error!("{e}");
+            }
+            return Err(format!("No queued action {queued}."));
+        }
         if let Value::Object(queued_params) = record.params {
             for (k, v) in queued_params {
                 params.entry(k).or_insert(v);
@@ -462,11 +606,12 @@ pub async fn start_transaction(
         })
         .collect();
     let id = new_transaction_id();
-    let user = state.dashboard_user();
     let mut tried = HashSet::new();
-    let environment = state.registry().environment_of(&slug);
+    let environment = run.environment;
     loop {
-        let picked = state.registry().pick_host(&slug, environment, &tried);
+        let picked = state
+            .registry()
+            .pick_host(&slug, person, environment, &tried);
         let Some((host, wire)) = picked else {
             return Err(if tried.is_empty() {
                 format!("No host is serving the action \"{slug}\" right now.")
@@ -484,10 +629,21 @@ pub async fn start_transaction(
             result: None,
             host_instance_id: Some(host.clone()),
             runner_email: user.email.clone(),
+            runner_id: Some(person.id.clone()),
+            environment: environment.environment().into(),
             created_at: now_ms(),
             completed_at: None,
         };
         if tried.len() == 1 {
+            state.store.audit(
+                Some(&person.email),
+                "action_run",
+                &format!(
+                    "{slug} ({}) with params {}",
+                    environment.environment(),
+                    crate::visibility::short(&Value::Object(params.clone()).to_string())
+                ),
+            );
             state
                 .store
                 .insert_transaction(
@@ -503,8 +659,8 @@ pub async fn start_transaction(
         } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)) {
             tracing::error!("{e}");
         }
-        let mut transaction = LiveTransaction::new(slug.clone(), host.clone());
-        transaction.browsers.insert(browser);
+        let mut transaction = LiveTransaction::new(slug.clone(), host.clone(), person.id.clone());
+        transaction.browsers.insert(run.browser);
         state
             .registry()
             .transactions
@@ -537,14 +693,25 @@ pub async fn start_transaction(
     }
 }
 
-fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply, String> {
+fn attach(
+    state: &AppState,
+    person: &Person,
+    browser: u64,
+    transaction_id: &str,
+) -> Result<Reply, String> {
     let mut registry = state.registry();
+    if let Some(live) = registry.transactions.get(transaction_id) {
+        // A running transaction is its runner's.
+        if live.runner != person.id && !live.completed {
+            return Err(format!("No transaction {transaction_id}."));
+        }
+    }
+    let record = crate::visibility::transaction(&state.store, person, transaction_id)
+        .map_err(|e| e.to_string())?;
+    let Some(record) = record else {
+        return Err(format!("No transaction {transaction_id}."));
+    };
     if !registry.transactions.contains_key(transaction_id) {
-        let record = state
-            .store
-            .transaction(transaction_id)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("No transaction {transaction_id}."))?;
         if record.status != "HOST_CONNECTION_DROPPED" {
             // Over, and forgotten by the registry (or by a restart): the
             // store has its outcome.
@@ -557,9 +724,13 @@ fn attach(state: &AppState, browser: u64, transaction_id: &str) -> Result<Reply,
         // Interrupted by a server restart, and its host has not replayed it
         // yet: wait for it here, so that its render reaches this dashboard
         // when it comes back (`AppState::revive` keeps this entry).
+        if record.runner_id.as_deref() != Some(&person.id) {
+            return Err(format!("No transaction {transaction_id}."));
+        }
         let mut waiting = LiveTransaction::new(
             record.action_slug,
             record.host_instance_id.unwrap_or_default(),
+            person.id.clone(),
         );
         waiting.host_gone = true;
         registry
@@ -666,7 +837,7 @@ fn typed_errors(
 ///   authentication of the session).
 async fn check_identity(
     state: &AppState,
-    session: Option<&str>,
+    viewer: &Viewer,
     id: &str,
     response: &BrowserResponse,
     password: Option<&str>,
@@ -684,21 +855,28 @@ async fn check_identity(
     }
     let declined = response.values.as_slice() == [Value::Bool(false)];
     let met = declined
-        || !state.auth.enabled()
-        || state
-            .auth
-            .authenticated_within(session, required.grace_period_ms, crate::auth::now());
+        || viewer.via == SignedInVia::Open
+        || state.auth.authenticated_within(
+            &state.store,
+            viewer,
+            required.grace_period_ms,
+            crate::auth::now(),
+        );
     if !met {
         let Some(password) = password.filter(|p| !p.is_empty()) else {
-            return Err("Enter the dashboard password to confirm your identity.".into());
+            return Err("Enter your password to confirm your identity.".into());
         };
         // The answer to a wrong password is delayed by the secret checks,
-        // as the login's is.
-        match state
+        // as the sign-in's is.
+        let checked = state
             .auth
-            .reauthenticate(&state.secret_checks, None, session, password)
+            .reauthenticate(&state.store, &state.secret_checks, viewer, password)
             .await
-        {
+            .map_err(|e| {
+                tracing::error!("{e}");
+                "The server could not read its database; see its log.".to_owned()
+            })?;
+        match checked {
             Ok(true) => {}
             Ok(false) => return Err("Wrong password: your identity was not confirmed.".into()),
             Err(refused) => return Err(refused.message()),
@@ -810,13 +988,21 @@ async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> {
 
 async fn open_page(
     state: &AppState,
-    browser: u64,
+    run: Run<'_>,
     slug: &str,
     params: Map<String, Value>,
 ) -> Result<Reply, String> {
+    let person = &run.viewer.person;
+    let Some(user) = person.user() else {
+        return Err("Viewers cannot open pages; ask an admin for another role.".into());
+    };
+    if !sees_page(state, person, run.environment, slug) {
+        return Err(access::no_such_page(slug));
+    }
+    let browser = run.browser;
     let (host, wire) = state
         .registry()
-        .pick_page_host(slug)
+        .pick_page_host(slug, person, run.environment)
         .ok_or_else(|| format!("No host is serving the page \"{slug}\" right now."))?;
     let page_key = interval_protocol::new_id().to_string();
     state.registry().pages.insert(
@@ -827,19 +1013,13 @@ async fn open_page(
             layout: None,
         },
     );
-    let environment = state
-        .registry()
-        .hosts
-        .get(&host)
-        .map(|h| h.key.environment())
-        .unwrap_or("development");
     let inputs = OpenPageInputs {
         page_key: page_key.clone(),
         page: PageRef {
             slug: slug.to_owned(),
         },
-        environment: environment.into(),
-        user: state.dashboard_user(),
+        environment: run.environment.environment().into(),
+        user,
         params,
         params_meta: None,
     };

@@ -389,6 +389,7 @@ fn initialize(
     }
     let environment = key.environment();
     let base = state.base_url();
+    let warnings = unknown_teams_warning(state, instance);
     InitializeHostReturns::Success {
         environment: environment.into(),
         invalid_slugs,
@@ -396,8 +397,38 @@ fn initialize(
         dashboard_url: format!("{base}/"),
         force_peer_messages: None,
         sdk_alert: None,
-        warnings: vec![],
+        warnings,
     }
+}
+
+/// At most one warning, as Interval: the team slugs that `access`
+/// definitions of host `instance` name and the organization does not have.
+fn unknown_teams_warning(state: &AppState, instance: &str) -> Vec<String> {
+    let known: Vec<String> = match state.store.teams() {
+        Ok(teams) => teams.into_iter().map(|t| t.slug).collect(),
+        Err(e) => {
+            tracing::error!("{e}");
+            return vec![];
+        }
+    };
+    let registry = state.registry();
+    let Some(host) = registry.hosts.get(instance) else {
+        return vec![];
+    };
+    let accesses = host
+        .actions
+        .iter()
+        .filter_map(|a| a.access.as_ref())
+        .chain(host.pages.iter().filter_map(|p| p.access.as_ref()));
+    let unknown = crate::access::unknown_teams(accesses, &known);
+    if unknown.is_empty() {
+        return vec![];
+    }
+    vec![format!(
+        "Access definitions name teams this organization does not have: {}. \
+         Only admins can run those actions until the teams exist.",
+        unknown.join(", ")
+    )]
 }
 
 fn send_io_call(

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::db::{now_ms, NotificationRecord, QueuedRecord};
+use crate::keys::{ApiKey, KeyKind};
 use crate::state::{AppState, KeyCheck};
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -46,10 +47,10 @@ async fn authorize<T: DeserializeOwned>(
     peer: SocketAddr,
     headers: &HeaderMap,
     body: &str,
-) -> Result<T, Response> {
+) -> Result<(ApiKey, T), Response> {
     let key = bearer_key(headers)?;
-    match state.check_api_key(Some(peer.ip()), &key).await {
-        Ok(KeyCheck::Valid(_)) => {}
+    let key = match state.check_api_key(Some(peer.ip()), &key).await {
+        Ok(KeyCheck::Valid(key)) => key,
         Ok(KeyCheck::Invalid) => {
             return Err(error(StatusCode::FORBIDDEN, "Invalid API key provided."))
         }
@@ -60,11 +61,12 @@ async fn authorize<T: DeserializeOwned>(
             tracing::error!("{e}");
             return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "Server error"));
         }
-    }
-    serde_json::from_str(body).map_err(|e| {
+    };
+    let body = serde_json::from_str(body).map_err(|e| {
         tracing::debug!("invalid API body: {e}");
         error(StatusCode::BAD_REQUEST, "Invalid request body.")
-    })
+    })?;
+    Ok((key, body))
 }
 
 fn server_error(e: crate::db::DbError) -> Response {
@@ -79,8 +81,8 @@ pub async fn enqueue(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: EnqueueBody = match authorize(&state, peer, &headers, &body).await {
-        Ok(body) => body,
+    let (key, body): (ApiKey, EnqueueBody) = match authorize(&state, peer, &headers, &body).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
     match state.store.action_exists(&body.slug) {
@@ -88,18 +90,52 @@ pub async fn enqueue(
         Ok(false) => return error(StatusCode::NOT_FOUND, "Action not found."),
         Err(e) => return server_error(e),
     }
+    // The assignee, by e-mail, as Interval: a person of the organization;
+    // a development action only its developer.
+    let assignee = match body.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
+        None => None,
+        Some(email) => match state.store.person_by_email(email) {
+            Ok(Some((person, _))) => Some(person),
+            Ok(None) => return error(StatusCode::NOT_FOUND, "Assignee not found"),
+            Err(e) => return server_error(e),
+        },
+    };
+    if let Some(person) = &assignee {
+        if key.kind == KeyKind::Development && key.owner.as_deref() != Some(person.id.as_str()) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Development actions can only be assigned to the action developer",
+            );
+        }
+    }
     let record = QueuedRecord {
         id: interval_protocol::new_id().to_string(),
         action_slug: body.slug,
-        assignee: body.assignee,
+        assignee: assignee.as_ref().map(|p| p.email.clone()),
         params: Value::Object(body.params.unwrap_or_default()),
         params_meta: body.params_meta.and_then(|m| serde_json::to_value(m).ok()),
         created_at: now_ms(),
     };
-    match state.store.enqueue(&record) {
-        Ok(()) => Json(json!({"type": "success", "id": record.id})).into_response(),
-        Err(e) => server_error(e),
+    if let Err(e) = state.store.enqueue(&record) {
+        return server_error(e);
     }
+    if let Some(person) = &assignee {
+        let name = state
+            .store
+            .action_names()
+            .ok()
+            .and_then(|names| names.get(&record.action_slug).cloned())
+            .unwrap_or_else(|| record.action_slug.clone());
+        let notified = state.store.notify_person(
+            &person.email,
+            "An action was assigned to you",
+            &format!("{name} is waiting in your queue."),
+        );
+        if let Err(e) = notified {
+            tracing::error!("{e}");
+        }
+    }
+    Json(json!({"type": "success", "id": record.id})).into_response()
 }
 
 /// `POST /api/actions/dequeue`.
@@ -110,7 +146,7 @@ pub async fn dequeue(
     body: String,
 ) -> Response {
     let body: DequeueBody = match authorize(&state, peer, &headers, &body).await {
-        Ok(body) => body,
+        Ok((_, body)) => body,
         Err(response) => return response,
     };
     match state.store.dequeue(&body.id) {
@@ -134,7 +170,7 @@ pub async fn notify(
     body: String,
 ) -> Response {
     let body: NotifyBody = match authorize(&state, peer, &headers, &body).await {
-        Ok(body) => body,
+        Ok((_, body)) => body,
         Err(response) => return response,
     };
     if let Some(id) = &body.transaction_id {

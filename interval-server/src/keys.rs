@@ -30,13 +30,16 @@ impl KeyKind {
 }
 
 /// A key that passed its check: its environment and which key it is (so
-/// that what one key's hosts opened stays theirs).
+/// that what one key's hosts opened stays theirs), and for a development
+/// key, whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     /// Its environment.
     pub kind: KeyKind,
     /// Its id in the store.
     pub id: String,
+    /// The account a development key belongs to.
+    pub owner: Option<String>,
 }
 
 fn random(len: usize) -> String {
@@ -63,6 +66,20 @@ pub fn live_key_id(key: &str) -> Option<&str> {
     let rest = key.strip_prefix("live_")?;
     let (id, secret) = rest.split_once('_')?;
     (!id.is_empty() && !secret.is_empty()).then_some(id)
+}
+
+/// The BLAKE2b hash (hex) of a high-entropy secret: a session or
+/// invitation token, a development key. Such a secret cannot be guessed,
+/// so a fast hash is enough (passwords and live keys get argon2).
+pub fn token_hash(token: &str) -> String {
+    use blake2::{Blake2b512, Digest};
+    let digest = Blake2b512::digest(token.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A random token of `len` alphanumerics (sessions, invitations).
+pub fn new_token(len: usize) -> String {
+    random(len)
 }
 
 /// Hashes a live key (salted argon2id, PHC string).

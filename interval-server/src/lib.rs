@@ -16,8 +16,10 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 pub mod api;
 mod auth;
+mod auth_pages;
 mod config;
 pub mod dashboard;
 mod dashboard_api;
@@ -28,9 +30,11 @@ pub mod keys;
 mod limits;
 mod origin;
 mod outbox;
+pub mod people;
 mod private_files;
 pub mod secret_checks;
 mod state;
+mod visibility;
 mod wire;
 
 use std::net::SocketAddr;
@@ -45,7 +49,8 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{CheckLimits, Limits, ServerConfig};
+pub use auth::hash_password;
+pub use config::{CheckLimits, Limits, ServerConfig, TrustedProxy};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
@@ -127,42 +132,46 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             )));
         }
     }
-    if !config.host.is_loopback() && config.dashboard_password.is_none() {
-        return Err(ServerError::Config(format!(
-            "binding to {} would expose the dashboard without a login; set a dashboard password \
-             (--dashboard-password / INTERVAL_DASHBOARD_PASSWORD) or bind to 127.0.0.1",
-            config.host
-        )));
-    }
     if config
         .api_key
         .as_deref()
         .is_some_and(|key| keys::live_key_id(key).is_some())
     {
-        // This server keeps its configured key as a development key, in
-        // clear: a production key must never be.
+        // The configured key is the owner's development key: a production
+        // key would put production hosts in a development environment.
         return Err(ServerError::Config(
-            "the API key is a production (live_) key; this server would store it in clear as its \
+            "the API key is a production (live_) key; this server takes it as the owner's \
              development key. Give it a development key, or point the host at your server with \
              INTERVAL_ENDPOINT"
                 .into(),
         ));
     }
     let store = db::Store::open(config.database.as_deref())?;
+    let owner = people_at_start(&store, config.dashboard_password.as_deref()).await?;
+    if !config.host.is_loopback()
+        && config.trusted_proxy.is_none()
+        && !store.anyone_has_password()?
+    {
+        return Err(ServerError::Config(format!(
+            "binding to {} would expose the dashboard without sign-in; create an account with a \
+             password (`interval-server user add`, or the /setup page on 127.0.0.1), set the \
+             owner's password (--dashboard-password / INTERVAL_DASHBOARD_PASSWORD), trust a \
+             sign-in proxy, or bind to 127.0.0.1",
+            config.host
+        )));
+    }
+    let hashed = store.hash_plain_dev_keys(&owner.id)?;
+    if hashed > 0 {
+        tracing::info!("{hashed} development key(s) are now stored as hashes");
+    }
     let api_key = match &config.api_key {
         Some(key) => {
-            store.add_dev_key(key)?;
+            store.add_dev_key(key, Some(&owner.id), "Configured key")?;
             key.clone()
         }
-        None => match store.first_dev_key()? {
-            Some(key) => key,
-            None => {
-                let key = keys::new_dev_key();
-                store.add_dev_key(&key)?;
-                tracing::info!("Created a development API key: {key}");
-                key
-            }
-        },
+        // The owner's key for this run only: a key that was printed once
+        // cannot be printed again (only hashes are stored).
+        None => keys::new_dev_key(),
     };
     let interrupted = store.interrupt_unfinished("HOST_CONNECTION_DROPPED")?;
     if !interrupted.is_empty() {
@@ -178,11 +187,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let max_body = config.limits.max_http_body;
-    // Hashing the password is slow work: off the async workers.
-    let password = config.dashboard_password.clone();
-    let auth = tokio::task::spawn_blocking(move || auth::Auth::new(password.as_deref()))
+    // Hashing is slow work: off the async workers.
+    let settings = auth::AuthSettings {
+        lifetime: config.session_lifetime,
+        idle_timeout: config.session_idle_timeout,
+        secure_cookies: config.public_https(),
+        open_allowed: config.host.is_loopback() && config.trusted_proxy.is_none(),
+        proxy: config.trusted_proxy.clone(),
+    };
+    let auth = tokio::task::spawn_blocking(move || auth::Auth::new(settings))
         .await
-        .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?
+        .map_err(|e| ServerError::Config(format!("preparing sign-in failed: {e}")))?
         .map_err(ServerError::Config)?;
     let allowed_hosts =
         origin::AllowedHosts::new(config.public_url.as_deref()).map_err(ServerError::Config)?;
@@ -190,7 +205,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{addr}"),
     };
-    let state = Arc::new(AppState::new(config, store, auth));
+    let run_key = match config.api_key {
+        Some(_) => None,
+        None => Some(state::RunKey::new(&api_key, &owner.id)),
+    };
+    let state = Arc::new(AppState::new(config, store, auth, run_key));
     let _ = state.base_url.set(base_url);
 
     let dashboard = dashboard::Dashboard::new(state.clone()).map_err(|e| {
@@ -212,6 +231,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             )),
         )
         .merge(dashboard::public_router(dashboard))
+        .merge(
+            auth::signed_in_routes()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::require_login,
+                ))
+                .with_state(state.clone()),
+        )
         .merge(auth::routes().with_state(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         // Outermost: a request for another name, or from another site, goes
@@ -247,6 +274,52 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         shutdown,
         done,
     })
+}
+
+/// Makes sure the organization has an owner (the first admin): on a new
+/// database, `admin@localhost`, who is everyone in open mode. With a
+/// configured dashboard password, the owner's password becomes it.
+async fn people_at_start(
+    store: &db::Store,
+    password: Option<&str>,
+) -> Result<people::Person, ServerError> {
+    let owner = match store.owner()? {
+        Some(owner) => owner,
+        None if store.people_count()? == 0 => store.add_person(&db::NewPerson {
+            email: "admin@localhost",
+            first_name: Some("Admin"),
+            last_name: None,
+            role: people::Role::Admin,
+            password_hash: None,
+        })?,
+        None => {
+            return Err(ServerError::Config(
+                "there are accounts but no admin; make one with `interval-server user add --role admin`"
+                    .into(),
+            ))
+        }
+    };
+    if let Some(password) = password {
+        let current = store.password_hash(&owner.id)?;
+        let password = password.to_owned();
+        // Hashing is slow work: off the async workers.
+        let hash = tokio::task::spawn_blocking(move || match current {
+            Some(hash) if keys::verify(&password, &hash) => Ok(None),
+            _ => keys::hash(&password).map(Some),
+        })
+        .await
+        .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?
+        .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?;
+        if let Some(hash) = hash {
+            store.set_password_hash(&owner.id, &hash)?;
+            store.audit(
+                None,
+                "password_set",
+                &format!("{} (from the configuration)", owner.email),
+            );
+        }
+    }
+    Ok(owner)
 }
 
 /// Binds the configured port, or the next free ones when allowed.

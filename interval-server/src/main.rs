@@ -22,9 +22,33 @@ struct Cli {
     /// A development API key to accept (one is created and printed otherwise).
     #[arg(long, env = "INTERVAL_API_KEY")]
     api_key: Option<String>,
-    /// Password for the dashboard (required off loopback; at least 12 characters).
+    /// The owner's password (at least 12 characters), for a one-person
+    /// server; teams create accounts with `user add` or invitations instead.
     #[arg(long, env = "INTERVAL_DASHBOARD_PASSWORD")]
     dashboard_password: Option<String>,
+    /// A header set by a trusted sign-in proxy with the person's e-mail
+    /// address (e.g. X-Forwarded-Email from oauth2-proxy).
+    #[arg(
+        long,
+        env = "INTERVAL_TRUSTED_PROXY_HEADER",
+        requires = "trusted_proxy"
+    )]
+    trusted_proxy_header: Option<String>,
+    /// The sign-in proxy's addresses (comma-separated): the header is
+    /// believed from these only.
+    #[arg(
+        long,
+        env = "INTERVAL_TRUSTED_PROXY",
+        value_delimiter = ',',
+        requires = "trusted_proxy_header"
+    )]
+    trusted_proxy: Vec<IpAddr>,
+    /// How long a session lasts, used or not.
+    #[arg(long, env = "INTERVAL_SESSION_LIFETIME", default_value = "30days", value_parser = humantime::parse_duration)]
+    session_lifetime: std::time::Duration,
+    /// How long a session lasts unused.
+    #[arg(long, env = "INTERVAL_SESSION_IDLE_TIMEOUT", default_value = "3days", value_parser = humantime::parse_duration)]
+    session_idle_timeout: std::time::Duration,
     /// The URL people reach the server at (e.g. behind a proxy): used in
     /// links, and the one name it answers to besides localhost and IP addresses.
     #[arg(long, env = "INTERVAL_PUBLIC_URL")]
@@ -36,7 +60,39 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Creates a production (live) API key and prints it once; only its hash is stored.
-    CreateLiveKey,
+    CreateLiveKey {
+        /// A name for the key, shown on the keys page.
+        #[arg(long, default_value = "Created on the command line")]
+        name: String,
+    },
+    /// Manages accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Adds an account. Its password is read from INTERVAL_USER_PASSWORD,
+    /// or else from the first line of standard input.
+    Add {
+        /// E-mail address (what the person signs in with).
+        #[arg(long)]
+        email: String,
+        /// First name.
+        #[arg(long)]
+        first_name: Option<String>,
+        /// Last name.
+        #[arg(long)]
+        last_name: Option<String>,
+        /// admin, developer, member (action runner) or viewer.
+        #[arg(long, default_value = "admin")]
+        role: interval_server::people::Role,
+        /// A team slug (repeat for several).
+        #[arg(long = "team")]
+        teams: Vec<String>,
+    },
+    /// Lists accounts.
+    List,
 }
 
 #[tokio::main]
@@ -53,11 +109,21 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), ServerError> {
-    if let Some(Command::CreateLiveKey) = cli.command {
-        let store = interval_server::db::Store::open(Some(&cli.database))?;
-        println!("{}", store.create_live_key()?);
-        return Ok(());
+    match cli.command {
+        Some(Command::CreateLiveKey { name }) => {
+            let store = interval_server::db::Store::open(Some(&cli.database))?;
+            println!("{}", store.create_live_key(&name, None)?);
+            store.audit(
+                None,
+                "key_created",
+                &format!("{name} (production, command line)"),
+            );
+            return Ok(());
+        }
+        Some(Command::User(command)) => return user(&cli.database, command).await,
+        None => {}
     }
+    let configured_key = cli.api_key.is_some();
     let mut config = ServerConfig::default()
         .host(cli.host)
         .port(cli.port)
@@ -71,18 +137,96 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
     if let Some(password) = cli.dashboard_password {
         config = config.dashboard_password(password);
     }
+    if let Some(header) = cli.trusted_proxy_header {
+        config = config.trusted_proxy(header, cli.trusted_proxy);
+    }
+    config = config.sessions(cli.session_lifetime, cli.session_idle_timeout);
     let server = interval_server::start(config).await?;
     println!("Dashboard: {}", server.url());
-    println!(
-        "Hosts connect to: {}  (API key: {})",
-        server.endpoint(),
-        server.api_key()
-    );
+    println!("Hosts connect to: {}", server.endpoint());
+    if !configured_key {
+        println!(
+            "Development key of the owner, valid while this server runs: {}\n\
+             (lasting keys: the dashboard's API keys page)",
+            server.api_key()
+        );
+    }
     tokio::select! {
         _ = shutdown_signal() => server.shutdown(),
         _ = server.closed() => {}
     }
     server.closed().await;
+    Ok(())
+}
+
+/// `interval-server user …`.
+async fn user(database: &std::path::Path, command: UserCommand) -> Result<(), ServerError> {
+    use interval_server::db::{NewPerson, Store};
+    let store = Store::open(Some(database))?;
+    match command {
+        UserCommand::Add {
+            email,
+            first_name,
+            last_name,
+            role,
+            teams,
+        } => {
+            if !interval_server::people::plausible_email(&email) {
+                return Err(ServerError::Config(format!(
+                    "{email:?} is not an e-mail address"
+                )));
+            }
+            if let Some(bad) = teams
+                .iter()
+                .find(|t| !interval_server::people::valid_team_slug(t))
+            {
+                return Err(ServerError::Config(format!(
+                    "{bad:?} is not a team slug (a-z, 0-9, - and _)"
+                )));
+            }
+            let password = match std::env::var("INTERVAL_USER_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    eprintln!("Password for {email} (at least 12 characters), then Enter:");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).map_err(|e| {
+                        ServerError::Config(format!("could not read the password: {e}"))
+                    })?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let hash = interval_server::hash_password(&password)
+                .await
+                .map_err(ServerError::Config)?;
+            let person = store.add_person(&NewPerson {
+                email: &email,
+                first_name: first_name.as_deref(),
+                last_name: last_name.as_deref(),
+                role,
+                password_hash: Some(hash),
+            })?;
+            for team in &teams {
+                store.join_team(team, &person.id)?;
+            }
+            store.audit(
+                None,
+                "person_added",
+                &format!("{email} as {} (command line)", role.label()),
+            );
+            println!("Added {email} ({}).", role.label());
+        }
+        UserCommand::List => {
+            for person in store.people()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    person.email,
+                    person.display_name(),
+                    person.role,
+                    person.teams.join(",")
+                );
+            }
+        }
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::access;
 use crate::api::{Event, ServerMessage};
 use crate::auth::Auth;
 use crate::config::ServerConfig;
@@ -13,11 +14,12 @@ use crate::db::{Store, StoredKey};
 use crate::keys::{ApiKey, KeyKind};
 use crate::limits::ConnectionSlots;
 use crate::outbox::{queued_size, DashboardBacklog, Outbox};
+use crate::people::Person;
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::wire::{Wire, POLICY_VIOLATION};
 use interval_protocol::layout::Layout;
 use interval_protocol::types::{
-    ActionDefinition, LinkTarget, LoadingState, Organization, PageDefinition, User, UserRole,
+    ActionDefinition, LinkTarget, LoadingState, Organization, PageDefinition,
 };
 use rand::Rng;
 
@@ -39,15 +41,40 @@ pub struct AppState {
     pub dashboard_slots: Arc<ConnectionSlots>,
     /// Host calls being handled now, and the most at once.
     host_calls: Arc<(AtomicUsize, AtomicUsize)>,
+    /// The owner's development key for this run, when none is configured.
+    run_key: Option<RunKey>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
 }
+
+/// A development key valid while the server runs (kept as a hash, in
+/// memory only): the owner's, when no key is configured.
+pub struct RunKey {
+    hash: String,
+    owner: String,
+}
+
+impl RunKey {
+    /// The key `key` of account `owner`.
+    pub fn new(key: &str, owner: &str) -> RunKey {
+        RunKey {
+            hash: crate::keys::token_hash(key),
+            owner: owner.to_owned(),
+        }
+    }
+}
+
+/// The id of the run key among API keys.
+const RUN_KEY_ID: &str = "this-run";
 
 /// Why a host connection with an instance id already used by another API
 /// key is refused (instance ids are bound to the key that first used them,
 /// so that one key's host cannot take over another's transactions).
 pub const INSTANCE_OF_ANOTHER_KEY: &str =
     "This instance id is in use by a host with another API key.";
+
+/// Why the connection of a host whose API key was revoked is closed.
+pub const KEY_REVOKED: &str = "This API key was revoked.";
 
 /// Counts one host call in flight (see [`AppState::host_calls_in_flight`]).
 pub(crate) struct HostCallGuard(Arc<(AtomicUsize, AtomicUsize)>);
@@ -76,6 +103,9 @@ pub(crate) struct Host {
     pub key: KeyKind,
     /// The key it connected with: its instance id is bound to it.
     pub key_id: String,
+    /// The owner of its development key: the developer whose environment
+    /// it serves.
+    pub owner: Option<String>,
     pub sdk_version: String,
     /// Its INITIALIZE_HOST answer was delivered: it may get transactions.
     pub ready: bool,
@@ -101,6 +131,8 @@ pub(crate) struct LiveTransaction {
     /// Full slug of the action.
     pub slug: String,
     pub host: String,
+    /// The account of the person who runs it: the only one who may answer.
+    pub runner: String,
     /// The last `ioCall` text, replayed to dashboards that attach.
     pub pending_render: Option<String>,
     pub loading: Option<LoadingState>,
@@ -114,12 +146,13 @@ pub(crate) struct LiveTransaction {
 }
 
 impl LiveTransaction {
-    /// A transaction of action `slug` run by host instance `host`, nothing
-    /// shown yet.
-    pub fn new(slug: String, host: String) -> Self {
+    /// A transaction of action `slug` run by host instance `host` for
+    /// account `runner`, nothing shown yet.
+    pub fn new(slug: String, host: String, runner: String) -> Self {
         LiveTransaction {
             slug,
             host,
+            runner,
             pending_render: None,
             loading: None,
             redirect: None,
@@ -218,34 +251,25 @@ impl Registry {
         self.pages.get_mut(key).filter(|p| p.host == instance)
     }
 
-    /// The environment a run of `slug` from the dashboard goes to:
-    /// production when a live-key host serves it, else development. Hosts
-    /// of the other environment never get it.
-    pub fn environment_of(&self, slug: &str) -> KeyKind {
-        let live = self.hosts.values().any(|host| {
-            host.key == KeyKind::Live
-                && host.is_live()
-                && host.actions.iter().any(|a| a.full_slug() == slug)
-        });
-        match live {
-            true => KeyKind::Live,
-            false => KeyKind::Development,
-        }
+    /// Whether host `host` serves `person` in `environment` (see
+    /// [`crate::access::host_serves`]).
+    pub fn serves(host: &Host, person: &Person, environment: KeyKind) -> bool {
+        host.is_live() && access::host_serves(host.key, host.owner.as_deref(), person, environment)
     }
 
-    /// The live host of `environment` that should run `slug`: the least
-    /// busy one.
+    /// The live host serving `person` in `environment` that should run
+    /// `slug`: the least busy one.
     pub fn pick_host(
         &self,
         slug: &str,
+        person: &Person,
         environment: KeyKind,
         exclude: &HashSet<String>,
     ) -> Option<(String, Arc<Wire>)> {
         self.hosts
             .iter()
             .filter(|(id, host)| {
-                host.is_live()
-                    && host.key == environment
+                Self::serves(host, person, environment)
                     && !exclude.contains(*id)
                     && host.actions.iter().any(|a| a.full_slug() == slug)
             })
@@ -286,30 +310,18 @@ impl Registry {
         !t.completed && t.browsers.is_empty() && !backgroundable
     }
 
-    /// The live host that renders page `slug`.
-    pub fn pick_page_host(&self, slug: &str) -> Option<(String, Arc<Wire>)> {
-        let serves = |host: &Host| {
-            host.is_live()
-                && host
-                    .pages
-                    .iter()
-                    .any(|p| p.slug == slug && p.has_handler.or(p.has_index).unwrap_or(false))
-        };
-        // Production first, as for actions; hosts of the other environment
-        // never get the page.
-        let environment = match self
-            .hosts
-            .values()
-            .any(|h| h.key == KeyKind::Live && serves(h))
-        {
-            true => KeyKind::Live,
-            false => KeyKind::Development,
-        };
+    /// The live host serving `person` in `environment` that renders page
+    /// `slug`.
+    pub fn pick_page_host(
+        &self,
+        slug: &str,
+        person: &Person,
+        environment: KeyKind,
+    ) -> Option<(String, Arc<Wire>)> {
         self.hosts
             .iter()
             .find(|(_, host)| {
-                host.key == environment
-                    && host.is_live()
+                Self::serves(host, person, environment)
                     && host
                         .pages
                         .iter()
@@ -321,7 +333,7 @@ impl Registry {
 
 impl AppState {
     /// State over `store`.
-    pub fn new(config: ServerConfig, store: Store, auth: Auth) -> Self {
+    pub fn new(config: ServerConfig, store: Store, auth: Auth, run_key: Option<RunKey>) -> Self {
         AppState {
             secret_checks: SecretChecks::new(config.secret_checks),
             host_calls: Arc::default(),
@@ -337,6 +349,7 @@ impl AppState {
                 slug: "local".into(),
             },
             base_url: OnceLock::new(),
+            run_key,
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
         }
@@ -351,13 +364,24 @@ impl AppState {
         address: Option<std::net::IpAddr>,
         presented: &str,
     ) -> Result<KeyCheck, crate::db::DbError> {
+        if let Some(run_key) = &self.run_key {
+            if crate::keys::token_hash(presented) == run_key.hash {
+                return Ok(KeyCheck::Valid(ApiKey {
+                    kind: KeyKind::Development,
+                    id: RUN_KEY_ID.into(),
+                    owner: Some(run_key.owner.clone()),
+                }));
+            }
+        }
         let (account, verify): (String, Box<dyn FnOnce() -> bool + Send>) =
             match self.store.look_up_key(presented)? {
-                StoredKey::Development { id } => {
+                StoredKey::Development { id, owner_id } => {
+                    self.store.key_used(&id)?;
                     return Ok(KeyCheck::Valid(ApiKey {
                         kind: KeyKind::Development,
                         id,
-                    }))
+                        owner: owner_id,
+                    }));
                 }
                 StoredKey::Live { id, hash } => {
                     let presented = presented.to_owned();
@@ -370,10 +394,14 @@ impl AppState {
             .check(address, &format!("live key {account}"), verify)
             .await;
         Ok(match check {
-            Ok(true) => KeyCheck::Valid(ApiKey {
-                kind: KeyKind::Live,
-                id: account,
-            }),
+            Ok(true) => {
+                self.store.key_used(&account)?;
+                KeyCheck::Valid(ApiKey {
+                    kind: KeyKind::Live,
+                    id: account,
+                    owner: None,
+                })
+            }
             Ok(false) => KeyCheck::Invalid,
             Err(refused) => KeyCheck::Refused(refused),
         })
@@ -449,16 +477,18 @@ impl AppState {
             .unwrap_or_else(|| format!("http://{}", self.config.addr()))
     }
 
-    /// The person running transactions from the dashboard. Without logins
-    /// every dashboard user is the local admin.
-    pub fn dashboard_user(&self) -> User {
-        User {
-            email: "admin@localhost".into(),
-            first_name: Some("Admin".into()),
-            last_name: None,
-            role: UserRole::Admin,
-            teams: vec![],
+    /// Closes the connections of hosts that use key `key_id` (it was
+    /// revoked); returns how many.
+    pub fn disconnect_key(&self, key_id: &str) -> usize {
+        let registry = self.registry();
+        let mut closed = 0;
+        for host in registry.hosts.values().filter(|h| h.key_id == key_id) {
+            if !host.wire.is_closed() {
+                host.wire.close(POLICY_VIOLATION, KEY_REVOKED);
+                closed += 1;
+            }
         }
+        closed
     }
 
     /// Registers a new host connection. An older connection with the same
@@ -505,6 +535,7 @@ impl AppState {
                 conn_id,
                 key: key.kind,
                 key_id: key.id.clone(),
+                owner: key.owner.clone(),
                 sdk_version: String::new(),
                 ready: false,
                 shutting_down: false,
@@ -635,7 +666,11 @@ impl AppState {
             .transactions
             .entry(transaction_id.to_owned())
             .or_insert_with(|| {
-                LiveTransaction::new(record.action_slug.clone(), instance_id.to_owned())
+                LiveTransaction::new(
+                    record.action_slug.clone(),
+                    instance_id.to_owned(),
+                    record.runner_id.clone().unwrap_or_default(),
+                )
             });
         if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None) {
             tracing::error!("{e}");

@@ -13,7 +13,7 @@ async fn binding_off_loopback_without_a_password_is_refused() {
         .host(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
         .port(0);
     let error = interval_server::start(config).await.err().expect("refused");
-    assert!(error.to_string().contains("dashboard password"), "{error}");
+    assert!(error.to_string().contains("without sign-in"), "{error}");
 }
 
 #[tokio::test]
@@ -53,14 +53,17 @@ async fn with_a_password_the_dashboard_requires_a_login() {
 
     let wrong = http
         .post(format!("{url}/login"))
-        .form(&[("password", "nope")])
+        .form(&[("email", "admin@localhost"), ("password", "nope")])
         .send()
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
     let right = http
         .post(format!("{url}/login"))
-        .form(&[("password", "correct-horse-battery")])
+        .form(&[
+            ("email", "admin@localhost"),
+            ("password", "correct-horse-battery"),
+        ])
         .send()
         .await
         .unwrap();

@@ -99,6 +99,7 @@ async fn until(server: &RunningServer, what: &str, done: impl Fn(&DashboardBackl
 /// of them is about `count` × 2 kB.
 fn fill_history(server: &RunningServer, count: usize) {
     let padding = "p".repeat(2000);
+    let owner = server.state().store.owner().unwrap().map(|p| p.id);
     for i in 0..count {
         let record = TransactionRecord {
             id: format!("past-{i}"),
@@ -109,6 +110,8 @@ fn fill_history(server: &RunningServer, count: usize) {
             result: None,
             host_instance_id: None,
             runner_email: "admin@localhost".into(),
+            runner_id: owner.clone(),
+            environment: "development".into(),
             created_at: i as i64,
             completed_at: Some(i as i64),
         };

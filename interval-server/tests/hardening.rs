@@ -95,7 +95,7 @@ async fn another_site_cannot_drive_the_dashboard() {
     let form = http()
         .post(format!("{url}/login"))
         .header("origin", "https://evil.example")
-        .form(&[("password", "x")])
+        .form(&[("email", "admin@localhost"), ("password", "x")])
         .send()
         .await
         .unwrap();
@@ -142,7 +142,7 @@ async fn guessing_the_password_locks_the_address_out() {
         async move {
             http()
                 .post(url)
-                .form(&[("password", password)])
+                .form(&[("email", "admin@localhost"), ("password", password)])
                 .send()
                 .await
                 .unwrap()
@@ -160,7 +160,7 @@ async fn guessing_the_password_locks_the_address_out() {
 async fn guessing_a_live_key_locks_the_address_out() {
     let config = ServerConfig::default().secret_checks(quick_lockout());
     let server = server_with(config).await;
-    let live = server.state().store.create_live_key().unwrap();
+    let live = server.state().store.create_live_key("test", None).unwrap();
     let endpoint = server.endpoint();
     // Same key id, another secret: the argon2 check fails.
     let (id_part, _secret) = live.rsplit_once('_').unwrap();
@@ -198,7 +198,7 @@ async fn a_password_check_does_not_block_the_async_workers() {
         async move {
             http()
                 .post(format!("{url}/login"))
-                .form(&[("password", PASSWORD)])
+                .form(&[("email", "admin@localhost"), ("password", PASSWORD)])
                 .send()
                 .await
                 .unwrap();
@@ -266,7 +266,7 @@ async fn run_on(
 async fn development_hosts_never_get_production_runs() {
     use interval_protocol::server::StartTransaction;
     let server = server_with(ServerConfig::default()).await;
-    let live = server.state().store.create_live_key().unwrap();
+    let live = server.state().store.create_live_key("test", None).unwrap();
     let endpoint = server.endpoint();
     let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
     let mut development =
@@ -285,15 +285,26 @@ async fn development_hosts_never_get_production_runs() {
     .await;
     assert!(leaked.is_err(), "a development host got a production run");
 
-    // What only a development host serves runs there, in development.
-    let inputs = run_on(&mut dashboard, &mut development, "draft").await;
+    // In production, what only a development host serves does not exist.
+    let refused = dashboard.request(start("draft")).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("There is no action")),
+        "{refused:?}"
+    );
+    // In the owner's development environment it runs there.
+    let mut console =
+        support::Dashboard::connect_as(&server, Some("interval_environment=development")).await;
+    let inputs = run_on(&mut console, &mut development, "draft").await;
     assert_eq!(inputs.environment, "development");
+    assert_eq!(inputs.user.email, "admin@localhost");
 }
 
 #[tokio::test]
 async fn an_instance_id_stays_with_the_key_that_first_used_it() {
     let server = server_with(ServerConfig::default()).await;
-    let live = server.state().store.create_live_key().unwrap();
+    let live = server.state().store.create_live_key("test", None).unwrap();
     let endpoint = server.endpoint();
     let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
 
@@ -702,7 +713,7 @@ async fn an_instance_id_stays_with_its_key_across_a_restart() {
         std::env::temp_dir().join(format!("interval-bind-{}.db", interval_protocol::new_id()));
     let config = || ServerConfig::default().database(&path);
     let server = server_with(config()).await;
-    let live = server.state().store.create_live_key().unwrap();
+    let live = server.state().store.create_live_key("test", None).unwrap();
     let production = RawHost::initialized(&server.endpoint(), &live, "prod", &["refund"]).await;
     production.drop_connection();
     server.shutdown();

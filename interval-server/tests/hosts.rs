@@ -57,7 +57,7 @@ async fn wrong_or_missing_keys_are_closed_with_the_protocol_message() {
     assert_eq!(closed.code, Some(1008));
     assert!(closed.reason.starts_with("Missing API key"), "{closed:?}");
 
-    let live = server.state().store.create_live_key().unwrap();
+    let live = server.state().store.create_live_key("test", None).unwrap();
     RawHost::initialized(&server.endpoint(), &live, "c", &["ok"]).await;
 }
 
@@ -241,7 +241,7 @@ async fn a_restart_keeps_history_and_queued_actions() {
     let queued: Value = http
         .post(format!("{}/api/actions/enqueue", server.url()))
         .bearer_auth(KEY)
-        .json(&json!({"slug": "register", "assignee": "ops@example.com", "params": {"n": 1}}))
+        .json(&json!({"slug": "register", "assignee": "admin@localhost", "params": {"n": 1}}))
         .send()
         .await
         .unwrap()
@@ -273,7 +273,7 @@ async fn a_restart_keeps_history_and_queued_actions() {
     };
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].id, queued["id"].as_str().unwrap());
-    assert_eq!(items[0].assignee.as_deref(), Some("ops@example.com"));
+    assert_eq!(items[0].assignee.as_deref(), Some("admin@localhost"));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }

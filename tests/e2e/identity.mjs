@@ -16,17 +16,18 @@ await run(async () => {
   await step('the login page lets the person in', async () => {
     await page.goto(base + '/')
     await page.waitForURL(/\/login$/)
+    await page.getByLabel('Email').fill('admin@localhost')
     await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL(base + '/')
     await visible(page.getByRole('link', { name: 'Delete everything' }))
   })
 
-  const field = page.getByLabel('Dashboard password')
+  const field = page.getByLabel('Your password')
   const confirm = page.locator('form.io-form').getByRole('button', { name: 'Confirm', exact: true })
   const result = page.locator('#result')
 
-  await step('the action asks for the dashboard password', async () => {
+  await step('the action asks for your password', async () => {
     await page.getByRole('link', { name: 'Delete everything' }).click()
     await visible(page.getByRole('heading', { name: 'Delete everything?' }))
     await visible(field)

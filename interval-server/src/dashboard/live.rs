@@ -18,7 +18,9 @@ use super::Dashboard;
 use crate::api::{
     BrowserResponse, Event, FieldError, FileUrls, Patch, PatchMode, ServerMessage, UploadRequest,
 };
+use crate::auth::{SignedInVia, Viewer};
 use crate::db::now_ms;
+use crate::keys::KeyKind;
 
 /// What a connection has shown: the last render per transaction or page,
 /// and the state it asked for per component.
@@ -32,9 +34,10 @@ struct Shown {
 /// One dashboard connection.
 pub struct Session {
     dashboard: Arc<Dashboard>,
-    /// The login session (cookie token) of this connection, when the
-    /// dashboard has a password.
-    token: Option<String>,
+    /// Who opened the connection.
+    viewer: Viewer,
+    /// The environment they were in.
+    environment: KeyKind,
     html: AtomicBool,
     shown: Mutex<Shown>,
 }
@@ -48,26 +51,56 @@ fn patch(target: &str, html: Markup) -> Patch {
 }
 
 impl Session {
-    /// A connection of `dashboard`, logged in as `token` (when there is a
-    /// password).
-    pub fn new(dashboard: Arc<Dashboard>, token: Option<String>) -> Session {
+    /// A connection of `dashboard`, opened by `viewer` in `environment`.
+    pub fn new(dashboard: Arc<Dashboard>, viewer: Viewer, environment: KeyKind) -> Session {
         Session {
             dashboard,
-            token,
+            viewer,
+            environment,
             html: AtomicBool::new(false),
             shown: Mutex::new(Shown::default()),
         }
     }
 
-    /// The login session's token.
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+    /// Who is behind the connection now: read again, so that a changed
+    /// role or team counts at once, and a session that ended (logged out
+    /// everywhere, expired, the account removed) ends the connection's
+    /// rights too.
+    pub fn viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
+        let ended = || "Your session has ended; sign in again.".to_owned();
+        let db = |e: crate::db::DbError| {
+            tracing::error!("{e}");
+            "The server could not read its database; see its log.".to_owned()
+        };
+        if let Some(token) = &self.viewer.session {
+            let session = state.store.session(token).map_err(db)?.ok_or_else(ended)?;
+            if session.expires_at <= now_ms() {
+                return Err(ended());
+            }
+        }
+        if self.viewer.via == SignedInVia::Open && !state.auth.is_open(&state.store).map_err(db)? {
+            return Err(ended());
+        }
+        let person = state
+            .store
+            .person(&self.viewer.person.id)
+            .map_err(db)?
+            .ok_or_else(ended)?;
+        Ok(Viewer {
+            person,
+            ..self.viewer.clone()
+        })
+    }
+
+    /// The environment the connection works in.
+    pub fn environment(&self) -> KeyKind {
+        self.environment
     }
 
     /// What a `CONFIRM_IDENTITY` in `render` should ask this session for.
     fn identity_prompt(&self, render: &IoRender) -> IdentityPrompt {
-        let auth = &self.dashboard.app.auth;
-        if !auth.enabled() {
+        let app = &self.dashboard.app;
+        if self.viewer.via == SignedInVia::Open {
             return IdentityPrompt::NoPassword;
         }
         let grace = render
@@ -78,7 +111,10 @@ impl Session {
             .and_then(Value::as_f64)
             .filter(|ms| ms.is_finite() && *ms > 0.0)
             .map(|ms| ms as u64);
-        if auth.authenticated_within(self.token(), grace, crate::auth::now()) {
+        if app
+            .auth
+            .authenticated_within(&app.store, &self.viewer, grace, crate::auth::now())
+        {
             IdentityPrompt::Recent
         } else {
             IdentityPrompt::Password
@@ -343,13 +379,33 @@ mod tests {
 
     fn session() -> Session {
         let store = crate::db::Store::open(None).unwrap();
-        let auth = crate::auth::Auth::new(None).unwrap();
+        let auth = crate::auth::Auth::new(crate::auth::AuthSettings {
+            lifetime: std::time::Duration::from_secs(60),
+            idle_timeout: std::time::Duration::from_secs(60),
+            secure_cookies: false,
+            open_allowed: true,
+            proxy: None,
+        })
+        .unwrap();
         let app = Arc::new(crate::AppState::new(
             crate::ServerConfig::default(),
             store,
             auth,
+            None,
         ));
-        Session::new(Dashboard::new(app).unwrap(), None)
+        let viewer = Viewer {
+            person: crate::people::Person {
+                id: "owner".into(),
+                email: "admin@localhost".into(),
+                first_name: None,
+                last_name: None,
+                role: crate::people::Role::Admin,
+                teams: vec![],
+            },
+            session: None,
+            via: SignedInVia::Open,
+        };
+        Session::new(Dashboard::new(app).unwrap(), viewer, KeyKind::Development)
     }
 
     fn patches(messages: Vec<ServerMessage>) -> Vec<Patch> {

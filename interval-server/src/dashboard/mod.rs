@@ -12,11 +12,15 @@
 //! unescaped or unsanitized ([`sanitize`]), and every response carries a
 //! strict Content-Security-Policy.
 
+mod admin;
+pub mod environment;
 mod fragments;
 pub mod io;
+mod keys_page;
 pub mod live;
 pub mod routes;
 pub mod sanitize;
+mod shell;
 pub mod uploads;
 pub mod values;
 mod views;
@@ -28,12 +32,13 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
-use axum::Router;
+use axum::routing::{any, get, post};
+use axum::{Extension, Router};
 
 pub use live::Session;
 pub use uploads::Uploads;
 
+use crate::auth::Viewer;
 use crate::state::AppState;
 
 /// The policy sent with every dashboard response: scripts and styles only
@@ -71,6 +76,20 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         .route("/history/{id}", get(views::transaction))
         .route("/queue", get(views::queue))
         .route("/notifications", get(views::notifications))
+        .route("/environment", post(environment::switch))
+        .route("/keys", get(keys_page::keys).post(keys_page::create))
+        .route("/keys/{id}/revoke", post(keys_page::revoke))
+        .route("/people", get(admin::people))
+        .route("/people/invite", post(admin::invite))
+        .route("/people/{id}/role", post(admin::set_role))
+        .route("/people/{id}/remove", post(admin::remove_person))
+        .route("/teams", post(admin::create_team))
+        .route("/teams/{slug}/members", post(admin::add_member))
+        .route(
+            "/teams/{slug}/members/{id}/remove",
+            post(admin::remove_member),
+        )
+        .route("/audit", get(admin::audit))
         .route("/api/dashboard", any(socket))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(dashboard)
@@ -150,6 +169,7 @@ async fn favicon() -> impl IntoResponse {
 async fn socket(
     State(dashboard): State<Arc<Dashboard>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -163,9 +183,9 @@ async fn socket(
             .into_response();
     };
     let ws = crate::configure(ws, &dashboard.app.config.limits);
-    let token = dashboard.app.auth.session_of(&headers);
+    let environment = environment::chosen(&dashboard.app, &headers, &viewer.person);
     ws.on_upgrade(move |socket| async move {
-        crate::dashboard_api::serve(dashboard, token, socket).await;
+        crate::dashboard_api::serve(dashboard, viewer, environment, socket).await;
         drop(slot);
     })
 }

@@ -4,6 +4,8 @@
 use serde_json::{Map, Value};
 
 use crate::api::{ActionInfo, PageInfo, Reply};
+use crate::keys::KeyKind;
+use crate::people::Person;
 use crate::state::AppState;
 
 /// Every live action and page.
@@ -25,9 +27,9 @@ pub enum Entry<'a> {
 }
 
 impl RouteTree {
-    /// The routes of the hosts connected to `state` now.
-    pub fn load(state: &AppState) -> RouteTree {
-        match crate::dashboard_api::routes(state) {
+    /// The routes `person` sees in `environment` now.
+    pub fn load(state: &AppState, person: &Person, environment: KeyKind) -> RouteTree {
+        match crate::dashboard_api::routes(state, person, environment) {
             Reply::Routes { actions, pages } => RouteTree { actions, pages },
             _ => RouteTree::default(),
         }

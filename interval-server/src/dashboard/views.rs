@@ -8,16 +8,20 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Extension;
 use interval_protocol::result::ActionResult;
 use interval_protocol::types::ResultStatus;
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup};
 use serde_json::{Map, Value};
 
 use super::fragments::{self, time};
 use super::io::display;
 use super::routes::{href, Entry, RouteTree};
+use super::shell::{shell, Here, Section};
 use super::Dashboard;
 use crate::api::{ActionInfo, PageInfo};
+use crate::auth::Viewer;
+use crate::visibility;
 
 /// The query parameter that runs a queued action.
 pub const QUEUED_PARAM: &str = "_queued";
@@ -25,61 +29,6 @@ pub const QUEUED_PARAM: &str = "_queued";
 /// The query parameter of a running transaction: the action view attaches
 /// to it (a reload, or coming back later) instead of starting a new one.
 pub const TRANSACTION_PARAM: &str = "_transaction";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
-    Dashboard,
-    History,
-    Queue,
-    Notifications,
-}
-
-fn shell(dashboard: &Dashboard, title: &str, section: Section, body: Markup) -> Html<String> {
-    let organization = &dashboard.app.organization.name;
-    let current = |s: Section| if s == section { Some("page") } else { None };
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (title) " · " (organization) }
-                    link rel="stylesheet" href="/assets/dashboard.css";
-                    link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
-                    script src="/assets/dashboard.js" defer {}
-                }
-                body {
-                    a.skip href="#main" { "Skip to content" }
-                    header.topbar {
-                        a.brand href="/" { (organization) }
-                        nav aria-label="Sections" {
-                            a href="/" aria-current=[current(Section::Dashboard)] { "Dashboard" }
-                            a href="/history" aria-current=[current(Section::History)] { "History" }
-                            a href="/queue" aria-current=[current(Section::Queue)] { "Queue" }
-                            a href="/notifications" aria-current=[current(Section::Notifications)] { "Notifications" }
-                        }
-                        // The dashboard has its own search box.
-                        @if section != Section::Dashboard {
-                            form.topsearch role="search" method="get" action="/" {
-                                label.visually-hidden for="search" { "Search actions" }
-                                input #search type="search" name="q" placeholder="Search actions";
-                            }
-                        }
-                        @if dashboard.app.auth.enabled() {
-                            // A POST (same-origin checked): a link elsewhere cannot log anyone out.
-                            form.logout method="post" action="/logout" {
-                                button.button type="submit" { "Log out" }
-                            }
-                        }
-                    }
-                    main #main { (body) }
-                }
-            }
-        }
-        .into_string(),
-    )
-}
 
 fn action_card(action: &ActionInfo) -> Markup {
     html! {
@@ -129,9 +78,12 @@ pub struct IndexQuery {
 /// `/`: the tree of actions and pages, or the actions matching `?q=`.
 pub async fn index(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
     Query(query): Query<IndexQuery>,
 ) -> Html<String> {
-    let tree = RouteTree::load(&dashboard.app);
+    let here = Here::new(&dashboard, viewer, &headers);
+    let tree = here.tree(&dashboard);
     let q = query.q.unwrap_or_default();
     let body = html! {
         header.view-head { h1 { "Dashboard" } }
@@ -150,7 +102,7 @@ pub async fn index(
             (entries(&tree, None, 0))
         }
     };
-    shell(&dashboard, "Dashboard", Section::Dashboard, body)
+    shell(&dashboard, &here, "Dashboard", Section::Dashboard, body)
 }
 
 fn breadcrumbs(tree: &RouteTree, slug: &str) -> Markup {
@@ -167,22 +119,24 @@ fn breadcrumbs(tree: &RouteTree, slug: &str) -> Markup {
 /// `/actions/{slug}`: an action (a new transaction) or a page.
 pub async fn route(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
     Path(slug): Path<String>,
     Query(mut params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let tree = RouteTree::load(&dashboard.app);
+    let here = Here::new(&dashboard, viewer, &headers);
+    let tree = here.tree(&dashboard);
     let queued = params.remove(QUEUED_PARAM);
     let running = params.remove(TRANSACTION_PARAM);
     let mut logs = Vec::new();
     if let Some(id) = &running {
-        match dashboard.app.store.transaction(id) {
+        match visibility::transaction(&dashboard.app.store, here.person(), id) {
             Ok(Some(t)) if t.status == "COMPLETED" => {
                 return Redirect::to(&format!("/history/{id}")).into_response();
             }
             Ok(Some(_)) => logs = dashboard.app.store.logs(id).unwrap_or_default(),
             Ok(None) => {}
-            Err(e) => return database_error(&dashboard, e),
+            Err(e) => return database_error(&dashboard, &here, e),
         }
     }
     let mut shown_params: Vec<(String, String)> = params.clone().into_iter().collect();
@@ -207,17 +161,17 @@ pub async fn route(
                 (entries(&tree, Some(&page.slug), 1))
             }
         };
-        return shell(&dashboard, &page.name, Section::Dashboard, body).into_response();
+        return shell(&dashboard, &here, &page.name, Section::Dashboard, body).into_response();
     }
     let Some(action) = tree.action(&slug) else {
         let body = html! {
             (breadcrumbs(&tree, &slug))
             header.view-head { h1 { "Not found" } }
-            p.empty { "No host is serving " code { (slug) } " right now." }
+            p.empty { "There is no action or page " code { (slug) } " here right now." }
         };
         return (
             StatusCode::NOT_FOUND,
-            shell(&dashboard, "Not found", Section::Dashboard, body),
+            shell(&dashboard, &here, "Not found", Section::Dashboard, body),
         )
             .into_response();
     };
@@ -259,7 +213,7 @@ pub async fn route(
             }
         }
     };
-    shell(&dashboard, &action.name, Section::Dashboard, body).into_response()
+    shell(&dashboard, &here, &action.name, Section::Dashboard, body).into_response()
 }
 
 /// Whether a navigation comes from a page of this dashboard (or from the
@@ -315,12 +269,17 @@ fn action_name(tree: &RouteTree, stored: &HashMap<String, String>, slug: &str) -
 }
 
 /// `/history`: recent transactions.
-pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
-    let transactions = match dashboard.app.store.history(200) {
+pub async fn history(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+) -> Response {
+    let here = Here::new(&dashboard, viewer, &headers);
+    let transactions = match visibility::history(&dashboard.app.store, here.person(), 200) {
         Ok(t) => t,
-        Err(e) => return database_error(&dashboard, e),
+        Err(e) => return database_error(&dashboard, &here, e),
     };
-    let tree = RouteTree::load(&dashboard.app);
+    let tree = here.tree(&dashboard);
     let stored = dashboard.app.store.action_names().unwrap_or_default();
     let body = html! {
         header.view-head { h1 { "History" } }
@@ -339,7 +298,7 @@ pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
                                     (status_label(&t.status, t.result_status.as_deref()))
                                 } }
                                 td { (time(t.created_at)) }
-                                td { (t.runner_email) }
+                                td { (runner_name(&dashboard, t)) }
                             }
                         }
                     }
@@ -347,16 +306,19 @@ pub async fn history(State(dashboard): State<Arc<Dashboard>>) -> Response {
             }
         }
     };
-    shell(&dashboard, "History", Section::History, body).into_response()
+    shell(&dashboard, &here, "History", Section::History, body).into_response()
 }
 
 /// `/history/{id}`: one transaction, its result and logs.
 pub async fn transaction(
     State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let here = Here::new(&dashboard, viewer, &headers);
     let (record, logs) = match (
-        dashboard.app.store.transaction(&id),
+        visibility::transaction(&dashboard.app.store, here.person(), &id),
         dashboard.app.store.logs(&id),
     ) {
         (Ok(Some(record)), Ok(logs)) => (record, logs),
@@ -364,11 +326,11 @@ pub async fn transaction(
             let body = html! { header.view-head { h1 { "Not found" } } p.empty { "No transaction " code { (id) } "." } };
             return (
                 StatusCode::NOT_FOUND,
-                shell(&dashboard, "Not found", Section::History, body),
+                shell(&dashboard, &here, "Not found", Section::History, body),
             )
                 .into_response();
         }
-        (Err(e), _) | (_, Err(e)) => return database_error(&dashboard, e),
+        (Err(e), _) | (_, Err(e)) => return database_error(&dashboard, &here, e),
     };
     let result: Option<ActionResult> = record
         .result
@@ -381,13 +343,13 @@ pub async fn transaction(
     let body = html! {
         nav.breadcrumbs aria-label="Breadcrumbs" { a href="/history" { "History" } }
         header.view-head {
-            h1 { (action_name(&RouteTree::load(&dashboard.app), &dashboard.app.store.action_names().unwrap_or_default(), &record.action_slug)) }
+            h1 { (action_name(&here.tree(&dashboard), &dashboard.app.store.action_names().unwrap_or_default(), &record.action_slug)) }
             div.toolbar { a.button.secondary href=(href(&record.action_slug, None)) { "Run again" } }
         }
         dl.metadata.grid {
             div.meta-item { dt { "Status" } dd { (status_label(&record.status, record.result_status.as_deref())) } }
             div.meta-item { dt { "Started" } dd { (time(record.created_at)) } }
-            div.meta-item { dt { "Run by" } dd { (record.runner_email) } }
+            div.meta-item { dt { "Run by" } dd { (runner_name(&dashboard, &record)) } }
         }
         @if record.params.as_object().is_some_and(|p| !p.is_empty()) {
             h2 { "Params" } (display::value(&record.params))
@@ -400,16 +362,21 @@ pub async fn transaction(
             ol #logs { @for log in &logs { (fragments::log_line(log.index, &log.data, log.created_at)) } }
         }
     };
-    shell(&dashboard, "Transaction", Section::History, body).into_response()
+    shell(&dashboard, &here, "Transaction", Section::History, body).into_response()
 }
 
 /// `/queue`: queued actions, each with a button to run it.
-pub async fn queue(State(dashboard): State<Arc<Dashboard>>) -> Response {
-    let queued = match dashboard.app.store.queue() {
+pub async fn queue(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+) -> Response {
+    let here = Here::new(&dashboard, viewer, &headers);
+    let queued = match visibility::queue(&dashboard.app, here.person(), here.environment) {
         Ok(q) => q,
-        Err(e) => return database_error(&dashboard, e),
+        Err(e) => return database_error(&dashboard, &here, e),
     };
-    let tree = RouteTree::load(&dashboard.app);
+    let tree = here.tree(&dashboard);
     let body = html! {
         header.view-head { h1 { "Queue" } }
         @if queued.is_empty() { p.empty { "Nothing is queued." } }
@@ -431,14 +398,19 @@ pub async fn queue(State(dashboard): State<Arc<Dashboard>>) -> Response {
             }
         }
     };
-    shell(&dashboard, "Queue", Section::Queue, body).into_response()
+    shell(&dashboard, &here, "Queue", Section::Queue, body).into_response()
 }
 
 /// `/notifications`: what actions sent with `ctx.notify`.
-pub async fn notifications(State(dashboard): State<Arc<Dashboard>>) -> Response {
-    let notifications = match dashboard.app.store.notifications(200) {
+pub async fn notifications(
+    State(dashboard): State<Arc<Dashboard>>,
+    Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
+) -> Response {
+    let here = Here::new(&dashboard, viewer, &headers);
+    let notifications = match visibility::notifications(&dashboard.app.store, here.person(), 200) {
         Ok(n) => n,
-        Err(e) => return database_error(&dashboard, e),
+        Err(e) => return database_error(&dashboard, &here, e),
     };
     let body = html! {
         header.view-head { h1 { "Notifications" } }
@@ -458,15 +430,41 @@ pub async fn notifications(State(dashboard): State<Arc<Dashboard>>) -> Response 
             }
         }
     };
-    shell(&dashboard, "Notifications", Section::Notifications, body).into_response()
+    shell(
+        &dashboard,
+        &here,
+        "Notifications",
+        Section::Notifications,
+        body,
+    )
+    .into_response()
 }
 
-fn database_error(dashboard: &Dashboard, e: crate::db::DbError) -> Response {
+/// Who ran transaction `record`, as a person reads it: their name and
+/// address.
+fn runner_name(dashboard: &Dashboard, record: &crate::db::TransactionRecord) -> String {
+    let person = record
+        .runner_id
+        .as_deref()
+        .and_then(|id| dashboard.app.store.person(id).ok().flatten());
+    match person {
+        Some(p) if p.display_name() != p.email => format!("{} ({})", p.display_name(), p.email),
+        Some(p) => p.email,
+        None => record.runner_email.clone(),
+    }
+}
+
+/// The page of a database error.
+pub(super) fn database_error(
+    dashboard: &Dashboard,
+    here: &Here,
+    e: crate::db::DbError,
+) -> Response {
     tracing::error!("{e}");
     let body = html! { p.error-box role="alert" { "The server could not read its database; see its log." } };
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        shell(dashboard, "Error", Section::Dashboard, body),
+        shell(dashboard, here, "Error", Section::Dashboard, body),
     )
         .into_response()
 }

@@ -77,6 +77,75 @@ pub(crate) fn migrations() -> Migrations<'static> {
         );
         "#,
         ),
+        // People: accounts, teams, sessions kept across restarts,
+        // invitations, an audit log; API keys get a name, an owner, a last
+        // use and a revocation, and development keys are kept as a hash
+        // (`dev_key_hash`; the plain keys of older databases are hashed at
+        // start, see `Store::hash_plain_dev_keys`).
+        M::up(
+            r#"
+        CREATE TABLE users (
+            id             TEXT PRIMARY KEY,
+            email          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            first_name     TEXT,
+            last_name      TEXT,
+            role           TEXT NOT NULL CHECK (role IN ('admin', 'developer', 'member', 'viewer')),
+            -- argon2 PHC string; NULL: signs in through the proxy header only
+            password_hash  TEXT,
+            created_at     INTEGER NOT NULL
+        );
+        CREATE TABLE teams (
+            slug        TEXT PRIMARY KEY,
+            name        TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE TABLE team_members (
+            team_slug  TEXT NOT NULL REFERENCES teams (slug) ON DELETE CASCADE,
+            user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            PRIMARY KEY (team_slug, user_id)
+        );
+        CREATE TABLE sessions (
+            -- BLAKE2b of the cookie's token: the database never holds a
+            -- token that would sign anyone in
+            token_hash        TEXT PRIMARY KEY,
+            user_id           TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            created_at        INTEGER NOT NULL,
+            last_seen_at      INTEGER NOT NULL,
+            authenticated_at  INTEGER NOT NULL,
+            expires_at        INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_user ON sessions (user_id);
+        CREATE TABLE invitations (
+            token_hash  TEXT PRIMARY KEY,
+            email       TEXT NOT NULL COLLATE NOCASE,
+            role        TEXT NOT NULL,
+            teams       TEXT NOT NULL,
+            invited_by  TEXT,
+            created_at  INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            at      INTEGER NOT NULL,
+            actor   TEXT,
+            event   TEXT NOT NULL,
+            detail  TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_at ON audit_log (at DESC);
+        ALTER TABLE api_keys ADD COLUMN name TEXT;
+        ALTER TABLE api_keys ADD COLUMN owner_id TEXT;
+        ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+        ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+        ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+        ALTER TABLE api_keys ADD COLUMN dev_key_hash TEXT;
+        CREATE UNIQUE INDEX api_keys_dev_key_hash ON api_keys (dev_key_hash);
+        ALTER TABLE transactions ADD COLUMN runner_id TEXT;
+        ALTER TABLE transactions ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';
+        -- the person a notification is for in the dashboard (e-mail); NULL:
+        -- admins'
+        ALTER TABLE notifications ADD COLUMN recipient TEXT;
+        "#,
+        ),
     ])
 }
 

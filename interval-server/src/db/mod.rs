@@ -1,7 +1,12 @@
 //! State kept in SQLite: API keys, declared routes, transactions with their
 //! logs and results, queued actions and notifications.
 
+mod api_keys;
 mod migrations;
+mod people;
+
+pub use api_keys::{KeyRecord, StoredKey};
+pub use people::{AuditRecord, Invitation, NewPerson, SessionRecord, Team};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,8 +15,6 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::keys;
 
 /// A database error, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,9 @@ pub enum DbError {
     /// A key could not be hashed.
     #[error("could not hash an API key: {0}")]
     Hash(String),
+    /// A row that would clash with another (an e-mail address in use).
+    #[error("{0}")]
+    Conflict(String),
     /// The database file could not be created or protected.
     #[error("{0}")]
     Io(String),
@@ -60,6 +66,12 @@ pub struct TransactionRecord {
     pub host_instance_id: Option<String>,
     /// Who ran it.
     pub runner_email: String,
+    /// Their account.
+    #[serde(default)]
+    pub runner_id: Option<String>,
+    /// `production` or `development`.
+    #[serde(default = "production")]
+    pub environment: String,
     /// Milliseconds since the epoch.
     pub created_at: i64,
     /// Milliseconds since the epoch.
@@ -111,25 +123,6 @@ pub struct NotificationRecord {
     pub created_at: i64,
 }
 
-/// What the store knows of a presented API key ([`Store::look_up_key`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoredKey {
-    /// A development key (kept as it is).
-    Development {
-        /// The key's row id.
-        id: String,
-    },
-    /// A live key's id was found: the presented secret must match `hash`.
-    Live {
-        /// The key's lookup id.
-        id: String,
-        /// The argon2 hash of the whole key.
-        hash: String,
-    },
-    /// No such key.
-    Unknown,
-}
-
 /// The database. Calls are short and synchronous; one connection behind a
 /// mutex is plenty for one server.
 pub struct Store {
@@ -142,6 +135,10 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+fn production() -> String {
+    "production".into()
 }
 
 fn json_text(value: &Value) -> String {
@@ -179,80 +176,6 @@ impl Store {
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    // --- API keys -------------------------------------------------------
-
-    /// Stores a development key (no-op if present).
-    pub fn add_dev_key(&self, key: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT OR IGNORE INTO api_keys (id, kind, plain_key, created_at) VALUES (?1, 'development', ?2, ?3)",
-                params![interval_protocol::new_id().to_string(), key, now_ms()],
-            )
-            .map_err(ctx("storing an API key"))?;
-        Ok(())
-    }
-
-    /// The first development key, if any.
-    pub fn first_dev_key(&self) -> Result<Option<String>> {
-        self.conn()
-            .query_row(
-                "SELECT plain_key FROM api_keys WHERE kind = 'development' ORDER BY created_at LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(ctx("reading API keys"))
-    }
-
-    /// Creates a live key; returns it (it is not stored, only its hash).
-    pub fn create_live_key(&self) -> Result<String> {
-        let (key, id) = keys::new_live_key();
-        let hash = keys::hash(&key).map_err(|e| DbError::Hash(e.to_string()))?;
-        self.conn()
-            .execute(
-                "INSERT INTO api_keys (id, kind, key_hash, created_at) VALUES (?1, 'live', ?2, ?3)",
-                params![id, hash, now_ms()],
-            )
-            .map_err(ctx("storing an API key"))?;
-        Ok(key)
-    }
-
-    /// What the store knows of the key `presented`. A live key's secret is
-    /// not checked here (see `AppState::check_api_key`): that is slow work.
-    pub fn look_up_key(&self, presented: &str) -> Result<StoredKey> {
-        if let Some(id) = keys::live_key_id(presented) {
-            let hash: Option<String> = self
-                .conn()
-                .query_row(
-                    "SELECT key_hash FROM api_keys WHERE kind = 'live' AND id = ?1",
-                    [id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(ctx("checking an API key"))?;
-            return Ok(match hash {
-                Some(hash) => StoredKey::Live {
-                    id: id.to_owned(),
-                    hash,
-                },
-                None => StoredKey::Unknown,
-            });
-        }
-        let found: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT id FROM api_keys WHERE kind = 'development' AND plain_key = ?1",
-                [presented],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(ctx("checking an API key"))?;
-        Ok(match found {
-            Some(id) => StoredKey::Development { id },
-            None => StoredKey::Unknown,
-        })
     }
 
     /// Binds host `instance_id` to the key (`kind`, `key_id`) the first
@@ -345,8 +268,8 @@ impl Store {
     ) -> Result<()> {
         self.conn()
             .execute(
-                "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at, runner_id, environment)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     record.id,
                     record.action_slug,
@@ -356,6 +279,8 @@ impl Store {
                     record.host_instance_id,
                     record.runner_email,
                     record.created_at,
+                    record.runner_id,
+                    record.environment,
                 ],
             )
             .map_err(ctx("recording a transaction"))?;
@@ -412,10 +337,12 @@ impl Store {
             runner_email: row.get(7)?,
             created_at: row.get(8)?,
             completed_at: row.get(9)?,
+            runner_id: row.get(10)?,
+            environment: row.get(11)?,
         })
     }
 
-    const TRANSACTION_COLUMNS: &'static str = "id, action_slug, status, result_status, params, result, host_instance_id, runner_email, created_at, completed_at";
+    const TRANSACTION_COLUMNS: &'static str = "id, action_slug, status, result_status, params, result, host_instance_id, runner_email, created_at, completed_at, runner_id, environment";
 
     /// One transaction.
     pub fn transaction(&self, id: &str) -> Result<Option<TransactionRecord>> {

@@ -50,7 +50,7 @@ pub async fn log_in(server: &RunningServer, password: &str) -> String {
         .unwrap();
     let reply = http
         .post(format!("{}/login", server.url()))
-        .form(&[("password", password)])
+        .form(&[("email", "admin@localhost"), ("password", password)])
         .send()
         .await
         .unwrap();

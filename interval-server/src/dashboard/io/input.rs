@@ -253,7 +253,7 @@ pub fn confirm_identity(field: Field<'_>, prompt: super::IdentityPrompt) -> Mark
                 // Also offered within the grace period: it may run out while
                 // the form is open, and the server then asks for it.
                 div.field {
-                    label for=(id) { "Dashboard password" }
+                    label for=(id) { "Your password" }
                     " "
                     input #(id) name="__password" type="password" autocomplete="current-password"
                         aria-describedby=(field.described_by());
@@ -261,7 +261,7 @@ pub fn confirm_identity(field: Field<'_>, prompt: super::IdentityPrompt) -> Mark
             }
             @match prompt {
                 IdentityPrompt::Password => {
-                    p.help { "Enter the dashboard password to confirm it is you. Cancel needs no password." }
+                    p.help { "Enter your password to confirm it is you. Cancel needs no password." }
                 }
                 IdentityPrompt::Recent => {
                     p.help { "You signed in recently, so no password is needed to confirm (unless the form was left open too long)." }

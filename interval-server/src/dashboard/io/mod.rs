@@ -384,7 +384,7 @@ pub(crate) mod testing {
             "{out}"
         );
         assert!(
-            out.contains(r#"<label for="c0">Dashboard password</label>"#),
+            out.contains(r#"<label for="c0">Your password</label>"#),
             "{out}"
         );
         assert!(
