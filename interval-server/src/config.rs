@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use crate::auth::TrustedProxy;
 pub use crate::secret_checks::CheckLimits;
+pub use crate::tls::TlsFiles;
 
 /// How the server runs. Build it with [`ServerConfig::default`] and the
 /// builder methods.
@@ -32,6 +33,14 @@ pub struct ServerConfig {
     /// host is the one name besides `localhost` and IP addresses that the
     /// server answers to (see the `Host` allow-list).
     pub public_url: Option<String>,
+    /// Serve HTTPS and WSS with this certificate and key (default: plain
+    /// HTTP, as behind a proxy that terminates TLS).
+    pub tls: Option<TlsFiles>,
+    /// How long the server keeps accepting connections once
+    /// [`shutdown`](crate::RunningServer::shutdown) is called, with `/ready`
+    /// answering 503, so that a load balancer stops sending it clients
+    /// before it closes its port (default 0: it closes at once).
+    pub shutdown_drain: Duration,
     /// How long a dropped host may take to come back (same instance id)
     /// before its open transactions are marked as dropped (default 60 s).
     pub host_reconnect_grace: Duration,
@@ -152,6 +161,8 @@ impl Default for ServerConfig {
             api_key: None,
             dashboard_password: None,
             public_url: None,
+            tls: None,
+            shutdown_drain: Duration::ZERO,
             host_reconnect_grace: Duration::from_secs(60),
             abandoned_transaction_grace: Duration::from_secs(600),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
@@ -214,6 +225,37 @@ impl ServerConfig {
         self
     }
 
+    /// Serves HTTPS and WSS with the certificate chain and private key in
+    /// these PEM files (read when the server starts; it does not start if
+    /// either cannot be read, or the key is not the certificate's).
+    pub fn tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls = Some(TlsFiles {
+            cert: cert.into(),
+            key: key.into(),
+        });
+        self
+    }
+
+    /// Whether people reach this server over HTTPS: it serves TLS itself,
+    /// or its public URL is `https://` (a proxy in front terminates TLS).
+    /// Cookies it sets should then be `Secure`.
+    pub fn serves_https(&self) -> bool {
+        self.tls.is_some()
+            || self.public_url.as_deref().is_some_and(|url| {
+                url.trim_start()
+                    .get(..8)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+            })
+    }
+
+    /// Keeps accepting connections this long after shutdown begins, with
+    /// `/ready` failing (a load balancer's probe interval times its
+    /// failure threshold is enough for it to notice).
+    pub fn shutdown_drain(mut self, drain: Duration) -> Self {
+        self.shutdown_drain = drain;
+        self
+    }
+
     /// Grace period for dropped hosts.
     pub fn host_reconnect_grace(mut self, grace: Duration) -> Self {
         self.host_reconnect_grace = grace;
@@ -244,14 +286,6 @@ impl ServerConfig {
         self
     }
 
-    /// Whether people reach the server over HTTPS (its public URL says so):
-    /// cookies are then `Secure`.
-    pub fn public_https(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|url| url.len() > 8 && url[..8].eq_ignore_ascii_case("https://"))
-    }
-
     /// Replaces the limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -262,5 +296,50 @@ impl ServerConfig {
     pub fn secret_checks(mut self, limits: CheckLimits) -> Self {
         self.secret_checks = limits;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_by_default() {
+        assert!(!ServerConfig::default().serves_https());
+        assert!(!ServerConfig::default()
+            .public_url("http://tools.example.com")
+            .serves_https());
+    }
+
+    #[test]
+    fn https_with_tls_files() {
+        assert!(ServerConfig::default()
+            .tls("cert.pem", "key.pem")
+            .serves_https());
+        // Even with a public URL that says otherwise.
+        assert!(ServerConfig::default()
+            .tls("cert.pem", "key.pem")
+            .public_url("http://tools.example.com")
+            .serves_https());
+    }
+
+    #[test]
+    fn https_behind_a_proxy_with_an_https_public_url() {
+        for url in [
+            "https://tools.example.com",
+            "HTTPS://tools.example.com/",
+            " https://tools.example.com:8443",
+        ] {
+            assert!(
+                ServerConfig::default().public_url(url).serves_https(),
+                "{url}"
+            );
+        }
+        for url in ["httpss://x", "http://https.example.com", "https:/x", ""] {
+            assert!(
+                !ServerConfig::default().public_url(url).serves_https(),
+                "{url}"
+            );
+        }
     }
 }

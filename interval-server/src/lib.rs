@@ -24,6 +24,7 @@ mod config;
 pub mod dashboard;
 mod dashboard_api;
 pub mod db;
+mod health;
 mod host;
 mod http_api;
 pub mod keys;
@@ -34,6 +35,7 @@ pub mod people;
 mod private_files;
 pub mod secret_checks;
 mod state;
+mod tls;
 mod visibility;
 mod wire;
 
@@ -44,13 +46,13 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{any, get, post};
+use axum::routing::{any, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::hash_password;
-pub use config::{CheckLimits, Limits, ServerConfig, TrustedProxy};
+pub use config::{CheckLimits, Limits, ServerConfig, TlsFiles, TrustedProxy};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
@@ -77,6 +79,7 @@ pub enum ServerError {
 /// A running server.
 pub struct RunningServer {
     addr: SocketAddr,
+    https: bool,
     api_key: String,
     state: Arc<AppState>,
     shutdown: CancellationToken,
@@ -89,14 +92,17 @@ impl RunningServer {
         self.addr
     }
 
-    /// The dashboard's URL.
+    /// The dashboard's URL (`https://` when the server serves TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// The WebSocket endpoint hosts connect to.
+    /// The WebSocket endpoint hosts connect to (`wss://` when the server
+    /// serves TLS).
     pub fn endpoint(&self) -> String {
-        format!("ws://{}/websocket", self.addr)
+        let scheme = if self.https { "wss" } else { "ws" };
+        format!("{scheme}://{}/websocket", self.addr)
     }
 
     /// A development API key hosts can use.
@@ -109,7 +115,8 @@ impl RunningServer {
         &self.state
     }
 
-    /// Stops accepting connections and closes the server.
+    /// Stops accepting connections and closes the server (`/ready` answers
+    /// 503 from now on, to the connections still open).
     pub fn shutdown(&self) {
         self.shutdown.cancel();
     }
@@ -146,6 +153,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 .into(),
         ));
     }
+    // Certificates are read before anything is opened: a typo in a path is
+    // the likeliest mistake of a deployment.
+    let tls = match &config.tls {
+        Some(files) => Some(files.acceptor().map_err(ServerError::Config)?),
+        None => None,
+    };
     let store = db::Store::open(config.database.as_deref())?;
     let owner = people_at_start(&store, config.dashboard_password.as_deref()).await?;
     if !config.host.is_loopback()
@@ -191,7 +204,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let settings = auth::AuthSettings {
         lifetime: config.session_lifetime,
         idle_timeout: config.session_idle_timeout,
-        secure_cookies: config.public_https(),
+        secure_cookies: config.serves_https(),
         open_allowed: config.host.is_loopback() && config.trusted_proxy.is_none(),
         proxy: config.trusted_proxy.clone(),
     };
@@ -203,6 +216,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         origin::AllowedHosts::new(config.public_url.as_deref()).map_err(ServerError::Config)?;
     let base_url = match &config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
+        None if tls.is_some() => format!("https://{addr}"),
         None => format!("http://{addr}"),
     };
     let run_key = match config.api_key {
@@ -212,6 +226,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let state = Arc::new(AppState::new(config, store, auth, run_key));
     let _ = state.base_url.set(base_url);
 
+    let shutdown = CancellationToken::new();
+    let done = CancellationToken::new();
     let dashboard = dashboard::Dashboard::new(state.clone()).map_err(|e| {
         ServerError::Config(format!("could not prepare the uploads directory: {e}"))
     })?;
@@ -220,8 +236,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .route("/api/actions/enqueue", post(http_api::enqueue))
         .route("/api/actions/dequeue", post(http_api::dequeue))
         .route("/api/notify", post(http_api::notify))
-        .route("/health", get(http_api::health))
         .with_state(state.clone())
+        // `/health` and `/ready`: no login.
+        .merge(health::router(state.clone(), shutdown.clone()))
         // The dashboard: its pages at `/`, its socket at `/api/dashboard`.
         .merge(
             // The dashboard needs a login when a password is configured.
@@ -248,20 +265,38 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             origin::check,
         ));
 
-    let shutdown = CancellationToken::new();
-    let done = CancellationToken::new();
     let (stop, finished) = (shutdown.clone(), done.clone());
+    let https = tls.is_some();
+    let drain = state.config.shutdown_drain;
+    let listener = match tls {
+        Some(acceptor) => Listening::Tls(tls::TlsListener::new(listener, addr, acceptor, no_delay)),
+        None => Listening::Plain(listener),
+    };
     tokio::spawn(async move {
-        // Frames are small and latency matters: no Nagle delay.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("could not set TCP_NODELAY: {e}");
-            }
-        });
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
+        let stopped = async move {
+            stop.cancelled().await;
+            // `/ready` fails from now on: a balancer sends no new clients.
+            if !drain.is_zero() {
+                tracing::info!("shutting down in {drain:?} (draining)");
+                tokio::time::sleep(drain).await;
+            }
+        };
+        let served = match listener {
+            Listening::Plain(listener) => {
+                let listener = listener.tap_io(|tcp| no_delay(tcp));
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+            // `tap_io` only to have the peer's address (ConnectInfo): the
+            // TLS listener set TCP_NODELAY before the handshake.
+            Listening::Tls(listener) => {
+                axum::serve(listener.tap_io(|_| {}), app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+        };
         if let Err(e) = served {
             tracing::error!("the server stopped: {e}");
         }
@@ -269,6 +304,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     });
     Ok(RunningServer {
         addr,
+        https,
         api_key,
         state,
         shutdown,
@@ -320,6 +356,19 @@ async fn people_at_start(
         }
     }
     Ok(owner)
+}
+
+/// The bound socket, serving plain HTTP or TLS.
+enum Listening {
+    Plain(tokio::net::TcpListener),
+    Tls(tls::TlsListener),
+}
+
+/// Frames are small and latency matters: no Nagle delay.
+fn no_delay(tcp: &tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!("could not set TCP_NODELAY: {e}");
+    }
 }
 
 /// Binds the configured port, or the next free ones when allowed.

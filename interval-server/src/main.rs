@@ -53,6 +53,16 @@ struct Cli {
     /// links, and the one name it answers to besides localhost and IP addresses.
     #[arg(long, env = "INTERVAL_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Serve HTTPS and WSS with this certificate chain (PEM; with --tls-key).
+    #[arg(long, env = "INTERVAL_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM; with --tls-cert).
+    #[arg(long, env = "INTERVAL_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, keep accepting connections this long with
+    /// /ready failing, so a load balancer stops sending clients (e.g. 10s).
+    #[arg(long, env = "INTERVAL_SHUTDOWN_DRAIN", default_value = "0s", value_parser = humantime::parse_duration)]
+    shutdown_drain: std::time::Duration,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -127,7 +137,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
     let mut config = ServerConfig::default()
         .host(cli.host)
         .port(cli.port)
-        .database(cli.database);
+        .database(cli.database)
+        .shutdown_drain(cli.shutdown_drain);
     if let Some(key) = cli.api_key {
         config = config.api_key(key);
     }
@@ -141,6 +152,27 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         config = config.trusted_proxy(header, cli.trusted_proxy);
     }
     config = config.sessions(cli.session_lifetime, cli.session_idle_timeout);
+    match (cli.tls_cert, cli.tls_key) {
+        (Some(cert), Some(key)) => config = config.tls(cert, key),
+        (None, None) => {}
+        (cert, _) => {
+            let (given, missing) = if cert.is_some() {
+                (
+                    "--tls-cert (INTERVAL_TLS_CERT)",
+                    "--tls-key (INTERVAL_TLS_KEY)",
+                )
+            } else {
+                (
+                    "--tls-key (INTERVAL_TLS_KEY)",
+                    "--tls-cert (INTERVAL_TLS_CERT)",
+                )
+            };
+            return Err(ServerError::Config(format!(
+                "{given} is set but {missing} is not: HTTPS needs both the certificate and its \
+                 key (or neither, for plain HTTP)"
+            )));
+        }
+    }
     let server = interval_server::start(config).await?;
     println!("Dashboard: {}", server.url());
     println!("Hosts connect to: {}", server.endpoint());

@@ -53,6 +53,16 @@ impl RawHost {
         }
     }
 
+    /// A host on a socket already open (over TLS, say); does not wait for
+    /// `"authenticated"`.
+    pub fn over(socket: WebSocketStream<MaybeTlsStream<TcpStream>>) -> RawHost {
+        RawHost {
+            socket,
+            next_id: 1,
+            calls: VecDeque::new(),
+        }
+    }
+
     /// Connects, authenticates and declares `actions`.
     pub async fn initialized(
         endpoint: &str,
