@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::db::{now_ms, NotificationRecord, QueuedRecord};
+use crate::keys::ApiKey;
 use crate::state::{AppState, KeyCheck};
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -47,9 +48,23 @@ async fn authorize<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &str,
 ) -> Result<T, Response> {
+    authorize_key(state, peer, headers, body)
+        .await
+        .map(|(_, body)| body)
+}
+
+/// Checks the bearer key (sent from `peer`) and parses the body; returns
+/// the key with the body.
+#[allow(clippy::result_large_err)] // the error is the response itself
+async fn authorize_key<T: DeserializeOwned>(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(ApiKey, T), Response> {
     let key = bearer_key(headers)?;
-    match state.check_api_key(Some(peer.ip()), &key).await {
-        Ok(KeyCheck::Valid(_)) => {}
+    let api_key = match state.check_api_key(Some(peer.ip()), &key).await {
+        Ok(KeyCheck::Valid(api_key)) => api_key,
         Ok(KeyCheck::Invalid) => {
             return Err(error(StatusCode::FORBIDDEN, "Invalid API key provided."))
         }
@@ -60,11 +75,13 @@ async fn authorize<T: DeserializeOwned>(
             tracing::error!("{e}");
             return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "Server error"));
         }
-    }
-    serde_json::from_str(body).map_err(|e| {
-        tracing::debug!("invalid API body: {e}");
-        error(StatusCode::BAD_REQUEST, "Invalid request body.")
-    })
+    };
+    serde_json::from_str(body)
+        .map(|body| (api_key, body))
+        .map_err(|e| {
+            tracing::debug!("invalid API body: {e}");
+            error(StatusCode::BAD_REQUEST, "Invalid request body.")
+        })
 }
 
 fn server_error(e: crate::db::DbError) -> Response {
@@ -133,8 +150,8 @@ pub async fn notify(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: NotifyBody = match authorize(&state, peer, &headers, &body).await {
-        Ok(body) => body,
+    let (key, body): (_, NotifyBody) = match authorize_key(&state, peer, &headers, &body).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
     if let Some(id) = &body.transaction_id {
@@ -152,7 +169,14 @@ pub async fn notify(
         deliveries: serde_json::to_value(&body.delivery_instructions).unwrap_or(Value::Null),
         created_at: now_ms(),
     };
-    match state.store.notify(&record, body.idempotency_key.as_deref()) {
+    // Stored with its deliveries; they are sent in the background.
+    match crate::delivery::queue_notification(
+        &state,
+        &record,
+        body.idempotency_key.as_deref(),
+        key.kind,
+        &body.delivery_instructions,
+    ) {
         Ok(_) => Json(json!({"type": "success"})).into_response(),
         Err(e) => server_error(e),
     }

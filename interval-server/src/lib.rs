@@ -22,6 +22,7 @@ mod config;
 pub mod dashboard;
 mod dashboard_api;
 pub mod db;
+pub mod delivery;
 mod host;
 mod http_api;
 pub mod keys;
@@ -46,6 +47,7 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{CheckLimits, Limits, ServerConfig};
+pub use delivery::{DeliveryConfig, SmtpConfig, SmtpSecurity};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
@@ -148,6 +150,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 .into(),
         ));
     }
+    let channels = delivery::Channels::new(&config.delivery).map_err(ServerError::Config)?;
     let store = db::Store::open(config.database.as_deref())?;
     let api_key = match &config.api_key {
         Some(key) => {
@@ -223,6 +226,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
     let shutdown = CancellationToken::new();
     let done = CancellationToken::new();
+    delivery::spawn(state.clone(), channels, shutdown.clone());
     let (stop, finished) = (shutdown.clone(), done.clone());
     tokio::spawn(async move {
         // Frames are small and latency matters: no Nagle delay.

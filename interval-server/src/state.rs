@@ -41,6 +41,8 @@ pub struct AppState {
     host_calls: Arc<(AtomicUsize, AtomicUsize)>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
+    /// Wakes the notification delivery worker.
+    pub(crate) deliveries: crate::delivery::Queue,
 }
 
 /// Why a host connection with an instance id already used by another API
@@ -339,6 +341,7 @@ impl AppState {
             base_url: OnceLock::new(),
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
+            deliveries: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! State kept in SQLite: API keys, declared routes, transactions with their
 //! logs and results, queued actions and notifications.
 
+mod deliveries;
 mod migrations;
 
 use std::collections::HashMap;
@@ -12,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::keys;
+
+pub use deliveries::{DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery};
 
 /// A database error, with what was being done.
 #[derive(Debug, thiserror::Error)]
