@@ -59,6 +59,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How checks of passwords and live API keys are rationed.
     pub secret_checks: CheckLimits,
+    /// Where notifications from live keys are delivered (e-mail, Slack).
+    pub delivery: crate::delivery::DeliveryConfig,
 }
 
 /// Per-connection limits; a connection that exceeds one is closed with a
@@ -170,6 +172,7 @@ impl Default for ServerConfig {
             trusted_proxy: None,
             limits: Limits::default(),
             secret_checks: CheckLimits::default(),
+            delivery: Default::default(),
         }
     }
 }

@@ -276,19 +276,27 @@ async fn handle(
             to_value(SuccessOrError::Success)
         }),
         Notify::NAME => decode::<Notify>(&call).map(|inputs| {
+            let instructions = inputs.delivery_instructions.unwrap_or_default();
             let record = NotificationRecord {
                 id: interval_protocol::new_id().to_string(),
                 message: inputs.message,
                 title: inputs.title,
                 transaction_id: Some(inputs.transaction_id),
-                deliveries: to_value(inputs.delivery_instructions.unwrap_or_default()),
+                deliveries: to_value(&instructions),
                 created_at: now_ms(),
             };
+            // Delivered when the host connected with a live key.
+            let key = state.registry().hosts.get(instance).map(|h| h.key);
+            let key = key.unwrap_or(crate::keys::KeyKind::Development);
             Value::Bool(
-                state
-                    .store
-                    .notify(&record, inputs.idempotency_key.as_deref())
-                    .is_ok(),
+                crate::delivery::queue_notification(
+                    state,
+                    &record,
+                    inputs.idempotency_key.as_deref(),
+                    key,
+                    &instructions,
+                )
+                .is_ok(),
             )
         }),
         other => {

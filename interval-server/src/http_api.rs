@@ -169,8 +169,8 @@ pub async fn notify(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: NotifyBody = match authorize(&state, peer, &headers, &body).await {
-        Ok((_, body)) => body,
+    let (key, body): (_, NotifyBody) = match authorize(&state, peer, &headers, &body).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
     if let Some(id) = &body.transaction_id {
@@ -188,7 +188,14 @@ pub async fn notify(
         deliveries: serde_json::to_value(&body.delivery_instructions).unwrap_or(Value::Null),
         created_at: now_ms(),
     };
-    match state.store.notify(&record, body.idempotency_key.as_deref()) {
+    // Stored with its deliveries; they are sent in the background.
+    match crate::delivery::queue_notification(
+        &state,
+        &record,
+        body.idempotency_key.as_deref(),
+        key.kind,
+        &body.delivery_instructions,
+    ) {
         Ok(_) => Json(json!({"type": "success"})).into_response(),
         Err(e) => server_error(e),
     }

@@ -24,6 +24,7 @@ mod config;
 pub mod dashboard;
 mod dashboard_api;
 pub mod db;
+pub mod delivery;
 mod health;
 mod host;
 mod http_api;
@@ -53,6 +54,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use auth::hash_password;
 pub use config::{CheckLimits, Limits, ServerConfig, TlsFiles, TrustedProxy};
+pub use delivery::{DeliveryConfig, SmtpConfig, SmtpSecurity};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
@@ -159,6 +161,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(files) => Some(files.acceptor().map_err(ServerError::Config)?),
         None => None,
     };
+    let channels = delivery::Channels::new(&config.delivery).map_err(ServerError::Config)?;
     let store = db::Store::open(config.database.as_deref())?;
     let owner = people_at_start(&store, config.dashboard_password.as_deref()).await?;
     if !config.host.is_loopback()
@@ -265,6 +268,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             origin::check,
         ));
 
+    delivery::spawn(state.clone(), channels, shutdown.clone());
     let (stop, finished) = (shutdown.clone(), done.clone());
     let https = tls.is_some();
     let drain = state.config.shutdown_drain;

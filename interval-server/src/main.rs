@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use interval_server::{ServerConfig, ServerError};
+use interval_server::{DeliveryConfig, ServerConfig, ServerError, SmtpConfig, SmtpSecurity};
 
 /// An Interval-compatible server with its dashboard, backed by SQLite.
 #[derive(Debug, Parser)]
@@ -63,8 +63,82 @@ struct Cli {
     /// /ready failing, so a load balancer stops sending clients (e.g. 10s).
     #[arg(long, env = "INTERVAL_SHUTDOWN_DRAIN", default_value = "0s", value_parser = humantime::parse_duration)]
     shutdown_drain: std::time::Duration,
+    #[command(flatten)]
+    delivery: DeliveryFlags,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Where notifications from live keys are delivered. (Its `Debug` leaves
+/// the secrets out.)
+#[derive(clap::Args)]
+#[command(next_help_heading = "Notifications")]
+struct DeliveryFlags {
+    /// SMTP server that sends notification e-mails (none: e-mail deliveries fail).
+    #[arg(long, env = "INTERVAL_SMTP_HOST", requires = "smtp_from")]
+    smtp_host: Option<String>,
+    /// SMTP port [default: 587 with starttls, 465 with tls, 25 with none].
+    #[arg(long, env = "INTERVAL_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    /// SMTP user name.
+    #[arg(long, env = "INTERVAL_SMTP_USERNAME", requires = "smtp_password")]
+    smtp_username: Option<String>,
+    /// SMTP password (better in the environment than on the command line).
+    #[arg(
+        long,
+        env = "INTERVAL_SMTP_PASSWORD",
+        hide_env_values = true,
+        requires = "smtp_username"
+    )]
+    smtp_password: Option<String>,
+    /// How the SMTP connection is protected: starttls, tls (implicit TLS) or none.
+    #[arg(long, env = "INTERVAL_SMTP_SECURITY", default_value = "starttls")]
+    smtp_security: SmtpSecurity,
+    /// Sender of notification e-mails: an address, or `Name <address>`.
+    #[arg(long, env = "INTERVAL_SMTP_FROM", requires = "smtp_host")]
+    smtp_from: Option<String>,
+    /// Slack incoming webhook URL for Slack notifications (a secret: better in the environment).
+    #[arg(long, env = "INTERVAL_SLACK_WEBHOOK_URL", hide_env_values = true)]
+    slack_webhook_url: Option<String>,
+}
+
+impl std::fmt::Debug for DeliveryFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.clone_config().fmt(f)
+    }
+}
+
+impl DeliveryFlags {
+    fn clone_config(&self) -> DeliveryConfig {
+        DeliveryFlags {
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port,
+            smtp_username: self.smtp_username.clone(),
+            smtp_password: self.smtp_password.clone(),
+            smtp_security: self.smtp_security,
+            smtp_from: self.smtp_from.clone(),
+            slack_webhook_url: self.slack_webhook_url.clone(),
+        }
+        .config()
+    }
+
+    fn config(self) -> DeliveryConfig {
+        let mut config = DeliveryConfig::default();
+        if let (Some(host), Some(from)) = (self.smtp_host, self.smtp_from) {
+            let mut smtp = SmtpConfig::new(host, from).security(self.smtp_security);
+            if let Some(port) = self.smtp_port {
+                smtp = smtp.port(port);
+            }
+            if let (Some(username), Some(password)) = (self.smtp_username, self.smtp_password) {
+                smtp = smtp.credentials(username, password);
+            }
+            config = config.smtp(smtp);
+        }
+        if let Some(url) = self.slack_webhook_url {
+            config = config.slack_webhook_url(url);
+        }
+        config
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,7 +212,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         .host(cli.host)
         .port(cli.port)
         .database(cli.database)
-        .shutdown_drain(cli.shutdown_drain);
+        .shutdown_drain(cli.shutdown_drain)
+        .delivery(cli.delivery.config());
     if let Some(key) = cli.api_key {
         config = config.api_key(key);
     }

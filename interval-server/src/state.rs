@@ -45,6 +45,8 @@ pub struct AppState {
     run_key: Option<RunKey>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
+    /// Wakes the notification delivery worker.
+    pub(crate) deliveries: crate::delivery::Queue,
 }
 
 /// A development key valid while the server runs (kept as a hash, in
@@ -352,6 +354,7 @@ impl AppState {
             run_key,
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
+            deliveries: Default::default(),
         }
     }
 

@@ -44,7 +44,7 @@ async fn two_people_in_different_teams_in_a_real_browser() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
     let store = &server.state().store;
     let hash = interval_server::keys::hash(PASSWORD).unwrap();
-    let mut add = |email: &str, first: &str, role: Role, team: &str| {
+    let add = |email: &str, first: &str, role: Role, team: &str| {
         let person = store
             .add_person(&NewPerson {
                 email,

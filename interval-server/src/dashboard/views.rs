@@ -412,6 +412,11 @@ pub async fn notifications(
         Ok(n) => n,
         Err(e) => return database_error(&dashboard, &here, e),
     };
+    let ids: Vec<&str> = notifications.iter().map(|n| n.id.as_str()).collect();
+    let deliveries = match dashboard.app.store.deliveries_of(&ids) {
+        Ok(d) => d,
+        Err(e) => return database_error(&dashboard, &here, e),
+    };
     let body = html! {
         header.view-head { h1 { "Notifications" } }
         @if notifications.is_empty() { p.empty { "No notifications." } }
@@ -424,6 +429,13 @@ pub async fn notifications(
                         p.help {
                             (time(n.created_at))
                             @if let Some(t) = &n.transaction_id { " · " a href=(format!("/history/{t}")) { "transaction" } }
+                        }
+                        @if let Some(list) = deliveries.get(&n.id) {
+                            ul.deliveries aria-label="Deliveries" {
+                                @for d in list {
+                                    li class=(format!("delivery {}", d.status.as_str())) { (crate::delivery::describe(d)) }
+                                }
+                            }
                         }
                     }
                 }

@@ -146,6 +146,27 @@ pub(crate) fn migrations() -> Migrations<'static> {
         ALTER TABLE notifications ADD COLUMN recipient TEXT;
         "#,
         ),
+        // Deliveries of notifications (src/delivery): one row per
+        // notification and delivery instruction, and the environment of the
+        // key that sent each notification (only production ones are sent).
+        M::up(
+            r#"
+        ALTER TABLE notifications ADD COLUMN environment TEXT;
+        CREATE TABLE deliveries (
+            id               INTEGER PRIMARY KEY,
+            notification_id  TEXT NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+            method           TEXT NOT NULL CHECK (method IN ('EMAIL', 'SLACK')),
+            recipient        TEXT NOT NULL,
+            status           TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
+            attempts         INTEGER NOT NULL DEFAULT 0,
+            last_error       TEXT,
+            next_attempt_at  INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_of_notification ON deliveries (notification_id);
+        CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
+        "#,
+        ),
     ])
 }
 

@@ -2,6 +2,7 @@
 //! logs and results, queued actions and notifications.
 
 mod api_keys;
+mod deliveries;
 mod migrations;
 mod people;
 
@@ -15,6 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use deliveries::{DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery};
 
 /// A database error, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -511,32 +514,6 @@ impl Store {
     }
 
     // --- Notifications --------------------------------------------------
-
-    /// Stores a notification; an idempotency key already used makes it a
-    /// no-op (returns false).
-    pub fn notify(
-        &self,
-        record: &NotificationRecord,
-        idempotency_key: Option<&str>,
-    ) -> Result<bool> {
-        let inserted = self
-            .conn()
-            .execute(
-                "INSERT OR IGNORE INTO notifications (id, message, title, transaction_id, idempotency_key, deliveries, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    record.id,
-                    record.message,
-                    record.title,
-                    record.transaction_id,
-                    idempotency_key,
-                    json_text(&record.deliveries),
-                    record.created_at
-                ],
-            )
-            .map_err(ctx("storing a notification"))?;
-        Ok(inserted > 0)
-    }
 
     /// The most recent notifications, newest first.
     pub fn notifications(&self, limit: u32) -> Result<Vec<NotificationRecord>> {

@@ -1,6 +1,8 @@
-//! End-to-end helpers: the e2e Node host (tests/e2e/node-host.mjs) and the
+//! End-to-end helpers (each test file uses some of them): the e2e Node host (tests/e2e/node-host.mjs) and the
 //! browser scripts (tests/e2e/browser.mjs, identity.mjs) that drive a
 //! headless Chromium.
+
+#![allow(dead_code)]
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
