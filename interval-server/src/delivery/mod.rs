@@ -18,6 +18,10 @@
 //! otherwise. A method whose channel this server has no configuration for
 //! fails at once with a reason that says so.
 
+#[cfg(feature = "email")]
+mod email;
+#[cfg(not(feature = "email"))]
+#[path = "email_unavailable.rs"]
 mod email;
 mod slack;
 
@@ -381,6 +385,7 @@ pub(crate) fn queue_notification(
 /// What a delivery is about, for its message.
 pub(crate) struct Context<'a> {
     /// The organization's name.
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     pub organization: &'a str,
     /// The link to the transaction that sent it, if one did.
     pub transaction_url: Option<String>,
@@ -575,6 +580,7 @@ impl Failure {
 
 /// The subject of a notification: its title, or a default naming the
 /// organization.
+#[cfg_attr(not(feature = "email"), allow(dead_code))]
 pub(crate) fn subject(notification: &NotificationRecord, organization: &str) -> String {
     match notification.title.as_deref().map(str::trim) {
         Some(title) if !title.is_empty() => title.to_owned(),
