@@ -241,11 +241,23 @@ impl NodeHost {
 
     /// Starts the host script at `path` against `server`.
     pub fn script(server: &RunningServer, path: &Path) -> NodeHost {
+        NodeHost::script_with_key(server, path, KEY, &[])
+    }
+
+    /// Starts the host script at `path` against `server` with API key
+    /// `key` (a live key, say) and `env` added to its environment.
+    pub fn script_with_key(
+        server: &RunningServer,
+        path: &Path,
+        key: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> NodeHost {
         ensure_npm_packages();
         let child = Command::new("node")
             .arg(path)
             .env("INTERVAL_ENDPOINT", server.endpoint())
-            .env("INTERVAL_API_KEY", KEY)
+            .env("INTERVAL_API_KEY", key)
+            .envs(env.iter().copied())
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
             .spawn()
