@@ -15,7 +15,7 @@
 
 use interval_protocol::types::AccessControl;
 
-use crate::keys::KeyKind;
+use crate::keys::{ApiKey, KeyKind};
 use crate::people::Person;
 
 /// The message for a route a person may not use, the same as for one that
@@ -50,6 +50,19 @@ pub fn host_serves(
             None => person.is_admin(),
         },
     }
+}
+
+/// Whether what lives in `environment` (`production` or `development`),
+/// and for development in `developer`'s environment, is within reach of
+/// API key `key`: a live key reaches production, a development key its
+/// owner's development environment. (A queued action, a transaction a
+/// notification is about.)
+pub fn key_reaches(environment: &str, developer: Option<&str>, key: &ApiKey) -> bool {
+    environment == key.kind.environment()
+        && match key.kind {
+            KeyKind::Live => true,
+            KeyKind::Development => developer.is_some() && developer == key.owner.as_deref(),
+        }
 }
 
 /// Whether `access` (already resolved by [`effective`]) lets `person` use a
@@ -196,6 +209,26 @@ mod tests {
         assert_eq!(effective(None, Some("x".into()), cycle), None);
         assert_eq!(parent_slug("a/b/c").as_deref(), Some("a/b"));
         assert_eq!(parent_slug("a"), None);
+    }
+
+    #[test]
+    fn keys_reach_their_own_environment_only() {
+        let live = ApiKey {
+            kind: KeyKind::Live,
+            id: "l".into(),
+            owner: None,
+        };
+        let dev = ApiKey {
+            kind: KeyKind::Development,
+            id: "d".into(),
+            owner: Some("dev-1".into()),
+        };
+        assert!(key_reaches("production", None, &live));
+        assert!(!key_reaches("development", Some("dev-1"), &live));
+        assert!(key_reaches("development", Some("dev-1"), &dev));
+        assert!(!key_reaches("development", Some("dev-2"), &dev));
+        assert!(!key_reaches("development", None, &dev));
+        assert!(!key_reaches("production", None, &dev));
     }
 
     #[test]

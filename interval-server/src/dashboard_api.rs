@@ -576,7 +576,11 @@ pub async fn start_transaction(
             .dequeue(&queued)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("No queued action {queued}."))?;
+        let environment_of_record = record.environment == run.environment.environment()
+            && (run.environment == KeyKind::Live
+                || record.developer_id.as_deref() == Some(person.id.as_str()));
         if record.action_slug != slug
+            || !environment_of_record
             || record
                 .assignee
                 .as_deref()

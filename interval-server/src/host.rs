@@ -276,6 +276,16 @@ async fn handle(
             to_value(SuccessOrError::Success)
         }),
         Notify::NAME => decode::<Notify>(&call).map(|inputs| {
+            // About a transaction this host ran, as every host method is.
+            let ran_it = state
+                .store
+                .transaction(&inputs.transaction_id)
+                .ok()
+                .flatten()
+                .is_some_and(|t| t.host_instance_id.as_deref() == Some(instance));
+            if !ran_it {
+                return Value::Bool(false);
+            }
             let instructions = inputs.delivery_instructions.unwrap_or_default();
             let record = NotificationRecord {
                 id: interval_protocol::new_id().to_string(),

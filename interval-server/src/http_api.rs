@@ -11,6 +11,7 @@ use interval_protocol::http::{DequeueBody, EnqueueBody, NotifyBody};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use crate::access;
 use crate::db::{now_ms, NotificationRecord, QueuedRecord};
 use crate::keys::{ApiKey, KeyKind};
 use crate::state::{AppState, KeyCheck};
@@ -115,6 +116,11 @@ pub async fn enqueue(
         params: Value::Object(body.params.unwrap_or_default()),
         params_meta: body.params_meta.and_then(|m| serde_json::to_value(m).ok()),
         created_at: now_ms(),
+        environment: key.kind.environment().into(),
+        developer_id: match key.kind {
+            KeyKind::Development => key.owner.clone(),
+            KeyKind::Live => None,
+        },
     };
     if let Err(e) = state.store.enqueue(&record) {
         return server_error(e);
@@ -145,10 +151,17 @@ pub async fn dequeue(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: DequeueBody = match authorize(&state, peer, &headers, &body).await {
-        Ok((_, body)) => body,
+    let (key, body): (ApiKey, DequeueBody) = match authorize(&state, peer, &headers, &body).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
+    // Only a key of its environment may take it out of the queue.
+    match state.store.queued(&body.id) {
+        Ok(Some(record))
+            if access::key_reaches(&record.environment, record.developer_id.as_deref(), &key) => {}
+        Ok(_) => return error(StatusCode::NOT_FOUND, "Queued action not found"),
+        Err(e) => return server_error(e),
+    }
     match state.store.dequeue(&body.id) {
         Ok(Some(record)) => {
             let mut reply = json!({"type": "success", "id": record.id, "params": record.params, "paramsMeta": record.params_meta});
@@ -173,10 +186,12 @@ pub async fn notify(
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
+    // A transaction of the key's own environment (Interval: of its
+    // organization): a development key cannot write into production runs.
     if let Some(id) = &body.transaction_id {
         match state.store.transaction(id) {
-            Ok(Some(_)) => {}
-            Ok(None) => return error(StatusCode::FORBIDDEN, "Transaction not found."),
+            Ok(Some(t)) if access::key_reaches(&t.environment, t.runner_id.as_deref(), &key) => {}
+            Ok(_) => return error(StatusCode::FORBIDDEN, "Transaction not found."),
             Err(e) => return server_error(e),
         }
     }

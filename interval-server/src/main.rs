@@ -302,6 +302,13 @@ async fn user(database: &std::path::Path, command: UserCommand) -> Result<(), Se
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
+            if role != interval_server::people::Role::Admin && store.people_count()? == 0 {
+                return Err(ServerError::Config(
+                    "the first account must be an admin, who can then invite everyone else: \
+                     use --role admin"
+                        .into(),
+                ));
+            }
             let hash = interval_server::hash_password(&password)
                 .await
                 .map_err(ServerError::Config)?;

@@ -106,8 +106,9 @@ pub fn transaction(
     Ok(declared.sees(person, &record).then_some(record))
 }
 
-/// The queued actions `person` may run in `environment`: theirs, and the
-/// unassigned ones of actions they see.
+/// The queued actions `person` may run in `environment` (production, or
+/// their own development environment): theirs, and the unassigned ones of
+/// actions they see.
 pub fn queue(
     state: &AppState,
     person: &Person,
@@ -124,6 +125,11 @@ pub fn queue(
         .store
         .queue()?
         .into_iter()
+        .filter(|q| {
+            q.environment == environment.environment()
+                && (environment == KeyKind::Live
+                    || q.developer_id.as_deref() == Some(person.id.as_str()))
+        })
         .filter(|q| match &q.assignee {
             Some(assignee) => assignee.eq_ignore_ascii_case(&person.email),
             None => visible.contains(&q.action_slug),

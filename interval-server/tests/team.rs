@@ -430,7 +430,66 @@ async fn enqueue_with_an_assignee_reaches_that_person_only() {
         json!({"slug": "refund", "assignee": "admin@localhost"}),
     )
     .await;
-    assert!(queued["id"].is_string(), "{queued}");
+    let developers = queued["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{queued}"))
+        .to_owned();
+    // What development queues stays in the developer's environment: not in
+    // their production queue, nor anyone else's, even unassigned.
+    let (_, queued) = run(&mut dev, "assign", json!({"slug": "refund"})).await;
+    let unassigned_dev = queued["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{queued}"))
+        .to_owned();
+    let ids = |items: Vec<interval_server::db::QueuedRecord>| -> Vec<String> {
+        items.into_iter().map(|q| q.id).collect()
+    };
+    let in_development = ids(queue(&mut dev).await);
+    assert!(in_development.contains(&developers) && in_development.contains(&unassigned_dev));
+    let in_production = ids(queue(&mut admin).await);
+    assert!(!in_production.contains(&developers), "{in_production:?}");
+    assert!(
+        !in_production.contains(&unassigned_dev),
+        "{in_production:?}"
+    );
+    assert!(!ids(queue(&mut a).await).contains(&unassigned_dev));
+    // Nor can it be run in production, or taken out by a production key.
+    let refused = admin
+        .request(Request::StartTransaction {
+            slug: "refund".into(),
+            params: Map::new(),
+            queued_action_id: Some(unassigned_dev.clone()),
+        })
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(server
+        .state()
+        .store
+        .queued(&unassigned_dev)
+        .unwrap()
+        .is_some());
+    let taken: Value = http()
+        .post(format!("{}/api/actions/dequeue", server.url()))
+        .bearer_auth(&key)
+        .json(&json!({"id": unassigned_dev}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(taken["message"], "Queued action not found", "{taken}");
+    let taken: Value = http()
+        .post(format!("{}/api/actions/dequeue", server.url()))
+        .bearer_auth(KEY)
+        .json(&json!({"id": unassigned_dev}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(taken["type"], "success", "its own key takes it: {taken}");
     for file in [log, dev_log] {
         let _ = std::fs::remove_file(file);
     }
@@ -578,6 +637,11 @@ async fn user_add_on_the_command_line_creates_an_account_that_signs_in() {
             Some(password),
         )
     };
+    // The first account is an admin's (who invites the others): a database
+    // without one would be one nobody can manage.
+    let (ok, _, err) = add("dev@example.com", "developer", PASSWORD);
+    assert!(!ok);
+    assert!(err.contains("first account must be an admin"), "{err}");
     let (ok, out, err) = add("boss@example.com", "admin", PASSWORD);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = add("dev@example.com", "developer", PASSWORD);
@@ -688,4 +752,53 @@ async fn a_revoked_key_disconnects_its_host() {
     assert_eq!(refused.status(), 403);
     // The server's own key still does.
     RawHost::initialized(&server.endpoint(), KEY, "other-1", &["ping"]).await;
+}
+
+/// A notification about a transaction must come with a key of that
+/// transaction's environment: a development key cannot write into the
+/// notifications of production runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_only_reaches_transactions_of_the_keys_environment() {
+    let server = team_server().await;
+    let key = live_key(&server).await;
+    let store = &server.state().store;
+    let owner = store.owner().unwrap().unwrap();
+    store
+        .insert_transaction(
+            &interval_server::db::TransactionRecord {
+                id: "prod-run".into(),
+                action_slug: "refund".into(),
+                status: "COMPLETED".into(),
+                result_status: Some("SUCCESS".into()),
+                params: json!({}),
+                result: None,
+                host_instance_id: None,
+                runner_email: owner.email.clone(),
+                runner_id: Some(owner.id.clone()),
+                environment: "production".into(),
+                created_at: 1,
+                completed_at: Some(2),
+            },
+            None,
+        )
+        .unwrap();
+    let notify = |key: String| {
+        let url = format!("{}/api/notify", server.url());
+        async move {
+            http()
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({
+                    "message": "done",
+                    "transactionId": "prod-run",
+                    "deliveryInstructions": [],
+                    "createdAt": "2026-01-01T00:00:00.000Z",
+                }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(notify(KEY.to_owned()).await.status(), 403);
+    assert_eq!(notify(key).await.status(), 200);
 }

@@ -144,6 +144,10 @@ pub(crate) fn migrations() -> Migrations<'static> {
         -- the person a notification is for in the dashboard (e-mail); NULL:
         -- admins'
         ALTER TABLE notifications ADD COLUMN recipient TEXT;
+        -- where a queued action runs: production, or one developer's
+        -- development environment
+        ALTER TABLE queued_actions ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';
+        ALTER TABLE queued_actions ADD COLUMN developer_id TEXT;
         "#,
         ),
         // Deliveries of notifications (src/delivery): one row per

@@ -107,6 +107,13 @@ pub struct QueuedRecord {
     pub params_meta: Option<Value>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+    /// `production` or `development`: the environment of the key that
+    /// queued it, where it runs.
+    #[serde(default = "production")]
+    pub environment: String,
+    /// For a development one, whose environment (account id).
+    #[serde(default)]
+    pub developer_id: Option<String>,
 }
 
 /// A stored notification.
@@ -457,18 +464,32 @@ impl Store {
     pub fn enqueue(&self, record: &QueuedRecord) -> Result<()> {
         self.conn()
             .execute(
-                "INSERT INTO queued_actions (id, action_slug, assignee, params, params_meta, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO queued_actions (id, action_slug, assignee, params, params_meta, created_at, environment, developer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     record.id,
                     record.action_slug,
                     record.assignee,
                     json_text(&record.params),
                     record.params_meta.as_ref().map(json_text),
-                    record.created_at
+                    record.created_at,
+                    record.environment,
+                    record.developer_id
                 ],
             )
             .map_err(ctx("queuing an action"))?;
         Ok(())
+    }
+
+    /// A queued action, left in the queue.
+    pub fn queued(&self, id: &str) -> Result<Option<QueuedRecord>> {
+        self.conn()
+            .query_row(
+                "SELECT id, action_slug, assignee, params, params_meta, created_at, environment, developer_id FROM queued_actions WHERE id = ?1",
+                [id],
+                Self::queued_from_row,
+            )
+            .optional()
+            .map_err(ctx("reading a queued action"))
     }
 
     /// Removes a queued action and returns it.
@@ -476,7 +497,7 @@ impl Store {
         let conn = self.conn();
         let record = conn
             .query_row(
-                "SELECT id, action_slug, assignee, params, params_meta, created_at FROM queued_actions WHERE id = ?1",
+                "SELECT id, action_slug, assignee, params, params_meta, created_at, environment, developer_id FROM queued_actions WHERE id = ?1",
                 [id],
                 Self::queued_from_row,
             )
@@ -497,6 +518,8 @@ impl Store {
             params: parse_json(row.get(3)?).unwrap_or(Value::Null),
             params_meta: parse_json(row.get(4)?),
             created_at: row.get(5)?,
+            environment: row.get(6)?,
+            developer_id: row.get(7)?,
         })
     }
 
@@ -504,7 +527,7 @@ impl Store {
     pub fn queue(&self) -> Result<Vec<QueuedRecord>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT id, action_slug, assignee, params, params_meta, created_at FROM queued_actions ORDER BY created_at, rowid")
+            .prepare("SELECT id, action_slug, assignee, params, params_meta, created_at, environment, developer_id FROM queued_actions ORDER BY created_at, rowid")
             .map_err(ctx("reading the queue"))?;
         let rows = stmt
             .query_map([], Self::queued_from_row)
