@@ -422,6 +422,40 @@ async fn a_host_notify_call_with_a_live_key_is_delivered_with_a_link() {
     let server = server_with(ServerConfig::default().delivery(config)).await;
     let live = server.state().store.create_live_key("test", None).unwrap();
     let mut host = RawHost::initialized(&server.endpoint(), &live, "notifier", &["report"]).await;
+    let inputs = |transaction_id: &str| NotifyInputs {
+        transaction_id: transaction_id.into(),
+        message: "Report ready".into(),
+        title: None,
+        idempotency_key: None,
+        delivery_instructions: Some(vec![DeliveryInstruction {
+            to: "@ada".into(),
+            method: None,
+        }]),
+        created_at: "2024-05-01T00:00:00.000Z".into(),
+    };
+    // A host notifies about the transactions it runs, and no other.
+    assert!(!host.call::<Notify>(&inputs("tx-123")).await);
+    server
+        .state()
+        .store
+        .insert_transaction(
+            &interval_server::db::TransactionRecord {
+                id: "tx-123".into(),
+                action_slug: "report".into(),
+                status: "RUNNING".into(),
+                result_status: None,
+                params: serde_json::json!({}),
+                result: None,
+                host_instance_id: Some("notifier".into()),
+                runner_email: "admin@localhost".into(),
+                runner_id: None,
+                environment: "production".into(),
+                created_at: 1,
+                completed_at: None,
+            },
+            None,
+        )
+        .unwrap();
     let sent = host
         .call::<Notify>(&NotifyInputs {
             transaction_id: "tx-123".into(),
