@@ -341,3 +341,32 @@ async fn a_proxy_header_from_elsewhere_is_ignored() {
         .unwrap();
     assert_eq!(response.status(), 303, "signed in from the wrong address");
 }
+
+/// A dashboard connection opened before "log out everywhere" loses its
+/// rights too (within a second: it re-reads its person that often).
+#[tokio::test]
+async fn logging_out_everywhere_ends_open_dashboard_connections() {
+    let server =
+        server_with(ServerConfig::default().dashboard_password("correct-horse-battery")).await;
+    let cookie = support::log_in(&server, "correct-horse-battery").await;
+    let mut dashboard = support::Dashboard::connect_as(&server, Some(&cookie)).await;
+    let routes = dashboard
+        .request(interval_server::api::Request::Routes)
+        .await;
+    assert!(routes.is_ok(), "{routes:?}");
+    let out = http()
+        .post(format!("{}/logout/everywhere", server.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    tokio::time::sleep(interval_server::dashboard::live::VIEWER_FRESHNESS).await;
+    let refused = dashboard
+        .request(interval_server::api::Request::Routes)
+        .await;
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("sign in again")),
+        "{refused:?}"
+    );
+}

@@ -31,6 +31,10 @@ struct Shown {
     states: HashMap<(String, String, usize), Value>,
 }
 
+/// How long a connection trusts what it last read of its person (role,
+/// teams, session) before reading it again.
+pub const VIEWER_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One dashboard connection.
 pub struct Session {
     dashboard: Arc<Dashboard>,
@@ -38,6 +42,8 @@ pub struct Session {
     viewer: Viewer,
     /// The environment they were in.
     environment: KeyKind,
+    /// The viewer as last read from the database, and when.
+    checked: Mutex<Option<(std::time::Instant, Viewer)>>,
     html: AtomicBool,
     shown: Mutex<Shown>,
 }
@@ -57,6 +63,7 @@ impl Session {
             dashboard,
             viewer,
             environment,
+            checked: Mutex::new(None),
             html: AtomicBool::new(false),
             shown: Mutex::new(Shown::default()),
         }
@@ -65,8 +72,21 @@ impl Session {
     /// Who is behind the connection now: read again, so that a changed
     /// role or team counts at once, and a session that ended (logged out
     /// everywhere, expired, the account removed) ends the connection's
-    /// rights too.
+    /// rights too. "At once" is within [`VIEWER_FRESHNESS`]: a busy
+    /// connection does not read the database at every request.
     pub fn viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
+        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, viewer)) = checked.as_ref() {
+            if at.elapsed() < VIEWER_FRESHNESS {
+                return Ok(viewer.clone());
+            }
+        }
+        let viewer = self.read_viewer(state)?;
+        *checked = Some((std::time::Instant::now(), viewer.clone()));
+        Ok(viewer)
+    }
+
+    fn read_viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
         let ended = || "Your session has ended; sign in again.".to_owned();
         let db = |e: crate::db::DbError| {
             tracing::error!("{e}");
