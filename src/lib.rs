@@ -2,13 +2,62 @@
 //!
 //! Build internal tools in Rust. Write async *actions* that ask questions
 //! (`io.input().text("Email").await?`), and a web dashboard renders those
-//! questions as forms for the people who run the tool.
+//! questions as forms for the people who run the tool. It speaks the wire
+//! protocol of [Interval](https://github.com/interval/server): a host works
+//! with Interval's server, and the official Node SDK works with ours.
 //!
-//! This crate re-exports the runtime ([`interval_core`]); see [`Interval`] for
-//! the entry point. Routes are declared inline (`Action::new(..)`), with the
-//! [`action`] and [`page`] attribute macros, or as files under `src/routes/`
-//! that the `interval-build` build script turns into a route table, pulled in
-//! with [`include_routes!`].
+//! ## A whole tool
+//!
+//! ```toml
+//! [dependencies]
+//! interval-rs = "0.1"  # imported as `interval`
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! ```no_run
+//! use interval::{Action, Error, Interval};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let refund = Action::new(|io, ctx| async move {
+//!         let order = io.input().text("Order number").await?;
+//!         let amount = io.input().number("Amount").min(0.0).await?;
+//!         if !io.confirm(format!("Refund {amount} on {order}?")).await? {
+//!             return Ok("Nothing refunded".to_owned());
+//!         }
+//!         ctx.log(format!("refunded {order}")).await;
+//!         Ok::<_, Error>(format!("Refunded {amount} on {order}"))
+//!     })
+//!     .name("Refund an order");
+//!
+//!     // With no INTERVAL_ENDPOINT, `listen` starts the embedded server and
+//!     // prints the dashboard's URL.
+//!     let interval = Interval::from_env().action("refund", refund).build();
+//!     interval.listen().await?;
+//!     interval.closed().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Where things are
+//!
+//! - [`Interval`] and [`Interval::builder`]: the host, its routes, where it
+//!   connects.
+//! - [`Io`] (the [`io`] module): every question and display, as builders
+//!   that are `.await`ed.
+//! - [`Ctx`]: who runs the action, its params, logs, loading states,
+//!   notifications, redirects.
+//! - [`Action`], [`Page`] and [`Layout`]: routes defined in code; the
+//!   [`action`] and [`page`] attribute macros for `async fn`s.
+//! - Routes as files under `src/routes/`: the
+//!   [`interval-build`](https://docs.rs/interval-build) build script makes
+//!   the route table, included with [`include_routes!`]. Routes are declared
+//!   to the server sorted by slug (the Node SDK declares them in source
+//!   order); the dashboard lists them by name.
+//!
+//! This crate re-exports the runtime, `interval-core`, whose items are all
+//! reachable from here: write `interval::…`.
 //!
 //! ## Features
 //!
@@ -74,6 +123,6 @@ pub mod __private {
     pub use ::core::result::Result::Ok;
 
     /// The name the Node SDK derives from a directory (see
-    /// [`interval_core::protocol::slug::name_from_slug`]).
+    /// `interval::protocol::slug::name_from_slug`).
     pub use interval_core::protocol::slug::name_from_slug as slug_to_name;
 }
