@@ -249,6 +249,28 @@
     }
   })
 
+  // Notifications shown at once (`ctx.notify`): dismissed by their button,
+  // or after a while unless the pointer or focus is on them.
+  document.addEventListener('click', event => {
+    const close = event.target.closest('[data-dismiss]')
+    if (close) close.closest('.toast')?.remove()
+  })
+  const toasts = document.getElementById('toasts')
+  if (toasts) {
+    new MutationObserver(records => {
+      for (const record of records) {
+        for (const toast of record.addedNodes) {
+          if (!(toast instanceof HTMLElement)) continue
+          const dismiss = () => {
+            if (toast.matches(':hover, :focus-within')) setTimeout(dismiss, 2000)
+            else toast.remove()
+          }
+          setTimeout(dismiss, 8000)
+        }
+      }
+    }).observe(toasts, { childList: true })
+  }
+
   const timers = new Map()
   function debounce(key, fn) {
     clearTimeout(timers.get(key))

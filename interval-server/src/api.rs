@@ -381,6 +381,16 @@ pub enum Event {
         /// A transaction id.
         id: String,
     },
+    /// The action notified (`ctx.notify`): shown at once to whoever
+    /// watches the transaction, as well as in the notifications.
+    Notified {
+        /// The transaction.
+        transaction_id: String,
+        /// The notification's title.
+        title: Option<String>,
+        /// Its message.
+        message: String,
+    },
 }
 
 /// An action in the route tree.

@@ -207,11 +207,12 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Every kind of field");
 
-    let go = Action::new(|_io, ctx| async move {
+    let go = Action::new(|io, ctx| async move {
         ctx.notify("Someone went elsewhere")
             .title("Heads up")
             .delivery("ops@example.com", None)
             .await?;
+        io.confirm("Go elsewhere now?").await?;
         ctx.redirect(Redirect::route("secret")).await?;
         Ok::<_, Error>("redirected")
     })

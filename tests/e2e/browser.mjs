@@ -303,8 +303,14 @@ await run(async () => {
     assert.deepEqual(await leave(), [], 'an action with warnOnClose: false')
   })
 
-  await step('a redirect, and the notification it left', async () => {
+  await step('a notification shows at once, then a redirect, and the notification stays listed', async () => {
     await page.goto(base + '/actions/go')
+    const toast = page.getByRole('status').filter({ hasText: 'Someone went elsewhere' })
+    await visible(toast)
+    await visible(toast.getByText('Heads up'))
+    await toast.getByRole('button', { name: 'Dismiss notification' }).click()
+    assert.equal(await toast.count(), 0, 'the notification was dismissed')
+    await page.locator('form.io-form').getByRole('button', { name: 'Confirm', exact: true }).click()
     await page.waitForURL(/\/actions\/secret$/)
     await visible(text('found'))
     await page.goto(base + '/notifications')

@@ -135,6 +135,7 @@ const interval = new Interval({
           message: 'Someone went elsewhere',
           delivery: [{ to: 'ops@example.com' }],
         })
+        await io.confirm('Go elsewhere now?')
         await ctx.redirect({ route: 'secret' })
         return 'redirected'
       },

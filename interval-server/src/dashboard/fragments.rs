@@ -210,3 +210,15 @@ mod tests {
         assert!(out.contains("Something &lt;b&gt;broke&lt;/b&gt;"), "{out}");
     }
 }
+
+/// A notification shown at once, over the page (`ctx.notify`); the page's
+/// script dismisses it after a while, or its button does.
+pub fn toast(title: Option<&str>, message: &str) -> Markup {
+    html! {
+        div.toast role="status" {
+            @if let Some(title) = title { strong.toast-title { (title) } " " }
+            span.toast-message { (message) }
+            button.toast-close type="button" aria-label="Dismiss notification" data-dismiss { "×" }
+        }
+    }
+}

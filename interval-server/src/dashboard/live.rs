@@ -286,6 +286,11 @@ impl Session {
                     true,
                 ),
             )],
+            Event::Notified { title, message, .. } => vec![Patch {
+                target: "toasts".into(),
+                html: fragments::toast(title.as_deref(), &message).into_string(),
+                mode: PatchMode::Append,
+            }],
         })
     }
 

@@ -154,6 +154,8 @@ pub fn shell(
                         }
                     }
                     main #main { (body) }
+                    // Notifications of the running action (`ctx.notify`).
+                    div #toasts .toasts aria-live="polite" {}
                 }
             }
         }

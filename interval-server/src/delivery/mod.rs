@@ -379,6 +379,17 @@ pub(crate) fn queue_notification(
     {
         state.deliveries.wake.notify_one();
     }
+    // Shown at once to whoever watches the transaction, as Interval does.
+    if let (true, Some(id)) = (stored, &record.transaction_id) {
+        state.registry().emit(
+            id,
+            crate::api::Event::Notified {
+                transaction_id: id.clone(),
+                title: record.title.clone(),
+                message: record.message.clone(),
+            },
+        );
+    }
     Ok(stored)
 }
 
