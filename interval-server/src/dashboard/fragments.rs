@@ -168,6 +168,18 @@ pub fn layout(page_key: &str, layout: &Layout, states: &HashMap<usize, Value>) -
     }
 }
 
+/// A notification shown at once, over the page (`ctx.notify`); the page's
+/// script dismisses it after a while, or its button does.
+pub fn toast(title: Option<&str>, message: &str) -> Markup {
+    html! {
+        div.toast role="status" {
+            @if let Some(title) = title { strong.toast-title { (title) } " " }
+            span.toast-message { (message) }
+            button.toast-close type="button" aria-label="Dismiss notification" data-dismiss { "×" }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,17 +220,5 @@ mod tests {
         });
         let out = result(ResultStatus::Failure, Some(&failed), 0).into_string();
         assert!(out.contains("Something &lt;b&gt;broke&lt;/b&gt;"), "{out}");
-    }
-}
-
-/// A notification shown at once, over the page (`ctx.notify`); the page's
-/// script dismisses it after a while, or its button does.
-pub fn toast(title: Option<&str>, message: &str) -> Markup {
-    html! {
-        div.toast role="status" {
-            @if let Some(title) = title { strong.toast-title { (title) } " " }
-            span.toast-message { (message) }
-            button.toast-close type="button" aria-label="Dismiss notification" data-dismiss { "×" }
-        }
     }
 }
