@@ -58,7 +58,8 @@
         return message.kind === 'reply' ? waiter.resolve(message.result) : waiter.reject(new Error(message.message))
       }
       case 'patch':
-        return message.patches.forEach(apply)
+        message.patches.forEach(apply)
+        return showRunAgain()
       case 'navigate':
         redirected = true
         return message.replace ? location.replace(message.href) : location.assign(message.href)
@@ -382,6 +383,16 @@
     }))
   }
 
+  // A transaction that cannot go on (its host is gone for good) offers to
+  // run the action again.
+  function showRunAgain() {
+    const again = $('#run-again')
+    if (again && $('#status [data-ended]')) {
+      again.hidden = false
+      $('[data-cancel]')?.setAttribute('hidden', '')
+    }
+  }
+
   async function start() {
     await request({ type: 'html' })
     const params = JSON.parse(view.dataset.params || '{}')
@@ -414,16 +425,55 @@
     }
   }
 
-  socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/dashboard`)
-  socket.addEventListener('open', () => start().catch(error => {
-    const io = $('#io') || $('#page-body')
-    if (io) io.replaceChildren()
-    showStatus(error.message)
-  }))
-  socket.addEventListener('message', event => receive(JSON.parse(event.data)))
-  socket.addEventListener('close', () => {
-    if (!view.dataset.done) showStatus('The connection to the server closed. Reload the page to continue.')
-  })
+  // The socket, reconnected by itself when it drops (a server restart, a
+  // network blip): the view then attaches again to its transaction (which
+  // goes on if its host replays it) or opens its page again.
+  let reconnects = 0
+  function connect() {
+    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/dashboard`)
+    socket.addEventListener('open', () => {
+      const again = reconnects > 0
+      if (again) {
+        // What the form showed may be gone with the connection: the server
+        // sends the question again (now, or when its host replays it).
+        showStatus('')
+        const io = $('#io')
+        if (io && view.dataset.transaction) {
+          const wait = document.createElement('p')
+          wait.className = 'help'
+          wait.textContent = 'Reconnected; waiting for the question…'
+          io.replaceChildren(wait)
+        }
+      }
+      start().then(() => {
+        reconnects = 0
+      }).catch(error => {
+        if (again && view.dataset.transaction) {
+          // Gone with the server's memory and not resumable.
+          showStatus(`This transaction cannot continue: ${error.message}`)
+          const status = $('#status p')
+          if (status) status.dataset.ended = 'true'
+          return showRunAgain()
+        }
+        const io = $('#io') || $('#page-body')
+        if (io) io.replaceChildren()
+        showStatus(error.message)
+      })
+    })
+    socket.addEventListener('message', event => receive(JSON.parse(event.data)))
+    socket.addEventListener('close', () => {
+      for (const waiter of waiting.values()) waiter.reject(new Error('The connection to the server was lost.'))
+      waiting.clear()
+      if (view.dataset.done || redirected || $('#status [data-ended]')) return
+      // Over: nothing to go back to.
+      if ($('#result')?.childElementCount) return
+      reconnects += 1
+      showStatus('The connection to the server was lost; reconnecting…')
+      const delay = Math.min(500 * 2 ** Math.min(reconnects - 1, 4), 5000)
+      setTimeout(connect, delay)
+    })
+  }
+  connect()
   window.addEventListener('pagehide', () => { view.dataset.done = 'true' })
 
   // warnOnClose: leaving a transaction still running asks first (every

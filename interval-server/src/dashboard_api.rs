@@ -698,7 +698,7 @@ pub async fn start_transaction(
 }
 
 fn attach(
-    state: &AppState,
+    state: &Arc<AppState>,
     person: &Person,
     browser: u64,
     transaction_id: &str,
@@ -740,6 +740,25 @@ fn attach(
         registry
             .transactions
             .insert(transaction_id.to_owned(), waiting);
+        // If its host does not come back within the grace period, say so
+        // (instead of waiting for ever), as for a host that dropped.
+        let state = state.clone();
+        let id = transaction_id.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.host_reconnect_grace).await;
+            let mut registry = state.registry();
+            let lost = registry
+                .transactions
+                .get(&id)
+                .is_some_and(|t| t.host_gone && !t.completed);
+            if lost {
+                registry.emit(&id, Event::HostDropped { id: id.clone() });
+                if let Some(t) = registry.transactions.get_mut(&id) {
+                    t.completed = true;
+                }
+                registry.forget_if_done(&id);
+            }
+        });
     }
     let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
         return Err(format!("No transaction {transaction_id}."));

@@ -276,6 +276,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(acceptor) => Listening::Tls(tls::TlsListener::new(listener, addr, acceptor, no_delay)),
         None => Listening::Plain(listener),
     };
+    let closing = state.clone();
     tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let stopped = async move {
@@ -285,6 +286,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 tracing::info!("shutting down in {drain:?} (draining)");
                 tokio::time::sleep(drain).await;
             }
+            // WebSockets outlive the HTTP server that upgraded them: close
+            // them, so that hosts and dashboards reconnect (to this server
+            // restarted, or to another) instead of talking to nobody.
+            closing.close_connections();
         };
         let served = match listener {
             Listening::Plain(listener) => {

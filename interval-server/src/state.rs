@@ -75,6 +75,9 @@ const RUN_KEY_ID: &str = "this-run";
 pub const INSTANCE_OF_ANOTHER_KEY: &str =
     "This instance id is in use by a host with another API key.";
 
+/// The close code of a server that is going away (RFC 6455).
+const GOING_AWAY: u16 = 1001;
+
 /// Why the connection of a host whose API key was revoked is closed.
 pub const KEY_REVOKED: &str = "This API key was revoked.";
 
@@ -478,6 +481,21 @@ impl AppState {
             .get()
             .cloned()
             .unwrap_or_else(|| format!("http://{}", self.config.addr()))
+    }
+
+    /// Closes every host and dashboard connection (the server is shutting
+    /// down): hosts hear 1001 "going away" and reconnect, dashboards
+    /// reconnect by themselves.
+    pub fn close_connections(&self) {
+        let registry = self.registry();
+        for host in registry.hosts.values() {
+            if !host.wire.is_closed() {
+                host.wire.close(GOING_AWAY, "The server is shutting down.");
+            }
+        }
+        for outbox in registry.browsers.values() {
+            outbox.close();
+        }
     }
 
     /// Closes the connections of hosts that use key `key_id` (it was

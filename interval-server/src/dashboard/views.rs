@@ -185,6 +185,8 @@ pub async fn route(
                 h1 { (action.name) }
                 div.toolbar #toolbar {
                     button.button.secondary type="button" data-cancel { "Cancel" }
+                    // Shown when this transaction cannot go on (its host is gone).
+                    a.button.primary #run-again hidden href=(href(&action.slug, None)) { "Run again" }
                 }
             }
             @if let Some(description) = &action.description { p.description { (description) } }

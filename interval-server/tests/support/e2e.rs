@@ -56,11 +56,17 @@ pub async fn run_browser(server: &RunningServer, screenshots: Option<PathBuf>) {
 /// Runs the browser script tests/e2e/`script` against `server`, with
 /// `env` added to its environment; panics when a step fails.
 pub async fn run_script(server: &RunningServer, script: &str, env: Vec<(&str, OsString)>) {
+    run_script_at(&server.url(), script, env).await
+}
+
+/// Runs the browser script tests/e2e/`script` against the dashboard at
+/// `url` (a server the test may restart meanwhile).
+pub async fn run_script_at(url: &str, script: &str, env: Vec<(&str, OsString)>) {
     ensure_playwright();
     let mut command = Command::new("node");
     command
         .arg(e2e_dir().join(script))
-        .env("BASE_URL", server.url())
+        .env("BASE_URL", url)
         .env("API_KEY", KEY)
         .env("CHROMIUM", chromium())
         .envs(env)

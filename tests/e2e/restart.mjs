@@ -1,0 +1,29 @@
+// A server restart with a form open (interval-server/tests/restart_browser.rs
+// restarts the server once the question is out): the same tab reconnects by
+// itself, shows the question again when the host replays it, and the answer
+// completes the transaction. No reload, no "leave this page?".
+import assert from 'node:assert/strict'
+import { base, page, prompts, step, visible, run } from './harness.mjs'
+
+await run(async () => {
+  await step('the action asks its question', async () => {
+    await page.goto(base + '/actions/ask')
+    await visible(page.getByLabel('Name'))
+  })
+
+  await step('the server restarts: the tab says so and reconnects by itself', async () => {
+    await visible(page.getByText('reconnecting', { exact: false }))
+    // Back: the host replayed its question into the same tab.
+    await page.getByText('waiting for the question', { exact: false }).waitFor({ timeout: 30000 })
+    await page.getByLabel('Name').waitFor({ timeout: 30000 })
+    assert.equal(await page.getByRole('link', { name: 'Run again' }).isVisible(), false,
+      'the transaction goes on: no "Run again"')
+  })
+
+  await step('the answer completes the transaction in the same tab', async () => {
+    await page.getByLabel('Name').fill('Ada')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.locator('#result').getByText('Hello, Ada!'))
+    assert.deepEqual(prompts, [], 'nothing asked to reload or leave')
+  })
+})
