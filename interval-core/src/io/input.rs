@@ -12,7 +12,7 @@ use super::call::{kinds, IoCall};
 use super::component::{Behavior, LocalFuture, ParseWith, Props, Serde};
 use super::handle::Io;
 use crate::error::{Error, Result};
-use crate::timestamp::Timestamp;
+use crate::Timestamp;
 
 kinds! {
     /// Marker of `io.input().text` (`INPUT_TEXT`).
@@ -39,40 +39,7 @@ kinds! {
     pub enum FileInput: Groupable, InputKind;
 }
 
-/// A calendar date, as `io.input().date` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Date {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-}
-
-/// A time of day, as `io.input().time` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Time {
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-}
-
-/// A date and time, as `io.input().datetime` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct DateTime {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-}
+pub use interval_protocol::dates::{Date, DateTime, Time};
 
 /// An uploaded file, as `io.input().file` returns it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
