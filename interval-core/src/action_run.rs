@@ -58,8 +58,8 @@ pub(crate) fn start(host: &Arc<Host>, inputs: StartTransactionInputs) {
         tracing::debug!("Ignoring duplicate START_TRANSACTION {}", transaction.id);
         return;
     }
-    let params = match superjson::decode(Value::Object(inputs.params), inputs.params_meta.as_ref())
-    {
+    let params_meta = inputs.params_meta;
+    let params = match superjson::decode(Value::Object(inputs.params), params_meta.as_ref()) {
         Value::Object(params) => params,
         _ => Default::default(),
     };
@@ -71,7 +71,7 @@ pub(crate) fn start(host: &Arc<Host>, inputs: StartTransactionInputs) {
         state.clone(),
         transaction.clone(),
         user,
-        params,
+        (params, params_meta),
         match *session.environment == *inputs.environment {
             true => session.environment.clone(),
             false => inputs.environment.as_str().into(),

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use interval_protocol::host::{SendLog, SendLogInputs};
+use interval_protocol::superjson::{self, Meta};
 use interval_protocol::types::{ActionRef, Organization, User};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,6 +21,7 @@ use crate::redirect::{send_redirect, Redirect};
 use crate::state::{now_ms, HostState};
 use crate::target::Target;
 use crate::transaction::Transaction;
+use crate::Timestamp;
 
 /// The longest log line, in UTF-16 code units (Node's limit, on JavaScript's
 /// `length`).
@@ -42,6 +44,8 @@ struct CtxData {
     user: Arc<User>,
     /// `None` when there are none (most runs): an empty map is large.
     params: Option<Box<Map<String, Value>>>,
+    /// The params' superjson meta (`paramsMeta`), when there was one.
+    params_meta: Option<Box<Meta>>,
     environment: Arc<str>,
     organization: Arc<Organization>,
     action: Arc<ActionRef>,
@@ -64,7 +68,7 @@ impl Ctx {
         host: Arc<HostState>,
         transaction: Arc<Transaction>,
         user: Arc<User>,
-        params: Map<String, Value>,
+        (params, params_meta): (Map<String, Value>, Option<Meta>),
         environment: Arc<str>,
         organization: Arc<Organization>,
         action: Arc<ActionRef>,
@@ -76,6 +80,7 @@ impl Ctx {
                 transaction,
                 user,
                 params: (!params.is_empty()).then(|| Box::new(params)),
+                params_meta: params_meta.map(Box::new),
                 environment,
                 organization,
                 action,
@@ -98,7 +103,12 @@ impl Ctx {
         &self.data.user
     }
 
-    /// The raw params (from the URL or the queued action).
+    /// The params (from the URL or the queued action), superjson-decoded:
+    /// a `Date` param is its ISO-8601 string (see
+    /// [`param_timestamp`](Ctx::param_timestamp)), a `bigint` a number when
+    /// it fits in 64 bits and its digits otherwise (see
+    /// [`param_bigint`](Ctx::param_bigint)); [`params_meta`](Ctx::params_meta)
+    /// tells which is which.
     pub fn params(&self) -> &Map<String, Value> {
         static NONE: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
         self.data.params.as_deref().unwrap_or(&NONE)
@@ -109,17 +119,48 @@ impl Ctx {
         self.params().get(key)
     }
 
-    /// The params as your own type.
+    /// The superjson meta the params came with (`paramsMeta`: which params
+    /// were dates, bigints, ...), if any.
+    ///
+    /// ```
+    /// # fn f(ctx: interval_core::Ctx) {
+    /// use interval_core::protocol::superjson::annotation;
+    /// if let Some(meta) = ctx.params_meta() {
+    ///     let is_date = annotation(meta, &["when"]) == Some("Date");
+    /// }
+    /// # }
+    /// ```
+    pub fn params_meta(&self) -> Option<&Meta> {
+        self.data.params_meta.as_deref()
+    }
+
+    /// Param `key` as an instant: a `Date` param, or any ISO-8601 string
+    /// (what the Node SDK's legacy date pass turns into a `Date` too).
+    /// `None` when it is absent or not a date.
+    pub fn param_timestamp(&self, key: &str) -> Option<Timestamp> {
+        param_timestamp(self.params(), key)
+    }
+
+    /// Param `key` as an integer of any size: a `bigint` param (even one
+    /// beyond 64 bits) or an integral number. `None` when it is absent or
+    /// not an integer.
+    pub fn param_bigint(&self, key: &str) -> Option<i128> {
+        param_bigint(self.params(), self.params_meta(), key)
+    }
+
+    /// The params as your own type, decoded through their superjson meta:
+    /// a `Date` param reads into a [`Timestamp`] (or a `String`), a `bigint`
+    /// into any integer type wide enough (`i128`/`u128` beyond 64 bits).
     ///
     /// ```
     /// # fn f(ctx: interval_core::Ctx) -> Result<(), interval_core::Error> {
     /// #[derive(serde::Deserialize)]
-    /// struct Refund { order: String, amount: f64 }
+    /// struct Refund { order: String, amount: f64, when: interval_core::Timestamp, n: i128 }
     /// let refund: Refund = ctx.params_as()?;
     /// # Ok(()) }
     /// ```
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        params_as(self.params())
+        params_as(self.params(), self.params_meta())
     }
 
     /// The environment slug (`production`, `development`, or custom).
@@ -234,16 +275,102 @@ fn cut_log_line(mut data: String) -> String {
     data
 }
 
-/// Params as the caller's own type (shared by [`Ctx`] and
-/// [`PageCtx`](crate::PageCtx)).
-pub(crate) fn params_as<T: DeserializeOwned>(params: &Map<String, Value>) -> Result<T> {
-    serde_json::from_value(Value::Object(params.clone()))
+/// Params as the caller's own type, bigints of any size included (shared
+/// by [`Ctx`] and [`PageCtx`](crate::PageCtx)).
+pub(crate) fn params_as<T: DeserializeOwned>(
+    params: &Map<String, Value>,
+    meta: Option<&Meta>,
+) -> Result<T> {
+    let text = superjson::decode_to_text(Value::Object(params.clone()), meta);
+    serde_json::from_str(&text)
         .map_err(|e| Error::Interval(format!("the params do not have the expected shape: {e}")))
+}
+
+/// Param `key` as a [`Timestamp`] (shared by [`Ctx`] and
+/// [`PageCtx`](crate::PageCtx)).
+pub(crate) fn param_timestamp(params: &Map<String, Value>, key: &str) -> Option<Timestamp> {
+    Timestamp::parse(params.get(key)?.as_str()?)
+}
+
+/// Param `key` as an `i128` (shared by [`Ctx`] and
+/// [`PageCtx`](crate::PageCtx)).
+pub(crate) fn param_bigint(
+    params: &Map<String, Value>,
+    meta: Option<&Meta>,
+    key: &str,
+) -> Option<i128> {
+    match params.get(key)? {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        Value::String(digits)
+            if meta.and_then(|m| superjson::annotation(m, &[key])) == Some("bigint") =>
+        {
+            digits.parse().ok()
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_params_follow_their_superjson_meta() {
+        #[derive(serde::Deserialize)]
+        struct Params {
+            when: Timestamp,
+            n: i128,
+            small: u64,
+            name: String,
+        }
+        let json = serde_json::json!({
+            "when": "2024-01-02T03:04:05.000Z",
+            "n": "170141183460469231731687303715884105727",
+            "small": "9007199254740993",
+            "name": "12:00:00",
+        });
+        let meta: Meta = serde_json::from_value(serde_json::json!({"values": {
+            "when": ["Date"], "n": ["bigint"], "small": ["bigint"], "name": [["custom", "time"]],
+        }}))
+        .unwrap();
+        // As the runtime holds them: decoded once.
+        let Value::Object(params) = superjson::decode(json, Some(&meta)) else {
+            unreachable!()
+        };
+        assert_eq!(params["small"], serde_json::json!(9007199254740993u64));
+        let typed: Params = params_as(&params, Some(&meta)).unwrap();
+        assert_eq!(typed.when, Timestamp::from_millis(1_704_164_645_000));
+        assert_eq!(typed.n, i128::MAX);
+        assert_eq!(typed.small, 9_007_199_254_740_993);
+        assert_eq!(typed.name, "12:00:00");
+
+        assert_eq!(param_bigint(&params, Some(&meta), "n"), Some(i128::MAX));
+        assert_eq!(
+            param_bigint(&params, Some(&meta), "small"),
+            Some(9_007_199_254_740_993)
+        );
+        // A string of digits is no bigint without its annotation.
+        assert_eq!(param_bigint(&params, None, "n"), None);
+        assert_eq!(param_bigint(&params, Some(&meta), "name"), None);
+        assert_eq!(
+            param_timestamp(&params, "when"),
+            Some(Timestamp::from_millis(1_704_164_645_000))
+        );
+        assert_eq!(param_timestamp(&params, "name"), None);
+        assert_eq!(param_timestamp(&params, "missing"), None);
+        // Without meta the params read as before.
+        let plain: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"n": 5})).unwrap();
+        #[derive(serde::Deserialize)]
+        struct N {
+            n: i64,
+        }
+        assert_eq!(params_as::<N>(&plain, None).unwrap().n, 5);
+        assert!(params_as::<Params>(&plain, None).is_err());
+    }
 
     #[test]
     fn log_lines_are_cut_at_ten_thousand_utf16_units() {

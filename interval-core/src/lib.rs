@@ -28,7 +28,7 @@
 //! Each module imports only from the layers below it (`tests/module_layers.rs`
 //! fails on any circle), from the bottom up:
 //!
-//! 1. **Leaves**: `error`, `timestamp`, `log_line`, `future` (`BoxFuture`),
+//! 1. **Leaves**: `error`, `log_line`, `future` (`BoxFuture`),
 //!    `menu` (`MenuItem`), `outcome` (how a handler ends: `ActionError`,
 //!    `ErrorEvent`), `config`, `logging`.
 //! 2. **Wire**: `socket` (frames, ACKs, ping), `rpc` (calls and their
@@ -79,7 +79,6 @@ mod rpc;
 mod socket;
 mod state;
 mod target;
-mod timestamp;
 mod transaction;
 
 pub use client::{Interval, IntervalBuilder};
@@ -89,6 +88,7 @@ pub use error::{Error, IoError, IoErrorKind, Result};
 pub use future::BoxFuture;
 pub use host::{SDK_NAME, SDK_VERSION};
 pub use http_api::{http_base, Enqueue, Notify, QueuedAction};
+pub use interval_protocol::dates::Timestamp;
 pub use io::Io;
 pub use loading::{Loading, LoadingOptions};
 pub use log_line::LogArgs;
@@ -97,7 +97,6 @@ pub use outcome::{ActionError, ErrorEvent, HandlerResult, OnError};
 pub use page::{Layout, PageCtx};
 pub use redirect::Redirect;
 pub use routes::{Action, Page, Route, Routes};
-pub use timestamp::Timestamp;
 
 /// The wire protocol types (re-exported for convenience).
 pub use interval_protocol as protocol;

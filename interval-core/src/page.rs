@@ -16,6 +16,7 @@ use crate::loading::Loading;
 use crate::menu::MenuItem;
 use crate::redirect::{send_redirect, Redirect};
 use crate::state::HostState;
+use interval_protocol::superjson::Meta;
 
 /// A text that is known now, or computed later (sent as `null` until then,
 /// and the layout is re-sent when it arrives).
@@ -120,6 +121,8 @@ pub struct PageCtx {
     pub(crate) page_key: String,
     pub(crate) user: User,
     pub(crate) params: Map<String, Value>,
+    /// The params' superjson meta (`paramsMeta`), when there was one.
+    pub(crate) params_meta: Option<Meta>,
     pub(crate) environment: String,
     pub(crate) organization: Organization,
     pub(crate) page_slug: String,
@@ -158,9 +161,15 @@ impl PageCtx {
         self.params.get(key)
     }
 
-    /// The params as your own type.
+    /// The superjson meta the params came with (`paramsMeta`), if any.
+    pub fn params_meta(&self) -> Option<&Meta> {
+        self.params_meta.as_ref()
+    }
+
+    /// The params as your own type, decoded through their superjson meta
+    /// (as [`Ctx::params_as`](crate::Ctx::params_as)).
     pub fn params_as<T: DeserializeOwned>(&self) -> Result<T> {
-        params_as(&self.params)
+        params_as(&self.params, self.params_meta.as_ref())
     }
 
     /// The environment slug (`production`, `development`, or custom).

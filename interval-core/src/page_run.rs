@@ -49,8 +49,8 @@ pub(crate) fn open(host: &Arc<Host>, inputs: OpenPageInputs) -> OpenPageReturns 
             page_key: inputs.page_key,
         };
     }
-    let params = match superjson::decode(Value::Object(inputs.params), inputs.params_meta.as_ref())
-    {
+    let params_meta = inputs.params_meta;
+    let params = match superjson::decode(Value::Object(inputs.params), params_meta.as_ref()) {
         Value::Object(params) => params,
         _ => Map::new(),
     };
@@ -58,6 +58,7 @@ pub(crate) fn open(host: &Arc<Host>, inputs: OpenPageInputs) -> OpenPageReturns 
         page_key: view.key.clone(),
         user: inputs.user,
         params,
+        params_meta,
         environment: inputs.environment,
         organization: Organization::clone(&session.organization),
         page_slug: view.slug.clone(),

@@ -15,6 +15,7 @@
 //! ignored, as the official SDK and server do.
 
 pub mod browser;
+pub mod dates;
 pub mod frame;
 pub mod host;
 pub mod http;

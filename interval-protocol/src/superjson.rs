@@ -149,22 +149,110 @@ fn split_path(path: &str) -> Vec<String> {
 /// specials become `null` (Rust's JSON has no NaN), sets become arrays, and
 /// every other annotation (dates, `["custom","time"]`, ...) is kept as the
 /// string or value superjson sent.
-pub fn decode(mut json: Value, meta: Option<&Meta>) -> Value {
+pub fn decode(json: Value, meta: Option<&Meta>) -> Value {
+    decode_with(json, meta, Bigints::Fitting)
+}
+
+/// Restores `json` with its `meta` as JSON text, for deserializing into a
+/// typed value: as [`decode`], but every `bigint` is written as a bare
+/// integer literal whatever its size, so that it deserializes into an `i128`
+/// or `u128` (or any integer type wide enough). `json` may also be the
+/// output of [`decode`] with the same `meta`.
+///
+/// ```
+/// use interval_protocol::superjson::{decode_to_text, Meta};
+/// let meta: Meta = serde_json::from_value(serde_json::json!({"values": {"n": ["bigint"]}})).unwrap();
+/// let text = decode_to_text(serde_json::json!({"n": "170141183460469231731687303715884105727"}), Some(&meta));
+/// assert_eq!(text, r#"{"n":170141183460469231731687303715884105727}"#);
+/// let params: std::collections::HashMap<String, i128> = serde_json::from_str(&text).unwrap();
+/// assert_eq!(params["n"], i128::MAX);
+/// ```
+pub fn decode_to_text(json: Value, meta: Option<&Meta>) -> String {
+    let value = decode_with(json, meta, Bigints::Tagged);
+    let text = value.to_string();
+    // The tag holds NULs, which JSON text escapes.
+    let escaped = format!("\"{}", BIGINT_TAG.replace('\u{0}', "\\u0000"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(&escaped) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + escaped.len()..];
+        // Tagged digits lose their quotes; anything else stays as it was.
+        let end = rest.find('"').unwrap_or(rest.len());
+        if is_integer(&rest[..end]) && end < rest.len() {
+            out.push_str(&rest[..end]);
+            rest = &rest[end + 1..];
+        } else {
+            out.push_str(&escaped);
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Marks a bigint's digits for [`decode_to_text`].
+const BIGINT_TAG: &str = "\u{0}superjson:bigint\u{0}";
+
+/// What [`restore`] makes of a `bigint`.
+#[derive(Clone, Copy)]
+enum Bigints {
+    /// A number when it fits in 64 bits, else the string of digits.
+    Fitting,
+    /// The digits behind [`BIGINT_TAG`] (a number that is already one stays).
+    Tagged,
+}
+
+fn decode_with(mut json: Value, meta: Option<&Meta>, bigints: Bigints) -> Value {
     let Some(tree) = meta.and_then(|m| m.values.as_ref()) else {
         return json;
     };
     match tree {
-        Value::Array(_) => restore_tree(&mut json, tree),
+        Value::Array(_) => restore_tree(&mut json, tree, bigints),
         Value::Object(paths) => {
             for (path, tree) in paths {
                 if let Some(target) = lookup_mut(&mut json, &split_path(path)) {
-                    restore_tree(target, tree);
+                    restore_tree(target, tree, bigints);
                 }
             }
         }
         _ => {}
     }
     json
+}
+
+/// The annotation `meta` gives the value at `path` (keys and indices from
+/// the root), as a string: `"Date"`, `"bigint"`, `"undefined"`, ... or
+/// `"custom"` for `["custom", name]`.
+///
+/// ```
+/// use interval_protocol::superjson::{annotation, Meta};
+/// let meta: Meta = serde_json::from_value(serde_json::json!({"values": {"when": ["Date"]}})).unwrap();
+/// assert_eq!(annotation(&meta, &["when"]), Some("Date"));
+/// assert_eq!(annotation(&meta, &["other"]), None);
+/// ```
+pub fn annotation<'m>(meta: &'m Meta, path: &[&str]) -> Option<&'m str> {
+    let tree = match meta.values.as_ref()? {
+        tree @ Value::Array(_) => {
+            if !path.is_empty() {
+                return None;
+            }
+            tree
+        }
+        Value::Object(paths) => {
+            let key = path
+                .iter()
+                .map(|p| p.replace('.', "\\."))
+                .collect::<Vec<_>>()
+                .join(".");
+            paths.get(&key)?
+        }
+        _ => return None,
+    };
+    match tree.as_array()?.first()? {
+        Value::String(kind) => Some(kind),
+        Value::Array(parts) => parts.first()?.as_str(),
+        _ => None,
+    }
 }
 
 fn lookup_mut<'a>(mut value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
@@ -179,31 +267,42 @@ fn lookup_mut<'a>(mut value: &'a mut Value, path: &[String]) -> Option<&'a mut V
 }
 
 /// Applies one tree: `[annotation]` or `[annotation, {child: tree}]`.
-fn restore_tree(value: &mut Value, tree: &Value) {
+fn restore_tree(value: &mut Value, tree: &Value, bigints: Bigints) {
     let Value::Array(parts) = tree else { return };
     if let Some(Value::Object(children)) = parts.get(1) {
         for (path, child) in children {
             if let Some(target) = lookup_mut(value, &split_path(path)) {
-                restore_tree(target, child);
+                restore_tree(target, child, bigints);
             }
         }
     }
     // Composite annotations such as ["custom","time"] are identities here.
     if let Some(Value::String(kind)) = parts.first() {
-        restore(value, kind);
+        restore(value, kind, bigints);
     }
 }
 
-fn restore(value: &mut Value, kind: &str) {
-    match kind {
-        "undefined" | "number" => *value = Value::Null,
-        "bigint" => {
+fn restore(value: &mut Value, kind: &str, bigints: Bigints) {
+    match (kind, bigints) {
+        ("undefined" | "number", _) => *value = Value::Null,
+        ("bigint", Bigints::Fitting) => {
             if let Some(n) = value.as_str().and_then(parse_int) {
                 *value = Value::Number(n);
             }
         }
+        ("bigint", Bigints::Tagged) => {
+            if let Some(digits) = value.as_str().filter(|s| is_integer(s)) {
+                *value = Value::String(format!("{BIGINT_TAG}{digits}"));
+            }
+        }
         _ => {}
     }
+}
+
+/// Whether `s` is an integer literal: an optional `-`, then digits.
+fn is_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_int(s: &str) -> Option<Number> {
@@ -269,6 +368,33 @@ mod tests {
         let (_, m) = encode(json!(format!("{DATE_TAG}2024-01-02T03:04:05.000Z")));
         assert_eq!(m, Some(meta(json!(["Date"]))));
         assert!(!is_time("12:00") && !is_time("ab:cd:ef"));
+    }
+
+    #[test]
+    fn decodes_to_text_with_bigints_of_any_size() {
+        let m = meta(
+            json!({"n": ["bigint"], "small": ["bigint"], "when": ["Date"], "a\\.b": ["bigint"], "gone": ["undefined"]}),
+        );
+        let json = json!({
+            "n": "-170141183460469231731687303715884105728",
+            "small": "9007199254740993",
+            "when": "2024-01-02T03:04:05.000Z",
+            "a.b": "12",
+            "gone": null,
+            "text": "\u{0}superjson:bigint\u{0}x",
+        });
+        let text = decode_to_text(json.clone(), Some(&m));
+        assert_eq!(
+            text,
+            r#"{"n":-170141183460469231731687303715884105728,"small":9007199254740993,"when":"2024-01-02T03:04:05.000Z","a.b":12,"gone":null,"text":"\u0000superjson:bigint\u0000x"}"#
+        );
+        // Already decoded: the same text.
+        assert_eq!(decode_to_text(decode(json, Some(&m)), Some(&m)), text);
+        assert_eq!(annotation(&m, &["a.b"]), Some("bigint"));
+        assert_eq!(annotation(&m, &["when"]), Some("Date"));
+        let time = meta(json!({"t": [["custom", "time"]]}));
+        assert_eq!(annotation(&time, &["t"]), Some("custom"));
+        assert_eq!(annotation(&meta(json!(["Date"])), &[]), Some("Date"));
     }
 
     #[test]

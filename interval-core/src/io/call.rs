@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::component::{Behavior, Component, Field};
 use super::handle::Io;
-use super::render::Call;
+use super::render::{Call, GroupValidator};
 use crate::error::{Error, IoError, IoErrorKind, Result};
 
 /// Kinds of I/O calls that may be part of an [`Io::group`]: every kind but
@@ -96,10 +96,7 @@ impl<K, O: Send + 'static> IoCall<K, O> {
         self,
         choices: impl IntoIterator<Item = C>,
     ) -> WithChoices<Self> {
-        WithChoices {
-            inner: self,
-            buttons: choices.into_iter().map(|c| c.into().0).collect(),
-        }
+        WithChoices::new(self, choices)
     }
 
     pub(crate) fn into_component(self) -> Box<dyn Component> {
@@ -155,13 +152,72 @@ impl From<String> for Choice {
     }
 }
 
+/// What [`with_choices`](IoCall::with_choices) can wrap: an [`IoCall`] or a
+/// [`Group`](super::Group).
+pub trait Choosable {
+    /// What it resolves to (beside the choice).
+    type Value: Send + 'static;
+}
+
+impl<K, O: Send + 'static> Choosable for IoCall<K, O> {
+    type Value = O;
+}
+
 /// An I/O call or group with submit buttons; `.await` it for
 /// `(choice, value)`. It cannot be part of a group.
 #[must_use = "an I/O call does nothing until awaited"]
-#[derive(Debug)]
-pub struct WithChoices<C> {
+pub struct WithChoices<C: Choosable> {
     pub(super) inner: C,
     pub(super) buttons: Vec<ChoiceButton>,
+    pub(super) validator: Option<Arc<GroupValidator<C::Value>>>,
+}
+
+impl<C: Choosable + std::fmt::Debug> std::fmt::Debug for WithChoices<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithChoices")
+            .field("inner", &self.inner)
+            .field("buttons", &self.buttons)
+            .field("validated", &self.validator.is_some())
+            .finish()
+    }
+}
+
+impl<C: Choosable> WithChoices<C> {
+    pub(super) fn new<B: Into<Choice>>(inner: C, choices: impl IntoIterator<Item = B>) -> Self {
+        WithChoices {
+            inner,
+            buttons: choices.into_iter().map(|c| c.into().0).collect(),
+            validator: None,
+        }
+    }
+
+    /// Checks the answer together with the button that was clicked (Node's
+    /// `.withChoices([...]).validate(({ choice, returnValue }) => ...)`):
+    /// `Err(message)` shows the message above the form and asks again. It
+    /// runs once every field is valid (a field's own
+    /// [`validate`](IoCall::validate) runs first); on a group it replaces
+    /// the group's [`validate`](super::Group::validate).
+    ///
+    /// ```no_run
+    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// let (choice, amount) = io
+    ///     .input()
+    ///     .number("Refund amount")
+    ///     .with_choices(["Refund", "Refund everything"])
+    ///     .validate(|choice, amount| match choice {
+    ///         "Refund" if *amount <= 0.0 => Err("Enter an amount to refund.".into()),
+    ///         _ => Ok(()),
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn validate(
+        mut self,
+        validator: impl Fn(&str, &C::Value) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.validator = Some(Arc::new(validator));
+        self
+    }
 }
 
 impl<K, O: Send + 'static> IntoFuture for WithChoices<IoCall<K, O>> {
@@ -172,13 +228,14 @@ impl<K, O: Send + 'static> IntoFuture for WithChoices<IoCall<K, O>> {
         let io = self.inner.io.clone();
         let component = self.inner.into_component();
         let buttons = self.buttons;
+        let validator = self.validator;
         Box::pin(async move {
             let submitted = io
                 .run(&mut Call {
                     components: vec![component],
                     choice_buttons: Some(buttons),
                     collect: |components| take::<O>(components, 0),
-                    validate: None,
+                    validate: validator.as_deref(),
                 })
                 .await?;
             Ok((submitted.choice.unwrap_or_default(), submitted.value))

@@ -62,8 +62,23 @@ pub(crate) trait Behavior<O>: Send + 'static {
     /// it was refused (logged; the runner sees [`INVALID`]).
     fn parse(&mut self, value: Value) -> Result<O, String>;
 
+    /// As [`parse`](Behavior::parse), but a refusal may carry a message for
+    /// the runner (e.g. "Please enter a whole number.").
+    fn parse_or_explain(&mut self, value: Value) -> Result<O, Refused> {
+        self.parse(value).map_err(Refused::Invalid)
+    }
+
     /// For the kind-specific builders (downcast to the concrete behaviour).
     fn as_any(&mut self) -> &mut dyn Any;
+}
+
+/// Why a value was refused.
+pub(crate) enum Refused {
+    /// Not a value of the method's type: logged with this reason, the runner
+    /// sees [`INVALID`].
+    Invalid(String),
+    /// A value of the right type that the runner should change: shown as is.
+    Shown(String),
 }
 
 /// The plain behaviour: the value deserializes into `O`.
@@ -131,6 +146,12 @@ impl<O: 'static> Behavior<Option<O>> for Optional<O> {
         }
         self.0.parse(value).map(Some)
     }
+    fn parse_or_explain(&mut self, value: Value) -> Result<Option<O>, Refused> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        self.0.parse_or_explain(value).map(Some)
+    }
     fn as_any(&mut self) -> &mut dyn Any {
         self.0.as_any()
     }
@@ -161,6 +182,15 @@ impl<O: 'static> Behavior<Vec<O>> for Multiple<O> {
             return Err("expected an array".into());
         };
         items.into_iter().map(|item| self.0.parse(item)).collect()
+    }
+    fn parse_or_explain(&mut self, value: Value) -> Result<Vec<O>, Refused> {
+        let Value::Array(items) = value else {
+            return Err(Refused::Invalid("expected an array".into()));
+        };
+        items
+            .into_iter()
+            .map(|item| self.0.parse_or_explain(item))
+            .collect()
     }
     fn as_any(&mut self) -> &mut dyn Any {
         self.0.as_any()
@@ -273,6 +303,12 @@ impl<O: 'static> Field<O> {
         }
     }
 
+    /// The same component with another behaviour and value type (its
+    /// validator, typed for `O`, is dropped).
+    pub fn with_behavior<P: 'static>(self, behavior: impl Behavior<P>) -> Field<P> {
+        self.map(|_| Box::new(behavior), None)
+    }
+
     /// The same component returning `Option<O>`: it may be left empty.
     pub fn into_optional(self) -> Field<Option<O>> {
         let validator = self.validator.clone().map(|f| -> Validator<Option<O>> {
@@ -331,9 +367,13 @@ impl<O: Send + 'static> Component for Field<O> {
             self.message = Some(REQUIRED.to_owned());
             return false;
         }
-        let parsed = match self.behavior.parse(value) {
+        let parsed = match self.behavior.parse_or_explain(value) {
             Ok(parsed) => parsed,
-            Err(e) => {
+            Err(Refused::Shown(message)) => {
+                self.message = Some(message);
+                return false;
+            }
+            Err(Refused::Invalid(e)) => {
                 tracing::warn!(
                     "Received an invalid value for {:?} ({}): {e}",
                     self.label,

@@ -4,7 +4,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::call::{take, Choice, Groupable, IoCall, WithChoices};
+use super::call::{take, Choice, Choosable, Groupable, IoCall, WithChoices};
 use super::component::Component;
 use super::handle::Io;
 use super::render::{Call, GroupValidator};
@@ -104,21 +104,26 @@ impl<M: GroupMembers> Group<M> {
         mut self,
         validator: impl Fn(&M::Output) -> std::result::Result<(), String> + Send + Sync + 'static,
     ) -> Self {
-        self.validator = Some(Arc::new(validator));
+        self.validator = Some(Arc::new(move |_: &str, values: &M::Output| {
+            validator(values)
+        }));
         self
     }
 
     /// Renders submit buttons instead of "Continue"; the result becomes
-    /// `(choice, values)`.
+    /// `(choice, values)`. Its [`validate`](WithChoices::validate) sees the
+    /// clicked choice too (and replaces this group's own validator, as in
+    /// the Node SDK).
     pub fn with_choices<C: Into<Choice>>(
         self,
         choices: impl IntoIterator<Item = C>,
     ) -> WithChoices<Self> {
-        WithChoices {
-            inner: self,
-            buttons: choices.into_iter().map(|c| c.into().0).collect(),
-        }
+        WithChoices::new(self, choices)
     }
+}
+
+impl<M: GroupMembers> Choosable for Group<M> {
+    type Value = M::Output;
 }
 
 impl<M: GroupMembers> IntoFuture for WithChoices<Group<M>> {
@@ -128,13 +133,14 @@ impl<M: GroupMembers> IntoFuture for WithChoices<Group<M>> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let group = self.inner;
+            let validator = self.validator.or(group.validator);
             let submitted = group
                 .io
                 .run(&mut Call {
                     components: group.members.components(),
                     choice_buttons: Some(self.buttons),
                     collect: M::collect,
-                    validate: group.validator.as_deref(),
+                    validate: validator.as_deref(),
                 })
                 .await?;
             Ok((submitted.choice.unwrap_or_default(), submitted.value))

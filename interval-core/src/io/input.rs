@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::call::{kinds, IoCall};
-use super::component::{Behavior, LocalFuture, ParseWith, Props, Serde};
+use super::component::{Behavior, LocalFuture, ParseWith, Props, Refused, Serde};
 use super::handle::Io;
 use crate::error::{Error, Result};
-use crate::timestamp::Timestamp;
+use crate::Timestamp;
 
 kinds! {
     /// Marker of `io.input().text` (`INPUT_TEXT`).
@@ -39,40 +39,7 @@ kinds! {
     pub enum FileInput: Groupable, InputKind;
 }
 
-/// A calendar date, as `io.input().date` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Date {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-}
-
-/// A time of day, as `io.input().time` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Time {
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-}
-
-/// A date and time, as `io.input().datetime` returns it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct DateTime {
-    /// The year.
-    pub year: i32,
-    /// The month, 1 to 12.
-    pub month: u32,
-    /// The day of the month, from 1.
-    pub day: u32,
-    /// The hour, 0 to 23.
-    pub hour: u32,
-    /// The minute, 0 to 59.
-    pub minute: u32,
-}
+pub use interval_protocol::dates::{Date, DateTime, Time};
 
 /// An uploaded file, as `io.input().file` returns it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -339,6 +306,58 @@ impl<O: Send + 'static> IoCall<Number, O> {
     }
 }
 
+impl IoCall<Number, f64> {
+    /// Asks for a whole number and returns it as an `i64`. The dashboard
+    /// accepts integers when no [`decimals`](IoCall::decimals) are set (so
+    /// this removes them); an answer with a fraction is refused with
+    /// "Please enter a whole number." and asked again. Call it before
+    /// [`validate`](IoCall::validate), which it would drop.
+    ///
+    /// ```no_run
+    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// let seats: i64 = io.input().number("Seats").integer().min(1.0).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn integer(mut self) -> IoCall<Number, i64> {
+        self.field.props.remove("decimals");
+        IoCall {
+            io: self.io,
+            field: self.field.with_behavior(Integer),
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The message for a number with a fraction where a whole one is asked for.
+pub(crate) const NOT_WHOLE: &str = "Please enter a whole number.";
+
+/// `.integer()`: a JSON number without a fraction, as an `i64`.
+struct Integer;
+
+impl Behavior<i64> for Integer {
+    fn parse(&mut self, value: Value) -> std::result::Result<i64, String> {
+        self.parse_or_explain(value)
+            .map_err(|refused| match refused {
+                Refused::Invalid(e) | Refused::Shown(e) => e,
+            })
+    }
+    fn parse_or_explain(&mut self, value: Value) -> std::result::Result<i64, Refused> {
+        if let Some(n) = value.as_i64() {
+            return Ok(n);
+        }
+        match value.as_f64() {
+            // Whole floats (`3.0`) within i64's range (2^63 is not).
+            Some(n) if n.fract() == 0.0 && n.abs() < 2f64.powi(63) => Ok(n as i64),
+            Some(n) if n.is_finite() && n.fract() != 0.0 => Err(Refused::Shown(NOT_WHOLE.into())),
+            Some(n) => Err(Refused::Shown(format!("{n} is too large."))),
+            None => Err(Refused::Invalid(format!("expected a number, got {value}"))),
+        }
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 impl<O: Send + 'static> IoCall<Slider, O> {
     /// The step between values.
     pub fn step(self, step: f64) -> Self {
@@ -494,5 +513,33 @@ impl Io {
     /// date, time, date and time, file.
     pub fn input(&self) -> Inputs<'_> {
         Inputs { io: self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_refuse_fractions_with_a_message() {
+        let mut integer = Integer;
+        assert_eq!(integer.parse(json!(42)).unwrap(), 42);
+        assert_eq!(integer.parse(json!(-7.0)).unwrap(), -7);
+        assert!(matches!(
+            integer.parse_or_explain(json!(2.5)),
+            Err(Refused::Shown(m)) if m == NOT_WHOLE
+        ));
+        assert!(matches!(
+            integer.parse_or_explain(json!(1e19)),
+            Err(Refused::Shown(m)) if m.contains("too large")
+        ));
+        assert!(matches!(
+            integer.parse_or_explain(json!(u64::MAX)),
+            Err(Refused::Shown(_))
+        ));
+        assert!(matches!(
+            integer.parse_or_explain(json!("3")),
+            Err(Refused::Invalid(_))
+        ));
     }
 }

@@ -31,7 +31,7 @@ mod search;
 mod select;
 mod table;
 
-pub use call::{Choice, DisplayKind, Groupable, InputKind, IoCall, WithChoices};
+pub use call::{Choice, Choosable, DisplayKind, Groupable, InputKind, IoCall, WithChoices};
 #[doc(hidden)]
 pub use component::Component;
 pub use confirm::{

@@ -20,8 +20,10 @@ use uuid::Uuid;
 /// Takes the typed values out of the accepted components.
 pub(crate) type Collect<R> = fn(&mut [Box<dyn Component>]) -> Result<R>;
 
-/// A group-level validator.
-pub(crate) type GroupValidator<R> = dyn Fn(&R) -> std::result::Result<(), String> + Send + Sync;
+/// A group-level validator: sees the clicked choice (`"Continue"` without
+/// choice buttons) and the values; `Err` is shown above the form.
+pub(crate) type GroupValidator<R> =
+    dyn Fn(&str, &R) -> std::result::Result<(), String> + Send + Sync;
 
 /// What the runner submitted.
 pub(crate) struct Submitted<R> {
@@ -221,7 +223,8 @@ fn on_response<R>(call: &mut Call<'_, R>, response: IoResponse) -> Step<R> {
         Ok(value) => value,
         Err(e) => return Step::Done(Err(e)),
     };
-    match call.validate.map(|validate| validate(&value)) {
+    let clicked = choice.as_deref().unwrap_or_default();
+    match call.validate.map(|validate| validate(clicked, &value)) {
         Some(Err(message)) => Step::AskAgain(Some(message)),
         _ => Step::Done(Ok(Submitted { value, choice })),
     }

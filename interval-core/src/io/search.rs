@@ -53,6 +53,33 @@ impl SearchResult {
         self.image = Some(image);
         self
     }
+
+    /// The label as sent (a string). There is no `value()`: a result's wire
+    /// value is made up by `io.search` (`"<batch>:<index>"`, §4.4) and
+    /// mapped back to your item.
+    ///
+    /// ```
+    /// use interval_core::io::SearchResult;
+    /// let result = SearchResult::new("Ada Lovelace").description("ada@example.com");
+    /// assert_eq!(result.label(), "Ada Lovelace");
+    /// assert_eq!(result.get_description(), Some("ada@example.com"));
+    /// assert!(result.get_image().is_none());
+    /// ```
+    pub fn label(&self) -> Value {
+        super::select::untagged(&self.label)
+    }
+
+    /// The text under the label, if any (the getter of
+    /// [`description`](SearchResult::description)).
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The image next to the label, if any (the getter of
+    /// [`image`](SearchResult::image)).
+    pub fn get_image(&self) -> Option<&Image> {
+        self.image.as_ref()
+    }
 }
 
 impl From<&str> for SearchResult {
@@ -281,4 +308,24 @@ fn default_keys(n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| Value::String(format!("default:{i}")))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getters_read_back_what_the_builders_set() {
+        let image = Image::new("https://example.com/a.png");
+        let result = SearchResult::new("Ada")
+            .description("The first programmer")
+            .image(image.clone());
+        assert_eq!(result.label(), json!("Ada"));
+        assert_eq!(result.get_description(), Some("The first programmer"));
+        assert_eq!(result.get_image(), Some(&image));
+        let plain = SearchResult::from("Bob");
+        assert_eq!(plain.label(), json!("Bob"));
+        assert_eq!(plain.get_description(), None);
+        assert_eq!(plain.get_image(), None);
+    }
 }

@@ -82,7 +82,7 @@ impl SelectOption {
 
 /// `value` without the internal superjson date tags (a date becomes its
 /// ISO-8601 string).
-fn untagged(value: &Value) -> Value {
+pub(super) fn untagged(value: &Value) -> Value {
     let mut value = value.clone();
     strip_tags(&mut value);
     value

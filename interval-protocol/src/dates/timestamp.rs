@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use interval_protocol::superjson::DATE_TAG;
+use crate::superjson::DATE_TAG;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -36,6 +36,31 @@ impl Timestamp {
     /// The instant as a `SystemTime`.
     pub fn system_time(&self) -> SystemTime {
         self.0
+    }
+
+    /// Nanoseconds after the Unix epoch (negative before it), for the
+    /// conversions of the `chrono`, `time` and `jiff` features.
+    #[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
+    pub(crate) fn unix_nanos(&self) -> i128 {
+        match self.0.duration_since(UNIX_EPOCH) {
+            Ok(after) => after.as_nanos() as i128,
+            Err(before) => -(before.duration().as_nanos() as i128),
+        }
+    }
+
+    /// The instant `nanos` nanoseconds after the Unix epoch, if a
+    /// `SystemTime` can hold it.
+    #[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
+    pub(crate) fn from_unix_nanos(nanos: i128) -> Option<Self> {
+        let magnitude = nanos.unsigned_abs();
+        let secs = u64::try_from(magnitude / 1_000_000_000).ok()?;
+        let duration = Duration::new(secs, (magnitude % 1_000_000_000) as u32);
+        let time = if nanos >= 0 {
+            UNIX_EPOCH.checked_add(duration)
+        } else {
+            UNIX_EPOCH.checked_sub(duration)
+        };
+        time.map(Timestamp)
     }
 
     /// Parses `2024-01-02T03:04:05.000Z` (any RFC 3339 UTC form).
@@ -96,7 +121,7 @@ mod tests {
     fn round_trips_through_superjson() {
         let t = Timestamp::from_millis(1_704_164_645_000);
         assert_eq!(t.to_string(), "2024-01-02T03:04:05.000Z");
-        let (json, meta) = interval_protocol::superjson::encode(serde_json::to_value([t]).unwrap());
+        let (json, meta) = crate::superjson::encode(serde_json::to_value([t]).unwrap());
         assert_eq!(json, serde_json::json!(["2024-01-02T03:04:05.000Z"]));
         assert!(meta.is_some());
         let back: Vec<Timestamp> = serde_json::from_value(json).unwrap();
