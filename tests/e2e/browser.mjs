@@ -195,7 +195,6 @@ await run(async () => {
     assert.equal(await only.locator('tbody tr').count(), 1)
     await visible(only.getByRole('cell', { name: 'bob' }))
     await visible(only.getByText('1–1 of 1'))
-    await screenshot('sorted-table')
     await page.getByRole('button', { name: 'Continue' }).click()
     const latest = page.locator('#result time[datetime="2024-03-01T12:00:00.000Z"]')
     assert.match(await latest.textContent(), /^Mar 1, 2024, 9:00\sPM GMT\+9$/)
