@@ -8,11 +8,18 @@
   const $ = (selector, root = document) => root.querySelector(selector)
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector))
 
-  // Timestamps in the viewer's time zone.
+  // Timestamps in the viewer's locale and time zone. Dates from an
+  // action's values (data-date) also name the zone, as the server's
+  // fallback text names UTC.
+  const withZone = { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: 'numeric', timeZoneName: 'short' }
   function localizeTimes(root) {
     for (const el of $$('time[datetime]', root)) {
       const date = new Date(el.dateTime)
-      if (!isNaN(date)) {
+      if (isNaN(date)) continue
+      if ('date' in el.dataset) {
+        el.textContent = date.toLocaleString(undefined, withZone)
+        el.title = el.dateTime
+      } else {
         const timeStyle = 'seconds' in el.dataset ? 'medium' : 'short'
         el.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle })
       }
@@ -174,6 +181,9 @@
   function setState(form, index, change) {
     const holder = $(`[data-index="${index}"][data-state]`, form)
     const state = Object.assign(holder ? JSON.parse(holder.dataset.state) : {}, change)
+    // A key set to null is dropped: no sort is no sortColumn at all (the
+    // SDKs' state schemas take it as absent, not as null).
+    for (const key of Object.keys(state)) if (state[key] === null) delete state[key]
     request({
       type: 'set_state',
       transaction_id: form.dataset.key,

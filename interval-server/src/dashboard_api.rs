@@ -24,7 +24,7 @@ use crate::api::{
     ServerMessage,
 };
 use crate::auth::{SignedInVia, Viewer};
-use crate::dashboard::{Dashboard, Session};
+use crate::dashboard::{Dashboard, Session, StateChange};
 use crate::db::{now_ms, TransactionRecord};
 use crate::keys::KeyKind;
 use crate::limits::RateLimiter;
@@ -413,12 +413,18 @@ async fn handle(
             input_group_key,
             index,
             state: new_state,
-        } => {
-            let response =
-                session.state_change(&transaction_id, input_group_key, index, new_state)?;
-            check_identity(state, &viewer, &transaction_id, &response, None).await?;
-            respond(state, &transaction_id, response).await
-        }
+        } => match session.state_change(&transaction_id, input_group_key, index, new_state)? {
+            StateChange::Host(response) => {
+                check_identity(state, &viewer, &transaction_id, &response, None).await?;
+                respond(state, &transaction_id, response).await
+            }
+            StateChange::Shown(event) => {
+                state
+                    .registry()
+                    .send_to(browser, ServerMessage::Event { event });
+                Ok(Reply::Ok)
+            }
+        },
         Request::UploadUrls {
             transaction_id,
             files,

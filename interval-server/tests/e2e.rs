@@ -21,7 +21,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use interval_core::io::{ButtonTheme, Choice, GridItem, ImageFit, MetaItem, SearchResult};
-use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect};
+use interval_core::{
+    Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect, Timestamp,
+};
 use interval_server::ServerConfig;
 use serde::Serialize;
 use serde_json::json;
@@ -53,6 +55,35 @@ fn users(n: u32) -> Vec<User> {
             role: if i % 3 == 0 { "admin" } else { "member" },
         })
         .collect()
+}
+
+#[derive(Clone, Serialize)]
+struct Order {
+    customer: &'static str,
+    amount: u32,
+    placed: Timestamp,
+}
+
+/// Every row sent at once (fewer than a page): the dashboard sorts them.
+fn orders() -> Vec<Order> {
+    let at = |iso| Timestamp::parse(iso).expect("a date");
+    vec![
+        Order {
+            customer: "bob",
+            amount: 10,
+            placed: at("2024-03-01T12:00:00.000Z"),
+        },
+        Order {
+            customer: "Alice",
+            amount: 9,
+            placed: at("2023-12-31T23:00:00.000Z"),
+        },
+        Order {
+            customer: "carol",
+            amount: 100,
+            placed: at("2024-01-15T08:30:00.000Z"),
+        },
+    ]
 }
 
 /// A 1×1 PNG, inline: the test needs no network.
@@ -122,6 +153,27 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Browse users")
     .description("A table paged and searched by the host");
+
+    let report = Action::new(|io, _ctx| async move {
+        let all = orders();
+        io.group((
+            io.display()
+                .table("Orders", all.clone())
+                .columns(["customer", "amount", "placed"])
+                .help_text(
+                    "Sorted **here**: see [the guide](https://example.com/guide) or `sort`.",
+                ),
+            io.display()
+                .table("Only order", all[..1].to_vec())
+                .columns(["customer", "amount"]),
+            io.display()
+                .metadata("Summary", [MetaItem::new("First order", all[1].placed)]),
+        ))
+        .await?;
+        Ok::<_, Error>(json!({ "latest": all[0].placed }))
+    })
+    .name("Sales report")
+    .description("Tables sorted by the dashboard, dates and help text");
 
     let fail =
         Action::new(
@@ -272,6 +324,7 @@ fn rust_host(endpoint: String) -> Interval {
         .api_key(KEY)
         .action("onboard", onboard)
         .action("users", browse)
+        .action("report", report)
         .action("fail", fail)
         .action("xss", xss)
         .action("everything", everything)

@@ -99,7 +99,7 @@ await run(async () => {
     await visible(page.getByRole('link', { name: 'New transaction' }))
   })
 
-  await step('a table: paging and search ask the host', async () => {
+  await step('a table: paging, sorting (asc → desc → none) and search', async () => {
     await page.goto(base + '/actions/users')
     const table = page.locator('section.table').first()
     await visible(table.getByText('user0@example.com', { exact: true }))
@@ -108,8 +108,20 @@ await run(async () => {
     await table.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(table.getByText('user10@example.com', { exact: true }))
     await visible(table.getByText('11–20 of 60'))
-    await table.getByRole('button', { name: 'email' }).click()
+    // Sorting (the host's, or the dashboard's when it has every row)
+    // cycles ascending → descending → none, from the first page.
+    const email = table.getByRole('button', { name: 'email' })
+    const firstEmail = () => table.locator('tbody tr').first().locator('td').first().textContent()
+    await email.click()
     await visible(table.locator('th[aria-sort="ascending"]'))
+    await visible(table.getByText('1–10 of 60'))
+    await email.click()
+    await visible(table.locator('th[aria-sort="descending"]'))
+    assert.equal(await firstEmail(), 'user59@example.com')
+    await email.click()
+    await table.locator('th[aria-sort="descending"]').waitFor({ state: 'detached' })
+    assert.equal(await table.locator('th[aria-sort="ascending"]').count(), 0)
+    assert.equal(await firstEmail(), 'user0@example.com')
     await table.getByLabel('Search Users').fill('user42')
     await visible(table.getByText('1–1 of 1'))
     await visible(table.getByText('user42@example.com', { exact: true }))
@@ -142,6 +154,50 @@ await run(async () => {
     await page.getByRole('button', { name: 'Continue' }).click()
     const page2 = Array.from({ length: 10 }, (_, i) => `user${10 + i}@example.com`).join(', ')
     await visible(page.locator('#result').getByText(page2, { exact: true }))
+  })
+
+  await step('a table with every row: sorted by numbers, dates and text; dates for the reader; markdown help; one row', async () => {
+    await page.goto(base + '/actions/report')
+    const orders = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Orders' }) })
+    const column = n => orders.locator('tbody tr td:nth-child(' + (n + 1) + ')')
+    await visible(orders.getByRole('button', { name: 'amount' }))
+    // The help text's inline markdown, cleaned.
+    await visible(orders.locator('.help strong').getByText('here'))
+    await visible(orders.locator('.help code').getByText('sort'))
+    const guide = orders.locator('.help').getByRole('link', { name: 'the guide' })
+    assert.equal(await guide.getAttribute('href'), 'https://example.com/guide')
+    // Numbers by value, dates by time, text whatever its case.
+    const sortBy = async (name, direction) => {
+      await orders.getByRole('button', { name }).click()
+      await visible(orders.locator(`th[aria-sort="${direction}"]`).getByRole('button', { name }))
+    }
+    await sortBy('amount', 'ascending')
+    assert.deepEqual(await column(1).allTextContents(), ['9', '10', '100'])
+    await sortBy('amount', 'descending')
+    assert.deepEqual(await column(1).allTextContents(), ['100', '10', '9'])
+    await orders.getByRole('button', { name: 'amount' }).click()
+    await orders.locator('th[aria-sort="descending"]').waitFor({ state: 'detached' })
+    assert.deepEqual(await column(0).allTextContents(), ['bob', 'Alice', 'carol'], 'no sort: the host\'s order')
+    await sortBy('placed', 'ascending')
+    assert.deepEqual(await column(0).allTextContents(), ['Alice', 'carol', 'bob'])
+    await sortBy('customer', 'ascending')
+    assert.deepEqual(await column(0).allTextContents(), ['Alice', 'bob', 'carol'])
+    await sortBy('customer', 'descending')
+    assert.deepEqual(await column(0).allTextContents(), ['carol', 'bob', 'Alice'])
+    // Dates in the reader's locale and zone (the browser's: Asia/Tokyo).
+    const placed = orders.locator('time[datetime="2024-03-01T12:00:00.000Z"]')
+    assert.match(await placed.textContent(), /^Mar 1, 2024, 9:00\sPM GMT\+9$/)
+    const summary = page.locator('.metadata time[datetime="2023-12-31T23:00:00.000Z"]')
+    assert.match(await summary.textContent(), /^Jan 1, 2024, 8:00\sAM GMT\+9$/)
+    // A table of one row is still a table.
+    const only = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Only order' }) })
+    await visible(only.getByRole('columnheader', { name: 'customer' }))
+    assert.equal(await only.locator('tbody tr').count(), 1)
+    await visible(only.getByRole('cell', { name: 'bob' }))
+    await visible(only.getByText('1–1 of 1'))
+    await page.getByRole('button', { name: 'Continue' }).click()
+    const latest = page.locator('#result time[datetime="2024-03-01T12:00:00.000Z"]')
+    assert.match(await latest.textContent(), /^Mar 1, 2024, 9:00\sPM GMT\+9$/)
   })
 
   await step('an error result', async () => {

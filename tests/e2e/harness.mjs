@@ -22,6 +22,10 @@ export const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   viewport: { width: 1200, height: 800 },
+  // Dates are shown in the reader's locale and zone: a fixed one, ahead of
+  // UTC and without daylight saving, so that the tests can tell.
+  locale: 'en-US',
+  timezoneId: 'Asia/Tokyo',
   args: [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',

@@ -17,6 +17,13 @@ const users = Array.from({ length: 60 }, (_, i) => ({
   role: i % 3 === 0 ? 'admin' : 'member',
 }))
 
+// Every row sent at once (fewer than a page): the dashboard sorts them.
+const orders = [
+  { customer: 'bob', amount: 10, placed: new Date('2024-03-01T12:00:00.000Z') },
+  { customer: 'Alice', amount: 9, placed: new Date('2023-12-31T23:00:00.000Z') },
+  { customer: 'carol', amount: 100, placed: new Date('2024-01-15T08:30:00.000Z') },
+]
+
 const interval = new Interval({
   apiKey: process.env.INTERVAL_API_KEY,
   endpoint: process.env.INTERVAL_ENDPOINT,
@@ -62,6 +69,22 @@ const interval = new Interval({
           maxSelections: 10,
         })
         return { picked: chosen.map(u => u.email).join(', ') }
+      },
+    },
+    report: {
+      name: 'Sales report',
+      description: 'Tables sorted by the dashboard, dates and help text',
+      handler: async () => {
+        await io.group([
+          io.display.table('Orders', {
+            data: orders,
+            columns: ['customer', 'amount', 'placed'],
+            helpText: 'Sorted **here**: see [the guide](https://example.com/guide) or `sort`.',
+          }),
+          io.display.table('Only order', { data: orders.slice(0, 1), columns: ['customer', 'amount'] }),
+          io.display.metadata('Summary', { data: [{ label: 'First order', value: orders[1].placed }] }),
+        ])
+        return { latest: orders[0].placed }
       },
     },
     fail: {

@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use interval_protocol::io::{IoRender, IoResponseKind};
+use interval_protocol::layout::Layout;
 use interval_protocol::types::LinkTarget;
 use maud::Markup;
 use serde_json::Value;
 
 use super::fragments;
-use super::io::{form, IdentityPrompt, Scope};
+use super::io::{form, rows, IdentityPrompt, Scope};
 use super::routes::{href, target_href};
 use super::Dashboard;
 use crate::api::{
@@ -27,8 +28,19 @@ use crate::keys::KeyKind;
 #[derive(Default)]
 struct Shown {
     renders: HashMap<String, IoRender>,
+    /// The last layout of each page shown (its children are in `renders`).
+    layouts: HashMap<String, Layout>,
     /// `(key, input group, index)` → state.
     states: HashMap<(String, String, usize), Value>,
+}
+
+/// What a new state from the browser leads to.
+#[derive(Debug)]
+pub enum StateChange {
+    /// A SET_STATE response for the host.
+    Host(BrowserResponse),
+    /// Shown from what the dashboard has: this event, for this connection.
+    Shown(Event),
 }
 
 /// How long a connection trusts what it last read of its person (role,
@@ -256,9 +268,12 @@ impl Session {
                     .map(|c| self.states_of(&page_key, c))
                     .unwrap_or_default();
                 let parts = fragments::layout(&page_key, &layout, &states);
-                if let Some(children) = layout.children {
-                    self.shown().renders.insert(page_key, children);
+                let mut shown = self.shown();
+                if let Some(children) = &layout.children {
+                    shown.renders.insert(page_key.clone(), children.clone());
                 }
+                shown.layouts.insert(page_key, layout);
+                drop(shown);
                 let mut patches = vec![
                     patch("page-menu", parts.menu),
                     patch("page-body", parts.body),
@@ -297,6 +312,7 @@ impl Session {
     fn forget(&self, key: &str) {
         let mut shown = self.shown();
         shown.renders.remove(key);
+        shown.layouts.remove(key);
         shown.states.retain(|(k, _, _), _| k != key);
     }
 
@@ -350,32 +366,62 @@ impl Session {
         }))
     }
 
-    /// The SET_STATE response for one component's new state (remembered,
-    /// so the next render shows it).
+    /// What a component's new state from the browser leads to (the state
+    /// is remembered, so the next render shows it): a SET_STATE response
+    /// for the host, or, for a table or grid whose rows were all sent and
+    /// whose search stays the same, the render again, sorted and paged here
+    /// ([`super::io::rows`]) without troubling the host.
     pub fn state_change(
         &self,
         key: &str,
         input_group_key: String,
         index: usize,
         state: Value,
-    ) -> Result<BrowserResponse, String> {
+    ) -> Result<StateChange, String> {
         let render = self.render_of(key, &input_group_key)?;
-        if index >= render.to_render.len() {
+        let Some(component) = render.to_render.get(index) else {
             return Err("No such component.".into());
+        };
+        let state_key = (key.to_owned(), input_group_key.clone(), index);
+        let mut shown = self.shown();
+        let local = self.html.load(Ordering::Relaxed)
+            && matches!(
+                component.method_name.as_str(),
+                "DISPLAY_TABLE" | "SELECT_TABLE" | "DISPLAY_GRID"
+            )
+            && rows::is_complete(component)
+            && rows::is_local_change(
+                shown
+                    .states
+                    .get(&state_key)
+                    .and_then(Value::as_object)
+                    .unwrap_or(&serde_json::Map::new()),
+                &state,
+            );
+        shown.states.insert(state_key, state.clone());
+        if local {
+            let event = match shown.layouts.get(key) {
+                Some(layout) => Event::PageRender {
+                    page_key: key.to_owned(),
+                    layout: Some(layout.clone()),
+                },
+                None => Event::Render {
+                    transaction_id: key.to_owned(),
+                    render,
+                },
+            };
+            return Ok(StateChange::Shown(event));
         }
         let mut values = vec![Value::Null; render.to_render.len()];
-        values[index] = state.clone();
-        self.shown()
-            .states
-            .insert((key.to_owned(), input_group_key.clone(), index), state);
-        Ok(BrowserResponse {
+        values[index] = state;
+        Ok(StateChange::Host(BrowserResponse {
             id: render.id,
             input_group_key,
             kind: IoResponseKind::SetState,
             values,
             values_meta: None,
             choice: None,
-        })
+        }))
     }
 
     /// Upload URLs for files of a transaction.
@@ -396,190 +442,5 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dashboard::io::testing::{component, render};
-    use interval_protocol::types::LinkTarget;
-    use serde_json::json;
-
-    fn session() -> Session {
-        let store = crate::db::Store::open(None).unwrap();
-        let auth = crate::auth::Auth::new(crate::auth::AuthSettings {
-            lifetime: std::time::Duration::from_secs(60),
-            idle_timeout: std::time::Duration::from_secs(60),
-            secure_cookies: false,
-            open_allowed: true,
-            proxy: None,
-        })
-        .unwrap();
-        let app = Arc::new(crate::AppState::new(
-            crate::ServerConfig::default(),
-            store,
-            auth,
-            None,
-        ));
-        let viewer = Viewer {
-            person: crate::people::Person {
-                id: "owner".into(),
-                email: "admin@localhost".into(),
-                first_name: None,
-                last_name: None,
-                role: crate::people::Role::Admin,
-                teams: vec![],
-            },
-            session: None,
-            via: SignedInVia::Open,
-        };
-        Session::new(Dashboard::new(app).unwrap(), viewer, KeyKind::Development)
-    }
-
-    fn patches(messages: Vec<ServerMessage>) -> Vec<Patch> {
-        match messages.as_slice() {
-            [ServerMessage::Patch { patches }] => patches.clone(),
-            other => panic!("expected patches, got {other:?}"),
-        }
-    }
-
-    fn render_event(r: &IoRender) -> ServerMessage {
-        ServerMessage::Event {
-            event: Event::Render {
-                transaction_id: "tx".into(),
-                render: r.clone(),
-            },
-        }
-    }
-
-    #[test]
-    fn events_stay_events_until_html_is_asked_for() {
-        let session = session();
-        let r = render(vec![component("INPUT_TEXT", "Name", json!({}))]);
-        assert!(matches!(
-            session.present(render_event(&r)).as_slice(),
-            [ServerMessage::Event { .. }]
-        ));
-        session.enable_html();
-        let out = patches(session.present(render_event(&r)));
-        assert_eq!(out[0].target, "io");
-        assert!(out[0].html.contains(r#"<label for="c0">Name</label>"#));
-        assert_eq!(
-            (out[1].target.as_str(), out[1].html.as_str()),
-            ("loading", "")
-        );
-    }
-
-    #[test]
-    fn forms_become_typed_responses() {
-        let session = session();
-        session.enable_html();
-        let mut age = component("INPUT_NUMBER", "Age", json!({"min": 0}));
-        age.is_optional = true;
-        let r = render(vec![component("INPUT_TEXT", "Name", json!({})), age]);
-        session.present(render_event(&r));
-        let refused = session
-            .submission(
-                "tx",
-                "r1".into(),
-                "g1".into(),
-                None,
-                &[vec![], vec!["-3".into()]],
-            )
-            .unwrap()
-            .unwrap_err();
-        assert_eq!(refused.len(), 2);
-        let response = session
-            .submission(
-                "tx",
-                "r1".into(),
-                "g1".into(),
-                Some("save".into()),
-                &[vec!["Ada".into()], vec!["".into()]],
-            )
-            .unwrap()
-            .unwrap();
-        assert_eq!(response.values, vec![json!("Ada"), Value::Null]);
-        assert_eq!(
-            response.values_meta,
-            Some(json!({"values": {"1": ["undefined"]}}))
-        );
-        assert_eq!(response.choice.as_deref(), Some("save"));
-        assert!(session
-            .submission("tx", "r1".into(), "other".into(), None, &[])
-            .is_err());
-    }
-
-    #[test]
-    fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
-        let session = session();
-        session.enable_html();
-        let rows: Vec<Value> = (0..30)
-            .map(|i| json!({"key": i.to_string(), "data": {"n": i}}))
-            .collect();
-        let mut table = component(
-            "DISPLAY_TABLE",
-            "Numbers",
-            json!({"data": rows, "totalRecords": 100, "defaultPageSize": 10}),
-        );
-        table.is_stateful = true;
-        let r = render(vec![table]);
-        session.present(render_event(&r));
-        let response = session
-            .state_change("tx", "g1".into(), 0, json!({"offset": 10, "pageSize": 10}))
-            .unwrap();
-        assert_eq!(response.kind, IoResponseKind::SetState);
-        assert_eq!(response.values, vec![json!({"offset": 10, "pageSize": 10})]);
-        let out = patches(session.present(render_event(&r)));
-        assert!(out[0].html.contains("11–20 of 100"), "{}", out[0].html);
-        assert!(session
-            .state_change("tx", "g1".into(), 3, json!({}))
-            .is_err());
-    }
-
-    #[test]
-    fn redirects_navigate_and_results_replace_the_form() {
-        let session = session();
-        session.enable_html();
-        let redirect = ServerMessage::Event {
-            event: Event::Redirect {
-                transaction_id: "tx".into(),
-                target: LinkTarget::Url {
-                    url: "javascript:alert(1)".into(),
-                    download: None,
-                },
-                replace: false,
-            },
-        };
-        assert!(matches!(
-            session.present(redirect).as_slice(),
-            [ServerMessage::Navigate { href, .. }] if href == "/"
-        ));
-        let redirect = ServerMessage::Event {
-            event: Event::Redirect {
-                transaction_id: "tx".into(),
-                target: LinkTarget::Route {
-                    route: "users/edit".into(),
-                    params: json!({"id": 7}).as_object().cloned(),
-                },
-                replace: true,
-            },
-        };
-        assert!(matches!(
-            session.present(redirect).as_slice(),
-            [ServerMessage::Navigate { href, replace: true }] if href == "/actions/users/edit?id=7"
-        ));
-        let done = ServerMessage::Event {
-            event: Event::Completed {
-                transaction_id: "tx".into(),
-                result_status: interval_protocol::types::ResultStatus::Canceled,
-                result: None,
-            },
-        };
-        let out = patches(session.present(done));
-        let targets: Vec<&str> = out.iter().map(|p| p.target.as_str()).collect();
-        assert_eq!(targets, ["io", "loading", "result", "toolbar"]);
-        assert!(out[2].html.contains("Canceled"));
-        assert!(
-            out[2].html.contains("data-ended"),
-            "leaving needs no warning now"
-        );
-    }
-}
+#[path = "live_tests.rs"]
+mod tests;

@@ -35,7 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 
-pub use live::Session;
+pub use live::{Session, StateChange};
 pub use uploads::Uploads;
 
 use crate::auth::Viewer;

@@ -23,6 +23,29 @@ pub fn markdown(source: &str) -> Markup {
     html(&rendered)
 }
 
+/// The elements of inline markdown (help texts), as Interval allows them:
+/// paragraphs, breaks, emphasis, links, code and lists. Anything else keeps
+/// its text and loses its element.
+const INLINE_TAGS: [&str; 11] = [
+    "p", "br", "b", "strong", "i", "em", "a", "code", "ul", "ol", "li",
+];
+
+/// Renders the inline markdown of a help text: emphasis, `code` and links
+/// (opening in a new tab, as Interval's do), cleaned like [`markdown`].
+pub fn inline_markdown(source: &str) -> Markup {
+    use pulldown_cmark::{html::push_html, Options, Parser};
+    let mut rendered = String::with_capacity(source.len() * 3 / 2);
+    push_html(
+        &mut rendered,
+        Parser::new_ext(source, Options::ENABLE_STRIKETHROUGH),
+    );
+    let mut builder = cleaner();
+    builder
+        .tags(INLINE_TAGS.into())
+        .set_tag_attribute_value("a", "target", "_blank");
+    PreEscaped(builder.clean(&rendered).to_string())
+}
+
 fn cleaner() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
@@ -120,6 +143,28 @@ mod tests {
         assert!(out.contains("href=\"https://example.com\""));
         assert!(out.contains("rel=\"noopener noreferrer nofollow\""));
         assert!(out.contains("<table>"));
+    }
+
+    #[test]
+    fn help_texts_keep_inline_markdown_only() {
+        let out = inline_markdown(
+            "See **the docs**, *now*: [guide](https://example.com) or `x = 1`.\n\n# Big\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(2))",
+        )
+        .0;
+        assert!(out.contains("<strong>the docs</strong>"), "{out}");
+        assert!(out.contains("<em>now</em>"), "{out}");
+        assert!(out.contains("<code>x = 1</code>"), "{out}");
+        assert!(
+            out.contains(r#"<a href="https://example.com" target="_blank" rel="noopener noreferrer nofollow">guide</a>"#),
+            "{out}"
+        );
+        // A heading keeps its text, not its size; script goes whole.
+        assert!(!out.contains("<h1") && out.contains("Big"), "{out}");
+        assert!(
+            !out.contains("script") && !out.contains("alert(1)"),
+            "{out}"
+        );
+        assert!(!out.contains("javascript:"), "{out}");
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn value(value: &Value) -> Markup {
             }
         },
         Value::Null => html! { span.null { "null" } },
-        other => html! { (text_of(other)) },
+        other => super::dates::value_text(other),
     }
 }
 
@@ -176,10 +176,12 @@ pub fn metadata(field: Field<'_>) -> Markup {
                                 @if let Some(src) = item.get("image").and_then(|i| i.get("url")).and_then(Value::as_str).and_then(sanitize::media_url) {
                                     img.meta-image src=(src) alt="";
                                 }
-                                @let text = item.get("value").map(text_of).unwrap_or_default();
-                                @match target_href(item) {
-                                    Some((href, _)) => { a href=(href) { (if text.is_empty() { href.clone() } else { text }) } }
-                                    None => { (text) }
+                                @let value = item.get("value").filter(|v| !v.is_null() && v.as_str() != Some(""));
+                                @match (target_href(item), value) {
+                                    (Some((href, _)), Some(value)) => { a href=(href) { (super::dates::value_text(value)) } }
+                                    (Some((href, _)), None) => { a href=(href) { (href) } }
+                                    (None, Some(value)) => { (super::dates::value_text(value)) }
+                                    (None, None) => {}
                                 }
                             }
                         }

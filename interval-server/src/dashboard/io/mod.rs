@@ -3,9 +3,11 @@
 //! error are tied to it with `aria-describedby`, and every button has a
 //! name. Form fields are named `c<index>`; [`super::values`] reads them back.
 
+pub mod dates;
 pub mod display;
 pub mod file;
 pub mod input;
+pub mod rows;
 pub mod select;
 pub mod table;
 
@@ -257,11 +259,12 @@ pub fn grouped(field: Field<'_>, controls: Markup) -> Markup {
     }
 }
 
-/// The component's help text.
+/// The component's help text, with its inline markdown (links, emphasis,
+/// code) as Interval renders it, sanitized.
 pub fn help(field: Field<'_>) -> Markup {
     html! {
         @if let Some(text) = field.str("helpText") {
-            p.help #(format!("{}-help", field.id())) { (text) }
+            div.help.inline-markdown #(format!("{}-help", field.id())) { (super::sanitize::inline_markdown(text)) }
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Tables and grids (§4.3, §4.4): `DISPLAY_TABLE`, `SELECT_TABLE` and
 //! `DISPLAY_GRID`. Search, sorting and paging are asked of the host with
-//! `SET_STATE`; the rows shown are the ones the host sent for that state
-//! (they start at the state's `offset`).
+//! `SET_STATE`, and the rows shown are the ones the host sent for that
+//! state (they start at the state's `offset`); except that a table whose
+//! rows were all sent is sorted and paged here ([`super::rows`]).
 
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
-use super::{help, menu_items, text_of, Field};
+use super::{dates, help, menu_items, rows, text_of, Field};
 use crate::dashboard::routes::target_href;
 use crate::dashboard::sanitize;
 
@@ -75,12 +76,12 @@ fn columns(field: &Field<'_>, rows: &[Value]) -> Vec<(String, String)> {
 /// One table cell (§4.2 `tableCell`).
 pub fn cell(value: &Value) -> Markup {
     let Value::Object(object) = value else {
-        return html! { (text_of(value)) };
+        return dates::value_text(value);
     };
     let text = object
         .get("label")
         .or_else(|| object.get("value"))
-        .map(text_of)
+        .map(dates::value_text)
         .unwrap_or_default();
     let image = object
         .get("image")
@@ -140,27 +141,40 @@ fn pager(field: &Field<'_>, state: &Map<String, Value>, shown: usize, total: u64
                 @if shown == 0 { "No records" }
                 @else { (offset + 1) "–" (last) " of " (total) }
             }
-            button.button.secondary type="button" disabled[offset == 0] aria-label="Previous page"
+            button.button.secondary #(format!("{}-previous", field.id())) type="button" disabled[offset == 0] aria-label="Previous page"
                 data-set=(json!({"offset": offset.saturating_sub(size)}).to_string()) { "Previous" }
-            button.button.secondary type="button" disabled[last >= total] aria-label="Next page"
+            button.button.secondary #(format!("{}-next", field.id())) type="button" disabled[last >= total] aria-label="Next page"
                 data-set=(json!({"offset": offset + size}).to_string()) { "Next" }
         }
     }
 }
 
-/// The rows the host sent, the page of them to show (the host may send
-/// more than a page), and the total count.
+/// The rows the host sent, the page of them to show, and the total count.
+/// When the host sent every row ([`rows::is_complete`]), the page is cut
+/// here from the rows sorted as the state asks; otherwise the host sorted
+/// them and its rows start at the state's `offset` (it may send more than
+/// a page).
 fn page_of<'f>(
     field: &'f Field<'_>,
     state: &Map<String, Value>,
-) -> (&'f [Value], &'f [Value], u64) {
+) -> (&'f [Value], Vec<&'f Value>, u64) {
     let all: &'f [Value] = field
         .prop("data")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
     let size = number(state, "pageSize").max(1) as usize;
-    let page = &all[..all.len().min(size)];
+    if rows::is_complete(field.component) {
+        let offset = number(state, "offset") as usize;
+        let sorted = rows::sorted(
+            all,
+            state.get("sortColumn").and_then(Value::as_str),
+            state.get("sortDirection").and_then(Value::as_str),
+        );
+        let page = sorted.into_iter().skip(offset).take(size).collect();
+        return (all, page, all.len() as u64);
+    }
+    let page = all.iter().take(size).collect();
     let total = field
         .num("totalRecords")
         .map(|t| t as u64)
@@ -176,7 +190,7 @@ fn row_key(n: usize, row: &Value) -> String {
 /// The checkbox selecting every row of the page shown (the script keeps
 /// it in step with the selection). Disabled when that would select more
 /// than `maxSelections`, counting rows already selected on other pages.
-fn select_all(field: &Field<'_>, rows: &[Value], selected: &[String]) -> Markup {
+fn select_all(field: &Field<'_>, rows: &[&Value], selected: &[String]) -> Markup {
     let id = format!("{}-all", field.id());
     let keys: Vec<String> = rows
         .iter()
@@ -242,7 +256,7 @@ pub fn table(field: Field<'_>) -> Markup {
                             @for (label, key) in &columns {
                                 tr {
                                     th scope="row" { (label) }
-                                    @for row in rows { td { (cell(row.get("data").and_then(|d| d.get(key)).unwrap_or(&Value::Null))) } }
+                                    @for row in &rows { td { (cell(row.get("data").and_then(|d| d.get(key)).unwrap_or(&Value::Null))) } }
                                 }
                             }
                         }
@@ -251,8 +265,8 @@ pub fn table(field: Field<'_>) -> Markup {
                     table {
                         thead {
                             tr {
-                                @if select { th.select-cell scope="col" { (select_all(&field, rows, &selected)) } }
-                                @for (label, key) in &columns {
+                                @if select { th.select-cell scope="col" { (select_all(&field, &rows, &selected)) } }
+                                @for (i, (label, key)) in columns.iter().enumerate() {
                                     @let sorted = (sort_column == Some(key.as_str())).then_some(sort_direction).flatten();
                                     @let aria = match sorted { Some("asc") => "ascending", Some("desc") => "descending", _ => "none" };
                                     @let next = match sorted {
@@ -262,7 +276,7 @@ pub fn table(field: Field<'_>) -> Markup {
                                     };
                                     th scope="col" aria-sort=(aria) {
                                         @if sortable {
-                                            button.sort type="button" data-set=(next.to_string()) {
+                                            button.sort #(format!("{}-sort-{i}", field.id())) type="button" data-set=(next.to_string()) {
                                                 (label)
                                                 span.sort-mark aria-hidden="true" {
                                                     @match sorted { Some("asc") => "▲", Some("desc") => "▼", _ => "" }
@@ -330,7 +344,7 @@ pub fn grid(field: Field<'_>) -> Markup {
             }
             (help(field))
             ul.grid {
-                @for item in items {
+                @for item in &items {
                     @let data = item.get("data").unwrap_or(&Value::Null);
                     @let title = data.get("label").or_else(|| data.get("title")).map(text_of).unwrap_or_default();
                     li.card {

@@ -1,0 +1,224 @@
+//! Tests of the live view: renders become patches, forms become typed
+//! responses, table states go to the host or are shown from the rows in hand.
+
+use super::*;
+use crate::dashboard::io::testing::{component, render};
+use interval_protocol::types::LinkTarget;
+use serde_json::json;
+
+fn session() -> Session {
+    let store = crate::db::Store::open(None).unwrap();
+    let auth = crate::auth::Auth::new(crate::auth::AuthSettings {
+        lifetime: std::time::Duration::from_secs(60),
+        idle_timeout: std::time::Duration::from_secs(60),
+        secure_cookies: false,
+        open_allowed: true,
+        proxy: None,
+    })
+    .unwrap();
+    let app = Arc::new(crate::AppState::new(
+        crate::ServerConfig::default(),
+        store,
+        auth,
+        None,
+    ));
+    let viewer = Viewer {
+        person: crate::people::Person {
+            id: "owner".into(),
+            email: "admin@localhost".into(),
+            first_name: None,
+            last_name: None,
+            role: crate::people::Role::Admin,
+            teams: vec![],
+        },
+        session: None,
+        via: SignedInVia::Open,
+    };
+    Session::new(Dashboard::new(app).unwrap(), viewer, KeyKind::Development)
+}
+
+fn patches(messages: Vec<ServerMessage>) -> Vec<Patch> {
+    match messages.as_slice() {
+        [ServerMessage::Patch { patches }] => patches.clone(),
+        other => panic!("expected patches, got {other:?}"),
+    }
+}
+
+fn render_event(r: &IoRender) -> ServerMessage {
+    ServerMessage::Event {
+        event: Event::Render {
+            transaction_id: "tx".into(),
+            render: r.clone(),
+        },
+    }
+}
+
+#[test]
+fn events_stay_events_until_html_is_asked_for() {
+    let session = session();
+    let r = render(vec![component("INPUT_TEXT", "Name", json!({}))]);
+    assert!(matches!(
+        session.present(render_event(&r)).as_slice(),
+        [ServerMessage::Event { .. }]
+    ));
+    session.enable_html();
+    let out = patches(session.present(render_event(&r)));
+    assert_eq!(out[0].target, "io");
+    assert!(out[0].html.contains(r#"<label for="c0">Name</label>"#));
+    assert_eq!(
+        (out[1].target.as_str(), out[1].html.as_str()),
+        ("loading", "")
+    );
+}
+
+#[test]
+fn forms_become_typed_responses() {
+    let session = session();
+    session.enable_html();
+    let mut age = component("INPUT_NUMBER", "Age", json!({"min": 0}));
+    age.is_optional = true;
+    let r = render(vec![component("INPUT_TEXT", "Name", json!({})), age]);
+    session.present(render_event(&r));
+    let refused = session
+        .submission(
+            "tx",
+            "r1".into(),
+            "g1".into(),
+            None,
+            &[vec![], vec!["-3".into()]],
+        )
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused.len(), 2);
+    let response = session
+        .submission(
+            "tx",
+            "r1".into(),
+            "g1".into(),
+            Some("save".into()),
+            &[vec!["Ada".into()], vec!["".into()]],
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.values, vec![json!("Ada"), Value::Null]);
+    assert_eq!(
+        response.values_meta,
+        Some(json!({"values": {"1": ["undefined"]}}))
+    );
+    assert_eq!(response.choice.as_deref(), Some("save"));
+    assert!(session
+        .submission("tx", "r1".into(), "other".into(), None, &[])
+        .is_err());
+}
+
+#[test]
+fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
+    let session = session();
+    session.enable_html();
+    let rows: Vec<Value> = (0..30)
+        .map(|i| json!({"key": i.to_string(), "data": {"n": i}}))
+        .collect();
+    let mut table = component(
+        "DISPLAY_TABLE",
+        "Numbers",
+        json!({"data": rows, "totalRecords": 100, "defaultPageSize": 10}),
+    );
+    table.is_stateful = true;
+    let r = render(vec![table]);
+    session.present(render_event(&r));
+    let Ok(StateChange::Host(response)) =
+        session.state_change("tx", "g1".into(), 0, json!({"offset": 10, "pageSize": 10}))
+    else {
+        panic!("a page the dashboard does not have is the host's to send");
+    };
+    assert_eq!(response.kind, IoResponseKind::SetState);
+    assert_eq!(response.values, vec![json!({"offset": 10, "pageSize": 10})]);
+    let out = patches(session.present(render_event(&r)));
+    assert!(out[0].html.contains("11–20 of 100"), "{}", out[0].html);
+    assert!(session
+        .state_change("tx", "g1".into(), 3, json!({}))
+        .is_err());
+}
+
+#[test]
+fn a_table_with_all_its_rows_is_sorted_and_paged_here_but_searched_by_the_host() {
+    let session = session();
+    session.enable_html();
+    let rows: Vec<Value> = (0..12)
+        .map(|i| json!({"key": i.to_string(), "data": {"n": i}}))
+        .collect();
+    let table = component(
+        "DISPLAY_TABLE",
+        "Numbers",
+        json!({"data": rows, "totalRecords": 12, "defaultPageSize": 5}),
+    );
+    let r = render(vec![table]);
+    session.present(render_event(&r));
+    let sort = json!({"offset": 0, "pageSize": 5, "sortColumn": "n", "sortDirection": "desc"});
+    let Ok(StateChange::Shown(event)) = session.state_change("tx", "g1".into(), 0, sort) else {
+        panic!("sorting rows in hand does not ask the host");
+    };
+    let out = patches(session.present(ServerMessage::Event { event }));
+    let html = &out[0].html;
+    assert!(html.contains("1–5 of 12"), "{html}");
+    assert!(
+        html.find("<td>11</td>") < html.find("<td>10</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("<td>6</td>"), "{html}");
+    assert!(html.contains(r#"aria-sort="descending""#), "{html}");
+    let search = json!({"offset": 0, "pageSize": 5, "queryTerm": "1"});
+    assert!(matches!(
+        session.state_change("tx", "g1".into(), 0, search),
+        Ok(StateChange::Host(_))
+    ));
+}
+
+#[test]
+fn redirects_navigate_and_results_replace_the_form() {
+    let session = session();
+    session.enable_html();
+    let redirect = ServerMessage::Event {
+        event: Event::Redirect {
+            transaction_id: "tx".into(),
+            target: LinkTarget::Url {
+                url: "javascript:alert(1)".into(),
+                download: None,
+            },
+            replace: false,
+        },
+    };
+    assert!(matches!(
+        session.present(redirect).as_slice(),
+        [ServerMessage::Navigate { href, .. }] if href == "/"
+    ));
+    let redirect = ServerMessage::Event {
+        event: Event::Redirect {
+            transaction_id: "tx".into(),
+            target: LinkTarget::Route {
+                route: "users/edit".into(),
+                params: json!({"id": 7}).as_object().cloned(),
+            },
+            replace: true,
+        },
+    };
+    assert!(matches!(
+        session.present(redirect).as_slice(),
+        [ServerMessage::Navigate { href, replace: true }] if href == "/actions/users/edit?id=7"
+    ));
+    let done = ServerMessage::Event {
+        event: Event::Completed {
+            transaction_id: "tx".into(),
+            result_status: interval_protocol::types::ResultStatus::Canceled,
+            result: None,
+        },
+    };
+    let out = patches(session.present(done));
+    let targets: Vec<&str> = out.iter().map(|p| p.target.as_str()).collect();
+    assert_eq!(targets, ["io", "loading", "result", "toolbar"]);
+    assert!(out[2].html.contains("Canceled"));
+    assert!(
+        out[2].html.contains("data-ended"),
+        "leaving needs no warning now"
+    );
+}
