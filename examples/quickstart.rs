@@ -46,9 +46,7 @@ async fn run() -> Result<(), Error> {
         .build();
 
     interval.listen().await?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => interval.safely_close().await?,
-        _ = interval.closed() => {}
-    }
+    // Ctrl-C or SIGTERM: close safely (a second one closes at once).
+    interval.run_until_signal().await?;
     Ok(())
 }

@@ -58,9 +58,7 @@ pub fn routes() -> Routes {
 async fn main() -> Result<(), Error> {
     let interval = Interval::from_env().routes(routes()).build();
     interval.listen().await?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => interval.safely_close().await?,
-        _ = interval.closed() => {}
-    }
+    // Ctrl-C or SIGTERM: close safely (a second one closes at once).
+    interval.run_until_signal().await?;
     Ok(())
 }

@@ -359,20 +359,38 @@ async fn a_dropped_connection_mid_transaction_reconnects_replays_and_completes()
 }
 
 #[tokio::test]
-async fn a_render_refused_after_a_reconnect_fails_the_waiting_call() {
+async fn a_render_refused_after_a_reconnect_ends_the_transaction_as_a_cancel() {
     let mut server = TestServer::start().await;
-    let interval = server.host().action("ask", ask_name()).build();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let counted = failures.clone();
+    let interval = server
+        .host()
+        .action("ask", ask_name())
+        .on_error(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .build();
     let mut peer = listen(&mut server, &interval).await;
     peer.call::<StartTransaction>(&start("tx1", "ask")).await;
     let (id, _) = peer.expect::<SendIoCall>().await;
     peer.respond::<SendIoCall>(id, &SendIoCallReturns::Accepted(true));
+    assert_eq!(interval.open_count(), 1);
     peer.drop_connection();
 
     let mut peer = server.accept().await;
     peer.initialize().await;
     let (id, replayed) = peer.expect::<SendIoCall>().await;
     assert_eq!(replayed.transaction_id, "tx1");
-    refuse_and_expect_failure(&mut peer, id).await;
+    peer.respond::<SendIoCall>(
+        id,
+        &serde_json::from_value(json!({"type": "ERROR", "message": "Transaction not found."}))
+            .unwrap(),
+    );
+    // As a cancel: no result for a transaction the server no longer runs,
+    // no on_error, and nothing left running for a safe shutdown to wait for.
+    peer.expect_silence(Duration::from_millis(300)).await;
+    assert_eq!(interval.open_count(), 0);
+    assert_eq!(failures.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -523,7 +541,8 @@ async fn safely_close_waits_for_the_running_action_and_refuses_new_ones() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_gives_clear_timeouts() {
-    // Never ACKs: every attempt times out, then listen fails.
+    // Never ACKs: every attempt times out, then listen fails (with
+    // `fail_fast`; without it listen would try again, with back-off).
     let server = TestServer::start().await;
     server.set_behaviour(Behaviour {
         ack: false,
@@ -533,6 +552,7 @@ async fn a_server_that_never_answers_gives_clear_timeouts() {
         .host()
         .send_timeout(Duration::from_millis(100))
         .max_resend_attempts(2)
+        .fail_fast(true)
         .build()
         .listen()
         .await
@@ -545,6 +565,7 @@ async fn a_server_that_never_answers_gives_clear_timeouts() {
     let error = server
         .host()
         .response_timeout(Duration::from_millis(300))
+        .fail_fast(true)
         .build()
         .listen()
         .await
@@ -562,6 +583,7 @@ async fn a_server_that_never_answers_gives_clear_timeouts() {
     let error = server
         .host()
         .connect_timeout(Duration::from_millis(300))
+        .fail_fast(true)
         .build()
         .listen()
         .await

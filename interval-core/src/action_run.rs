@@ -111,6 +111,11 @@ async fn finish(
             tracing::info!("canceled by the runner");
             None
         }
+        // Cut by an intentional close: not the action's failure.
+        Ok(Err(error)) if host.state.is_closed() => {
+            tracing::debug!("cut by the client's close: {error}");
+            None
+        }
         Ok(Err(error)) => {
             tracing::warn!("failed: {error}");
             Some(failure(&host.state.config, &ctx, Some(&definition), error))
@@ -133,7 +138,7 @@ async fn finish(
         Some(result) => complete(&host.state, &transaction.id, result).await,
         None => {}
     }
-    if !transaction.append_ui {
+    if !transaction.append_ui || transaction.is_refused() {
         host.registry.close(&transaction.id);
     }
 }
@@ -191,6 +196,9 @@ async fn complete(state: &HostState, transaction_id: &str, result: ActionResult)
         if !state.wait_connected().await {
             break;
         }
+        if state.is_closed() {
+            break;
+        }
         match state.rpc.call::<MarkTransactionComplete>(&inputs).await {
             Ok(true) => {
                 tracing::debug!("completed ({status:?})");
@@ -207,5 +215,11 @@ async fn complete(state: &HostState, transaction_id: &str, result: ActionResult)
             }
         }
     }
-    tracing::error!("Could not send the result of transaction {transaction_id}: not connected");
+    if state.is_closed() {
+        tracing::debug!(
+            "The client closed before the result of transaction {transaction_id} was sent"
+        );
+    } else {
+        tracing::error!("Could not send the result of transaction {transaction_id}: not connected");
+    }
 }

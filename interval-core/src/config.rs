@@ -58,9 +58,22 @@ pub struct Config {
     /// How long to wait for the ACK of a frame; attempt *n* waits *n* times
     /// as long (default 5 s).
     pub send_timeout: Duration,
-    /// Pause between attempts, growing linearly with the attempt number
-    /// (default 3 s); also the base of the reconnect back-off.
+    /// Pause between attempts of a call, growing linearly with the attempt
+    /// number (default 3 s).
     pub retry_interval: Duration,
+    /// The first delay of the connection back-off (default 100 ms): attempt
+    /// *n* to (re)connect waits `min(reconnect_max_delay, reconnect_initial_delay
+    /// × 2^(n-1))`, times a random factor in `[0.5, 1]`.
+    pub reconnect_initial_delay: Duration,
+    /// The cap of the connection back-off (default 30 s).
+    pub reconnect_max_delay: Duration,
+    /// Make `listen()` fail at the first failed connection instead of
+    /// retrying (default `false`; `INTERVAL_FAIL_FAST=1` in
+    /// [`Interval::from_env`](crate::Interval::from_env)). Scripts use it.
+    pub fail_fast: bool,
+    /// How long `safely_close` waits for running transactions and open pages
+    /// before closing anyway (default 10 s).
+    pub shutdown_timeout: Duration,
     /// How many times a call is sent before giving up (default 10).
     pub max_resend_attempts: u32,
     /// How often the connection is pinged (default 30 s).
@@ -90,6 +103,10 @@ impl Default for Config {
             log_level: LogLevel::Info,
             send_timeout: Duration::from_secs(5),
             retry_interval: Duration::from_secs(3),
+            reconnect_initial_delay: Duration::from_millis(100),
+            reconnect_max_delay: Duration::from_secs(30),
+            fail_fast: false,
+            shutdown_timeout: Duration::from_secs(10),
             max_resend_attempts: 10,
             ping_interval: Duration::from_secs(30),
             ping_timeout: Duration::from_secs(5),
@@ -110,6 +127,10 @@ impl fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("send_timeout", &self.send_timeout)
             .field("retry_interval", &self.retry_interval)
+            .field("reconnect_initial_delay", &self.reconnect_initial_delay)
+            .field("reconnect_max_delay", &self.reconnect_max_delay)
+            .field("fail_fast", &self.fail_fast)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .field("max_resend_attempts", &self.max_resend_attempts)
             .field("ping_interval", &self.ping_interval)
             .field("ping_timeout", &self.ping_timeout)

@@ -1,7 +1,7 @@
 //! The embedded server: with no endpoint configured, `listen()` starts
 //! interval-server in this process, on loopback, and connects to it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use interval_server::{RunningServer, ServerConfig};
 
@@ -19,13 +19,7 @@ fn database() -> Result<Option<PathBuf>> {
         Ok(path) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
         _ => {
             let dir = PathBuf::from(".interval");
-            // Owner-only (0700): the database holds the API key, params and
-            // results.
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder.create(&dir).map_err(|e| {
+            create_state_dir(&dir).map_err(|e| {
                 Error::Config(format!(
                     "could not create {} for the embedded server's database: {e} (set INTERVAL_DATABASE)",
                     dir.display()
@@ -34,6 +28,26 @@ fn database() -> Result<Option<PathBuf>> {
             Ok(Some(dir.join("interval.db")))
         }
     }
+}
+
+/// Creates `dir` owner-only (0700: the database holds the API key, params
+/// and results) with a `.gitignore` of `*` in it, so that git ignores it
+/// wherever it lands (as `target/` does). A `.gitignore` already there is
+/// kept.
+fn create_state_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            ignore,
+            "# Made by interval-rs: the embedded server's state, not for version control.\n*\n",
+        )?;
+    }
+    Ok(())
 }
 
 /// Starts the embedded server: on 127.0.0.1, port `INTERVAL_PORT` or 3000 (or
@@ -58,4 +72,32 @@ pub(crate) async fn start(api_key: Option<&str>) -> Result<RunningServer> {
     // Essential: the one line a person needs to find the dashboard.
     eprintln!("Interval dashboard: {}", server.url());
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_state_dir;
+
+    #[test]
+    fn the_state_directory_ignores_itself_in_git() {
+        let root = std::env::temp_dir().join(format!("interval-state-{}", std::process::id()));
+        let dir = root.join(".interval");
+        create_state_dir(&dir).unwrap();
+        let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+        assert!(ignore.lines().any(|line| line == "*"), "{ignore:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        // A second start keeps what is there, including a user's own file.
+        std::fs::write(dir.join(".gitignore"), "mine\n").unwrap();
+        create_state_dir(&dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join(".gitignore")).unwrap(),
+            "mine\n"
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }

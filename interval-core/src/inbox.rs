@@ -39,6 +39,9 @@ pub(crate) enum Closed {
     Transaction,
     /// The client was closed.
     Client,
+    /// The server refused the transaction's replayed call after a reconnect
+    /// (it no longer runs it): ends the call as a cancel by the runner.
+    Canceled,
 }
 
 /// Why an event was not delivered.

@@ -51,6 +51,7 @@
 // The layers, each importing only from those below it (checked by
 // `tests/module_layers.rs`); see the crate docs.
 mod action_run;
+mod backoff;
 mod client;
 mod config;
 mod ctx;

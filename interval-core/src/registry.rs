@@ -213,6 +213,7 @@ impl Transactions {
                 (None, None) => return None,
             };
             let host = host.clone();
+            let registry = self;
             Some(async move {
                 let inputs = SendIoCallInputs {
                     transaction_id: transaction.id.to_string(),
@@ -223,11 +224,14 @@ impl Transactions {
                     match host.rpc.call::<SendIoCall>(&inputs).await {
                         Ok(reply) => {
                             if let Some(refusal) = reply.refusal() {
-                                tracing::warn!(
-                                    "The server refused the replayed IO call of transaction {}: {refusal}",
+                                // The server canceled or forgot it while we
+                                // were away: it is no longer running.
+                                tracing::info!(
+                                    "The server refused the replayed IO call of transaction {}: {refusal}; ending it",
                                     transaction.id
                                 );
-                                transaction.forget_settled_render();
+                                transaction.cancel_by_server();
+                                registry.close(&transaction.id);
                             }
                             return;
                         }

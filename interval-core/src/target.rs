@@ -35,6 +35,14 @@ impl Target {
         }
     }
 
+    /// The server refused a replayed call: a transaction ends as if the
+    /// runner canceled it (a page has nothing to end).
+    pub fn cancel_by_server(&self) {
+        if let Target::Transaction(t) = self {
+            t.cancel_by_server();
+        }
+    }
+
     /// Displays resolve at once (append-UI transactions).
     pub fn append_ui(&self) -> bool {
         match self {

@@ -34,6 +34,8 @@ struct TransactionState {
     /// until their IO call is dropped.
     groups: Groups,
     canceled: bool,
+    /// The server refused a replayed call: it no longer runs the transaction.
+    refused: bool,
     /// Forgotten by the host (completed, or `CLOSE_TRANSACTION`).
     closed: bool,
 }
@@ -138,9 +140,21 @@ impl Transaction {
         }
     }
 
-    /// The server refused the replayed settled render: it is not sent again.
-    pub fn forget_settled_render(&self) {
-        lock(&self.state).settled_render = None;
+    /// The server refused a call replayed after a reconnect (it canceled or
+    /// forgot the transaction meanwhile): later calls fail, and a waiting one
+    /// ends as if the runner canceled the transaction.
+    pub fn cancel_by_server(&self) {
+        let mut state = lock(&self.state);
+        state.canceled = true;
+        state.refused = true;
+        state.settled_render = None;
+        state.loading = None;
+        state.groups.close_all(Closed::Canceled);
+    }
+
+    /// Whether [`Transaction::cancel_by_server`] ended it.
+    pub fn is_refused(&self) -> bool {
+        lock(&self.state).refused
     }
 }
 

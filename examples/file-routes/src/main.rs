@@ -33,10 +33,8 @@ async fn main() {
 
 async fn run(interval: &Interval) -> Result<(), Error> {
     interval.listen().await?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => interval.safely_close().await?,
-        _ = interval.closed() => {}
-    }
+    // Ctrl-C or SIGTERM: close safely (a second one closes at once).
+    interval.run_until_signal().await?;
     Ok(())
 }
 

@@ -62,9 +62,33 @@ impl IntervalBuilder {
         self
     }
 
-    /// Base pause between attempts and reconnects (default 3 s).
+    /// Base pause between attempts of a call (default 3 s).
     pub fn retry_interval(mut self, interval: Duration) -> Self {
         self.config.retry_interval = interval;
+        self
+    }
+
+    /// The first and the longest delay of the connection back-off (defaults
+    /// 100 ms and 30 s): attempt *n* to connect or reconnect waits
+    /// `min(max, initial × 2^(n-1))`, times a random factor in `[0.5, 1]`.
+    pub fn reconnect_delays(mut self, initial: Duration, max: Duration) -> Self {
+        self.config.reconnect_initial_delay = initial;
+        self.config.reconnect_max_delay = max.max(initial);
+        self
+    }
+
+    /// Make `listen()` fail at the first failed connection instead of
+    /// retrying with back-off (default `false`; for scripts). A rejected API
+    /// key fails at once either way.
+    pub fn fail_fast(mut self, yes: bool) -> Self {
+        self.config.fail_fast = yes;
+        self
+    }
+
+    /// How long `safely_close` waits for running transactions and open pages
+    /// before closing anyway (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
         self
     }
 
@@ -129,8 +153,9 @@ impl Interval {
     }
 
     /// A builder with `api_key` and `endpoint` taken from `INTERVAL_API_KEY`
-    /// and `INTERVAL_ENDPOINT` (when set), and `log_level` from
-    /// `INTERVAL_LOG_LEVEL`.
+    /// and `INTERVAL_ENDPOINT` (when set), `log_level` from
+    /// `INTERVAL_LOG_LEVEL` (`quiet`, `info`, `debug`) and `fail_fast` from
+    /// `INTERVAL_FAIL_FAST` (`1` or `true`).
     pub fn from_env() -> IntervalBuilder {
         let mut builder = Interval::builder();
         if let Some(key) = std::env::var("INTERVAL_API_KEY")
@@ -150,6 +175,9 @@ impl Interval {
                 Ok(level) => builder = builder.log_level(level),
                 Err(e) => eprintln!("interval: ignoring INTERVAL_LOG_LEVEL: {e}"),
             }
+        }
+        if let Ok(value) = std::env::var("INTERVAL_FAIL_FAST") {
+            builder = builder.fail_fast(matches!(value.as_str(), "1" | "true" | "yes"));
         }
         builder
     }

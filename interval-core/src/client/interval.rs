@@ -8,7 +8,6 @@ use interval_protocol::types::SuccessOrError;
 
 use super::supervisor;
 use crate::config::Config;
-use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::http_api::{self, Enqueue, Notify, QueuedAction};
@@ -79,8 +78,13 @@ impl Interval {
     /// server accepted them; from then on the host runs transactions in the
     /// background and reconnects on its own after an unexpected close.
     ///
-    /// Fails without retrying when the first connection or initialization
-    /// fails (wrong endpoint, wrong key, server refusal).
+    /// A server that cannot be reached yet (connection refused, timeout,
+    /// restart) is tried again with the back-off of
+    /// [`reconnect_delays`](crate::IntervalBuilder::reconnect_delays),
+    /// logging each failed attempt, until it answers or the client is
+    /// closed; with [`fail_fast`](crate::IntervalBuilder::fail_fast) the
+    /// first failure is returned. What retrying cannot fix fails at once: a
+    /// rejected API key, a malformed endpoint, a refused initialization.
     pub async fn listen(&self) -> Result<()> {
         let (host, state) = (&self.host, &self.host.state);
         crate::logging::init(state.config.log_level);
@@ -88,13 +92,7 @@ impl Interval {
             return Err(Error::Interval("listen() was already called".into()));
         }
         let endpoint = host.resolve_endpoint().await?.url;
-        let connection = dispatch::connect(host, &endpoint).await?;
-        state.rpc.attach(connection.clone());
-        if let Err(e) = host.initialize(true).await {
-            connection.close();
-            state.rpc.detach();
-            return Err(e);
-        }
+        let connection = supervisor::first_connect(host, &endpoint).await?;
         state.set_status(Status::Connected);
         tokio::spawn(supervisor::supervise(host.clone(), connection, endpoint));
         tokio::spawn(supervisor::keep_alive(state.clone()));
@@ -111,8 +109,16 @@ impl Interval {
         Ok(true)
     }
 
+    /// The number of running transactions plus open pages: what
+    /// [`safely_close`](Interval::safely_close) waits for.
+    pub fn open_count(&self) -> usize {
+        self.host.registry.open_count()
+    }
+
     /// Stops taking new transactions, lets the running ones finish, then
-    /// closes. Resolves once closed.
+    /// closes. Resolves once closed. Waits at most
+    /// [`shutdown_timeout`](crate::IntervalBuilder::shutdown_timeout)
+    /// (default 10 s): then closes anyway, saying how many were cut.
     pub async fn safely_close(&self) -> Result<()> {
         let (host, state) = (&self.host, &self.host.state);
         state.set_shutting_down(true);
@@ -134,11 +140,50 @@ impl Interval {
             }
         }
         let open = host.registry.open_count();
+        let timeout = state.config.shutdown_timeout;
         if open > 0 {
-            tracing::info!("Waiting for {open} running transaction(s) before closing");
+            tracing::info!(
+                "Waiting for {open} running transaction(s) or open page(s) before closing (at most {timeout:?})"
+            );
         }
-        host.registry.wait_until_empty().await;
+        if tokio::time::timeout(timeout, host.registry.wait_until_empty())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "Closing after {timeout:?} with {} transaction(s) or page(s) still open",
+                host.registry.open_count()
+            );
+        }
         self.immediately_close();
+        Ok(())
+    }
+
+    /// Runs until the client closes, or until Ctrl-C (SIGINT) or SIGTERM:
+    /// then closes safely ([`safely_close`](Interval::safely_close), bounded
+    /// by `shutdown_timeout`); a second signal closes at once. What a
+    /// program's `main` calls after [`listen`](Interval::listen).
+    pub async fn run_until_signal(&self) -> Result<()> {
+        let mut signals = Signals::new()?;
+        tokio::select! {
+            _ = signals.next() => {}
+            _ = self.closed() => return Ok(()),
+        }
+        tracing::info!(
+            "Closing: waiting for running transactions (press Ctrl-C again to close at once)"
+        );
+        tokio::select! {
+            closed = self.safely_close() => {
+                if let Err(e) = closed {
+                    tracing::warn!("Could not close safely ({e}); closing now");
+                    self.immediately_close();
+                }
+            }
+            _ = signals.next() => {
+                tracing::info!("Closing now");
+                self.immediately_close();
+            }
+        }
         Ok(())
     }
 
@@ -146,6 +191,10 @@ impl Interval {
     /// fail with [`Error::NotConnected`].
     pub fn immediately_close(&self) {
         let (host, state) = (&self.host, &self.host.state);
+        let open = host.registry.open_count();
+        if open > 0 && !state.is_closed() {
+            tracing::info!("Closed with {open} transaction(s) or page(s) still open");
+        }
         state.close();
         host.registry.close_all_groups();
         if let Some(connection) = state.rpc.detach() {
@@ -201,5 +250,45 @@ impl Interval {
     /// Sends a notification; see [`Notify`].
     pub fn notify(&self, message: impl Into<String>) -> Notify {
         http_api::notify(self.host.state.clone(), message)
+    }
+}
+
+/// Ctrl-C, and SIGTERM on Unix.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening: from then on these signals no longer end the
+    /// process.
+    fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind, name: &str| {
+                signal(kind)
+                    .map_err(|e| Error::Interval(format!("could not listen for {name}: {e}")))
+            };
+            Ok(Signals {
+                interrupt: listen(SignalKind::interrupt(), "SIGINT")?,
+                terminate: listen(SignalKind::terminate(), "SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The next Ctrl-C or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

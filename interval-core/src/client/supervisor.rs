@@ -1,12 +1,15 @@
-//! The connection supervisor: reconnects with back-off after an unexpected
-//! close, and pings to find connections that stopped answering.
+//! The connection supervisor: connects with back-off (see
+//! [`crate::backoff`]) at first and after an unexpected close, and pings to
+//! find connections that stopped answering.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::dispatch;
+use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::socket::Connection;
 use crate::state::{HostState, Status};
@@ -14,22 +17,72 @@ use crate::state::{HostState, Status};
 /// How long a connection must stay up before the reconnect back-off resets
 /// (so a server that accepts and drops at once causes no tight loop).
 const STABLE_CONNECTION: Duration = Duration::from_secs(30);
-/// Cap of the linear reconnect back-off, in retry intervals.
-const MAX_BACKOFF_STEPS: u32 = 10;
 
-/// The reconnect delay before `attempt` (1-based): linear in the retry
-/// interval, capped, with up to 10% jitter so that many hosts do not return
-/// in lockstep.
-fn backoff(retry_interval: Duration, attempt: u32) -> Duration {
-    let base = retry_interval * attempt.clamp(1, MAX_BACKOFF_STEPS);
-    base + base.mul_f64(fastrand::f64() * 0.1)
+/// The connection back-off of `state` (see [`crate::backoff`]).
+fn backoff(state: &HostState) -> Backoff {
+    Backoff::new(
+        state.config.reconnect_initial_delay,
+        state.config.reconnect_max_delay,
+    )
+}
+
+/// Whether trying again may help after `error` from connecting or
+/// initializing: not for a rejected key (close code 1008), an HTTP 4xx
+/// handshake answer, a malformed endpoint or key, nor a refused
+/// `INITIALIZE_HOST`.
+pub(super) fn retryable(error: &Error) -> bool {
+    match error {
+        Error::Timeout(_) | Error::NotConnected => true,
+        Error::Connect { reason, .. } => {
+            !(reason.contains("1008")
+                || reason.starts_with("invalid endpoint URL")
+                || reason.contains("valid header value")
+                || reason.contains("HTTP error: 4"))
+        }
+        _ => false,
+    }
+}
+
+/// The first connection of `listen()`: connects and initializes, retrying
+/// with back-off what may be transient (the server is not up yet), unless
+/// `fail_fast` is set or the client is closed meanwhile.
+pub(super) async fn first_connect(host: &Arc<Host>, endpoint: &str) -> Result<Arc<Connection>> {
+    let state = &host.state;
+    let mut backoff = backoff(state);
+    loop {
+        let error = match dispatch::connect(host, endpoint).await {
+            Ok(connection) => {
+                state.rpc.attach(connection.clone());
+                match host.initialize(true).await {
+                    Ok(()) => return Ok(connection),
+                    Err(e) => {
+                        connection.close();
+                        state.rpc.detach();
+                        e
+                    }
+                }
+            }
+            Err(e) => e,
+        };
+        if state.config.fail_fast || !retryable(&error) {
+            return Err(error);
+        }
+        let (attempt, delay) = backoff.next_delay();
+        tracing::warn!(
+            "Could not connect to Interval (attempt {attempt}): {error}; retrying in {delay:.1?}"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = state.closed() => return Err(error),
+        }
+    }
 }
 
 /// Watches the connection; on an unexpected close reconnects with the same
 /// instance id, re-initializes and replays what is pending.
 pub(super) async fn supervise(host: Arc<Host>, mut connection: Arc<Connection>, endpoint: String) {
     let state = &host.state;
-    let mut attempt = 0;
+    let mut backoff = backoff(state);
     loop {
         let up_since = Instant::now();
         tokio::select! {
@@ -46,12 +99,12 @@ pub(super) async fn supervise(host: Arc<Host>, mut connection: Arc<Connection>, 
         );
         state.set_status(Status::Reconnecting);
         if up_since.elapsed() >= STABLE_CONNECTION {
-            attempt = 0;
+            backoff.reset();
         }
         connection = loop {
-            attempt += 1;
+            let (attempt, delay) = backoff.next_delay();
             tokio::select! {
-                _ = tokio::time::sleep(backoff(state.config.retry_interval, attempt)) => {}
+                _ = tokio::time::sleep(delay) => {}
                 _ = state.closed() => return,
             }
             match dispatch::connect(&host, &endpoint).await {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::component::{poll_props_changed, Component};
 use super::handle::Io;
-use crate::error::{Error, IoError, Result};
+use crate::error::{Error, IoError, IoErrorKind, Result};
 use crate::inbox::{Closed, GroupEvent, Inbox};
 use crate::target::Target;
 use uuid::Uuid;
@@ -118,15 +118,27 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
         let step = match event {
             GroupEvent::Response(response) => on_response(call, *response),
             GroupEvent::Resend => {
-                // Reconnected: the same render again.
+                // Reconnected: the same render again. A refusal means the
+                // server no longer runs the transaction (canceled or
+                // forgotten while we were away): it ends as if canceled.
                 let again = render(render_id, inbox.key(), call, &group_message);
-                Box::pin(target.send(&io.host, again, false)).await?;
-                continue;
+                match Box::pin(target.send(&io.host, again, false)).await {
+                    Ok(()) => continue,
+                    Err(Error::Io(e)) if e.kind == IoErrorKind::RenderError => {
+                        tracing::info!(
+                            "The server refused the replayed IO call ({e}): ending the transaction"
+                        );
+                        target.cancel_by_server();
+                        return Err(IoError::canceled().into());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             GroupEvent::Closed(Closed::Transaction) => {
                 return Err(IoError::transaction_closed().into())
             }
             GroupEvent::Closed(Closed::Client) => return Err(Error::NotConnected),
+            GroupEvent::Closed(Closed::Canceled) => return Err(IoError::canceled().into()),
         };
         match step {
             Step::Done(submitted) => return submitted,
