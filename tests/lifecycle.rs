@@ -112,7 +112,6 @@ async fn a_host_started_before_its_server_connects_once_it_is_up() {
         "listen() gave up on the first connect"
     );
     let server = server_on(port).await;
-    let up = Instant::now();
     tokio::time::timeout(Duration::from_secs(5), listening)
         .await
         .expect("listen() still waiting 5 s after the server came up")
