@@ -21,16 +21,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
-use serde::Deserialize;
 
 use crate::auth_pages as pages;
-use crate::db::{DbError, NewPerson, Store};
+use crate::db::{DbError, Store};
 use crate::people::{plausible_email, Person};
 use crate::secret_checks::{Refused, SecretChecks};
 use crate::state::AppState;
@@ -39,7 +36,7 @@ use crate::state::AppState;
 pub const MIN_PASSWORD_LENGTH: usize = 12;
 
 /// Name of the session cookie.
-const COOKIE: &str = "interval_session";
+pub(crate) const COOKIE: &str = "interval_session";
 
 /// A session's use is written to the database at most this often.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -297,7 +294,7 @@ pub fn now() -> u64 {
     crate::db::now_ms().max(0) as u64
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -308,7 +305,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-fn server_error(e: DbError) -> Response {
+pub(crate) fn server_error(e: DbError) -> Response {
     tracing::error!("{e}");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -346,306 +343,10 @@ pub async fn require_login(
     Redirect::to("/login").into_response()
 }
 
-/// Sign-in, sign-out, the first-run page and invitations.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/setup", get(setup_page).post(setup))
-        .route(
-            "/invite/{token}",
-            get(invitation_page).post(accept_invitation),
-        )
-}
-
-/// Routes that need a signed-in person.
-pub fn signed_in_routes() -> Router<Arc<AppState>> {
-    Router::new().route("/logout/everywhere", post(logout_everywhere))
-}
-
-async fn login_page() -> Response {
-    pages::login(None, "").into_response()
-}
-
-/// The sign-in form's fields.
-#[derive(Deserialize)]
-pub struct LoginForm {
-    #[serde(default)]
-    email: String,
-    password: String,
-}
-
-async fn login(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let checked = state
-        .auth
-        .check_password(
-            &state.store,
-            &state.secret_checks,
-            Some(peer.ip()),
-            &form.email,
-            &form.password,
-        )
-        .await;
-    match checked {
-        Ok(Ok(Some(person))) => match state.auth.open_session(&state.store, &person) {
-            Ok(cookie) => {
-                state.store.audit(
-                    Some(&person.email),
-                    "signed_in",
-                    &format!("from {}", peer.ip()),
-                );
-                ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
-            }
-            Err(e) => server_error(e),
-        },
-        // The answer to a wrong password was delayed by the checks.
-        Ok(Ok(None)) => (
-            StatusCode::UNAUTHORIZED,
-            pages::login(Some("Wrong e-mail address or password."), &form.email),
-        )
-            .into_response(),
-        Ok(Err(refused)) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::login(Some(&refused.message()), &form.email),
-        )
-            .into_response(),
-        Err(e) => server_error(e),
-    }
-}
-
-fn expired_cookie() -> String {
-    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
-}
-
-async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_cookie(&headers) {
-        if let Err(e) = state.store.close_session(token) {
-            return server_error(e);
-        }
-    }
-    (
-        [(header::SET_COOKIE, expired_cookie())],
-        Redirect::to("/login"),
-    )
-        .into_response()
-}
-
-async fn logout_everywhere(
-    State(state): State<Arc<AppState>>,
-    Extension(viewer): Extension<Viewer>,
-) -> Response {
-    match state.store.close_sessions_of(&viewer.person.id) {
-        Ok(closed) => {
-            state.store.audit(
-                Some(&viewer.person.email),
-                "signed_out_everywhere",
-                &format!("{closed} session(s) closed"),
-            );
-            (
-                [(header::SET_COOKIE, expired_cookie())],
-                Redirect::to("/login"),
-            )
-                .into_response()
-        }
-        Err(e) => server_error(e),
-    }
-}
-
-/// Whether the first-run page is available to `peer`: open mode, reached
-/// from this machine.
-fn setup_available(state: &AppState, peer: SocketAddr) -> Result<bool, DbError> {
-    Ok(peer.ip().is_loopback() && state.auth.is_open(&state.store)?)
-}
-
-async fn setup_page(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    match setup_available(&state, peer) {
-        Ok(true) => pages::setup(None).into_response(),
-        Ok(false) => Redirect::to("/login").into_response(),
-        Err(e) => server_error(e),
-    }
-}
-
-/// The first-run and invitation forms' fields.
-#[derive(Deserialize)]
-pub struct AccountForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    password: String,
-}
-
-fn optional(text: &str) -> Option<&str> {
-    Some(text.trim()).filter(|t| !t.is_empty())
-}
-
-/// Hashes `password` on the blocking pool, after checking its length.
-pub async fn hash_password(password: &str) -> Result<String, String> {
-    let length = password.chars().count();
-    if length < MIN_PASSWORD_LENGTH {
-        return Err(format!(
-            "The password needs at least {MIN_PASSWORD_LENGTH} characters."
-        ));
-    }
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || crate::keys::hash(&password))
-        .await
-        .map_err(|e| format!("Hashing failed: {e}"))?
-        .map_err(|e| format!("Hashing failed: {e}"))
-}
-
-async fn setup(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<AccountForm>,
-) -> Response {
-    match setup_available(&state, peer) {
-        Ok(true) => {}
-        Ok(false) => return Redirect::to("/login").into_response(),
-        Err(e) => return server_error(e),
-    }
-    if !plausible_email(&form.email) {
-        return (
-            StatusCode::BAD_REQUEST,
-            pages::setup(Some("Enter your e-mail address.")),
-        )
-            .into_response();
-    }
-    let hash = match hash_password(&form.password).await {
-        Ok(hash) => hash,
-        Err(message) => {
-            return (StatusCode::BAD_REQUEST, pages::setup(Some(&message))).into_response()
-        }
-    };
-    let owner = match state.store.owner() {
-        Ok(Some(owner)) => owner,
-        Ok(None) => match state.store.add_person(&NewPerson {
-            email: &form.email,
-            first_name: None,
-            last_name: None,
-            role: crate::people::Role::Admin,
-            password_hash: None,
-        }) {
-            Ok(owner) => owner,
-            Err(e) => return server_error(e),
-        },
-        Err(e) => return server_error(e),
-    };
-    let updated = state
-        .store
-        .update_person(
-            &owner.id,
-            &form.email,
-            optional(&form.first_name),
-            optional(&form.last_name),
-        )
-        .and_then(|()| state.store.set_password_hash(&owner.id, &hash));
-    match updated {
-        Ok(()) => {}
-        Err(DbError::Conflict(message)) => {
-            return (StatusCode::CONFLICT, pages::setup(Some(&message))).into_response()
-        }
-        Err(e) => return server_error(e),
-    }
-    let person = match state.store.person(&owner.id) {
-        Ok(Some(person)) => person,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return server_error(e),
-    };
-    state
-        .store
-        .audit(Some(&person.email), "owner_set_up", "the first-run page");
-    match state.auth.open_session(&state.store, &person) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
-        Err(e) => server_error(e),
-    }
-}
-
-async fn invitation_page(
-    State(state): State<Arc<AppState>>,
-    Path(token): Path<String>,
-) -> Response {
-    match state.store.invitation(&token) {
-        Ok(Some(invitation)) => pages::invitation(&invitation, None).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
-        Err(e) => server_error(e),
-    }
-}
-
-async fn accept_invitation(
-    State(state): State<Arc<AppState>>,
-    Path(token): Path<String>,
-    Form(form): Form<AccountForm>,
-) -> Response {
-    let invitation = match state.store.invitation(&token) {
-        Ok(Some(invitation)) => invitation,
-        Ok(None) => return (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
-        Err(e) => return server_error(e),
-    };
-    let hash = match hash_password(&form.password).await {
-        Ok(hash) => hash,
-        Err(message) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                pages::invitation(&invitation, Some(&message)),
-            )
-                .into_response()
-        }
-    };
-    let added = state.store.add_person(&NewPerson {
-        email: &invitation.email,
-        first_name: optional(&form.first_name),
-        last_name: optional(&form.last_name),
-        role: invitation.role,
-        password_hash: Some(hash),
-    });
-    let person = match added {
-        Ok(person) => person,
-        Err(DbError::Conflict(message)) => {
-            return (
-                StatusCode::CONFLICT,
-                pages::invitation(&invitation, Some(&message)),
-            )
-                .into_response()
-        }
-        Err(e) => return server_error(e),
-    };
-    for team in &invitation.teams {
-        if let Err(e) = state.store.join_team(team, &person.id) {
-            return server_error(e);
-        }
-    }
-    if let Err(e) = state.store.remove_invitation(&token) {
-        return server_error(e);
-    }
-    let person = match state.store.person(&person.id) {
-        Ok(Some(person)) => person,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return server_error(e),
-    };
-    state.store.audit(
-        Some(&person.email),
-        "invitation_accepted",
-        &format!("as {}", person.role.label()),
-    );
-    match state.auth.open_session(&state.store, &person) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
-        Err(e) => server_error(e),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::NewPerson;
     use crate::people::Role;
 
     fn checks() -> SecretChecks {

@@ -35,6 +35,7 @@ mod outbox;
 pub mod people;
 mod private_files;
 pub mod secret_checks;
+mod sign_in;
 mod state;
 mod tls;
 mod visibility;
@@ -52,11 +53,11 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
-pub use auth::hash_password;
 pub use config::{CheckLimits, Limits, ServerConfig, TlsFiles, TrustedProxy};
 pub use delivery::{DeliveryConfig, SmtpConfig, SmtpSecurity};
 pub use host::{INVALID_KEY, MISSING_KEY};
 pub use outbox::{DashboardBacklog, TOO_MUCH_UNREAD};
+pub use sign_in::hash_password;
 pub use state::{AppState, INSTANCE_OF_ANOTHER_KEY};
 
 /// Why the server could not start.
@@ -252,14 +253,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         )
         .merge(dashboard::public_router(dashboard))
         .merge(
-            auth::signed_in_routes()
+            sign_in::signed_in_routes()
                 .route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     auth::require_login,
                 ))
                 .with_state(state.clone()),
         )
-        .merge(auth::routes().with_state(state.clone()))
+        .merge(sign_in::routes().with_state(state.clone()))
         .layer(DefaultBodyLimit::max(max_body))
         // Outermost: a request for another name, or from another site, goes
         // no further.

@@ -2,12 +2,16 @@
 //! logs and results, queued actions and notifications.
 
 mod api_keys;
+mod audit;
 mod deliveries;
 mod migrations;
 mod people;
+mod sessions;
 
 pub use api_keys::{KeyRecord, StoredKey};
-pub use people::{AuditRecord, Invitation, NewPerson, SessionRecord, Team};
+pub use audit::AuditRecord;
+pub use people::{NewPerson, Team};
+pub use sessions::{Invitation, SessionRecord};
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,0 +1,515 @@
+//! Running transactions from the dashboard: starting, attaching, answering
+//! (with the identity and type checks), canceling.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use interval_protocol::host::Params;
+use interval_protocol::io::{IoResponse, IoResponseKind};
+use interval_protocol::server::{
+    IoResponse as IoResponseCall, IoResponseInputs, StartTransaction, StartTransactionInputs,
+};
+use interval_protocol::types::{ActionRef, ResultStatus};
+use serde_json::{Map, Value};
+
+use super::routes::sees_action;
+use crate::access;
+use crate::api::{BrowserResponse, Event, Reply, ServerMessage};
+use crate::auth::{SignedInVia, Viewer};
+use crate::db::{now_ms, TransactionRecord};
+use crate::keys::KeyKind;
+use crate::people::Person;
+use crate::state::{new_transaction_id, AppState, LiveTransaction};
+
+/// Who runs a transaction or opens a page, where, and from which
+/// dashboard connection.
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    /// The person.
+    pub viewer: &'a Viewer,
+    /// Their environment.
+    pub environment: KeyKind,
+    /// The dashboard connection.
+    pub browser: u64,
+}
+
+/// Refuses a request about transaction or page `id` from anyone but the
+/// person who runs it (or, for a page, the connection that opened it), with
+/// the message of an unknown one.
+pub(super) fn check_owner(
+    state: &AppState,
+    person: &Person,
+    browser: u64,
+    id: &str,
+) -> Result<(), String> {
+    let registry = state.registry();
+    let owned = match (registry.transactions.get(id), registry.pages.get(id)) {
+        (Some(t), _) => t.runner == person.id,
+        (None, Some(p)) => p.browser == browser,
+        (None, None) => true, // answered by the handler
+    };
+    match owned {
+        true => Ok(()),
+        false => Err(format!("No running transaction or open page {id}.")),
+    }
+}
+
+/// Starts `slug` on a live host; when one fails to take it, the next is
+/// tried.
+pub async fn start_transaction(
+    state: &Arc<AppState>,
+    run: Run<'_>,
+    slug: String,
+    mut params: Map<String, Value>,
+    queued_action_id: Option<String>,
+) -> Result<Reply, String> {
+    let person = &run.viewer.person;
+    let Some(user) = person.user() else {
+        return Err("Viewers cannot run actions; ask an admin for another role.".into());
+    };
+    if !sees_action(state, person, run.environment, &slug) {
+        return Err(access::no_such_action(&slug));
+    }
+    let mut params_meta = None;
+    if let Some(queued) = queued_action_id {
+        let record = state
+            .store
+            .dequeue(&queued)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("No queued action {queued}."))?;
+        let environment_of_record = record.environment == run.environment.environment()
+            && (run.environment == KeyKind::Live
+                || record.developer_id.as_deref() == Some(person.id.as_str()));
+        if record.action_slug != slug
+            || !environment_of_record
+            || record
+                .assignee
+                .as_deref()
+                .is_some_and(|a| !a.eq_ignore_ascii_case(&person.email))
+        {
+            // Not theirs to run: back in the queue.
+            if let Err(e) = state.store.enqueue(&record) {
+                tracing::error!("{e}");
+            }
+            return Err(format!("No queued action {queued}."));
+        }
+        if let Value::Object(queued_params) = record.params {
+            for (k, v) in queued_params {
+                params.entry(k).or_insert(v);
+            }
+        }
+        params_meta = record
+            .params_meta
+            .and_then(|m| serde_json::from_value(m).ok());
+    }
+    // Params must be scalars (§2.3): nested values are sent as JSON text.
+    let params: Params = params
+        .into_iter()
+        .map(|(k, v)| match v {
+            Value::Array(_) | Value::Object(_) => (k, Value::String(v.to_string())),
+            v => (k, v),
+        })
+        .collect();
+    let id = new_transaction_id();
+    let mut tried = HashSet::new();
+    let environment = run.environment;
+    loop {
+        let picked = state
+            .registry()
+            .pick_host(&slug, person, environment, &tried);
+        let Some((host, wire)) = picked else {
+            return Err(if tried.is_empty() {
+                format!("No host is serving the action \"{slug}\" right now.")
+            } else {
+                format!("No host could start the action \"{slug}\".")
+            });
+        };
+        tried.insert(host.clone());
+        let record = TransactionRecord {
+            id: id.clone(),
+            action_slug: slug.clone(),
+            status: "PENDING".into(),
+            result_status: None,
+            params: Value::Object(params.clone()),
+            result: None,
+            host_instance_id: Some(host.clone()),
+            runner_email: user.email.clone(),
+            runner_id: Some(person.id.clone()),
+            environment: environment.environment().into(),
+            created_at: now_ms(),
+            completed_at: None,
+        };
+        if tried.len() == 1 {
+            state.store.audit(
+                Some(&person.email),
+                "action_run",
+                &format!(
+                    "{slug} ({}) with params {}",
+                    environment.environment(),
+                    crate::visibility::short(&Value::Object(params.clone()).to_string())
+                ),
+            );
+            state
+                .store
+                .insert_transaction(
+                    &record,
+                    params_meta
+                        .as_ref()
+                        .map(|m: &interval_protocol::superjson::Meta| {
+                            serde_json::to_value(m).unwrap_or(Value::Null)
+                        })
+                        .as_ref(),
+                )
+                .map_err(|e| e.to_string())?;
+        } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)) {
+            tracing::error!("{e}");
+        }
+        let mut transaction = LiveTransaction::new(slug.clone(), host.clone(), person.id.clone());
+        transaction.browsers.insert(run.browser);
+        state
+            .registry()
+            .transactions
+            .insert(id.clone(), transaction);
+        let inputs = StartTransactionInputs {
+            transaction_id: id.clone(),
+            display_resolves_immediately: Some(false),
+            action_name: slug.clone(),
+            action: ActionRef {
+                slug: slug.clone(),
+                url: format!("{}/actions/{slug}", state.base_url()),
+            },
+            environment: environment.environment().into(),
+            user: user.clone(),
+            params: params.clone(),
+            params_meta: params_meta.clone(),
+        };
+        match wire.call::<StartTransaction>(&inputs).await {
+            Ok(()) => {
+                if let Err(e) = state.store.set_status(&id, "RUNNING", None) {
+                    tracing::error!("{e}");
+                }
+                return Ok(Reply::TransactionStarted { transaction_id: id });
+            }
+            Err(e) => {
+                tracing::warn!("host {host} did not take transaction {id}: {e}; trying another");
+                state.registry().transactions.remove(&id);
+            }
+        }
+    }
+}
+
+pub(super) fn attach(
+    state: &Arc<AppState>,
+    person: &Person,
+    browser: u64,
+    transaction_id: &str,
+) -> Result<Reply, String> {
+    let mut registry = state.registry();
+    if let Some(live) = registry.transactions.get(transaction_id) {
+        // A running transaction is its runner's.
+        if live.runner != person.id && !live.completed {
+            return Err(format!("No transaction {transaction_id}."));
+        }
+    }
+    let record = crate::visibility::transaction(&state.store, person, transaction_id)
+        .map_err(|e| e.to_string())?;
+    let Some(record) = record else {
+        return Err(format!("No transaction {transaction_id}."));
+    };
+    if !registry.transactions.contains_key(transaction_id) {
+        if record.status != "HOST_CONNECTION_DROPPED" {
+            // Over, and forgotten by the registry (or by a restart): the
+            // store has its outcome.
+            if record.status == "COMPLETED" {
+                let event = completed_event(transaction_id, record);
+                registry.send_to(browser, ServerMessage::Event { event });
+            }
+            return Ok(Reply::Ok);
+        }
+        // Interrupted by a server restart, and its host has not replayed it
+        // yet: wait for it here, so that its render reaches this dashboard
+        // when it comes back (`AppState::revive` keeps this entry).
+        if record.runner_id.as_deref() != Some(&person.id) {
+            return Err(format!("No transaction {transaction_id}."));
+        }
+        let mut waiting = LiveTransaction::new(
+            record.action_slug,
+            record.host_instance_id.unwrap_or_default(),
+            person.id.clone(),
+        );
+        waiting.host_gone = true;
+        registry
+            .transactions
+            .insert(transaction_id.to_owned(), waiting);
+        // If its host does not come back within the grace period, say so
+        // (instead of waiting for ever), as for a host that dropped.
+        let state = state.clone();
+        let id = transaction_id.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.host_reconnect_grace).await;
+            let mut registry = state.registry();
+            let lost = registry
+                .transactions
+                .get(&id)
+                .is_some_and(|t| t.host_gone && !t.completed);
+            if lost {
+                registry.emit(&id, Event::HostDropped { id: id.clone() });
+                if let Some(t) = registry.transactions.get_mut(&id) {
+                    t.completed = true;
+                }
+                registry.forget_if_done(&id);
+            }
+        });
+    }
+    let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
+        return Err(format!("No transaction {transaction_id}."));
+    };
+    transaction.browsers.insert(browser);
+    // A dashboard that attaches late (a reload, a reconnect, one that was
+    // too slow to read) gets the outcome too: from the store, the record.
+    let completed = match transaction.completed {
+        true => state
+            .store
+            .transaction(transaction_id)
+            .ok()
+            .flatten()
+            .map(|record| completed_event(transaction_id, record)),
+        false => None,
+    };
+    let replay: Vec<Event> = [
+        transaction
+            .pending_render
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .map(|render| Event::Render {
+                transaction_id: transaction_id.to_owned(),
+                render,
+            }),
+        transaction.loading.clone().map(|state| Event::Loading {
+            transaction_id: transaction_id.to_owned(),
+            state,
+        }),
+        transaction
+            .redirect
+            .clone()
+            .map(|(target, replace)| Event::Redirect {
+                transaction_id: transaction_id.to_owned(),
+                target,
+                replace,
+            }),
+        transaction.host_gone.then(|| Event::HostClosed {
+            id: transaction_id.to_owned(),
+        }),
+        completed,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for event in replay {
+        registry.send_to(browser, ServerMessage::Event { event });
+    }
+    Ok(Reply::Ok)
+}
+
+/// The `Completed` event of a finished transaction, from its record.
+fn completed_event(transaction_id: &str, record: TransactionRecord) -> Event {
+    Event::Completed {
+        transaction_id: transaction_id.to_owned(),
+        result_status: record
+            .result_status
+            .and_then(|s| serde_json::from_value(Value::String(s)).ok())
+            .unwrap_or(ResultStatus::Success),
+        result: record.result.and_then(|r| serde_json::from_value(r).ok()),
+    }
+}
+
+/// What is wrong with the typed values of a RETURN to the pending render of
+/// transaction `id`, checked as the form's fields are (see
+/// [`crate::dashboard::values::check_typed`]); `None` when nothing is, or
+/// when there is nothing to check them against.
+pub(super) fn typed_errors(
+    state: &AppState,
+    id: &str,
+    response: &BrowserResponse,
+) -> Option<Vec<crate::api::FieldError>> {
+    if response.kind != IoResponseKind::Return {
+        return None;
+    }
+    let render: interval_protocol::io::IoRender = {
+        let registry = state.registry();
+        let pending = registry.transactions.get(id)?.pending_render.clone()?;
+        serde_json::from_str(&pending).ok()?
+    };
+    if render.id != response.id {
+        return None;
+    }
+    crate::dashboard::values::check_typed(&render, &response.values).err()
+}
+
+/// Whether `response` may go to the host of transaction `id`, given the
+/// identity confirmation its pending `CONFIRM_IDENTITY` requires (recorded
+/// at SEND_IO_CALL). Every answer passes through here before
+/// [`respond`]: the dashboard's forms and the typed API alike.
+///
+/// * No requirement: it passes.
+/// * An answer to another render, or not a RETURN: refused.
+/// * `values` exactly `[false]`: passes and cancels the requirement.
+/// * Otherwise the requirement must be met, and then it is cleared: the
+///   dashboard has no password (loopback development mode, nothing can be
+///   checked), or this session authenticated within `gracePeriodMs`, or
+///   `password` passes the login's argon2 check (which counts as a new
+///   authentication of the session).
+pub(super) async fn check_identity(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    response: &BrowserResponse,
+    password: Option<&str>,
+) -> Result<(), String> {
+    let Some(required) = state
+        .registry()
+        .transactions
+        .get(id)
+        .and_then(|t| t.identity.clone())
+    else {
+        return Ok(());
+    };
+    if response.id != required.render_id || response.kind != IoResponseKind::Return {
+        return Err("This transaction is waiting for an identity confirmation.".into());
+    }
+    let declined = response.values.as_slice() == [Value::Bool(false)];
+    let met = declined
+        || viewer.via == SignedInVia::Open
+        || state.auth.authenticated_within(
+            &state.store,
+            viewer,
+            required.grace_period_ms,
+            crate::auth::now(),
+        );
+    if !met {
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err("Enter your password to confirm your identity.".into());
+        };
+        // The answer to a wrong password is delayed by the secret checks,
+        // as the sign-in's is.
+        let checked = state
+            .auth
+            .reauthenticate(&state.store, &state.secret_checks, viewer, password)
+            .await
+            .map_err(|e| {
+                tracing::error!("{e}");
+                "The server could not read its database; see its log.".to_owned()
+            })?;
+        match checked {
+            Ok(true) => {}
+            Ok(false) => return Err("Wrong password: your identity was not confirmed.".into()),
+            Err(refused) => return Err(refused.message()),
+        }
+    }
+    // Cleared by `respond` once the host has the answer: a failed send is
+    // retried under the same check.
+    Ok(())
+}
+
+pub(super) async fn respond(
+    state: &AppState,
+    id: &str,
+    response: BrowserResponse,
+) -> Result<Reply, String> {
+    let wire = {
+        let registry = state.registry();
+        let host = match (registry.transactions.get(id), registry.pages.get(id)) {
+            (Some(t), _) if t.completed => return Err("This transaction is over.".into()),
+            (Some(t), _) => t.host.clone(),
+            (None, Some(p)) => p.host.clone(),
+            (None, None) => return Err(format!("No running transaction or open page {id}.")),
+        };
+        registry
+            .hosts
+            .get(&host)
+            .filter(|h| !h.wire.is_closed())
+            .map(|h| h.wire.clone())
+            .ok_or("The host running this is not connected right now; try again in a moment.")?
+    };
+    let value = IoResponse {
+        id: response.id,
+        input_group_key: Some(response.input_group_key),
+        transaction_id: id.to_owned(),
+        kind: response.kind,
+        choice: response.choice,
+        values: response.values,
+        values_meta: response
+            .values_meta
+            .and_then(|m| serde_json::from_value(m).ok()),
+    };
+    let inputs = IoResponseInputs {
+        value: serde_json::to_string(&value).map_err(|e| e.to_string())?,
+        transaction_id: id.to_owned(),
+    };
+    wire.call::<IoResponseCall>(&inputs)
+        .await
+        .map_err(|e| format!("The host did not take the answer: {e}"))?;
+    // An identity confirmation answered (confirmed or declined) is met.
+    if let Some(t) = state.registry().transactions.get_mut(id) {
+        if t.identity.as_ref().is_some_and(|r| r.render_id == value.id) {
+            t.identity = None;
+        }
+    }
+    Ok(Reply::Ok)
+}
+
+pub(super) async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> {
+    let (wire, render) = {
+        let mut registry = state.registry();
+        let Some(transaction) = registry.transactions.get_mut(id) else {
+            return Err(format!("No running transaction {id}."));
+        };
+        if transaction.completed {
+            return Ok(Reply::Ok);
+        }
+        transaction.completed = true;
+        let render = transaction.pending_render.take();
+        let host = transaction.host.clone();
+        registry.emit(
+            id,
+            Event::Completed {
+                transaction_id: id.to_owned(),
+                result_status: ResultStatus::Canceled,
+                result: None,
+            },
+        );
+        let wire = registry.hosts.get(&host).map(|h| h.wire.clone());
+        registry.forget_if_done(id);
+        (wire, render)
+    };
+    if let Err(e) = state
+        .store
+        .set_result_status(id, "CANCELED")
+        .and_then(|_| state.store.complete(id, "CANCELED", None))
+    {
+        tracing::error!("{e}");
+    }
+    let (render_id, group) = render
+        .and_then(|r| serde_json::from_str::<interval_protocol::io::IoRender>(&r).ok())
+        .map(|r| (r.id, r.input_group_key))
+        .unwrap_or_else(|| ("UNKNOWN".into(), "UNKNOWN".into()));
+    if let Some(wire) = wire {
+        let value = IoResponse {
+            id: render_id,
+            input_group_key: Some(group),
+            transaction_id: id.to_owned(),
+            kind: IoResponseKind::Canceled,
+            choice: None,
+            values: vec![],
+            values_meta: None,
+        };
+        let inputs = IoResponseInputs {
+            value: serde_json::to_string(&value).unwrap_or_default(),
+            transaction_id: id.to_owned(),
+        };
+        if let Err(e) = wire.call::<IoResponseCall>(&inputs).await {
+            tracing::warn!("could not tell the host that {id} was canceled: {e}");
+        }
+    }
+    Ok(Reply::Ok)
+}
