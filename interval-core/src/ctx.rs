@@ -21,7 +21,7 @@ use crate::redirect::{send_redirect, Redirect};
 use crate::state::{now_ms, HostState};
 use crate::target::Target;
 use crate::transaction::Transaction;
-use crate::Timestamp;
+use interval_protocol::dates::Timestamp;
 
 /// The longest log line, in UTF-16 code units (Node's limit, on JavaScript's
 /// `length`).

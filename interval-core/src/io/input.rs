@@ -12,7 +12,7 @@ use super::call::{kinds, IoCall};
 use super::component::{Behavior, LocalFuture, ParseWith, Props, Refused, Serde};
 use super::handle::Io;
 use crate::error::{Error, Result};
-use crate::Timestamp;
+use interval_protocol::dates::Timestamp;
 
 kinds! {
     /// Marker of `io.input().text` (`INPUT_TEXT`).
