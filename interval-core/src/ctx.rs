@@ -123,8 +123,9 @@ impl Ctx {
     /// were dates, bigints, ...), if any.
     ///
     /// ```
-    /// # fn f(ctx: interval_core::Ctx) {
-    /// use interval_core::protocol::superjson::annotation;
+    /// # use interval_core as interval;
+    /// # fn f(ctx: interval::Ctx) {
+    /// use interval::protocol::superjson::annotation;
     /// if let Some(meta) = ctx.params_meta() {
     ///     let is_date = annotation(meta, &["when"]) == Some("Date");
     /// }
@@ -153,9 +154,10 @@ impl Ctx {
     /// into any integer type wide enough (`i128`/`u128` beyond 64 bits).
     ///
     /// ```
-    /// # fn f(ctx: interval_core::Ctx) -> Result<(), interval_core::Error> {
+    /// # use interval_core as interval;
+    /// # fn f(ctx: interval::Ctx) -> Result<(), interval::Error> {
     /// #[derive(serde::Deserialize)]
-    /// struct Refund { order: String, amount: f64, when: interval_core::Timestamp, n: i128 }
+    /// struct Refund { order: String, amount: f64, when: interval::Timestamp, n: i128 }
     /// let refund: Refund = ctx.params_as()?;
     /// # Ok(()) }
     /// ```
@@ -209,7 +211,8 @@ impl Ctx {
     /// sends nothing but still uses up a line number, as in Node.
     ///
     /// ```no_run
-    /// # async fn f(ctx: interval_core::Ctx) {
+    /// # use interval_core as interval;
+    /// # async fn f(ctx: interval::Ctx) {
     /// let refunded = vec![3, 4];
     /// ctx.log_args(("Refunded", refunded.len(), "orders:", &refunded)).await;
     /// // The line: Refunded 2 orders: [\n  3,\n  4\n]
@@ -250,8 +253,9 @@ impl Ctx {
     /// Sends the runner to another action or page, or to a URL.
     ///
     /// ```no_run
-    /// # async fn f(ctx: interval_core::Ctx) -> Result<(), interval_core::Error> {
-    /// use interval_core::Redirect;
+    /// # use interval_core as interval;
+    /// # async fn f(ctx: interval::Ctx) -> Result<(), interval::Error> {
+    /// use interval::Redirect;
     /// ctx.redirect(Redirect::route("users/edit").params(serde_json::json!({"id": 7}))).await?;
     /// # Ok(()) }
     /// ```

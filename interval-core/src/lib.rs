@@ -5,7 +5,8 @@
 //! hosts, and the [`Io`] API actions use to ask questions.
 //!
 //! ```no_run
-//! use interval_core::{Action, Error, Interval};
+//! # use interval_core as interval;
+//! use interval::{Action, Error, Interval};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Error> {

@@ -58,10 +58,11 @@ tuple_log_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 /// a future to `.await`.
 ///
 /// ```no_run
-/// # async fn f(ctx: interval_core::Ctx) {
+/// # use interval_core as interval;
+/// # async fn f(ctx: interval::Ctx) {
 /// # #[derive(serde::Serialize)] struct Order { id: u32 }
 /// let order = Order { id: 7 };
-/// interval_core::log!(ctx, "Refunded", &order, 12.5).await;
+/// interval::log!(ctx, "Refunded", &order, 12.5).await;
 /// // The line: Refunded {\n  "id": 7\n} 12.5
 /// # }
 /// ```

@@ -29,7 +29,8 @@ pub(crate) enum Text {
 /// display components as children).
 ///
 /// ```no_run
-/// use interval_core::{Error, Layout, Page};
+/// # use interval_core as interval;
+/// use interval::{Error, Layout, Page};
 ///
 /// let users = Page::new("Users").handler(|io, _ctx| async move {
 ///     Ok::<_, Error>(

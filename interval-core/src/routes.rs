@@ -19,7 +19,8 @@ type ActionHandler = Arc<dyn Fn(Io, Ctx) -> HandlerFuture + Send + Sync>;
 /// An action: an async handler plus the metadata the dashboard shows.
 ///
 /// ```no_run
-/// use interval_core::{Action, Error};
+/// # use interval_core as interval;
+/// use interval::{Action, Error};
 ///
 /// let hello = Action::new(|io, _ctx| async move {
 ///     let name = io.input().text("Your name").await?;
@@ -159,7 +160,8 @@ impl Page {
     /// An error is shown on the page.
     ///
     /// ```no_run
-    /// use interval_core::{Error, Layout, Page};
+    /// # use interval_core as interval;
+    /// use interval::{Error, Layout, Page};
     ///
     /// let page = Page::new("Dashboard").handler(|io, ctx| async move {
     ///     Ok::<_, Error>(

@@ -1,5 +1,5 @@
 //! The people of the organization: their roles and teams, as Interval has
-//! them. Who may do what with a route is decided in [`crate::access`].
+//! them. Who may do what with a route is decided in the server's `access` module.
 
 use std::fmt;
 use std::str::FromStr;

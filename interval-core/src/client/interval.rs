@@ -21,7 +21,8 @@ use crate::state::Status;
 /// [`listen`](Interval::listen).
 ///
 /// ```no_run
-/// use interval_core::{Action, Error, Interval};
+/// # use interval_core as interval;
+/// use interval::{Action, Error, Interval};
 ///
 /// # async fn run() -> Result<(), Error> {
 /// let interval = Interval::builder()
@@ -229,7 +230,8 @@ impl Interval {
     /// Assigns a run of the action `slug` to a user; see [`Enqueue`].
     ///
     /// ```no_run
-    /// # async fn f(interval: interval_core::Interval) -> Result<(), interval_core::Error> {
+    /// # use interval_core as interval;
+    /// # async fn f(interval: interval::Interval) -> Result<(), interval::Error> {
     /// let queued = interval
     ///     .enqueue("refund-order")
     ///     .assignee("ops@example.com")

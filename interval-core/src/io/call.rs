@@ -83,8 +83,9 @@ impl<K, O: Send + 'static> IoCall<K, O> {
     /// `(choice, value)` where `choice` is the clicked button's value.
     ///
     /// ```no_run
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
-    /// use interval_core::io::Choice;
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
+    /// use interval::io::Choice;
     /// let (choice, amount) = io
     ///     .input()
     ///     .number("Refund amount")
@@ -199,7 +200,8 @@ impl<C: Choosable> WithChoices<C> {
     /// the group's [`validate`](super::Group::validate).
     ///
     /// ```no_run
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
     /// let (choice, amount) = io
     ///     .input()
     ///     .number("Refund amount")

@@ -4,13 +4,15 @@
 //! compile.
 //!
 //! ```compile_fail
-//! # async fn f(io: interval_core::Io) {
+//! # use interval_core as interval;
+//! # async fn f(io: interval::Io) {
 //! let _ = io.group((io.confirm("Sure?"), io.input().text("Name"))).await;
 //! # }
 //! ```
 //!
 //! ```
-//! # async fn f(io: interval_core::Io) {
+//! # use interval_core as interval;
+//! # async fn f(io: interval::Io) {
 //! let _ = io.group((io.input().boolean("Sure?"), io.input().text("Name"))).await;
 //! # }
 //! ```

@@ -314,7 +314,8 @@ impl IoCall<Number, f64> {
     /// [`validate`](IoCall::validate), which it would drop.
     ///
     /// ```no_run
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
     /// let seats: i64 = io.input().number("Seats").integer().min(1.0).await?;
     /// # Ok(()) }
     /// ```

@@ -135,9 +135,10 @@ impl MetaItem {
     /// still loading are not shown.)
     ///
     /// ```no_run
+    /// # use interval_core as interval;
     /// # async fn revenue() -> Result<f64, std::io::Error> { Ok(1.0) }
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
-    /// use interval_core::io::MetaItem;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
+    /// use interval::io::MetaItem;
     ///
     /// io.display()
     ///     .metadata(

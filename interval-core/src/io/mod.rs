@@ -4,7 +4,8 @@
 //! get the answer as a Rust value:
 //!
 //! ```no_run
-//! # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+//! # use interval_core as interval;
+//! # async fn f(io: interval::Io) -> Result<(), interval::Error> {
 //! let age = io.input().number("Age").min(0.0).max(130.0).await?;
 //! let (name, subscribed) = io
 //!     .group((io.input().text("Name"), io.input().boolean("Subscribe?")))

@@ -59,7 +59,8 @@ impl SearchResult {
     /// mapped back to your item.
     ///
     /// ```
-    /// use interval_core::io::SearchResult;
+    /// # use interval_core as interval;
+    /// use interval::io::SearchResult;
     /// let result = SearchResult::new("Ada Lovelace").description("ada@example.com");
     /// assert_eq!(result.label(), "Ada Lovelace");
     /// assert_eq!(result.get_description(), Some("ada@example.com"));
@@ -197,8 +198,9 @@ impl Io {
     /// result; returns the chosen item.
     ///
     /// ```no_run
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
-    /// use interval_core::io::SearchResult;
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
+    /// use interval::io::SearchResult;
     /// let users = vec!["ada".to_string(), "alan".to_string()];
     /// let user = io
     ///     .search(

@@ -208,7 +208,8 @@ impl Selects<'_> {
     /// Picks one of `options`; returns it.
     ///
     /// ```no_run
-    /// # async fn f(io: interval_core::Io) -> Result<(), interval_core::Error> {
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
     /// let color = io.select().single("Color", ["red", "green", "blue"]).await?;
     /// # Ok(()) }
     /// ```
