@@ -242,6 +242,44 @@ async fn search_maps_results_back_to_items() {
     host.check_interop();
 }
 
+/// `search_in`: a search over items the action has, filtered per query
+/// by a plain predicate.
+#[tokio::test]
+async fn search_in_filters_the_items_it_was_given() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "find",
+            Action::new(|io, _| async move {
+                let user = io
+                    .search_in(
+                        "User",
+                        users(),
+                        |u: &User, query| u.email.starts_with(query),
+                        |u: &User| SearchResult::new(u.email.clone()),
+                    )
+                    .await?;
+                Ok::<_, Error>(user.id)
+            }),
+        )
+    })
+    .await;
+    host.run("t1", "find").await;
+    let r = host.render().await;
+    host.set_state("t1", &r, json!([{"queryTerm": "user2"}]));
+    let r = host.render().await;
+    let results = r.to_render[0].props["results"].as_array().unwrap().clone();
+    let labels: Vec<&str> = results
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert!(!labels.is_empty());
+    assert!(labels.iter().all(|l| l.starts_with("user2")), "{labels:?}");
+    let value = results[0]["value"].as_str().unwrap().to_owned();
+    host.answer("t1", &r, json!([value]));
+    assert_eq!(host.success().await, json!(2));
+    host.check_interop();
+}
+
 /// A multiple search with defaults sends what the Node SDK sends for
 /// `.multiple({ defaultValue })`: the defaults among the results and in
 /// `multipleProps.defaultValue`, and no single `props.defaultValue`.

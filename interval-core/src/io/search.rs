@@ -194,6 +194,56 @@ impl<T: Clone + Send + Sync + 'static> Behavior<T> for SearchBehavior<T> {
 }
 
 impl Io {
+    /// A search over items the action already has: `matches` says whether
+    /// an item answers a query (it runs on each query, over every item),
+    /// `render` shows each result; returns the chosen item. The items are
+    /// taken once and shared between queries, so the closures borrow
+    /// nothing and clone nothing per keystroke.
+    ///
+    /// ```no_run
+    /// # use interval_core as interval;
+    /// # async fn f(io: interval::Io) -> Result<(), interval::Error> {
+    /// use interval::io::SearchResult;
+    /// #[derive(Clone)]
+    /// struct User { name: String, email: String }
+    /// let users = vec![User { name: "Ada".into(), email: "ada@example.com".into() }];
+    /// let user = io
+    ///     .search_in(
+    ///         "Find a user",
+    ///         users,
+    ///         |user, query| user.name.to_lowercase().contains(&query.to_lowercase()),
+    ///         |user| SearchResult::new(user.name.clone()).description(user.email.clone()),
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search_in<T, M, R>(
+        &self,
+        label: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+        matches: M,
+        render: R,
+    ) -> IoCall<Search<T>, T>
+    where
+        T: Clone + Send + Sync + 'static,
+        M: Fn(&T, &str) -> bool + Send + Sync + 'static,
+        R: Fn(&T) -> SearchResult + Send + Sync + 'static,
+    {
+        let items: Arc<[T]> = items.into_iter().collect();
+        self.search(
+            label,
+            move |query: String| {
+                let found: Vec<T> = items
+                    .iter()
+                    .filter(|item| matches(item, &query))
+                    .cloned()
+                    .collect();
+                std::future::ready(Ok::<_, std::convert::Infallible>(found))
+            },
+            render,
+        )
+    }
+
     /// A search box: each query calls `on_search`, `render` shows each
     /// result; returns the chosen item.
     ///
