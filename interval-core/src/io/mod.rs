@@ -35,26 +35,33 @@ mod table;
 pub use call::{Choice, Choosable, DisplayKind, Groupable, InputKind, IoCall, WithChoices};
 #[doc(hidden)]
 pub use component::Component;
-pub use confirm::{
-    Confirm, ConfirmIdentity, Credentials, CredentialsKind, Experimental, Spreadsheet,
-    SpreadsheetType,
-};
-pub use display::{
-    Code, DisplayImage, Displays, Heading, Html, Link, Markdown, Object, ProgressIndeterminate,
-    ProgressItem, ProgressSteps, ProgressThroughList, Video,
-};
+pub use confirm::{Credentials, Experimental, Spreadsheet, SpreadsheetType};
+pub use display::{Displays, ProgressItem};
 pub use display_table::DisplayTable;
 pub use grid::{Grid, GridItem, ImageFit};
 pub use group::{Group, GroupMember, GroupMembers};
 pub use handle::Io;
-pub use input::{
-    Boolean, Currency, Date, DateInput, DateTime, DateTimeInput, Email, File, FileInput,
-    FileRequest, FileUrls, Inputs, Number, RichText, Slider, Text, Time, TimeInput, Url,
-};
+pub use input::{Currency, Date, DateTime, File, FileRequest, FileUrls, Inputs, Time};
 pub use interval_protocol::io::{ButtonTheme, ChoiceButton};
-pub use metadata::{MetaItem, Metadata, MetadataLayout};
+pub use metadata::{MetaItem, MetadataLayout};
 pub use search::{Search, SearchResult};
 pub use select::{SelectMultiple, SelectOption, SelectSingle, SelectTable, Selects, ToOption};
+/// The kinds of I/O calls: empty types that tag an [`IoCall`] with what it
+/// asks or shows (`IoCall<kind::Text, String>` is a text input answering a
+/// `String`), so that each kind has only its own builder methods. Nothing
+/// is made of them; they are only named in types.
+pub mod kind {
+    pub use super::confirm::{Confirm, ConfirmIdentity, CredentialsKind};
+    pub use super::display::{
+        Code, DisplayImage, Heading, Html, Link, Markdown, Object, ProgressIndeterminate,
+        ProgressSteps, ProgressThroughList, Video,
+    };
+    pub use super::input::{
+        Boolean, DateInput, DateTimeInput, Email, FileInput, Number, RichText, Slider, Text,
+        TimeInput, Url,
+    };
+    pub use super::metadata::Metadata;
+}
 pub use table::{
     Cell, Column, HighlightColor, Image, ImageSize, SortDirection, TablePage, TableQuery,
 };
