@@ -51,16 +51,16 @@ pub use select::{SelectMultiple, SelectOption, SelectSingle, SelectTable, Select
 /// `String`), so that each kind has only its own builder methods. Nothing
 /// is made of them; they are only named in types.
 pub mod kind {
-    pub use super::confirm::{Confirm, ConfirmIdentity, CredentialsKind};
-    pub use super::display::{
+    pub use crate::io::confirm::{Confirm, ConfirmIdentity, CredentialsKind};
+    pub use crate::io::display::{
         Code, DisplayImage, Heading, Html, Link, Markdown, Object, ProgressIndeterminate,
         ProgressSteps, ProgressThroughList, Video,
     };
-    pub use super::input::{
+    pub use crate::io::input::{
         Boolean, DateInput, DateTimeInput, Email, FileInput, Number, RichText, Slider, Text,
         TimeInput, Url,
     };
-    pub use super::metadata::Metadata;
+    pub use crate::io::metadata::Metadata;
 }
 pub use table::{
     Cell, Column, HighlightColor, Image, ImageSize, SortDirection, TablePage, TableQuery,
