@@ -399,3 +399,46 @@ async fn probes_need_no_login_but_pass_the_host_allow_list() {
     assert_ne!(reply.status(), 200);
     assert!(server.state().config.serves_https());
 }
+
+/// Session cookies are `Secure` when the server is reached over HTTPS (TLS
+/// here, or an `https://` public URL), and not over plain HTTP, where a
+/// browser would drop them.
+#[tokio::test]
+async fn session_cookies_are_secure_over_https_only() {
+    const PASSWORD: &str = "correct-horse-battery";
+    let cert = Cert::new();
+    let sign_in = |client: reqwest::Client, url: String| async move {
+        let reply = client
+            .post(format!("{url}/login"))
+            .form(&[("email", "admin@localhost"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 303);
+        reply.headers()["set-cookie"].to_str().unwrap().to_owned()
+    };
+    let no_redirects = |builder: reqwest::ClientBuilder| {
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+
+    let https = server_with(
+        ServerConfig::default()
+            .tls(cert.cert(), cert.key())
+            .dashboard_password(PASSWORD),
+    )
+    .await;
+    let client = no_redirects(
+        reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(cert.pem.as_bytes()).unwrap()),
+    );
+    let cookie = sign_in(client, https.url()).await;
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    let plain = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let cookie = sign_in(no_redirects(reqwest::Client::builder()), plain.url()).await;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}

@@ -17,7 +17,7 @@ use super::views::database_error;
 use super::Dashboard;
 use crate::auth::Viewer;
 use crate::db::Invitation;
-use crate::people::{plausible_email, valid_team_slug, Role};
+use crate::people::{plausible_email, valid_team_slug, Person, Role};
 
 /// How long an invitation link works.
 const INVITATION_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -144,18 +144,30 @@ fn alert(message: &str) -> Markup {
     html! { p.error-box role="alert" { (message) } }
 }
 
-/// Runs `page` for admins; everyone else gets a 404.
+/// Runs `page` for the people `allowed` lets in; to everyone else the page
+/// does not exist (404).
+pub(super) fn only(
+    dashboard: &Dashboard,
+    viewer: Viewer,
+    headers: &HeaderMap,
+    allowed: fn(&Person) -> bool,
+    page: impl FnOnce(&Here) -> Response,
+) -> Response {
+    let here = Here::new(dashboard, viewer, headers);
+    if !allowed(here.person()) {
+        return not_found(dashboard, &here);
+    }
+    page(&here)
+}
+
+/// Runs `page` for admins (see [`only`]).
 fn admins_only(
     dashboard: &Dashboard,
     viewer: Viewer,
     headers: &HeaderMap,
     page: impl FnOnce(&Here) -> Response,
 ) -> Response {
-    let here = Here::new(dashboard, viewer, headers);
-    if !here.person().is_admin() {
-        return not_found(dashboard, &here);
-    }
-    page(&here)
+    only(dashboard, viewer, headers, Person::is_admin, page)
 }
 
 /// `GET /people`.

@@ -48,11 +48,7 @@ pub fn chosen(app: &AppState, headers: &HeaderMap, person: &Person) -> KeyKind {
 /// Whether the organization has a production environment in use: an
 /// unrevoked live key, or a live host connected.
 fn has_production(app: &AppState) -> bool {
-    let live_key = app
-        .store
-        .keys()
-        .map(|keys| keys.iter().any(|k| k.live && k.revoked_at.is_none()))
-        .unwrap_or(false);
+    let live_key = app.store.has_live_key().unwrap_or(false);
     live_key
         || app
             .registry()

@@ -12,7 +12,7 @@ use axum::{Extension, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::admin::not_found;
+use super::admin::{not_found, only};
 use super::fragments::time;
 use super::shell::{shell, Here, Section};
 use super::views::database_error;
@@ -88,18 +88,14 @@ fn keys_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Resp
     shell(dashboard, here, "API keys", Section::Keys, body).into_response()
 }
 
-/// Runs `page` for developers and admins; everyone else gets a 404.
+/// Runs `page` for developers and admins (see [`only`]).
 fn developers_only(
     dashboard: &Dashboard,
     viewer: Viewer,
     headers: &HeaderMap,
     page: impl FnOnce(&Here) -> Response,
 ) -> Response {
-    let here = Here::new(dashboard, viewer, headers);
-    if !here.person().role.develops() {
-        return not_found(dashboard, &here);
-    }
-    page(&here)
+    only(dashboard, viewer, headers, |p| p.role.develops(), page)
 }
 
 /// `GET /keys`.

@@ -283,6 +283,7 @@ pub async fn history(
     };
     let tree = here.tree(&dashboard);
     let stored = dashboard.app.store.action_names().unwrap_or_default();
+    let names = runner_names(&dashboard);
     let body = html! {
         header.view-head { h1 { "History" } }
         @if transactions.is_empty() { p.empty { "No transaction has run yet." } }
@@ -300,7 +301,7 @@ pub async fn history(
                                     (status_label(&t.status, t.result_status.as_deref()))
                                 } }
                                 td { (time(t.created_at)) }
-                                td { (runner_name(&dashboard, t)) }
+                                td { (runner_name(&names, t)) }
                             }
                         }
                     }
@@ -351,7 +352,7 @@ pub async fn transaction(
         dl.metadata.grid {
             div.meta-item { dt { "Status" } dd { (status_label(&record.status, record.result_status.as_deref())) } }
             div.meta-item { dt { "Started" } dd { (time(record.created_at)) } }
-            div.meta-item { dt { "Run by" } dd { (runner_name(&dashboard, &record)) } }
+            div.meta-item { dt { "Run by" } dd { (runner_name(&runner_names(&dashboard), &record)) } }
         }
         @if record.params.as_object().is_some_and(|p| !p.is_empty()) {
             h2 { "Params" } (display::value(&record.params))
@@ -456,16 +457,28 @@ pub async fn notifications(
 
 /// Who ran transaction `record`, as a person reads it: their name and
 /// address.
-fn runner_name(dashboard: &Dashboard, record: &crate::db::TransactionRecord) -> String {
-    let person = record
+fn runner_name(names: &HashMap<String, String>, record: &crate::db::TransactionRecord) -> String {
+    record
         .runner_id
-        .as_deref()
-        .and_then(|id| dashboard.app.store.person(id).ok().flatten());
-    match person {
-        Some(p) if p.display_name() != p.email => format!("{} ({})", p.display_name(), p.email),
-        Some(p) => p.email,
-        None => record.runner_email.clone(),
-    }
+        .as_ref()
+        .and_then(|id| names.get(id).cloned())
+        .unwrap_or_else(|| record.runner_email.clone())
+}
+
+/// Everyone's name as [`runner_name`] shows it ("Ada (ada@example.com)",
+/// or the address alone), by account id: read once per page.
+fn runner_names(dashboard: &Dashboard) -> HashMap<String, String> {
+    let people = dashboard.app.store.people().unwrap_or_default();
+    people
+        .into_iter()
+        .map(|p| {
+            let shown = match p.display_name() {
+                name if name != p.email => format!("{name} ({})", p.email),
+                _ => p.email.clone(),
+            };
+            (p.id, shown)
+        })
+        .collect()
 }
 
 /// The page of a database error.

@@ -140,15 +140,31 @@ impl Store {
         })
     }
 
-    /// Records a use of key `id`.
+    /// Records a use of key `id`, to the minute: a key used all the time
+    /// (every HTTP API call) is written at most once a minute.
     pub fn key_used(&self, id: &str) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
+                "UPDATE api_keys SET last_used_at = ?2
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - 60000)",
                 params![id, now_ms()],
             )
             .map_err(ctx("recording a key's use"))?;
         Ok(())
+    }
+
+    /// Whether an unrevoked live key exists.
+    pub fn has_live_key(&self) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM api_keys WHERE kind = 'live' AND revoked_at IS NULL LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(ctx("reading API keys"))?;
+        Ok(found.is_some())
     }
 
     /// Revokes key `id`; returns whether it was active.

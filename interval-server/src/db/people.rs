@@ -446,10 +446,10 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn new_person(email: &str, role: Role) -> NewPerson<'_> {
+    pub(in crate::db) fn new_person(email: &str, role: Role) -> NewPerson<'_> {
         NewPerson {
             email,
             first_name: None,

@@ -220,17 +220,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::NewPerson;
-
-    fn new_person(email: &str, role: Role) -> NewPerson<'_> {
-        NewPerson {
-            email,
-            first_name: None,
-            last_name: None,
-            role,
-            password_hash: None,
-        }
-    }
+    use crate::db::people::tests::new_person;
 
     #[test]
     fn sessions_are_found_by_token_and_stored_as_a_hash() {
