@@ -370,3 +370,70 @@ async fn logging_out_everywhere_ends_open_dashboard_connections() {
         "{refused:?}"
     );
 }
+
+/// The keys page makes a key and shows it once; the key works for a host;
+/// people who are not developers do not find the page.
+#[tokio::test]
+async fn the_keys_page_makes_a_key_shown_once() {
+    let server =
+        server_with(ServerConfig::default().dashboard_password("correct-horse-battery")).await;
+    let (http, url) = (http(), server.url());
+    let owner = support::log_in(&server, "correct-horse-battery").await;
+    let made = http
+        .post(format!("{url}/keys"))
+        .header("cookie", &owner)
+        .form(&[("name", "Laptop"), ("kind", "development")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200);
+    let page = made.text().await.unwrap();
+    let start = page.find("dev_").expect("the new key is shown");
+    let key: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert!(key.len() > 40, "{key}");
+    support::raw_host::RawHost::initialized(&server.endpoint(), &key, "laptop", &["x"]).await;
+    let listed = http
+        .get(format!("{url}/keys"))
+        .header("cookie", &owner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("Laptop"));
+    assert!(!listed.contains(&key), "the key is shown once");
+
+    server
+        .state()
+        .store
+        .add_person(&interval_server::db::NewPerson {
+            email: "bob@example.com",
+            first_name: None,
+            last_name: None,
+            role: interval_server::people::Role::Member,
+            password_hash: Some(interval_server::keys::hash("another-long-password").unwrap()),
+        })
+        .unwrap();
+    let signed_in = http
+        .post(format!("{url}/login"))
+        .form(&[
+            ("email", "bob@example.com"),
+            ("password", "another-long-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let member = cookie_of(&signed_in);
+    for request in [
+        http.get(format!("{url}/keys")),
+        http.post(format!("{url}/keys"))
+            .form(&[("name", "Mine"), ("kind", "live")]),
+    ] {
+        let reply = request.header("cookie", &member).send().await.unwrap();
+        assert_eq!(reply.status(), 404);
+    }
+}
