@@ -65,6 +65,7 @@ async fn serve() {
         };
         store
             .insert_transaction(&record, None)
+            .await
             .expect("a transaction is stored");
     }
     println!("{}", server.addr());

@@ -129,8 +129,8 @@ impl Auth {
     }
 
     /// Whether the server is in open mode now (no sign-in needed).
-    pub fn is_open(&self, store: &Store) -> Result<bool, DbError> {
-        Ok(self.open_allowed && !store.anyone_has_password()?)
+    pub async fn is_open(&self, store: &Store) -> Result<bool, DbError> {
+        Ok(self.open_allowed && !store.anyone_has_password().await?)
     }
 
     /// Whether the server may be used without signing in at all, in
@@ -140,14 +140,14 @@ impl Auth {
     }
 
     /// Who is behind a request with `headers` from `peer`.
-    pub fn viewer(
+    pub async fn viewer(
         &self,
         store: &Store,
         headers: &HeaderMap,
         peer: Option<IpAddr>,
     ) -> Result<Option<Viewer>, DbError> {
         if let Some(token) = session_cookie(headers) {
-            if let Some(person) = self.session_person(store, token)? {
+            if let Some(person) = self.session_person(store, token).await? {
                 return Ok(Some(Viewer {
                     person,
                     session: Some(token.to_owned()),
@@ -156,14 +156,17 @@ impl Auth {
             }
         }
         if let Some(email) = self.proxy_email(headers, peer) {
-            return Ok(store.person_by_email(&email)?.map(|(person, _)| Viewer {
-                person,
-                session: None,
-                via: SignedInVia::Proxy,
-            }));
+            return Ok(store
+                .person_by_email(&email)
+                .await?
+                .map(|(person, _)| Viewer {
+                    person,
+                    session: None,
+                    via: SignedInVia::Proxy,
+                }));
         }
-        if self.is_open(store)? {
-            return Ok(store.owner()?.map(|person| Viewer {
+        if self.is_open(store).await? {
+            return Ok(store.owner().await?.map(|person| Viewer {
                 person,
                 session: None,
                 via: SignedInVia::Open,
@@ -185,26 +188,26 @@ impl Auth {
 
     /// The person of session `token`, if it is valid now; an expired or
     /// idle session is closed.
-    fn session_person(&self, store: &Store, token: &str) -> Result<Option<Person>, DbError> {
-        let Some(session) = store.session(token)? else {
+    async fn session_person(&self, store: &Store, token: &str) -> Result<Option<Person>, DbError> {
+        let Some(session) = store.session(token).await? else {
             return Ok(None);
         };
         let now = crate::db::now_ms();
         let idle_limit = self.idle_timeout.as_millis() as i64;
         if session.expires_at <= now || now - session.last_seen_at > idle_limit {
-            store.close_session(token)?;
+            store.close_session(token).await?;
             return Ok(None);
         }
         if now - session.last_seen_at > TOUCH_EVERY_MS {
-            store.touch_session(token, now)?;
+            store.touch_session(token, now).await?;
         }
-        store.person(&session.user_id)
+        store.person(&session.user_id).await
     }
 
     /// Whether `viewer` authenticated within `grace_period_ms` of `now`
     /// (ms): their session's last authentication, or the proxy's (which
     /// authenticated this very request).
-    pub fn authenticated_within(
+    pub async fn authenticated_within(
         &self,
         store: &Store,
         viewer: &Viewer,
@@ -215,6 +218,7 @@ impl Auth {
             (SignedInVia::Proxy, _) => Some(now),
             (_, Some(token)) => store
                 .session(token)
+                .await
                 .ok()
                 .flatten()
                 .map(|s| s.authenticated_at.max(0) as u64),
@@ -233,7 +237,7 @@ impl Auth {
         email: &str,
         password: &str,
     ) -> Result<Result<Option<Person>, Refused>, DbError> {
-        let found = store.person_by_email(email)?;
+        let found = store.person_by_email(email).await?;
         let hash = found
             .as_ref()
             .and_then(|(_, hash)| hash.clone())
@@ -265,7 +269,7 @@ impl Auth {
         match checked {
             Ok(Some(_)) => {
                 if let Some(token) = &viewer.session {
-                    store.reauthenticated(token, crate::db::now_ms())?;
+                    store.reauthenticated(token, crate::db::now_ms()).await?;
                 }
                 Ok(Ok(true))
             }
@@ -275,10 +279,10 @@ impl Auth {
     }
 
     /// Opens a session for `person`; returns the `Set-Cookie` value.
-    pub fn open_session(&self, store: &Store, person: &Person) -> Result<String, DbError> {
+    pub async fn open_session(&self, store: &Store, person: &Person) -> Result<String, DbError> {
         let token = crate::keys::new_token(40);
         let expires_at = crate::db::now_ms() + self.lifetime.as_millis() as i64;
-        store.open_session(&token, &person.id, expires_at)?;
+        store.open_session(&token, &person.id, expires_at).await?;
         Ok(self.cookie(&token, self.lifetime.as_secs()))
     }
 
@@ -326,6 +330,7 @@ pub async fn require_login(
     let viewer = match state
         .auth
         .viewer(&state.store, request.headers(), Some(peer.ip()))
+        .await
     {
         Ok(viewer) => viewer,
         Err(e) => return server_error(e),
@@ -386,7 +391,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_come_only_from_the_right_password() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None).await.unwrap();
         let checks = checks();
         let auth = auth(true);
         let hash = crate::keys::hash("correct-horse-battery").unwrap();
@@ -398,10 +403,14 @@ mod tests {
                 role: Role::Admin,
                 password_hash: Some(hash),
             })
+            .await
             .unwrap();
         // Someone has a password: no open mode.
-        assert!(!auth.is_open(&store).unwrap());
-        assert_eq!(auth.viewer(&store, &HeaderMap::new(), None).unwrap(), None);
+        assert!(!auth.is_open(&store).await.unwrap());
+        assert_eq!(
+            auth.viewer(&store, &HeaderMap::new(), None).await.unwrap(),
+            None
+        );
         let wrong = auth
             .check_password(&store, &checks, None, "ada@example.com", "wrong")
             .await
@@ -431,16 +440,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(person.id, ada.id);
-        let cookie = auth.open_session(&store, &person).unwrap();
+        let cookie = auth.open_session(&store, &person).await.unwrap();
         assert!(cookie.contains("HttpOnly") && !cookie.contains("Secure"));
         let viewer = auth
             .viewer(&store, &with_cookie(&cookie), None)
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(viewer.person.email, "ada@example.com");
         assert_eq!(viewer.via, SignedInVia::Session);
         assert_eq!(
             auth.viewer(&store, &with_cookie("interval_session=forged"), None)
+                .await
                 .unwrap(),
             None
         );
@@ -448,7 +459,7 @@ mod tests {
 
     #[tokio::test]
     async fn open_mode_is_the_owner_until_someone_has_a_password() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None).await.unwrap();
         store
             .add_person(&NewPerson {
                 email: "admin@localhost",
@@ -457,22 +468,27 @@ mod tests {
                 role: Role::Admin,
                 password_hash: None,
             })
+            .await
             .unwrap();
         let viewer = auth(true)
             .viewer(&store, &HeaderMap::new(), None)
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(viewer.via, SignedInVia::Open);
         // Off loopback (or behind a proxy) there is no open mode.
         assert_eq!(
-            auth(false).viewer(&store, &HeaderMap::new(), None).unwrap(),
+            auth(false)
+                .viewer(&store, &HeaderMap::new(), None)
+                .await
+                .unwrap(),
             None
         );
     }
 
     #[tokio::test]
     async fn the_proxy_header_counts_only_from_the_proxy() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None).await.unwrap();
         store
             .add_person(&NewPerson {
                 email: "bob@example.com",
@@ -481,26 +497,39 @@ mod tests {
                 role: Role::Member,
                 password_hash: None,
             })
+            .await
             .unwrap();
         let auth = auth(false);
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-email", "bob@example.com".parse().unwrap());
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let elsewhere: IpAddr = "10.0.0.2".parse().unwrap();
-        let viewer = auth.viewer(&store, &headers, Some(proxy)).unwrap().unwrap();
+        let viewer = auth
+            .viewer(&store, &headers, Some(proxy))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(viewer.via, SignedInVia::Proxy);
-        assert!(auth.authenticated_within(&store, &viewer, Some(1), now()));
+        assert!(
+            auth.authenticated_within(&store, &viewer, Some(1), now())
+                .await
+        );
         assert_eq!(
-            auth.viewer(&store, &headers, Some(elsewhere)).unwrap(),
+            auth.viewer(&store, &headers, Some(elsewhere))
+                .await
+                .unwrap(),
             None
         );
         headers.insert("x-forwarded-email", "nobody@example.com".parse().unwrap());
-        assert_eq!(auth.viewer(&store, &headers, Some(proxy)).unwrap(), None);
+        assert_eq!(
+            auth.viewer(&store, &headers, Some(proxy)).await.unwrap(),
+            None
+        );
     }
 
     #[tokio::test]
     async fn idle_and_expired_sessions_end() {
-        let store = Store::open(None).unwrap();
+        let store = Store::open(None).await.unwrap();
         let bob = store
             .add_person(&NewPerson {
                 email: "bob@example.com",
@@ -509,22 +538,26 @@ mod tests {
                 role: Role::Member,
                 password_hash: None,
             })
+            .await
             .unwrap();
         let auth = auth(false);
         store
             .open_session("idle", &bob.id, crate::db::now_ms() + 3_600_000)
+            .await
             .unwrap();
         store
             .touch_session("idle", crate::db::now_ms() - 601_000)
+            .await
             .unwrap();
         store
             .open_session("expired", &bob.id, crate::db::now_ms() - 1)
+            .await
             .unwrap();
         for token in ["idle", "expired"] {
             let headers = with_cookie(&format!("interval_session={token}"));
-            assert_eq!(auth.viewer(&store, &headers, None).unwrap(), None);
+            assert_eq!(auth.viewer(&store, &headers, None).await.unwrap(), None);
             assert!(
-                store.session(token).unwrap().is_none(),
+                store.session(token).await.unwrap().is_none(),
                 "{token} was closed"
             );
         }

@@ -18,8 +18,15 @@ pub struct ServerConfig {
     pub port: u16,
     /// Try the next ports when `port` is taken (default true).
     pub port_fallback: bool,
-    /// SQLite database file; `None` keeps everything in memory.
+    /// SQLite database file; `None` keeps everything in memory (unless
+    /// `database_url` is set).
     pub database: Option<PathBuf>,
+    /// A database address (`postgres://user:password@host/database`, or
+    /// `sqlite:…`), instead of `database`: PostgreSQL lets several server
+    /// nodes share their state.
+    pub database_url: Option<String>,
+    /// How the store connects (pool size, PostgreSQL schema).
+    pub database_options: crate::db::StoreOptions,
     /// A development API key to accept, the owner's (stored as a hash).
     /// Without one, the server makes a key for the owner that is valid
     /// while it runs ([`crate::RunningServer::api_key`]).
@@ -160,6 +167,8 @@ impl Default for ServerConfig {
             port: 3000,
             port_fallback: true,
             database: None,
+            database_url: None,
+            database_options: crate::db::StoreOptions::default(),
             api_key: None,
             dashboard_password: None,
             public_url: None,
@@ -204,6 +213,13 @@ impl ServerConfig {
     /// Keeps state in this SQLite file.
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.database = Some(path.into());
+        self
+    }
+
+    /// Keeps state in the database at `url` (`postgres://…`), instead of
+    /// a SQLite file.
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
         self
     }
 

@@ -80,7 +80,7 @@ pub async fn serve(
     };
     let instance_id =
         header("x-instance-id").unwrap_or_else(|| interval_protocol::new_id().to_string());
-    let conn_id = match state.host_connected(&instance_id, wire.clone(), &key) {
+    let conn_id = match state.host_connected(&instance_id, wire.clone(), &key).await {
         Ok(conn_id) => conn_id,
         Err(refusal) => {
             tracing::warn!("refused host {instance_id}: {refusal}");
@@ -139,22 +139,23 @@ async fn handle(
     let reply = match call.method_name.as_str() {
         InitializeHost::NAME => match decode::<InitializeHost>(&call) {
             Some(inputs) => {
-                let reply = initialize(state, instance, key, inputs);
+                let reply = initialize(state, instance, key, inputs).await;
                 if let InitializeHostReturns::Error { message, .. } = &reply {
                     tracing::warn!("refused to initialize host {instance}: {message}");
                 }
                 let ok = matches!(reply, InitializeHostReturns::Success { .. });
                 // Transactions go out only once the host has its answer.
                 if wire.respond(&call, to_value(Some(reply))).await.is_ok() && ok {
-                    state.host_ready(instance, conn_id);
+                    state.host_ready(instance, conn_id).await;
                 }
                 return;
             }
             None => None,
         },
-        SendIoCall::NAME => {
-            decode::<SendIoCall>(&call).map(|i| to_value(send_io_call(state, instance, conn_id, i)))
-        }
+        SendIoCall::NAME => match decode::<SendIoCall>(&call) {
+            Some(i) => Some(to_value(send_io_call(state, instance, conn_id, i).await)),
+            None => None,
+        },
         SendLoadingCall::NAME => decode::<SendLoadingCall>(&call).map(|inputs| {
             let mut registry = state.registry();
             let id = inputs.transaction_id.clone();
@@ -182,68 +183,90 @@ async fn handle(
             }
             Value::Bool(known)
         }),
-        SendLog::NAME => decode::<SendLog>(&call).map(|inputs| {
-            if state
-                .registry()
-                .own_transaction(instance, conn_id, &inputs.transaction_id)
-                .is_none()
-            {
-                return Value::Bool(false);
-            }
-            let at = inputs.timestamp.map(|t| t as i64).unwrap_or_else(now_ms);
-            let index = inputs.index.map(|i| i as i64);
-            match state
-                .store
-                .add_log(&inputs.transaction_id, index, &inputs.data, at)
-            {
-                Ok((index, inserted)) => {
-                    // A retried line (same index) is stored and shown once.
-                    if inserted && inputs.skip_client_call != Some(true) {
-                        state.registry().emit(
-                            &inputs.transaction_id,
-                            Event::Log {
-                                transaction_id: inputs.transaction_id.clone(),
-                                index,
-                                data: inputs.data,
-                                timestamp: at,
+        SendLog::NAME => match decode::<SendLog>(&call) {
+            None => None,
+            Some(inputs) => Some(
+                async {
+                    if state
+                        .registry()
+                        .own_transaction(instance, conn_id, &inputs.transaction_id)
+                        .is_none()
+                    {
+                        return Value::Bool(false);
+                    }
+                    let at = inputs.timestamp.map(|t| t as i64).unwrap_or_else(now_ms);
+                    let index = inputs.index.map(|i| i as i64);
+                    match state
+                        .store
+                        .add_log(&inputs.transaction_id, index, &inputs.data, at)
+                        .await
+                    {
+                        Ok((index, inserted)) => {
+                            // A retried line (same index) is stored and shown once.
+                            if inserted && inputs.skip_client_call != Some(true) {
+                                state.registry().emit(
+                                    &inputs.transaction_id,
+                                    Event::Log {
+                                        transaction_id: inputs.transaction_id.clone(),
+                                        index,
+                                        data: inputs.data,
+                                        timestamp: at,
+                                    },
+                                );
+                            }
+                            Value::Bool(true)
+                        }
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            Value::Bool(false)
+                        }
+                    }
+                }
+                .await,
+            ),
+        },
+        SendRedirect::NAME => match decode::<SendRedirect>(&call) {
+            None => None,
+            Some(inputs) => Some(
+                async {
+                    let id = inputs.transaction_id.clone();
+                    let replace = inputs.replace.unwrap_or(false);
+                    let transaction = {
+                        let mut registry = state.registry();
+                        match registry.own_transaction(instance, conn_id, &id) {
+                            Some(t) => {
+                                t.redirect = Some((inputs.target.clone(), replace));
+                                true
+                            }
+                            None => false,
+                        }
+                    };
+                    if transaction {
+                        if let Err(e) = state.store.set_result_status(&id, "REDIRECTED").await {
+                            tracing::error!("{e}");
+                        }
+                    }
+                    let mut registry = state.registry();
+                    let known = transaction || registry.own_page(instance, conn_id, &id).is_some();
+                    if known {
+                        registry.emit(
+                            &id,
+                            Event::Redirect {
+                                transaction_id: id.clone(),
+                                target: inputs.target,
+                                replace,
                             },
                         );
                     }
-                    Value::Bool(true)
+                    Value::Bool(known)
                 }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    Value::Bool(false)
-                }
-            }
-        }),
-        SendRedirect::NAME => decode::<SendRedirect>(&call).map(|inputs| {
-            let id = inputs.transaction_id.clone();
-            let replace = inputs.replace.unwrap_or(false);
-            let mut registry = state.registry();
-            let known = if let Some(t) = registry.own_transaction(instance, conn_id, &id) {
-                t.redirect = Some((inputs.target.clone(), replace));
-                if let Err(e) = state.store.set_result_status(&id, "REDIRECTED") {
-                    tracing::error!("{e}");
-                }
-                true
-            } else {
-                registry.own_page(instance, conn_id, &id).is_some()
-            };
-            if known {
-                registry.emit(
-                    &id,
-                    Event::Redirect {
-                        transaction_id: id.clone(),
-                        target: inputs.target,
-                        replace,
-                    },
-                );
-            }
-            Value::Bool(known)
-        }),
-        MarkTransactionComplete::NAME => decode::<MarkTransactionComplete>(&call)
-            .map(|i| Value::Bool(complete(state, instance, conn_id, i))),
+                .await,
+            ),
+        },
+        MarkTransactionComplete::NAME => match decode::<MarkTransactionComplete>(&call) {
+            Some(i) => Some(Value::Bool(complete(state, instance, conn_id, i).await)),
+            None => None,
+        },
         SendPage::NAME => decode::<SendPage>(&call).map(|inputs| {
             let layout = match inputs.page.as_deref().map(serde_json::from_str) {
                 None => None,
@@ -275,40 +298,48 @@ async fn handle(
             }
             to_value(SuccessOrError::Success)
         }),
-        Notify::NAME => decode::<Notify>(&call).map(|inputs| {
-            // About a transaction this host ran, as every host method is.
-            let ran_it = state
-                .store
-                .transaction(&inputs.transaction_id)
-                .ok()
-                .flatten()
-                .is_some_and(|t| t.host_instance_id.as_deref() == Some(instance));
-            if !ran_it {
-                return Value::Bool(false);
-            }
-            let instructions = inputs.delivery_instructions.unwrap_or_default();
-            let record = NotificationRecord {
-                id: interval_protocol::new_id().to_string(),
-                message: inputs.message,
-                title: inputs.title,
-                transaction_id: Some(inputs.transaction_id),
-                deliveries: to_value(&instructions),
-                created_at: now_ms(),
-            };
-            // Delivered when the host connected with a live key.
-            let key = state.registry().hosts.get(instance).map(|h| h.key);
-            let key = key.unwrap_or(crate::keys::KeyKind::Development);
-            Value::Bool(
-                crate::delivery::queue_notification(
-                    state,
-                    &record,
-                    inputs.idempotency_key.as_deref(),
-                    key,
-                    &instructions,
-                )
-                .is_ok(),
-            )
-        }),
+        Notify::NAME => match decode::<Notify>(&call) {
+            None => None,
+            Some(inputs) => Some(
+                async {
+                    // About a transaction this host ran, as every host method is.
+                    let ran_it = state
+                        .store
+                        .transaction(&inputs.transaction_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some_and(|t| t.host_instance_id.as_deref() == Some(instance));
+                    if !ran_it {
+                        return Value::Bool(false);
+                    }
+                    let instructions = inputs.delivery_instructions.unwrap_or_default();
+                    let record = NotificationRecord {
+                        id: interval_protocol::new_id().to_string(),
+                        message: inputs.message,
+                        title: inputs.title,
+                        transaction_id: Some(inputs.transaction_id),
+                        deliveries: to_value(&instructions),
+                        created_at: now_ms(),
+                    };
+                    // Delivered when the host connected with a live key.
+                    let key = state.registry().hosts.get(instance).map(|h| h.key);
+                    let key = key.unwrap_or(crate::keys::KeyKind::Development);
+                    Value::Bool(
+                        crate::delivery::queue_notification(
+                            state,
+                            &record,
+                            inputs.idempotency_key.as_deref(),
+                            key,
+                            &instructions,
+                        )
+                        .await
+                        .is_ok(),
+                    )
+                }
+                .await,
+            ),
+        },
         other => {
             // Interval's server and the Node SDK log a CALL of an unknown
             // method and never answer it, which leaves the caller waiting
@@ -334,7 +365,7 @@ async fn handle(
     }
 }
 
-fn initialize(
+async fn initialize(
     state: &AppState,
     instance: &str,
     key: KeyKind,
@@ -378,20 +409,24 @@ fn initialize(
         .filter(|p| check_page_slug(&p.slug).is_ok())
         .collect();
     let definitions = |items: Vec<(String, Value)>| items;
-    if let Err(e) = state.store.save_definitions(
-        &definitions(
-            actions
-                .iter()
-                .map(|a| (a.full_slug(), to_value(a)))
-                .collect(),
-        ),
-        &definitions(
-            pages
-                .iter()
-                .map(|p| (p.slug.clone(), to_value(p)))
-                .collect(),
-        ),
-    ) {
+    if let Err(e) = state
+        .store
+        .save_definitions(
+            &definitions(
+                actions
+                    .iter()
+                    .map(|a| (a.full_slug(), to_value(a)))
+                    .collect(),
+            ),
+            &definitions(
+                pages
+                    .iter()
+                    .map(|p| (p.slug.clone(), to_value(p)))
+                    .collect(),
+            ),
+        )
+        .await
+    {
         tracing::error!("{e}");
     }
     if let Some(host) = state.registry().hosts.get_mut(instance) {
@@ -407,7 +442,7 @@ fn initialize(
     }
     let environment = key.environment();
     let base = state.base_url();
-    let warnings = unknown_teams_warning(state, instance);
+    let warnings = unknown_teams_warning(state, instance).await;
     InitializeHostReturns::Success {
         environment: environment.into(),
         invalid_slugs,
@@ -421,8 +456,8 @@ fn initialize(
 
 /// At most one warning, as Interval: the team slugs that `access`
 /// definitions of host `instance` name and the organization does not have.
-fn unknown_teams_warning(state: &AppState, instance: &str) -> Vec<String> {
-    let known: Vec<String> = match state.store.teams() {
+async fn unknown_teams_warning(state: &AppState, instance: &str) -> Vec<String> {
+    let known: Vec<String> = match state.store.teams().await {
         Ok(teams) => teams.into_iter().map(|t| t.slug).collect(),
         Err(e) => {
             tracing::error!("{e}");
@@ -449,7 +484,7 @@ fn unknown_teams_warning(state: &AppState, instance: &str) -> Vec<String> {
     )]
 }
 
-fn send_io_call(
+async fn send_io_call(
     state: &AppState,
     instance: &str,
     conn_id: u64,
@@ -489,87 +524,91 @@ fn send_io_call(
     let id = inputs.transaction_id.clone();
     // A host replaying a call after a server restart gets its transaction back.
     let live = state.registry().transactions.contains_key(&id);
-    let known = live || state.revive(&id, instance);
-    let mut registry = state.registry();
-    if !known {
-        return refuse(&registry, "Transaction not found.");
-    }
-    // Another host's transaction reads as an unknown one.
-    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
-        return refuse(&registry, "Transaction not found.");
-    };
-    if transaction.completed {
-        return refuse(&registry, "Transaction is already completed.");
-    }
-    // The requirement lasts until it is met or declined (a re-render of the
-    // same call keeps it; a new CONFIRM_IDENTITY call replaces it).
-    if let Some(identity) = render
-        .to_render
-        .iter()
-        .find(|c| c.method_name == "CONFIRM_IDENTITY")
-    {
-        if transaction.identity.as_ref().map(|r| &r.render_id) != Some(&render.id) {
-            transaction.identity = Some(crate::state::IdentityRequirement {
-                render_id: render.id.clone(),
-                grace_period_ms: identity
-                    .props
-                    .get("gracePeriodMs")
-                    .and_then(serde_json::Value::as_f64)
-                    .filter(|ms| ms.is_finite() && *ms > 0.0)
-                    .map(|ms| ms as u64),
-            });
+    let known = live || state.revive(&id, instance).await;
+    let awaiting = {
+        let mut registry = state.registry();
+        if !known {
+            return refuse(&registry, "Transaction not found.");
         }
-    }
-    transaction.pending_render = Some(inputs.io_call);
-    transaction.loading = None;
-    transaction.redirect = None;
-    let awaiting = render
-        .to_render
-        .iter()
-        .any(|c| !c.method_name.starts_with("DISPLAY_"));
-    if let Err(e) = state.store.set_status(
-        &id,
-        if awaiting {
-            "AWAITING_INPUT"
-        } else {
-            "RUNNING"
-        },
-        None,
-    ) {
+        // Another host's transaction reads as an unknown one.
+        let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
+            return refuse(&registry, "Transaction not found.");
+        };
+        if transaction.completed {
+            return refuse(&registry, "Transaction is already completed.");
+        }
+        // The requirement lasts until it is met or declined (a re-render of the
+        // same call keeps it; a new CONFIRM_IDENTITY call replaces it).
+        if let Some(identity) = render
+            .to_render
+            .iter()
+            .find(|c| c.method_name == "CONFIRM_IDENTITY")
+        {
+            if transaction.identity.as_ref().map(|r| &r.render_id) != Some(&render.id) {
+                transaction.identity = Some(crate::state::IdentityRequirement {
+                    render_id: render.id.clone(),
+                    grace_period_ms: identity
+                        .props
+                        .get("gracePeriodMs")
+                        .and_then(serde_json::Value::as_f64)
+                        .filter(|ms| ms.is_finite() && *ms > 0.0)
+                        .map(|ms| ms as u64),
+                });
+            }
+        }
+        transaction.pending_render = Some(inputs.io_call);
+        transaction.loading = None;
+        transaction.redirect = None;
+        let awaiting = render
+            .to_render
+            .iter()
+            .any(|c| !c.method_name.starts_with("DISPLAY_"));
+        if inputs.skip_client_call != Some(true) {
+            registry.emit(
+                &id,
+                Event::Render {
+                    transaction_id: id.clone(),
+                    render,
+                },
+            );
+        }
+        awaiting
+    };
+    let status = if awaiting {
+        "AWAITING_INPUT"
+    } else {
+        "RUNNING"
+    };
+    if let Err(e) = state.store.set_status(&id, status, None).await {
         tracing::error!("{e}");
-    }
-    if inputs.skip_client_call != Some(true) {
-        registry.emit(
-            &id,
-            Event::Render {
-                transaction_id: id.clone(),
-                render,
-            },
-        );
     }
     SendIoCallReturns::Accepted(true)
 }
 
-fn complete(
+async fn complete(
     state: &AppState,
     instance: &str,
     conn_id: u64,
     inputs: MarkTransactionCompleteInputs,
 ) -> bool {
     let id = inputs.transaction_id;
-    let mut registry = state.registry();
-    let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
+    let owned = state
+        .registry()
+        .own_transaction(instance, conn_id, &id)
+        .is_some();
+    if !owned {
         // A retry of a completion already stored is fine, from the host
         // that ran the transaction; anyone else is refused.
         return state
             .store
             .transaction(&id)
+            .await
             .ok()
             .flatten()
             .is_some_and(|t| {
                 t.status == "COMPLETED" && t.host_instance_id.as_deref() == Some(instance)
             });
-    };
+    }
     // No result means success without data (as Interval); a result that
     // cannot be read is stored as a failure saying so, never as a success.
     let result: Option<ActionResult> = inputs.result.as_deref().map(|text| {
@@ -592,11 +631,21 @@ fn complete(
         ResultStatus::Failure => "FAILURE",
         _ => "SUCCESS",
     };
-    transaction.completed = true;
-    transaction.pending_render = None;
-    transaction.loading = None;
+    {
+        let mut registry = state.registry();
+        let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
+            return false;
+        };
+        transaction.completed = true;
+        transaction.pending_render = None;
+        transaction.loading = None;
+    }
     let stored = serde_json::to_value(&result).ok();
-    match state.store.complete(&id, status_text, stored.as_ref()) {
+    match state
+        .store
+        .complete(&id, status_text, stored.as_ref())
+        .await
+    {
         Ok(_) => {}
         Err(e) => {
             tracing::error!("{e}");
@@ -606,11 +655,13 @@ fn complete(
     let result_status = state
         .store
         .transaction(&id)
+        .await
         .ok()
         .flatten()
         .and_then(|t| t.result_status)
         .and_then(|s| serde_json::from_value(Value::String(s)).ok())
         .unwrap_or(status);
+    let mut registry = state.registry();
     if inputs.skip_client_call != Some(true) {
         registry.emit(
             &id,

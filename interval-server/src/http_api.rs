@@ -86,7 +86,7 @@ pub async fn enqueue(
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    match state.store.action_exists(&body.slug) {
+    match state.store.action_exists(&body.slug).await {
         Ok(true) => {}
         Ok(false) => return error(StatusCode::NOT_FOUND, "Action not found."),
         Err(e) => return server_error(e),
@@ -95,7 +95,7 @@ pub async fn enqueue(
     // a development action only its developer.
     let assignee = match body.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
         None => None,
-        Some(email) => match state.store.person_by_email(email) {
+        Some(email) => match state.store.person_by_email(email).await {
             Ok(Some((person, _))) => Some(person),
             Ok(None) => return error(StatusCode::NOT_FOUND, "Assignee not found"),
             Err(e) => return server_error(e),
@@ -122,21 +122,25 @@ pub async fn enqueue(
             KeyKind::Live => None,
         },
     };
-    if let Err(e) = state.store.enqueue(&record) {
+    if let Err(e) = state.store.enqueue(&record).await {
         return server_error(e);
     }
     if let Some(person) = &assignee {
         let name = state
             .store
             .action_names()
+            .await
             .ok()
             .and_then(|names| names.get(&record.action_slug).cloned())
             .unwrap_or_else(|| record.action_slug.clone());
-        let notified = state.store.notify_person(
-            &person.email,
-            "An action was assigned to you",
-            &format!("{name} is waiting in your queue."),
-        );
+        let notified = state
+            .store
+            .notify_person(
+                &person.email,
+                "An action was assigned to you",
+                &format!("{name} is waiting in your queue."),
+            )
+            .await;
         if let Err(e) = notified {
             tracing::error!("{e}");
         }
@@ -156,13 +160,13 @@ pub async fn dequeue(
         Err(response) => return response,
     };
     // Only a key of its environment may take it out of the queue.
-    match state.store.queued(&body.id) {
+    match state.store.queued(&body.id).await {
         Ok(Some(record))
             if access::key_reaches(&record.environment, record.developer_id.as_deref(), &key) => {}
         Ok(_) => return error(StatusCode::NOT_FOUND, "Queued action not found"),
         Err(e) => return server_error(e),
     }
-    match state.store.dequeue(&body.id) {
+    match state.store.dequeue(&body.id).await {
         Ok(Some(record)) => {
             let mut reply = json!({"type": "success", "id": record.id, "params": record.params, "paramsMeta": record.params_meta});
             if let Some(assignee) = record.assignee {
@@ -189,7 +193,7 @@ pub async fn notify(
     // A transaction of the key's own environment (Interval: of its
     // organization): a development key cannot write into production runs.
     if let Some(id) = &body.transaction_id {
-        match state.store.transaction(id) {
+        match state.store.transaction(id).await {
             Ok(Some(t)) if access::key_reaches(&t.environment, t.runner_id.as_deref(), &key) => {}
             Ok(_) => return error(StatusCode::FORBIDDEN, "Transaction not found."),
             Err(e) => return server_error(e),
@@ -210,7 +214,9 @@ pub async fn notify(
         body.idempotency_key.as_deref(),
         key.kind,
         &body.delivery_instructions,
-    ) {
+    )
+    .await
+    {
         Ok(_) => Json(json!({"type": "success"})).into_response(),
         Err(e) => server_error(e),
     }

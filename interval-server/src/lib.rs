@@ -6,7 +6,7 @@
 //! dashboard is served at `/` ([`dashboard`]) and its API is a WebSocket at
 //! `/api/dashboard` ([`api`]); the HTTP API
 //! of hosts (enqueue, dequeue, notify) is under `/api`; state is kept in
-//! SQLite.
+//! SQLite, or PostgreSQL with the `postgres` feature ([`db`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), interval_server::ServerError> {
@@ -163,11 +163,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         None => None,
     };
     let channels = delivery::Channels::new(&config.delivery).map_err(ServerError::Config)?;
-    let store = db::Store::open(config.database.as_deref())?;
+    let store = match &config.database_url {
+        Some(url) => db::Store::connect(url, &config.database_options).await?,
+        None => db::Store::open(config.database.as_deref()).await?,
+    };
+    tracing::debug!("state kept in {}", store.engine().name());
     let owner = people_at_start(&store, config.dashboard_password.as_deref()).await?;
     if !config.host.is_loopback()
         && config.trusted_proxy.is_none()
-        && !store.anyone_has_password()?
+        && !store.anyone_has_password().await?
     {
         return Err(ServerError::Config(format!(
             "binding to {} would expose the dashboard without sign-in; create an account with a \
@@ -177,20 +181,24 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             config.host
         )));
     }
-    let hashed = store.hash_plain_dev_keys(&owner.id)?;
+    let hashed = store.hash_plain_dev_keys(&owner.id).await?;
     if hashed > 0 {
         tracing::info!("{hashed} development key(s) are now stored as hashes");
     }
     let api_key = match &config.api_key {
         Some(key) => {
-            store.add_dev_key(key, Some(&owner.id), "Configured key")?;
+            store
+                .add_dev_key(key, Some(&owner.id), "Configured key")
+                .await?;
             key.clone()
         }
         // The owner's key for this run only: a key that was printed once
         // cannot be printed again (only hashes are stored).
         None => keys::new_dev_key(),
     };
-    let interrupted = store.interrupt_unfinished("HOST_CONNECTION_DROPPED")?;
+    let interrupted = store
+        .interrupt_unfinished("HOST_CONNECTION_DROPPED")
+        .await?;
     if !interrupted.is_empty() {
         tracing::info!(
             "{} transaction(s) were running when the server stopped; they resume if their hosts replay them",
@@ -329,15 +337,15 @@ async fn people_at_start(
     store: &db::Store,
     password: Option<&str>,
 ) -> Result<people::Person, ServerError> {
-    let owner = match store.owner()? {
+    let owner = match store.owner().await? {
         Some(owner) => owner,
-        None if store.people_count()? == 0 => store.add_person(&db::NewPerson {
+        None if store.people_count().await? == 0 => store.add_person(&db::NewPerson {
             email: "admin@localhost",
             first_name: Some("Admin"),
             last_name: None,
             role: people::Role::Admin,
             password_hash: None,
-        })?,
+        }).await?,
         None => {
             return Err(ServerError::Config(
                 "there are accounts but no admin; make one with `interval-server user add --role admin`"
@@ -346,7 +354,7 @@ async fn people_at_start(
         }
     };
     if let Some(password) = password {
-        let current = store.password_hash(&owner.id)?;
+        let current = store.password_hash(&owner.id).await?;
         let password = password.to_owned();
         // Hashing is slow work: off the async workers.
         let hash = tokio::task::spawn_blocking(move || match current {
@@ -357,12 +365,14 @@ async fn people_at_start(
         .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?
         .map_err(|e| ServerError::Config(format!("hashing the dashboard password failed: {e}")))?;
         if let Some(hash) = hash {
-            store.set_password_hash(&owner.id, &hash)?;
-            store.audit(
-                None,
-                "password_set",
-                &format!("{} (from the configuration)", owner.email),
-            );
+            store.set_password_hash(&owner.id, &hash).await?;
+            store
+                .audit(
+                    None,
+                    "password_set",
+                    &format!("{} (from the configuration)", owner.email),
+                )
+                .await;
         }
     }
     Ok(owner)

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use interval_server::{DeliveryConfig, ServerConfig, ServerError, SmtpConfig, SmtpSecurity};
 
-/// An Interval-compatible server with its dashboard, backed by SQLite.
+/// An Interval-compatible server with its dashboard, backed by SQLite or
+/// PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -16,9 +17,18 @@ struct Cli {
     /// Port to bind (the next free one is used when it is taken).
     #[arg(long, env = "INTERVAL_PORT", default_value_t = 3000)]
     port: u16,
-    /// SQLite database file.
+    /// Where state is kept: a SQLite file's path, or a PostgreSQL address
+    /// (postgres://user:password@host:5432/database), which several server
+    /// nodes can share.
     #[arg(long, env = "INTERVAL_DATABASE", default_value = "interval.db")]
-    database: PathBuf,
+    database: String,
+    /// Connections to PostgreSQL per node.
+    #[arg(long, env = "INTERVAL_DATABASE_CONNECTIONS", default_value_t = 8)]
+    database_connections: u32,
+    /// A PostgreSQL schema for the tables (created when missing), to share
+    /// one database with other applications.
+    #[arg(long, env = "INTERVAL_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
     /// A development API key to accept (one is created and printed otherwise).
     #[arg(long, env = "INTERVAL_API_KEY")]
     api_key: Option<String>,
@@ -154,7 +164,7 @@ enum Command {
     User(UserCommand),
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 enum UserCommand {
     /// Adds an account. Its password is read from INTERVAL_USER_PASSWORD,
     /// or else from the first line of standard input.
@@ -192,28 +202,55 @@ async fn main() {
     }
 }
 
+/// The store `cli` names: a PostgreSQL (or `sqlite:`) address, or a SQLite
+/// file's path.
+async fn open_store(cli: &Cli) -> Result<interval_server::db::Store, ServerError> {
+    use interval_server::db::{Engine, Store};
+    Ok(match Engine::of_url(&cli.database) {
+        Some(_) => Store::connect(&cli.database, &store_options(cli)).await?,
+        None => Store::open(Some(std::path::Path::new(&cli.database))).await?,
+    })
+}
+
+fn store_options(cli: &Cli) -> interval_server::db::StoreOptions {
+    interval_server::db::StoreOptions {
+        max_connections: cli.database_connections.max(1),
+        schema: cli.database_schema.clone(),
+        ..Default::default()
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), ServerError> {
-    match cli.command {
+    match &cli.command {
         Some(Command::CreateLiveKey { name }) => {
-            let store = interval_server::db::Store::open(Some(&cli.database))?;
-            println!("{}", store.create_live_key(&name, None)?);
-            store.audit(
-                None,
-                "key_created",
-                &format!("{name} (production, command line)"),
-            );
+            let store = open_store(&cli).await?;
+            println!("{}", store.create_live_key(name, None).await?);
+            store
+                .audit(
+                    None,
+                    "key_created",
+                    &format!("{name} (production, command line)"),
+                )
+                .await;
             return Ok(());
         }
-        Some(Command::User(command)) => return user(&cli.database, command).await,
+        Some(Command::User(command)) => {
+            return user(open_store(&cli).await?, command.clone()).await
+        }
         None => {}
     }
     let configured_key = cli.api_key.is_some();
+    let database_options = store_options(&cli);
     let mut config = ServerConfig::default()
         .host(cli.host)
         .port(cli.port)
-        .database(cli.database)
         .shutdown_drain(cli.shutdown_drain)
         .delivery(cli.delivery.config());
+    config = match interval_server::db::Engine::of_url(&cli.database) {
+        Some(_) => config.database_url(&cli.database),
+        None => config.database(&cli.database),
+    };
+    config.database_options = database_options;
     if let Some(key) = cli.api_key {
         config = config.api_key(key);
     }
@@ -267,9 +304,8 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
 }
 
 /// `interval-server user …`.
-async fn user(database: &std::path::Path, command: UserCommand) -> Result<(), ServerError> {
-    use interval_server::db::{NewPerson, Store};
-    let store = Store::open(Some(database))?;
+async fn user(store: interval_server::db::Store, command: UserCommand) -> Result<(), ServerError> {
+    use interval_server::db::NewPerson;
     match command {
         UserCommand::Add {
             email,
@@ -302,7 +338,7 @@ async fn user(database: &std::path::Path, command: UserCommand) -> Result<(), Se
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            if role != interval_server::people::Role::Admin && store.people_count()? == 0 {
+            if role != interval_server::people::Role::Admin && store.people_count().await? == 0 {
                 return Err(ServerError::Config(
                     "the first account must be an admin, who can then invite everyone else: \
                      use --role admin"
@@ -312,25 +348,29 @@ async fn user(database: &std::path::Path, command: UserCommand) -> Result<(), Se
             let hash = interval_server::hash_password(&password)
                 .await
                 .map_err(ServerError::Config)?;
-            let person = store.add_person(&NewPerson {
-                email: &email,
-                first_name: first_name.as_deref(),
-                last_name: last_name.as_deref(),
-                role,
-                password_hash: Some(hash),
-            })?;
+            let person = store
+                .add_person(&NewPerson {
+                    email: &email,
+                    first_name: first_name.as_deref(),
+                    last_name: last_name.as_deref(),
+                    role,
+                    password_hash: Some(hash),
+                })
+                .await?;
             for team in &teams {
-                store.join_team(team, &person.id)?;
+                store.join_team(team, &person.id).await?;
             }
-            store.audit(
-                None,
-                "person_added",
-                &format!("{email} as {} (command line)", role.label()),
-            );
+            store
+                .audit(
+                    None,
+                    "person_added",
+                    &format!("{email} as {} (command line)", role.label()),
+                )
+                .await;
             println!("Added {email} ({}).", role.label());
         }
         UserCommand::List => {
-            for person in store.people()? {
+            for person in store.people().await? {
                 println!(
                     "{}\t{}\t{}\t{}",
                     person.email,

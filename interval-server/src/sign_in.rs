@@ -62,13 +62,16 @@ async fn login(
         )
         .await;
     match checked {
-        Ok(Ok(Some(person))) => match state.auth.open_session(&state.store, &person) {
+        Ok(Ok(Some(person))) => match state.auth.open_session(&state.store, &person).await {
             Ok(cookie) => {
-                state.store.audit(
-                    Some(&person.email),
-                    "signed_in",
-                    &format!("from {}", peer.ip()),
-                );
+                state
+                    .store
+                    .audit(
+                        Some(&person.email),
+                        "signed_in",
+                        &format!("from {}", peer.ip()),
+                    )
+                    .await;
                 ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
             }
             Err(e) => server_error(e),
@@ -94,7 +97,7 @@ fn expired_cookie() -> String {
 
 async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(token) = session_cookie(&headers) {
-        if let Err(e) = state.store.close_session(token) {
+        if let Err(e) = state.store.close_session(token).await {
             return server_error(e);
         }
     }
@@ -109,13 +112,16 @@ async fn logout_everywhere(
     State(state): State<Arc<AppState>>,
     Extension(viewer): Extension<Viewer>,
 ) -> Response {
-    match state.store.close_sessions_of(&viewer.person.id) {
+    match state.store.close_sessions_of(&viewer.person.id).await {
         Ok(closed) => {
-            state.store.audit(
-                Some(&viewer.person.email),
-                "signed_out_everywhere",
-                &format!("{closed} session(s) closed"),
-            );
+            state
+                .store
+                .audit(
+                    Some(&viewer.person.email),
+                    "signed_out_everywhere",
+                    &format!("{closed} session(s) closed"),
+                )
+                .await;
             (
                 [(header::SET_COOKIE, expired_cookie())],
                 Redirect::to("/login"),
@@ -128,15 +134,15 @@ async fn logout_everywhere(
 
 /// Whether the first-run page is available to `peer`: open mode, reached
 /// from this machine.
-fn setup_available(state: &AppState, peer: SocketAddr) -> Result<bool, DbError> {
-    Ok(peer.ip().is_loopback() && state.auth.is_open(&state.store)?)
+async fn setup_available(state: &AppState, peer: SocketAddr) -> Result<bool, DbError> {
+    Ok(peer.ip().is_loopback() && state.auth.is_open(&state.store).await?)
 }
 
 async fn setup_page(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    match setup_available(&state, peer) {
+    match setup_available(&state, peer).await {
         Ok(true) => pages::setup(None).into_response(),
         Ok(false) => Redirect::to("/login").into_response(),
         Err(e) => server_error(e),
@@ -179,7 +185,7 @@ async fn setup(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<AccountForm>,
 ) -> Response {
-    match setup_available(&state, peer) {
+    match setup_available(&state, peer).await {
         Ok(true) => {}
         Ok(false) => return Redirect::to("/login").into_response(),
         Err(e) => return server_error(e),
@@ -197,15 +203,19 @@ async fn setup(
             return (StatusCode::BAD_REQUEST, pages::setup(Some(&message))).into_response()
         }
     };
-    let owner = match state.store.owner() {
+    let owner = match state.store.owner().await {
         Ok(Some(owner)) => owner,
-        Ok(None) => match state.store.add_person(&NewPerson {
-            email: &form.email,
-            first_name: None,
-            last_name: None,
-            role: crate::people::Role::Admin,
-            password_hash: None,
-        }) {
+        Ok(None) => match state
+            .store
+            .add_person(&NewPerson {
+                email: &form.email,
+                first_name: None,
+                last_name: None,
+                role: crate::people::Role::Admin,
+                password_hash: None,
+            })
+            .await
+        {
             Ok(owner) => owner,
             Err(e) => return server_error(e),
         },
@@ -219,7 +229,11 @@ async fn setup(
             optional(&form.first_name),
             optional(&form.last_name),
         )
-        .and_then(|()| state.store.set_password_hash(&owner.id, &hash));
+        .await;
+    let updated = match updated {
+        Ok(()) => state.store.set_password_hash(&owner.id, &hash).await,
+        Err(e) => Err(e),
+    };
     match updated {
         Ok(()) => {}
         Err(DbError::Conflict(message)) => {
@@ -227,15 +241,16 @@ async fn setup(
         }
         Err(e) => return server_error(e),
     }
-    let person = match state.store.person(&owner.id) {
+    let person = match state.store.person(&owner.id).await {
         Ok(Some(person)) => person,
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(e) => return server_error(e),
     };
     state
         .store
-        .audit(Some(&person.email), "owner_set_up", "the first-run page");
-    match state.auth.open_session(&state.store, &person) {
+        .audit(Some(&person.email), "owner_set_up", "the first-run page")
+        .await;
+    match state.auth.open_session(&state.store, &person).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
         Err(e) => server_error(e),
     }
@@ -245,7 +260,7 @@ async fn invitation_page(
     State(state): State<Arc<AppState>>,
     Path(token): Path<String>,
 ) -> Response {
-    match state.store.invitation(&token) {
+    match state.store.invitation(&token).await {
         Ok(Some(invitation)) => pages::invitation(&invitation, None).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
         Err(e) => server_error(e),
@@ -257,7 +272,7 @@ async fn accept_invitation(
     Path(token): Path<String>,
     Form(form): Form<AccountForm>,
 ) -> Response {
-    let invitation = match state.store.invitation(&token) {
+    let invitation = match state.store.invitation(&token).await {
         Ok(Some(invitation)) => invitation,
         Ok(None) => return (StatusCode::NOT_FOUND, pages::invitation_gone()).into_response(),
         Err(e) => return server_error(e),
@@ -272,13 +287,16 @@ async fn accept_invitation(
                 .into_response()
         }
     };
-    let added = state.store.add_person(&NewPerson {
-        email: &invitation.email,
-        first_name: optional(&form.first_name),
-        last_name: optional(&form.last_name),
-        role: invitation.role,
-        password_hash: Some(hash),
-    });
+    let added = state
+        .store
+        .add_person(&NewPerson {
+            email: &invitation.email,
+            first_name: optional(&form.first_name),
+            last_name: optional(&form.last_name),
+            role: invitation.role,
+            password_hash: Some(hash),
+        })
+        .await;
     let person = match added {
         Ok(person) => person,
         Err(DbError::Conflict(message)) => {
@@ -291,24 +309,27 @@ async fn accept_invitation(
         Err(e) => return server_error(e),
     };
     for team in &invitation.teams {
-        if let Err(e) = state.store.join_team(team, &person.id) {
+        if let Err(e) = state.store.join_team(team, &person.id).await {
             return server_error(e);
         }
     }
-    if let Err(e) = state.store.remove_invitation(&token) {
+    if let Err(e) = state.store.remove_invitation(&token).await {
         return server_error(e);
     }
-    let person = match state.store.person(&person.id) {
+    let person = match state.store.person(&person.id).await {
         Ok(Some(person)) => person,
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(e) => return server_error(e),
     };
-    state.store.audit(
-        Some(&person.email),
-        "invitation_accepted",
-        &format!("as {}", person.role.label()),
-    );
-    match state.auth.open_session(&state.store, &person) {
+    state
+        .store
+        .audit(
+            Some(&person.email),
+            "invitation_accepted",
+            &format!("as {}", person.role.label()),
+        )
+        .await;
+    match state.auth.open_session(&state.store, &person).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
         Err(e) => server_error(e),
     }

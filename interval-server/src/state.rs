@@ -380,9 +380,9 @@ impl AppState {
             }
         }
         let (account, verify): (String, Box<dyn FnOnce() -> bool + Send>) =
-            match self.store.look_up_key(presented)? {
+            match self.store.look_up_key(presented).await? {
                 StoredKey::Development { id, owner_id } => {
-                    self.store.key_used(&id)?;
+                    self.store.key_used(&id).await?;
                     return Ok(KeyCheck::Valid(ApiKey {
                         kind: KeyKind::Development,
                         id,
@@ -401,7 +401,7 @@ impl AppState {
             .await;
         Ok(match check {
             Ok(true) => {
-                self.store.key_used(&account)?;
+                self.store.key_used(&account).await?;
                 KeyCheck::Valid(ApiKey {
                     kind: KeyKind::Live,
                     id: account,
@@ -514,7 +514,7 @@ impl AppState {
 
     /// Registers a new host connection. An older connection with the same
     /// instance id is closed, as Interval does.
-    pub fn host_connected(
+    pub async fn host_connected(
         &self,
         instance_id: &str,
         wire: Arc<Wire>,
@@ -524,6 +524,7 @@ impl AppState {
         match self
             .store
             .bind_instance(instance_id, key.kind.environment(), &key.id)
+            .await
         {
             Ok(true) => {}
             Ok(false) => return Err(INSTANCE_OF_ANOTHER_KEY),
@@ -606,26 +607,33 @@ impl AppState {
         let instance_id = instance_id.to_owned();
         tokio::spawn(async move {
             tokio::time::sleep(state.config.host_reconnect_grace).await;
-            state.drop_host_if_gone(&instance_id, conn_id);
+            state.drop_host_if_gone(&instance_id, conn_id).await;
         });
     }
 
-    fn drop_host_if_gone(&self, instance_id: &str, conn_id: u64) {
-        let mut registry = self.registry();
-        if registry.hosts.get(instance_id).map(|h| h.conn_id) != Some(conn_id) {
-            return; // it came back
-        }
-        registry.hosts.remove(instance_id);
-        let dropped: Vec<String> = registry
-            .transactions
-            .iter()
-            .filter(|(_, t)| t.host == instance_id && !t.completed)
-            .map(|(id, _)| id.clone())
-            .collect();
+    async fn drop_host_if_gone(&self, instance_id: &str, conn_id: u64) {
+        let dropped: Vec<String> = {
+            let mut registry = self.registry();
+            if registry.hosts.get(instance_id).map(|h| h.conn_id) != Some(conn_id) {
+                return; // it came back
+            }
+            registry.hosts.remove(instance_id);
+            registry
+                .transactions
+                .iter()
+                .filter(|(_, t)| t.host == instance_id && !t.completed)
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
         for id in dropped {
-            if let Err(e) = self.store.set_status(&id, "HOST_CONNECTION_DROPPED", None) {
+            if let Err(e) = self
+                .store
+                .set_status(&id, "HOST_CONNECTION_DROPPED", None)
+                .await
+            {
                 tracing::error!("{e}");
             }
+            let mut registry = self.registry();
             registry.emit(&id, Event::HostDropped { id: id.clone() });
             if let Some(t) = registry.transactions.get_mut(&id) {
                 t.completed = true;
@@ -637,43 +645,47 @@ impl AppState {
 
     /// The host's INITIALIZE_HOST answer was delivered: it may now get
     /// transactions, and the transactions it had before a drop are its again.
-    pub fn host_ready(&self, instance_id: &str, conn_id: u64) {
-        let mut registry = self.registry();
-        match registry.hosts.get_mut(instance_id) {
-            Some(host) if host.conn_id == conn_id => host.ready = true,
-            _ => return,
-        }
-        let returning: Vec<String> = registry
-            .transactions
-            .iter_mut()
-            .filter(|(_, t)| t.host == instance_id && t.host_gone && !t.completed)
-            .map(|(id, t)| {
-                t.host_gone = false;
-                id.clone()
-            })
-            .collect();
+    pub async fn host_ready(&self, instance_id: &str, conn_id: u64) {
+        let returning: Vec<String> = {
+            let mut registry = self.registry();
+            match registry.hosts.get_mut(instance_id) {
+                Some(host) if host.conn_id == conn_id => host.ready = true,
+                _ => return,
+            }
+            registry
+                .transactions
+                .iter_mut()
+                .filter(|(_, t)| t.host == instance_id && t.host_gone && !t.completed)
+                .map(|(id, t)| {
+                    t.host_gone = false;
+                    id.clone()
+                })
+                .collect()
+        };
         for id in returning {
             // One a dashboard waited for across a server restart (see the
             // dashboard API's `attach`) is running again.
             let interrupted = self
                 .store
                 .transaction(&id)
+                .await
                 .ok()
                 .flatten()
                 .is_some_and(|t| t.status == "HOST_CONNECTION_DROPPED");
             if interrupted {
-                if let Err(e) = self.store.set_status(&id, "RUNNING", None) {
+                if let Err(e) = self.store.set_status(&id, "RUNNING", None).await {
                     tracing::error!("{e}");
                 }
             }
-            registry.emit(&id, Event::HostReconnected { id: id.clone() });
+            self.registry()
+                .emit(&id, Event::HostReconnected { id: id.clone() });
         }
     }
 
     /// Revives a transaction interrupted by a server restart when its host
     /// replays it (same instance id as recorded).
-    pub fn revive(&self, transaction_id: &str, instance_id: &str) -> bool {
-        let record = match self.store.transaction(transaction_id) {
+    pub async fn revive(&self, transaction_id: &str, instance_id: &str) -> bool {
+        let record = match self.store.transaction(transaction_id).await {
             Ok(Some(record)) => record,
             _ => return false,
         };
@@ -682,8 +694,7 @@ impl AppState {
         {
             return false;
         }
-        let mut registry = self.registry();
-        registry
+        self.registry()
             .transactions
             .entry(transaction_id.to_owned())
             .or_insert_with(|| {
@@ -693,7 +704,7 @@ impl AppState {
                     record.runner_id.clone().unwrap_or_default(),
                 )
             });
-        if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None) {
+        if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None).await {
             tracing::error!("{e}");
         }
         tracing::info!("transaction {transaction_id} resumed by its host after a restart");

@@ -26,14 +26,15 @@ struct Declared {
 }
 
 impl Declared {
-    fn load(store: &Store) -> Result<Declared, DbError> {
+    async fn load(store: &Store) -> Result<Declared, DbError> {
         let access = |definition: &Value| {
             definition
                 .get("access")
                 .and_then(|a| serde_json::from_value::<AccessControl>(a.clone()).ok())
         };
         let actions = store
-            .definitions("actions")?
+            .definitions("actions")
+            .await?
             .into_iter()
             .map(|(slug, d)| {
                 let group = d
@@ -44,7 +45,8 @@ impl Declared {
             })
             .collect();
         let pages = store
-            .definitions("pages")?
+            .definitions("pages")
+            .await?
             .into_iter()
             .map(|(slug, d)| (slug, access(&d)))
             .collect();
@@ -77,15 +79,16 @@ impl Declared {
 }
 
 /// The most recent transactions `person` may read, newest first.
-pub fn history(
+pub async fn history(
     store: &Store,
     person: &Person,
     limit: u32,
 ) -> Result<Vec<TransactionRecord>, DbError> {
-    let declared = Declared::load(store)?;
+    let declared = Declared::load(store).await?;
     // Read more than asked: some are filtered out.
     let mut visible: Vec<TransactionRecord> = store
-        .history(limit.saturating_mul(4).max(limit))?
+        .history(limit.saturating_mul(4).max(limit))
+        .await?
         .into_iter()
         .filter(|t| declared.sees(person, t))
         .collect();
@@ -94,22 +97,22 @@ pub fn history(
 }
 
 /// Transaction `id`, if `person` may read it.
-pub fn transaction(
+pub async fn transaction(
     store: &Store,
     person: &Person,
     id: &str,
 ) -> Result<Option<TransactionRecord>, DbError> {
-    let Some(record) = store.transaction(id)? else {
+    let Some(record) = store.transaction(id).await? else {
         return Ok(None);
     };
-    let declared = Declared::load(store)?;
+    let declared = Declared::load(store).await?;
     Ok(declared.sees(person, &record).then_some(record))
 }
 
 /// The queued actions `person` may run in `environment` (production, or
 /// their own development environment): theirs, and the unassigned ones of
 /// actions they see.
-pub fn queue(
+pub async fn queue(
     state: &AppState,
     person: &Person,
     environment: KeyKind,
@@ -123,7 +126,8 @@ pub fn queue(
     };
     Ok(state
         .store
-        .queue()?
+        .queue()
+        .await?
         .into_iter()
         .filter(|q| {
             q.environment == environment.environment()
@@ -138,12 +142,12 @@ pub fn queue(
 }
 
 /// The most recent notifications for `person`, newest first.
-pub fn notifications(
+pub async fn notifications(
     store: &Store,
     person: &Person,
     limit: u32,
 ) -> Result<Vec<NotificationRecord>, DbError> {
-    store.notifications_for(person, limit)
+    store.notifications_for(person, limit).await
 }
 
 /// `text`, cut to a length fit for a log line.
@@ -179,23 +183,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn history_follows_access_and_environments() {
-        let store = Store::open(None).unwrap();
-        let add = |email: &str, role| {
-            store
-                .add_person(&NewPerson {
-                    email,
-                    first_name: None,
-                    last_name: None,
-                    role,
-                    password_hash: None,
-                })
-                .unwrap()
-        };
-        let mut support = add("s@example.com", Role::Member);
-        let other = add("o@example.com", Role::Member);
-        let admin = add("a@example.com", Role::Admin);
+    async fn add(store: &Store, email: &str, role: Role) -> Person {
+        store
+            .add_person(&NewPerson {
+                email,
+                first_name: None,
+                last_name: None,
+                role,
+                password_hash: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn history_follows_access_and_environments() {
+        let store = Store::open(None).await.unwrap();
+        let mut support = add(&store, "s@example.com", Role::Member).await;
+        let other = add(&store, "o@example.com", Role::Member).await;
+        let admin = add(&store, "a@example.com", Role::Admin).await;
         support.teams = vec!["support".into()];
         store
             .save_definitions(
@@ -214,6 +220,7 @@ mod tests {
                     json!({"slug": "users", "name": "Users", "access": {"teams": []}}),
                 )],
             )
+            .await
             .unwrap();
         for r in [
             record("1", "refund", &other.id, "production"),
@@ -221,25 +228,29 @@ mod tests {
             record("3", "users/ban", &other.id, "production"),
             record("4", "refund", &other.id, "development"),
         ] {
-            store.insert_transaction(&r, None).unwrap();
+            store.insert_transaction(&r, None).await.unwrap();
         }
-        let ids = |p: &Person| {
-            let mut ids: Vec<String> = history(&store, p, 50)
-                .unwrap()
-                .into_iter()
-                .map(|t| t.id)
-                .collect();
-            ids.sort();
-            ids
+        let ids = |p: Person| {
+            let store = store.clone();
+            async move {
+                let mut ids: Vec<String> = history(&store, &p, 50)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| t.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
         };
         // Support may run refunds; users/* is admins only, but one's own
         // runs stay readable.
-        assert_eq!(ids(&support), ["1", "2"]);
-        assert_eq!(ids(&other), ["1", "3", "4"]);
+        assert_eq!(ids(support.clone()).await, ["1", "2"]);
+        assert_eq!(ids(other.clone()).await, ["1", "3", "4"]);
         // Admins see production, not others' development runs.
-        assert_eq!(ids(&admin), ["1", "2", "3"]);
-        assert!(transaction(&store, &support, "3").unwrap().is_none());
-        assert!(transaction(&store, &support, "4").unwrap().is_none());
+        assert_eq!(ids(admin.clone()).await, ["1", "2", "3"]);
+        assert!(transaction(&store, &support, "3").await.unwrap().is_none());
+        assert!(transaction(&store, &support, "4").await.unwrap().is_none());
     }
 
     #[test]

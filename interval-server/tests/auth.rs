@@ -257,6 +257,7 @@ async fn an_invitation_link_makes_one_account() {
         .state()
         .store
         .person_by_email("new@example.com")
+        .await
         .unwrap()
         .unwrap()
         .0;
@@ -304,6 +305,7 @@ async fn a_trusted_proxy_header_signs_people_in() {
             role: interval_server::people::Role::Member,
             password_hash: None,
         })
+        .await
         .unwrap();
     let (http, url) = (http(), server.url());
     let bob = http
@@ -417,6 +419,7 @@ async fn the_keys_page_makes_a_key_shown_once() {
             role: interval_server::people::Role::Member,
             password_hash: Some(interval_server::keys::hash("another-long-password").unwrap()),
         })
+        .await
         .unwrap();
     let signed_in = http
         .post(format!("{url}/login"))

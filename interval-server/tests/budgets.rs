@@ -97,9 +97,9 @@ async fn until(server: &RunningServer, what: &str, done: impl Fn(&DashboardBackl
 
 /// `count` past transactions with about 2 kB of params each: a `history`
 /// of them is about `count` × 2 kB.
-fn fill_history(server: &RunningServer, count: usize) {
+async fn fill_history(server: &RunningServer, count: usize) {
     let padding = "p".repeat(2000);
-    let owner = server.state().store.owner().unwrap().map(|p| p.id);
+    let owner = server.state().store.owner().await.unwrap().map(|p| p.id);
     for i in 0..count {
         let record = TransactionRecord {
             id: format!("past-{i}"),
@@ -119,6 +119,7 @@ fn fill_history(server: &RunningServer, count: usize) {
             .state()
             .store
             .insert_transaction(&record, None)
+            .await
             .unwrap();
     }
 }
@@ -139,7 +140,7 @@ fn reply_id(text: &str) -> Option<u64> {
 async fn unread_replies_stall_the_connection_within_its_budgets() {
     let server = server_with(config()).await;
     // About 200 kB per reply: the budget holds two.
-    fill_history(&server, 100);
+    fill_history(&server, 100).await;
     let mut socket = connect(&server).await;
     // More than the socket buffers of both ends absorb (a few MB).
     let requests = 80u64;
@@ -292,7 +293,7 @@ async fn a_dashboard_that_does_not_read_its_events_is_closed() {
 #[tokio::test]
 async fn a_dashboard_that_leaves_leaves_nothing_behind() {
     let server = server_with(config()).await;
-    fill_history(&server, 100);
+    fill_history(&server, 100).await;
     let mut socket = connect(&server).await;
     for id in 1..=80 {
         send(&mut socket, id, Request::History { limit: Some(100) }).await;

@@ -49,12 +49,13 @@ async fn notify(server: &RunningServer, key: &str, body: Value) -> (u16, Value) 
 }
 
 /// Every delivery stored, in order.
-fn deliveries(server: &RunningServer) -> Vec<DeliveryRecord> {
+async fn deliveries(server: &RunningServer) -> Vec<DeliveryRecord> {
     let store = &server.state().store;
-    let notifications = store.notifications(1000).unwrap();
+    let notifications = store.notifications(1000).await.unwrap();
     let ids: Vec<&str> = notifications.iter().map(|n| n.id.as_str()).collect();
     let mut all: Vec<DeliveryRecord> = store
         .deliveries_of(&ids)
+        .await
         .unwrap()
         .into_values()
         .flatten()
@@ -71,7 +72,7 @@ async fn wait_for_deliveries(
 ) -> Vec<DeliveryRecord> {
     let start = Instant::now();
     loop {
-        let all = deliveries(server);
+        let all = deliveries(server).await;
         if done(&all) {
             return all;
         }
@@ -222,7 +223,12 @@ async fn a_live_key_notification_is_sent_by_email_once() {
         .security(SmtpSecurity::None);
     let server =
         server_with(ServerConfig::default().delivery(DeliveryConfig::default().smtp(smtp))).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
 
     let body = json!({
         "message": "The nightly export finished with 3 warnings.",
@@ -280,7 +286,10 @@ async fn a_live_key_notification_is_sent_by_email_once() {
     assert!(stored
         .iter()
         .all(|d| d.method == DeliveryMethod::Email && d.attempts == 1));
-    assert_eq!(server.state().store.notifications(10).unwrap().len(), 2);
+    assert_eq!(
+        server.state().store.notifications(10).await.unwrap().len(),
+        2
+    );
     let page = notifications_page(&server).await;
     assert!(page.contains("Sent to ops@example.com by email"), "{page}");
 }
@@ -343,7 +352,12 @@ async fn slack_deliveries_are_posted_retried_and_their_failures_shown() {
     let (webhook, url) = Webhook::start().await;
     let config = quick_retries(DeliveryConfig::default().slack_webhook_url(url));
     let server = server_with(ServerConfig::default().delivery(config)).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
 
     let body = json!({
         "message": "Refund #42 needs <approval> & a look",
@@ -398,7 +412,7 @@ async fn slack_deliveries_are_posted_retried_and_their_failures_shown() {
     let (status, _) = notify(&server, &live, body).await;
     assert_eq!(status, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(deliveries(&server).len(), 3);
+    assert_eq!(deliveries(&server).await.len(), 3);
     assert_eq!(webhook.to("#ops").len(), 1);
 
     let page = notifications_page(&server).await;
@@ -420,7 +434,12 @@ async fn a_host_notify_call_with_a_live_key_is_delivered_with_a_link() {
     let (webhook, url) = Webhook::start().await;
     let config = quick_retries(DeliveryConfig::default().slack_webhook_url(url));
     let server = server_with(ServerConfig::default().delivery(config)).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let mut host = RawHost::initialized(&server.endpoint(), &live, "notifier", &["report"]).await;
     let inputs = |transaction_id: &str| NotifyInputs {
         transaction_id: transaction_id.into(),
@@ -455,6 +474,7 @@ async fn a_host_notify_call_with_a_live_key_is_delivered_with_a_link() {
             },
             None,
         )
+        .await
         .unwrap();
     let sent = host
         .call::<Notify>(&NotifyInputs {
@@ -501,7 +521,7 @@ async fn a_development_key_notification_is_recorded_and_not_delivered() {
     )
     .await;
     assert_eq!(status, 200);
-    let stored = deliveries(&server);
+    let stored = deliveries(&server).await;
     assert_eq!(stored.len(), 2);
     for d in &stored {
         assert_eq!(d.status, DeliveryStatus::Skipped);
@@ -530,7 +550,12 @@ async fn pending_deliveries_are_resumed_after_a_restart() {
         .slack_webhook_url("http://127.0.0.1:1/services/T0/B0/hook")
         .retry_delay(Duration::from_secs(3600));
     let server = server_with(ServerConfig::default().database(&database).delivery(config)).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let (status, _) = notify(
         &server,
         &live,

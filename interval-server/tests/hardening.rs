@@ -160,7 +160,12 @@ async fn guessing_the_password_locks_the_address_out() {
 async fn guessing_a_live_key_locks_the_address_out() {
     let config = ServerConfig::default().secret_checks(quick_lockout());
     let server = server_with(config).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let endpoint = server.endpoint();
     // Same key id, another secret: the argon2 check fails.
     let (id_part, _secret) = live.rsplit_once('_').unwrap();
@@ -266,7 +271,12 @@ async fn run_on(
 async fn development_hosts_never_get_production_runs() {
     use interval_protocol::server::StartTransaction;
     let server = server_with(ServerConfig::default()).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let endpoint = server.endpoint();
     let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
     let mut development =
@@ -304,7 +314,12 @@ async fn development_hosts_never_get_production_runs() {
 #[tokio::test]
 async fn an_instance_id_stays_with_the_key_that_first_used_it() {
     let server = server_with(ServerConfig::default()).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let endpoint = server.endpoint();
     let mut production = RawHost::initialized(&endpoint, &live, "prod", &["refund"]).await;
 
@@ -713,7 +728,12 @@ async fn an_instance_id_stays_with_its_key_across_a_restart() {
         std::env::temp_dir().join(format!("interval-bind-{}.db", interval_protocol::new_id()));
     let config = || ServerConfig::default().database(&path);
     let server = server_with(config()).await;
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     let production = RawHost::initialized(&server.endpoint(), &live, "prod", &["refund"]).await;
     production.drop_connection();
     server.shutdown();

@@ -309,7 +309,13 @@ async fn an_unreadable_failure_is_stored_as_a_failure() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let record = server.state().store.transaction(&tx).unwrap().unwrap();
+    let record = server
+        .state()
+        .store
+        .transaction(&tx)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.status, "COMPLETED");
     assert_eq!(record.result_status.as_deref(), Some("FAILURE"));
 }

@@ -57,7 +57,12 @@ async fn wrong_or_missing_keys_are_closed_with_the_protocol_message() {
     assert_eq!(closed.code, Some(1008));
     assert!(closed.reason.starts_with("Missing API key"), "{closed:?}");
 
-    let live = server.state().store.create_live_key("test", None).unwrap();
+    let live = server
+        .state()
+        .store
+        .create_live_key("test", None)
+        .await
+        .unwrap();
     RawHost::initialized(&server.endpoint(), &live, "c", &["ok"]).await;
 }
 
@@ -424,9 +429,21 @@ async fn leaving_cancels_what_cannot_run_in_the_background() {
         (value.kind, value.transaction_id.as_str()),
         (IoResponseKind::Canceled, dropped.as_str())
     );
-    let record = server.state().store.transaction(&dropped).unwrap().unwrap();
+    let record = server
+        .state()
+        .store
+        .transaction(&dropped)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.result_status.as_deref(), Some("CANCELED"));
     // The backgroundable one still runs.
-    let record = server.state().store.transaction(&bg).unwrap().unwrap();
+    let record = server
+        .state()
+        .store
+        .transaction(&bg)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(record.status, "COMPLETED");
 }

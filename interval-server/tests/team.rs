@@ -76,9 +76,10 @@ async fn add_person(
             role,
             password_hash: Some(hash),
         })
+        .await
         .unwrap();
     for team in teams {
-        store.join_team(team, &person.id).unwrap();
+        store.join_team(team, &person.id).await.unwrap();
     }
     person
 }
@@ -97,12 +98,13 @@ async fn log_in_as(server: &RunningServer, email: &str, password: &str) -> Strin
     cookie.split(';').next().unwrap().to_owned()
 }
 
-/// A new live key (argon2-hashed: off the async workers).
+/// A new live key.
 async fn live_key(server: &RunningServer) -> String {
-    let state = server.state().clone();
-    tokio::task::spawn_blocking(move || state.store.create_live_key("production", None))
+    server
+        .state()
+        .store
+        .create_live_key("production", None)
         .await
-        .unwrap()
         .unwrap()
 }
 
@@ -217,8 +219,8 @@ const ALL_ACTIONS: [&str; 6] = [
 async fn the_official_node_host_declares_access_and_each_person_sees_what_their_teams_may_run() {
     let server = team_server().await;
     let store = &server.state().store;
-    store.put_team("support", "Support").unwrap();
-    store.put_team("finance", "Finance").unwrap();
+    store.put_team("support", "Support").await.unwrap();
+    store.put_team("finance", "Finance").await.unwrap();
     add_person(
         &server,
         "sam@example.com",
@@ -322,7 +324,12 @@ async fn the_official_node_host_declares_access_and_each_person_sees_what_their_
 #[tokio::test(flavor = "multi_thread")]
 async fn enqueue_with_an_assignee_reaches_that_person_only() {
     let server = team_server().await;
-    server.state().store.put_team("support", "Support").unwrap();
+    server
+        .state()
+        .store
+        .put_team("support", "Support")
+        .await
+        .unwrap();
     add_person(&server, "a@example.com", "Ann", Role::Member, &["support"]).await;
     // Of the same team: only the assignment keeps the action from them.
     add_person(&server, "b@example.com", "Bob", Role::Member, &["support"]).await;
@@ -395,7 +402,7 @@ async fn enqueue_with_an_assignee_reaches_that_person_only() {
     .await;
     let message = refused["error"].as_str().unwrap_or_default();
     assert!(message.contains("Assignee not found"), "{refused}");
-    assert_eq!(server.state().store.queue().unwrap().len(), 1);
+    assert_eq!(server.state().store.queue().await.unwrap().len(), 1);
 
     // Unassigned: everyone who may run it sees it, and only they.
     let (_, queued) = run(&mut admin, "assign", json!({"slug": "refund"})).await;
@@ -466,6 +473,7 @@ async fn enqueue_with_an_assignee_reaches_that_person_only() {
         .state()
         .store
         .queued(&unassigned_dev)
+        .await
         .unwrap()
         .is_some());
     let taken: Value = http()
@@ -685,6 +693,7 @@ async fn user_add_on_the_command_line_creates_an_account_that_signs_in() {
         .state()
         .store
         .person_by_email("dev@example.com")
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(person.role, Role::Developer);
@@ -698,10 +707,11 @@ async fn user_add_on_the_command_line_creates_an_account_that_signs_in() {
 async fn a_revoked_key_disconnects_its_host() {
     let server = team_server().await;
     let store = &server.state().store;
-    let owner = store.owner().unwrap().unwrap();
-    let key = store.create_dev_key(&owner.id, "laptop").unwrap();
+    let owner = store.owner().await.unwrap().unwrap();
+    let key = store.create_dev_key(&owner.id, "laptop").await.unwrap();
     let key_id = store
         .keys()
+        .await
         .unwrap()
         .into_iter()
         .find(|k| k.name.as_deref() == Some("laptop"))
@@ -726,7 +736,13 @@ async fn a_revoked_key_disconnects_its_host() {
     // Another developer may not revoke the owner's key.
     let dan = log_in_as(&server, "dan@example.com", PASSWORD).await;
     assert_eq!(revoke(dan).await.status(), 404);
-    assert!(store.key(&key_id).unwrap().unwrap().revoked_at.is_none());
+    assert!(store
+        .key(&key_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
 
     // Its owner may: the host is told why and disconnected.
     let cookie = log_in(&server, OWNER_PASSWORD).await;
@@ -762,7 +778,7 @@ async fn notify_only_reaches_transactions_of_the_keys_environment() {
     let server = team_server().await;
     let key = live_key(&server).await;
     let store = &server.state().store;
-    let owner = store.owner().unwrap().unwrap();
+    let owner = store.owner().await.unwrap().unwrap();
     store
         .insert_transaction(
             &interval_server::db::TransactionRecord {
@@ -781,6 +797,7 @@ async fn notify_only_reaches_transactions_of_the_keys_environment() {
             },
             None,
         )
+        .await
         .unwrap();
     let notify = |key: String| {
         let url = format!("{}/api/notify", server.url());

@@ -44,25 +44,29 @@ async fn two_people_in_different_teams_in_a_real_browser() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
     let store = &server.state().store;
     let hash = interval_server::keys::hash(PASSWORD).unwrap();
-    let add = |email: &str, first: &str, role: Role, team: &str| {
-        let person = store
-            .add_person(&NewPerson {
-                email,
-                first_name: Some(first),
-                last_name: None,
-                role,
-                password_hash: Some(hash.clone()),
-            })
-            .unwrap();
-        store.join_team(team, &person.id).unwrap();
-        person
+    let add = |email: &'static str, first: &'static str, role: Role, team: &'static str| {
+        let hash = hash.clone();
+        async move {
+            let person = store
+                .add_person(&NewPerson {
+                    email,
+                    first_name: Some(first),
+                    last_name: None,
+                    role,
+                    password_hash: Some(hash),
+                })
+                .await
+                .unwrap();
+            store.join_team(team, &person.id).await.unwrap();
+            person
+        }
     };
-    add("sam@example.com", "Sam", Role::Member, "support");
-    let fay = add("fay@example.com", "Fay", Role::Developer, "finance");
-    store.put_team("support", "Support").unwrap();
-    store.put_team("finance", "Finance").unwrap();
+    add("sam@example.com", "Sam", Role::Member, "support").await;
+    let fay = add("fay@example.com", "Fay", Role::Developer, "finance").await;
+    store.put_team("support", "Support").await.unwrap();
+    store.put_team("finance", "Finance").await.unwrap();
 
-    let live = store.create_live_key("Production", None).unwrap();
+    let live = store.create_live_key("Production", None).await.unwrap();
     let production = Interval::builder()
         .endpoint(server.endpoint())
         .api_key(&live)
@@ -83,7 +87,7 @@ async fn two_people_in_different_teams_in_a_real_browser() {
         .listen()
         .await
         .expect("the production host connects");
-    let fay_key = store.create_dev_key(&fay.id, "Fay's laptop").unwrap();
+    let fay_key = store.create_dev_key(&fay.id, "Fay's laptop").await.unwrap();
     let development = Interval::builder()
         .endpoint(server.endpoint())
         .api_key(&fay_key)

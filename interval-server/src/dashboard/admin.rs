@@ -45,9 +45,13 @@ fn role_select(id: &str, current: Role) -> Markup {
 
 /// The people page, with `notice` (an invitation link just made, an error)
 /// on top.
-fn people_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Response {
+async fn people_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Response {
     let store = &dashboard.app.store;
-    let (people, teams, invitations) = match (store.people(), store.teams(), store.invitations()) {
+    let (people, teams, invitations) = match (
+        store.people().await,
+        store.teams().await,
+        store.invitations().await,
+    ) {
         (Ok(p), Ok(t), Ok(i)) => (p, t, i),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             return database_error(dashboard, here, e)
@@ -144,30 +148,28 @@ fn alert(message: &str) -> Markup {
     html! { p.error-box role="alert" { (message) } }
 }
 
-/// Runs `page` for the people `allowed` lets in; to everyone else the page
-/// does not exist (404).
-pub(super) fn only(
+/// The page's [`Here`] for the people `allowed` lets in; to everyone else
+/// the page does not exist (the 404 page to answer with).
+pub(super) async fn here_if(
     dashboard: &Dashboard,
     viewer: Viewer,
     headers: &HeaderMap,
     allowed: fn(&Person) -> bool,
-    page: impl FnOnce(&Here) -> Response,
-) -> Response {
-    let here = Here::new(dashboard, viewer, headers);
+) -> Result<Here, Response> {
+    let here = Here::new(dashboard, viewer, headers).await;
     if !allowed(here.person()) {
-        return not_found(dashboard, &here);
+        return Err(not_found(dashboard, &here));
     }
-    page(&here)
+    Ok(here)
 }
 
-/// Runs `page` for admins (see [`only`]).
-fn admins_only(
+/// The page's [`Here`] for admins (see [`here_if`]).
+async fn admin_here(
     dashboard: &Dashboard,
     viewer: Viewer,
     headers: &HeaderMap,
-    page: impl FnOnce(&Here) -> Response,
-) -> Response {
-    only(dashboard, viewer, headers, Person::is_admin, page)
+) -> Result<Here, Response> {
+    here_if(dashboard, viewer, headers, Person::is_admin).await
 }
 
 /// `GET /people`.
@@ -176,9 +178,11 @@ pub async fn people(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        people_page(&dashboard, here, None)
-    })
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    people_page(&dashboard, here, None).await
 }
 
 /// The invitation form.
@@ -197,58 +201,65 @@ pub async fn invite(
     headers: HeaderMap,
     Form(form): Form<InviteForm>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        let role = match form.role.parse::<Role>() {
-            Ok(role) => role,
-            Err(e) => return people_page(&dashboard, here, Some(alert(&e.to_string()))),
-        };
-        if !plausible_email(&form.email) {
-            return people_page(&dashboard, here, Some(alert("Enter an e-mail address.")));
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    let role = match form.role.parse::<Role>() {
+        Ok(role) => role,
+        Err(e) => return people_page(&dashboard, here, Some(alert(&e.to_string()))).await,
+    };
+    if !plausible_email(&form.email) {
+        return people_page(&dashboard, here, Some(alert("Enter an e-mail address."))).await;
+    }
+    match store.person_by_email(&form.email).await {
+        Ok(Some(_)) => {
+            let message = format!("There is already an account for {}.", form.email.trim());
+            return people_page(&dashboard, here, Some(alert(&message))).await;
         }
-        match store.person_by_email(&form.email) {
-            Ok(Some(_)) => {
-                let message = format!("There is already an account for {}.", form.email.trim());
-                return people_page(&dashboard, here, Some(alert(&message)));
-            }
-            Ok(None) => {}
-            Err(e) => return database_error(&dashboard, here, e),
-        }
-        let teams: Vec<String> = form
-            .teams
-            .split(',')
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .collect();
-        if let Some(bad) = teams.iter().find(|t| !valid_team_slug(t)) {
-            let message = format!("{bad:?} is not a team slug (a–z, 0–9, - and _).");
-            return people_page(&dashboard, here, Some(alert(&message)));
-        }
-        let token = crate::keys::new_token(40);
-        let invitation = Invitation {
-            email: form.email.trim().to_owned(),
-            role,
-            teams,
-            expires_at: crate::db::now_ms() + INVITATION_LIFETIME_MS,
-        };
-        if let Err(e) = store.invite(&token, &invitation, Some(&here.person().id)) {
-            return database_error(&dashboard, here, e);
-        }
-        store.audit(
+        Ok(None) => {}
+        Err(e) => return database_error(&dashboard, here, e),
+    }
+    let teams: Vec<String> = form
+        .teams
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if let Some(bad) = teams.iter().find(|t| !valid_team_slug(t)) {
+        let message = format!("{bad:?} is not a team slug (a–z, 0–9, - and _).");
+        return people_page(&dashboard, here, Some(alert(&message))).await;
+    }
+    let token = crate::keys::new_token(40);
+    let invitation = Invitation {
+        email: form.email.trim().to_owned(),
+        role,
+        teams,
+        expires_at: crate::db::now_ms() + INVITATION_LIFETIME_MS,
+    };
+    if let Err(e) = store
+        .invite(&token, &invitation, Some(&here.person().id))
+        .await
+    {
+        return database_error(&dashboard, here, e);
+    }
+    store
+        .audit(
             Some(&here.person().email),
             "person_invited",
             &format!("{} as {}", invitation.email, role.label()),
-        );
-        let link = format!("{}/invite/{token}", dashboard.app.base_url());
-        let notice = html! {
-            section.notice role="status" aria-labelledby="invitation-link-title" {
-                h2 #invitation-link-title { "Invitation link for " (invitation.email) }
-                p { "Send this link to " (invitation.email) ". It works once, for 7 days, and is not shown again." }
-                p { code #invitation-link { (link) } }
-            }
-        };
-        people_page(&dashboard, here, Some(notice))
-    })
+        )
+        .await;
+    let link = format!("{}/invite/{token}", dashboard.app.base_url());
+    let notice = html! {
+        section.notice role="status" aria-labelledby="invitation-link-title" {
+            h2 #invitation-link-title { "Invitation link for " (invitation.email) }
+            p { "Send this link to " (invitation.email) ". It works once, for 7 days, and is not shown again." }
+            p { code #invitation-link { (link) } }
+        }
+    };
+    people_page(&dashboard, here, Some(notice)).await
 }
 
 /// The role form.
@@ -265,30 +276,35 @@ pub async fn set_role(
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        let role = match form.role.parse::<Role>() {
-            Ok(role) => role,
-            Err(e) => return people_page(&dashboard, here, Some(alert(&e.to_string()))),
-        };
-        if id == here.person().id && role != Role::Admin {
-            return people_page(
-                &dashboard,
-                here,
-                Some(alert(
-                    "You cannot take away your own admin role; ask another admin.",
-                )),
-            );
-        }
-        let person = match store.person(&id) {
-            Ok(Some(person)) => person,
-            Ok(None) => return Redirect::to("/people").into_response(),
-            Err(e) => return database_error(&dashboard, here, e),
-        };
-        if let Err(e) = store.set_role(&id, role) {
-            return database_error(&dashboard, here, e);
-        }
-        store.audit(
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    let role = match form.role.parse::<Role>() {
+        Ok(role) => role,
+        Err(e) => return people_page(&dashboard, here, Some(alert(&e.to_string()))).await,
+    };
+    if id == here.person().id && role != Role::Admin {
+        return people_page(
+            &dashboard,
+            here,
+            Some(alert(
+                "You cannot take away your own admin role; ask another admin.",
+            )),
+        )
+        .await;
+    }
+    let person = match store.person(&id).await {
+        Ok(Some(person)) => person,
+        Ok(None) => return Redirect::to("/people").into_response(),
+        Err(e) => return database_error(&dashboard, here, e),
+    };
+    if let Err(e) = store.set_role(&id, role).await {
+        return database_error(&dashboard, here, e);
+    }
+    store
+        .audit(
             Some(&here.person().email),
             "role_changed",
             &format!(
@@ -297,9 +313,9 @@ pub async fn set_role(
                 person.role.label(),
                 role.label()
             ),
-        );
-        Redirect::to("/people").into_response()
-    })
+        )
+        .await;
+    Redirect::to("/people").into_response()
 }
 
 /// `POST /people/{id}/remove`: the account goes, and its sessions.
@@ -309,22 +325,26 @@ pub async fn remove_person(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        if id == here.person().id {
-            return people_page(&dashboard, here, Some(alert("You cannot remove yourself.")));
-        }
-        let person = match store.person(&id) {
-            Ok(Some(person)) => person,
-            Ok(None) => return Redirect::to("/people").into_response(),
-            Err(e) => return database_error(&dashboard, here, e),
-        };
-        if let Err(e) = store.remove_person(&id) {
-            return database_error(&dashboard, here, e);
-        }
-        store.audit(Some(&here.person().email), "person_removed", &person.email);
-        Redirect::to("/people").into_response()
-    })
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    if id == here.person().id {
+        return people_page(&dashboard, here, Some(alert("You cannot remove yourself."))).await;
+    }
+    let person = match store.person(&id).await {
+        Ok(Some(person)) => person,
+        Ok(None) => return Redirect::to("/people").into_response(),
+        Err(e) => return database_error(&dashboard, here, e),
+    };
+    if let Err(e) = store.remove_person(&id).await {
+        return database_error(&dashboard, here, e);
+    }
+    store
+        .audit(Some(&here.person().email), "person_removed", &person.email)
+        .await;
+    Redirect::to("/people").into_response()
 }
 
 /// The new-team form.
@@ -342,24 +362,27 @@ pub async fn create_team(
     headers: HeaderMap,
     Form(form): Form<TeamForm>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let slug = form.slug.trim();
-        if !valid_team_slug(slug) {
-            let message = format!("{slug:?} is not a team slug (a–z, 0–9, - and _).");
-            return people_page(&dashboard, here, Some(alert(&message)));
-        }
-        let name = Some(form.name.trim())
-            .filter(|n| !n.is_empty())
-            .unwrap_or(slug);
-        if let Err(e) = dashboard.app.store.put_team(slug, name) {
-            return database_error(&dashboard, here, e);
-        }
-        dashboard
-            .app
-            .store
-            .audit(Some(&here.person().email), "team_created", slug);
-        Redirect::to("/people").into_response()
-    })
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let slug = form.slug.trim();
+    if !valid_team_slug(slug) {
+        let message = format!("{slug:?} is not a team slug (a–z, 0–9, - and _).");
+        return people_page(&dashboard, here, Some(alert(&message))).await;
+    }
+    let name = Some(form.name.trim())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(slug);
+    if let Err(e) = dashboard.app.store.put_team(slug, name).await {
+        return database_error(&dashboard, here, e);
+    }
+    dashboard
+        .app
+        .store
+        .audit(Some(&here.person().email), "team_created", slug)
+        .await;
+    Redirect::to("/people").into_response()
 }
 
 /// The add-member form.
@@ -376,31 +399,35 @@ pub async fn add_member(
     Path(slug): Path<String>,
     Form(form): Form<MemberForm>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        let person = match store.person_by_email(&form.email) {
-            Ok(Some((person, _))) => person,
-            Ok(None) => {
-                let message = format!("There is no account for {}.", form.email.trim());
-                return people_page(&dashboard, here, Some(alert(&message)));
-            }
-            Err(e) => return database_error(&dashboard, here, e),
-        };
-        match store.team_exists(&slug) {
-            Ok(true) => {}
-            Ok(false) => return not_found(&dashboard, here),
-            Err(e) => return database_error(&dashboard, here, e),
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    let person = match store.person_by_email(&form.email).await {
+        Ok(Some((person, _))) => person,
+        Ok(None) => {
+            let message = format!("There is no account for {}.", form.email.trim());
+            return people_page(&dashboard, here, Some(alert(&message))).await;
         }
-        if let Err(e) = store.join_team(&slug, &person.id) {
-            return database_error(&dashboard, here, e);
-        }
-        store.audit(
+        Err(e) => return database_error(&dashboard, here, e),
+    };
+    match store.team_exists(&slug).await {
+        Ok(true) => {}
+        Ok(false) => return not_found(&dashboard, here),
+        Err(e) => return database_error(&dashboard, here, e),
+    }
+    if let Err(e) = store.join_team(&slug, &person.id).await {
+        return database_error(&dashboard, here, e);
+    }
+    store
+        .audit(
             Some(&here.person().email),
             "team_member_added",
             &format!("{} to {slug}", person.email),
-        );
-        Redirect::to("/people").into_response()
-    })
+        )
+        .await;
+    Redirect::to("/people").into_response()
 }
 
 /// `POST /teams/{slug}/members/{id}/remove`.
@@ -410,23 +437,28 @@ pub async fn remove_member(
     headers: HeaderMap,
     Path((slug, id)): Path<(String, String)>,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        if let Err(e) = store.leave_team(&slug, &id) {
-            return database_error(&dashboard, here, e);
-        }
-        let who = store
-            .person(&id)
-            .ok()
-            .flatten()
-            .map_or(id.clone(), |p| p.email);
-        store.audit(
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    if let Err(e) = store.leave_team(&slug, &id).await {
+        return database_error(&dashboard, here, e);
+    }
+    let who = store
+        .person(&id)
+        .await
+        .ok()
+        .flatten()
+        .map_or(id.clone(), |p| p.email);
+    store
+        .audit(
             Some(&here.person().email),
             "team_member_removed",
             &format!("{who} from {slug}"),
-        );
-        Redirect::to("/people").into_response()
-    })
+        )
+        .await;
+    Redirect::to("/people").into_response()
 }
 
 /// `GET /audit`: sign-ins, key changes, people changes and runs.
@@ -435,32 +467,34 @@ pub async fn audit(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    admins_only(&dashboard, viewer, &headers, |here| {
-        let lines = match dashboard.app.store.audit_log(500) {
-            Ok(lines) => lines,
-            Err(e) => return database_error(&dashboard, here, e),
-        };
-        let body = html! {
-            header.view-head { h1 { "Audit log" } }
-            @if lines.is_empty() { p.empty { "Nothing yet." } }
-            @else {
-                div.table-scroll {
-                    table {
-                        thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Details" } } }
-                        tbody {
-                            @for line in &lines {
-                                tr {
-                                    td { (time(line.at)) }
-                                    td { (line.actor.as_deref().unwrap_or("the server")) }
-                                    td { (line.event.replace('_', " ")) }
-                                    td { (line.detail) }
-                                }
+    let here = &match admin_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let lines = match dashboard.app.store.audit_log(500).await {
+        Ok(lines) => lines,
+        Err(e) => return database_error(&dashboard, here, e),
+    };
+    let body = html! {
+        header.view-head { h1 { "Audit log" } }
+        @if lines.is_empty() { p.empty { "Nothing yet." } }
+        @else {
+            div.table-scroll {
+                table {
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Details" } } }
+                    tbody {
+                        @for line in &lines {
+                            tr {
+                                td { (time(line.at)) }
+                                td { (line.actor.as_deref().unwrap_or("the server")) }
+                                td { (line.event.replace('_', " ")) }
+                                td { (line.detail) }
                             }
                         }
                     }
                 }
             }
-        };
-        shell(&dashboard, here, "Audit log", Section::Audit, body).into_response()
-    })
+        }
+    };
+    shell(&dashboard, here, "Audit log", Section::Audit, body).into_response()
 }

@@ -23,7 +23,7 @@ const COOKIE: &str = "interval_environment";
 /// otherwise production when the organization has production (a live key
 /// or a live host), and development when it has none yet (a server run
 /// by `cargo run`, where everything is development).
-pub fn chosen(app: &AppState, headers: &HeaderMap, person: &Person) -> KeyKind {
+pub async fn chosen(app: &AppState, headers: &HeaderMap, person: &Person) -> KeyKind {
     if !person.role.develops() {
         return KeyKind::Live;
     }
@@ -38,7 +38,7 @@ pub fn chosen(app: &AppState, headers: &HeaderMap, person: &Person) -> KeyKind {
     match choice {
         Some("development") => KeyKind::Development,
         Some("production") => KeyKind::Live,
-        _ => match has_production(app) {
+        _ => match has_production(app).await {
             true => KeyKind::Live,
             false => KeyKind::Development,
         },
@@ -47,8 +47,8 @@ pub fn chosen(app: &AppState, headers: &HeaderMap, person: &Person) -> KeyKind {
 
 /// Whether the organization has a production environment in use: an
 /// unrevoked live key, or a live host connected.
-fn has_production(app: &AppState) -> bool {
-    let live_key = app.store.has_live_key().unwrap_or(false);
+async fn has_production(app: &AppState) -> bool {
+    let live_key = app.store.has_live_key().await.unwrap_or(false);
     live_key
         || app
             .registry()

@@ -12,7 +12,7 @@ use axum::{Extension, Form};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::admin::{not_found, only};
+use super::admin::{here_if, not_found};
 use super::fragments::time;
 use super::shell::{shell, Here, Section};
 use super::views::database_error;
@@ -25,8 +25,8 @@ fn may_manage(here: &Here, key: &KeyRecord) -> bool {
     here.person().is_admin() || key.owner_id.as_deref() == Some(here.person().id.as_str())
 }
 
-fn keys_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Response {
-    let keys: Vec<KeyRecord> = match dashboard.app.store.keys() {
+async fn keys_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Response {
+    let keys: Vec<KeyRecord> = match dashboard.app.store.keys().await {
         Ok(keys) => keys.into_iter().filter(|k| may_manage(here, k)).collect(),
         Err(e) => return database_error(dashboard, here, e),
     };
@@ -88,14 +88,13 @@ fn keys_page(dashboard: &Dashboard, here: &Here, notice: Option<Markup>) -> Resp
     shell(dashboard, here, "API keys", Section::Keys, body).into_response()
 }
 
-/// Runs `page` for developers and admins (see [`only`]).
-fn developers_only(
+/// The page's [`Here`] for developers and admins (see [`here_if`]).
+async fn developer_here(
     dashboard: &Dashboard,
     viewer: Viewer,
     headers: &HeaderMap,
-    page: impl FnOnce(&Here) -> Response,
-) -> Response {
-    only(dashboard, viewer, headers, |p| p.role.develops(), page)
+) -> Result<Here, Response> {
+    here_if(dashboard, viewer, headers, |p| p.role.develops()).await
 }
 
 /// `GET /keys`.
@@ -104,9 +103,11 @@ pub async fn keys(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    developers_only(&dashboard, viewer, &headers, |here| {
-        keys_page(&dashboard, here, None)
-    })
+    let here = &match developer_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    keys_page(&dashboard, here, None).await
 }
 
 /// The new-key form.
@@ -123,7 +124,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<NewKeyForm>,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
+    let here = Here::new(&dashboard, viewer, &headers).await;
     if !here.person().role.develops() {
         return not_found(&dashboard, &here);
     }
@@ -132,29 +133,32 @@ pub async fn create(
     if live && !here.person().is_admin() {
         return not_found(&dashboard, &here);
     }
-    let app = dashboard.app.clone();
-    let owner = here.person().id.clone();
-    let (key_name, by) = (name.clone(), owner.clone());
-    // A live key is hashed with argon2: slow work, off the async workers.
-    let created = tokio::task::spawn_blocking(move || match live {
-        true => app.store.create_live_key(&key_name, Some(&by)),
-        false => app.store.create_dev_key(&owner, &key_name),
-    })
-    .await;
-    let key = match created {
-        Ok(Ok(key)) => key,
-        Ok(Err(e)) => return database_error(&dashboard, &here, e),
-        Err(e) => {
-            tracing::error!("creating a key failed: {e}");
-            return Redirect::to("/keys").into_response();
+    let owner = &here.person().id;
+    // A live key is hashed with argon2, on a blocking thread.
+    let created = match live {
+        true => {
+            dashboard
+                .app
+                .store
+                .create_live_key(&name, Some(owner))
+                .await
         }
+        false => dashboard.app.store.create_dev_key(owner, &name).await,
+    };
+    let key = match created {
+        Ok(key) => key,
+        Err(e) => return database_error(&dashboard, &here, e),
     };
     let environment = if live { "production" } else { "development" };
-    dashboard.app.store.audit(
-        Some(&here.person().email),
-        "key_created",
-        &format!("{name} ({environment})"),
-    );
+    dashboard
+        .app
+        .store
+        .audit(
+            Some(&here.person().email),
+            "key_created",
+            &format!("{name} ({environment})"),
+        )
+        .await;
     let notice = html! {
         section.notice role="status" aria-labelledby="new-key-title" {
             h2 #new-key-title { "Your new key" }
@@ -162,7 +166,7 @@ pub async fn create(
             p { code #new-key { (key) } }
         }
     };
-    keys_page(&dashboard, &here, Some(notice))
+    keys_page(&dashboard, &here, Some(notice)).await
 }
 
 /// `POST /keys/{id}/revoke`: the key stops working, and its hosts are
@@ -173,28 +177,32 @@ pub async fn revoke(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    developers_only(&dashboard, viewer, &headers, |here| {
-        let store = &dashboard.app.store;
-        let key = match store.key(&id) {
-            Ok(Some(key)) if may_manage(here, &key) => key,
-            Ok(_) => return not_found(&dashboard, here),
-            Err(e) => return database_error(&dashboard, here, e),
-        };
-        match store.revoke_key(&id) {
-            Ok(true) => {
-                let closed = dashboard.app.disconnect_key(&id);
-                store.audit(
+    let here = &match developer_here(&dashboard, viewer, &headers).await {
+        Ok(here) => here,
+        Err(page) => return page,
+    };
+    let store = &dashboard.app.store;
+    let key = match store.key(&id).await {
+        Ok(Some(key)) if may_manage(here, &key) => key,
+        Ok(_) => return not_found(&dashboard, here),
+        Err(e) => return database_error(&dashboard, here, e),
+    };
+    match store.revoke_key(&id).await {
+        Ok(true) => {
+            let closed = dashboard.app.disconnect_key(&id);
+            store
+                .audit(
                     Some(&here.person().email),
                     "key_revoked",
                     &format!(
                         "{} ({closed} host connection(s) closed)",
                         key.name.as_deref().unwrap_or(&key.id)
                     ),
-                );
-            }
-            Ok(false) => {}
-            Err(e) => return database_error(&dashboard, here, e),
+                )
+                .await;
         }
-        Redirect::to("/keys").into_response()
-    })
+        Ok(false) => {}
+        Err(e) => return database_error(&dashboard, here, e),
+    }
+    Redirect::to("/keys").into_response()
 }

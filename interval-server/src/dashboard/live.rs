@@ -86,36 +86,44 @@ impl Session {
     /// everywhere, expired, the account removed) ends the connection's
     /// rights too. "At once" is within [`VIEWER_FRESHNESS`]: a busy
     /// connection does not read the database at every request.
-    pub fn viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
-        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, viewer)) = checked.as_ref() {
+    pub async fn viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
+        let checked = || self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, viewer)) = checked().as_ref() {
             if at.elapsed() < VIEWER_FRESHNESS {
                 return Ok(viewer.clone());
             }
         }
-        let viewer = self.read_viewer(state)?;
-        *checked = Some((std::time::Instant::now(), viewer.clone()));
+        let viewer = self.read_viewer(state).await?;
+        *checked() = Some((std::time::Instant::now(), viewer.clone()));
         Ok(viewer)
     }
 
-    fn read_viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
+    async fn read_viewer(&self, state: &crate::state::AppState) -> Result<Viewer, String> {
         let ended = || "Your session has ended; sign in again.".to_owned();
         let db = |e: crate::db::DbError| {
             tracing::error!("{e}");
             "The server could not read its database; see its log.".to_owned()
         };
         if let Some(token) = &self.viewer.session {
-            let session = state.store.session(token).map_err(db)?.ok_or_else(ended)?;
+            let session = state
+                .store
+                .session(token)
+                .await
+                .map_err(db)?
+                .ok_or_else(ended)?;
             if session.expires_at <= now_ms() {
                 return Err(ended());
             }
         }
-        if self.viewer.via == SignedInVia::Open && !state.auth.is_open(&state.store).map_err(db)? {
+        if self.viewer.via == SignedInVia::Open
+            && !state.auth.is_open(&state.store).await.map_err(db)?
+        {
             return Err(ended());
         }
         let person = state
             .store
             .person(&self.viewer.person.id)
+            .await
             .map_err(db)?
             .ok_or_else(ended)?;
         Ok(Viewer {
@@ -130,7 +138,7 @@ impl Session {
     }
 
     /// What a `CONFIRM_IDENTITY` in `render` should ask this session for.
-    fn identity_prompt(&self, render: &IoRender) -> IdentityPrompt {
+    async fn identity_prompt(&self, render: &IoRender) -> IdentityPrompt {
         let app = &self.dashboard.app;
         if self.viewer.via == SignedInVia::Open {
             return IdentityPrompt::NoPassword;
@@ -146,6 +154,7 @@ impl Session {
         if app
             .auth
             .authenticated_within(&app.store, &self.viewer, grace, crate::auth::now())
+            .await
         {
             IdentityPrompt::Recent
         } else {
@@ -163,7 +172,7 @@ impl Session {
     }
 
     /// What to send for `message`: itself, or its HTML patches.
-    pub fn present(&self, message: ServerMessage) -> Vec<ServerMessage> {
+    pub async fn present(&self, message: ServerMessage) -> Vec<ServerMessage> {
         let ServerMessage::Event { event } = message else {
             return vec![message];
         };
@@ -173,7 +182,7 @@ impl Session {
         if !self.html.load(Ordering::Relaxed) {
             return vec![ServerMessage::Event { event }];
         }
-        match self.patches(event) {
+        match self.patches(event).await {
             Ok(patches) => vec![ServerMessage::Patch { patches }],
             Err((href, replace)) => vec![ServerMessage::Navigate { href, replace }],
         }
@@ -190,7 +199,7 @@ impl Session {
     }
 
     /// The patches for `event`, or where to navigate.
-    fn patches(&self, event: Event) -> Result<Vec<Patch>, (String, bool)> {
+    async fn patches(&self, event: Event) -> Result<Vec<Patch>, (String, bool)> {
         Ok(match event {
             Event::Render {
                 transaction_id,
@@ -203,7 +212,7 @@ impl Session {
                         key: &transaction_id,
                         page: false,
                         states: &states,
-                        identity: self.identity_prompt(&render),
+                        identity: self.identity_prompt(&render).await,
                     },
                 );
                 self.shown().renders.insert(transaction_id, render);
@@ -245,6 +254,7 @@ impl Session {
                     .app
                     .store
                     .transaction(&transaction_id)
+                    .await
                     .ok()
                     .flatten()
                     .map(|t| t.action_slug);

@@ -6,8 +6,8 @@ use crate::dashboard::io::testing::{component, render};
 use interval_protocol::types::LinkTarget;
 use serde_json::json;
 
-fn session() -> Session {
-    let store = crate::db::Store::open(None).unwrap();
+async fn session() -> Session {
+    let store = crate::db::Store::open(None).await.unwrap();
     let auth = crate::auth::Auth::new(crate::auth::AuthSettings {
         lifetime: std::time::Duration::from_secs(60),
         idle_timeout: std::time::Duration::from_secs(60),
@@ -53,16 +53,16 @@ fn render_event(r: &IoRender) -> ServerMessage {
     }
 }
 
-#[test]
-fn events_stay_events_until_html_is_asked_for() {
-    let session = session();
+#[tokio::test]
+async fn events_stay_events_until_html_is_asked_for() {
+    let session = session().await;
     let r = render(vec![component("INPUT_TEXT", "Name", json!({}))]);
     assert!(matches!(
-        session.present(render_event(&r)).as_slice(),
+        session.present(render_event(&r)).await.as_slice(),
         [ServerMessage::Event { .. }]
     ));
     session.enable_html();
-    let out = patches(session.present(render_event(&r)));
+    let out = patches(session.present(render_event(&r)).await);
     assert_eq!(out[0].target, "io");
     assert!(out[0].html.contains(r#"<label for="c0">Name</label>"#));
     assert_eq!(
@@ -71,14 +71,14 @@ fn events_stay_events_until_html_is_asked_for() {
     );
 }
 
-#[test]
-fn forms_become_typed_responses() {
-    let session = session();
+#[tokio::test]
+async fn forms_become_typed_responses() {
+    let session = session().await;
     session.enable_html();
     let mut age = component("INPUT_NUMBER", "Age", json!({"min": 0}));
     age.is_optional = true;
     let r = render(vec![component("INPUT_TEXT", "Name", json!({})), age]);
-    session.present(render_event(&r));
+    session.present(render_event(&r)).await;
     let refused = session
         .submission(
             "tx",
@@ -111,9 +111,9 @@ fn forms_become_typed_responses() {
         .is_err());
 }
 
-#[test]
-fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
-    let session = session();
+#[tokio::test]
+async fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
+    let session = session().await;
     session.enable_html();
     let rows: Vec<Value> = (0..30)
         .map(|i| json!({"key": i.to_string(), "data": {"n": i}}))
@@ -125,7 +125,7 @@ fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
     );
     table.is_stateful = true;
     let r = render(vec![table]);
-    session.present(render_event(&r));
+    session.present(render_event(&r)).await;
     let Ok(StateChange::Host(response)) =
         session.state_change("tx", "g1".into(), 0, json!({"offset": 10, "pageSize": 10}))
     else {
@@ -133,16 +133,16 @@ fn table_state_goes_to_the_host_and_shows_in_the_next_render() {
     };
     assert_eq!(response.kind, IoResponseKind::SetState);
     assert_eq!(response.values, vec![json!({"offset": 10, "pageSize": 10})]);
-    let out = patches(session.present(render_event(&r)));
+    let out = patches(session.present(render_event(&r)).await);
     assert!(out[0].html.contains("11–20 of 100"), "{}", out[0].html);
     assert!(session
         .state_change("tx", "g1".into(), 3, json!({}))
         .is_err());
 }
 
-#[test]
-fn a_table_with_all_its_rows_is_sorted_and_paged_here_but_searched_by_the_host() {
-    let session = session();
+#[tokio::test]
+async fn a_table_with_all_its_rows_is_sorted_and_paged_here_but_searched_by_the_host() {
+    let session = session().await;
     session.enable_html();
     let rows: Vec<Value> = (0..12)
         .map(|i| json!({"key": i.to_string(), "data": {"n": i}}))
@@ -153,12 +153,12 @@ fn a_table_with_all_its_rows_is_sorted_and_paged_here_but_searched_by_the_host()
         json!({"data": rows, "totalRecords": 12, "defaultPageSize": 5}),
     );
     let r = render(vec![table]);
-    session.present(render_event(&r));
+    session.present(render_event(&r)).await;
     let sort = json!({"offset": 0, "pageSize": 5, "sortColumn": "n", "sortDirection": "desc"});
     let Ok(StateChange::Shown(event)) = session.state_change("tx", "g1".into(), 0, sort) else {
         panic!("sorting rows in hand does not ask the host");
     };
-    let out = patches(session.present(ServerMessage::Event { event }));
+    let out = patches(session.present(ServerMessage::Event { event }).await);
     let html = &out[0].html;
     assert!(html.contains("1–5 of 12"), "{html}");
     assert!(
@@ -174,9 +174,9 @@ fn a_table_with_all_its_rows_is_sorted_and_paged_here_but_searched_by_the_host()
     ));
 }
 
-#[test]
-fn redirects_navigate_and_results_replace_the_form() {
-    let session = session();
+#[tokio::test]
+async fn redirects_navigate_and_results_replace_the_form() {
+    let session = session().await;
     session.enable_html();
     let redirect = ServerMessage::Event {
         event: Event::Redirect {
@@ -189,7 +189,7 @@ fn redirects_navigate_and_results_replace_the_form() {
         },
     };
     assert!(matches!(
-        session.present(redirect).as_slice(),
+        session.present(redirect).await.as_slice(),
         [ServerMessage::Navigate { href, .. }] if href == "/"
     ));
     let redirect = ServerMessage::Event {
@@ -203,7 +203,7 @@ fn redirects_navigate_and_results_replace_the_form() {
         },
     };
     assert!(matches!(
-        session.present(redirect).as_slice(),
+        session.present(redirect).await.as_slice(),
         [ServerMessage::Navigate { href, replace: true }] if href == "/actions/users/edit?id=7"
     ));
     let done = ServerMessage::Event {
@@ -213,7 +213,7 @@ fn redirects_navigate_and_results_replace_the_form() {
             result: None,
         },
     };
-    let out = patches(session.present(done));
+    let out = patches(session.present(done).await);
     let targets: Vec<&str> = out.iter().map(|p| p.target.as_str()).collect();
     assert_eq!(targets, ["io", "loading", "result", "toolbar"]);
     assert!(out[2].html.contains("Canceled"));

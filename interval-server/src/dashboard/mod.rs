@@ -183,7 +183,7 @@ async fn socket(
             .into_response();
     };
     let ws = crate::configure(ws, &dashboard.app.config.limits);
-    let environment = environment::chosen(&dashboard.app, &headers, &viewer.person);
+    let environment = environment::chosen(&dashboard.app, &headers, &viewer.person).await;
     ws.on_upgrade(move |socket| async move {
         crate::dashboard_api::serve(dashboard, viewer, environment, socket).await;
         drop(slot);

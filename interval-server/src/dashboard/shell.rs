@@ -41,8 +41,8 @@ pub struct Here {
 
 impl Here {
     /// `viewer` on a request with `headers`.
-    pub fn new(dashboard: &Dashboard, viewer: Viewer, headers: &HeaderMap) -> Here {
-        let environment = environment::chosen(&dashboard.app, headers, &viewer.person);
+    pub async fn new(dashboard: &Dashboard, viewer: Viewer, headers: &HeaderMap) -> Here {
+        let environment = environment::chosen(&dashboard.app, headers, &viewer.person).await;
         Here {
             viewer,
             environment,

@@ -82,7 +82,7 @@ pub async fn index(
     headers: HeaderMap,
     Query(query): Query<IndexQuery>,
 ) -> Html<String> {
-    let here = Here::new(&dashboard, viewer, &headers);
+    let here = Here::new(&dashboard, viewer, &headers).await;
     let tree = here.tree(&dashboard);
     let q = query.q.unwrap_or_default();
     let body = html! {
@@ -124,17 +124,17 @@ pub async fn route(
     Query(mut params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
+    let here = Here::new(&dashboard, viewer, &headers).await;
     let tree = here.tree(&dashboard);
     let queued = params.remove(QUEUED_PARAM);
     let running = params.remove(TRANSACTION_PARAM);
     let mut logs = Vec::new();
     if let Some(id) = &running {
-        match visibility::transaction(&dashboard.app.store, here.person(), id) {
+        match visibility::transaction(&dashboard.app.store, here.person(), id).await {
             Ok(Some(t)) if t.status == "COMPLETED" => {
                 return Redirect::to(&format!("/history/{id}")).into_response();
             }
-            Ok(Some(_)) => logs = dashboard.app.store.logs(id).unwrap_or_default(),
+            Ok(Some(_)) => logs = dashboard.app.store.logs(id).await.unwrap_or_default(),
             Ok(None) => {}
             Err(e) => return database_error(&dashboard, &here, e),
         }
@@ -276,14 +276,14 @@ pub async fn history(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
-    let transactions = match visibility::history(&dashboard.app.store, here.person(), 200) {
+    let here = Here::new(&dashboard, viewer, &headers).await;
+    let transactions = match visibility::history(&dashboard.app.store, here.person(), 200).await {
         Ok(t) => t,
         Err(e) => return database_error(&dashboard, &here, e),
     };
     let tree = here.tree(&dashboard);
-    let stored = dashboard.app.store.action_names().unwrap_or_default();
-    let names = runner_names(&dashboard);
+    let stored = dashboard.app.store.action_names().await.unwrap_or_default();
+    let names = runner_names(&dashboard).await;
     let body = html! {
         header.view-head { h1 { "History" } }
         @if transactions.is_empty() { p.empty { "No transaction has run yet." } }
@@ -319,10 +319,10 @@ pub async fn transaction(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
+    let here = Here::new(&dashboard, viewer, &headers).await;
     let (record, logs) = match (
-        visibility::transaction(&dashboard.app.store, here.person(), &id),
-        dashboard.app.store.logs(&id),
+        visibility::transaction(&dashboard.app.store, here.person(), &id).await,
+        dashboard.app.store.logs(&id).await,
     ) {
         (Ok(Some(record)), Ok(logs)) => (record, logs),
         (Ok(None), _) => {
@@ -346,13 +346,13 @@ pub async fn transaction(
     let body = html! {
         nav.breadcrumbs aria-label="Breadcrumbs" { a href="/history" { "History" } }
         header.view-head {
-            h1 { (action_name(&here.tree(&dashboard), &dashboard.app.store.action_names().unwrap_or_default(), &record.action_slug)) }
+            h1 { (action_name(&here.tree(&dashboard), &dashboard.app.store.action_names().await.unwrap_or_default(), &record.action_slug)) }
             div.toolbar { a.button.secondary href=(href(&record.action_slug, None)) { "Run again" } }
         }
         dl.metadata.grid {
             div.meta-item { dt { "Status" } dd { (status_label(&record.status, record.result_status.as_deref())) } }
             div.meta-item { dt { "Started" } dd { (time(record.created_at)) } }
-            div.meta-item { dt { "Run by" } dd { (runner_name(&runner_names(&dashboard), &record)) } }
+            div.meta-item { dt { "Run by" } dd { (runner_name(&runner_names(&dashboard).await, &record)) } }
         }
         @if record.params.as_object().is_some_and(|p| !p.is_empty()) {
             h2 { "Params" } (display::value(&record.params))
@@ -374,8 +374,8 @@ pub async fn queue(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
-    let queued = match visibility::queue(&dashboard.app, here.person(), here.environment) {
+    let here = Here::new(&dashboard, viewer, &headers).await;
+    let queued = match visibility::queue(&dashboard.app, here.person(), here.environment).await {
         Ok(q) => q,
         Err(e) => return database_error(&dashboard, &here, e),
     };
@@ -410,13 +410,14 @@ pub async fn notifications(
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
 ) -> Response {
-    let here = Here::new(&dashboard, viewer, &headers);
-    let notifications = match visibility::notifications(&dashboard.app.store, here.person(), 200) {
-        Ok(n) => n,
-        Err(e) => return database_error(&dashboard, &here, e),
-    };
+    let here = Here::new(&dashboard, viewer, &headers).await;
+    let notifications =
+        match visibility::notifications(&dashboard.app.store, here.person(), 200).await {
+            Ok(n) => n,
+            Err(e) => return database_error(&dashboard, &here, e),
+        };
     let ids: Vec<&str> = notifications.iter().map(|n| n.id.as_str()).collect();
-    let deliveries = match dashboard.app.store.deliveries_of(&ids) {
+    let deliveries = match dashboard.app.store.deliveries_of(&ids).await {
         Ok(d) => d,
         Err(e) => return database_error(&dashboard, &here, e),
     };
@@ -467,8 +468,8 @@ fn runner_name(names: &HashMap<String, String>, record: &crate::db::TransactionR
 
 /// Everyone's name as [`runner_name`] shows it ("Ada (ada@example.com)",
 /// or the address alone), by account id: read once per page.
-fn runner_names(dashboard: &Dashboard) -> HashMap<String, String> {
-    let people = dashboard.app.store.people().unwrap_or_default();
+async fn runner_names(dashboard: &Dashboard) -> HashMap<String, String> {
+    let people = dashboard.app.store.people().await.unwrap_or_default();
     people
         .into_iter()
         .map(|p| {

@@ -159,6 +159,7 @@ async fn write(
             Payload::Text(text) => vec![text],
             Payload::Message(message) => session
                 .present(*message)
+                .await
                 .iter()
                 .filter_map(|message| serde_json::to_string(message).ok())
                 .collect(),
@@ -255,7 +256,7 @@ async fn handle(
     };
     // Read again at every request: a role, a team or a session may have
     // changed since the connection opened.
-    let viewer = session.viewer(state)?;
+    let viewer = session.viewer(state).await?;
     let person = &viewer.person;
     let environment = session.environment();
     // Answering, canceling or leaving: only the person who runs it (or the
@@ -285,7 +286,7 @@ async fn handle(
             };
             start_transaction(state, run, slug, params, queued_action_id).await
         }
-        Request::Attach { transaction_id } => attach(state, person, browser, &transaction_id),
+        Request::Attach { transaction_id } => attach(state, person, browser, &transaction_id).await,
         Request::Respond {
             transaction_id,
             response,
@@ -345,23 +346,28 @@ async fn handle(
                 person,
                 limit.unwrap_or(50).min(500),
             )
+            .await
             .map_err(db)?,
         }),
         Request::Transaction { transaction_id } => {
             let transaction = crate::visibility::transaction(&state.store, person, &transaction_id)
+                .await
                 .map_err(db)?
                 .ok_or_else(|| format!("No transaction {transaction_id}."))?;
-            let logs = state.store.logs(&transaction_id).map_err(db)?;
+            let logs = state.store.logs(&transaction_id).await.map_err(db)?;
             Ok(Reply::Transaction {
                 transaction: Box::new(transaction),
                 logs,
             })
         }
         Request::Queue => Ok(Reply::Queue {
-            queued: crate::visibility::queue(state, person, environment).map_err(db)?,
+            queued: crate::visibility::queue(state, person, environment)
+                .await
+                .map_err(db)?,
         }),
         Request::Notifications => Ok(Reply::Notifications {
             notifications: crate::visibility::notifications(&state.store, person, 100)
+                .await
                 .map_err(db)?,
         }),
         Request::Html => {

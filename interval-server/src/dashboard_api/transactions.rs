@@ -75,6 +75,7 @@ pub async fn start_transaction(
         let record = state
             .store
             .dequeue(&queued)
+            .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("No queued action {queued}."))?;
         let environment_of_record = record.environment == run.environment.environment()
@@ -88,7 +89,7 @@ pub async fn start_transaction(
                 .is_some_and(|a| !a.eq_ignore_ascii_case(&person.email))
         {
             // Not theirs to run: back in the queue.
-            if let Err(e) = state.store.enqueue(&record) {
+            if let Err(e) = state.store.enqueue(&record).await {
                 tracing::error!("{e}");
             }
             return Err(format!("No queued action {queued}."));
@@ -140,15 +141,18 @@ pub async fn start_transaction(
             completed_at: None,
         };
         if tried.len() == 1 {
-            state.store.audit(
-                Some(&person.email),
-                "action_run",
-                &format!(
-                    "{slug} ({}) with params {}",
-                    environment.environment(),
-                    crate::visibility::short(&Value::Object(params.clone()).to_string())
-                ),
-            );
+            state
+                .store
+                .audit(
+                    Some(&person.email),
+                    "action_run",
+                    &format!(
+                        "{slug} ({}) with params {}",
+                        environment.environment(),
+                        crate::visibility::short(&Value::Object(params.clone()).to_string())
+                    ),
+                )
+                .await;
             state
                 .store
                 .insert_transaction(
@@ -160,8 +164,9 @@ pub async fn start_transaction(
                         })
                         .as_ref(),
                 )
+                .await
                 .map_err(|e| e.to_string())?;
-        } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)) {
+        } else if let Err(e) = state.store.set_status(&id, "PENDING", Some(&host)).await {
             tracing::error!("{e}");
         }
         let mut transaction = LiveTransaction::new(slug.clone(), host.clone(), person.id.clone());
@@ -185,7 +190,7 @@ pub async fn start_transaction(
         };
         match wire.call::<StartTransaction>(&inputs).await {
             Ok(()) => {
-                if let Err(e) = state.store.set_status(&id, "RUNNING", None) {
+                if let Err(e) = state.store.set_status(&id, "RUNNING", None).await {
                     tracing::error!("{e}");
                 }
                 return Ok(Reply::TransactionStarted { transaction_id: id });
@@ -198,24 +203,32 @@ pub async fn start_transaction(
     }
 }
 
-pub(super) fn attach(
+pub(super) async fn attach(
     state: &Arc<AppState>,
     person: &Person,
     browser: u64,
     transaction_id: &str,
 ) -> Result<Reply, String> {
-    let mut registry = state.registry();
-    if let Some(live) = registry.transactions.get(transaction_id) {
+    let someone_elses = |registry: &crate::state::Registry| {
         // A running transaction is its runner's.
-        if live.runner != person.id && !live.completed {
-            return Err(format!("No transaction {transaction_id}."));
-        }
+        registry
+            .transactions
+            .get(transaction_id)
+            .is_some_and(|live| live.runner != person.id && !live.completed)
+    };
+    if someone_elses(&state.registry()) {
+        return Err(format!("No transaction {transaction_id}."));
     }
     let record = crate::visibility::transaction(&state.store, person, transaction_id)
+        .await
         .map_err(|e| e.to_string())?;
     let Some(record) = record else {
         return Err(format!("No transaction {transaction_id}."));
     };
+    let mut registry = state.registry();
+    if someone_elses(&registry) {
+        return Err(format!("No transaction {transaction_id}."));
+    }
     if !registry.transactions.contains_key(transaction_id) {
         if record.status != "HOST_CONNECTION_DROPPED" {
             // Over, and forgotten by the registry (or by a restart): the
@@ -233,8 +246,8 @@ pub(super) fn attach(
             return Err(format!("No transaction {transaction_id}."));
         }
         let mut waiting = LiveTransaction::new(
-            record.action_slug,
-            record.host_instance_id.unwrap_or_default(),
+            record.action_slug.clone(),
+            record.host_instance_id.clone().unwrap_or_default(),
             person.id.clone(),
         );
         waiting.host_gone = true;
@@ -266,14 +279,12 @@ pub(super) fn attach(
     };
     transaction.browsers.insert(browser);
     // A dashboard that attaches late (a reload, a reconnect, one that was
-    // too slow to read) gets the outcome too: from the store, the record.
-    let completed = match transaction.completed {
-        true => state
-            .store
-            .transaction(transaction_id)
-            .ok()
-            .flatten()
-            .map(|record| completed_event(transaction_id, record)),
+    // too slow to read) gets the outcome too: from the store, the record
+    // (read before, so as not to hold the registry while reading; one
+    // completed in between is not stored yet, and its completion reaches
+    // this dashboard, attached now, as it does every other).
+    let completed = match transaction.completed && record.status == "COMPLETED" {
+        true => Some(completed_event(transaction_id, record)),
         false => None,
     };
     let replay: Vec<Event> = [
@@ -380,12 +391,15 @@ pub(super) async fn check_identity(
     let declined = response.values.as_slice() == [Value::Bool(false)];
     let met = declined
         || viewer.via == SignedInVia::Open
-        || state.auth.authenticated_within(
-            &state.store,
-            viewer,
-            required.grace_period_ms,
-            crate::auth::now(),
-        );
+        || state
+            .auth
+            .authenticated_within(
+                &state.store,
+                viewer,
+                required.grace_period_ms,
+                crate::auth::now(),
+            )
+            .await;
     if !met {
         let Some(password) = password.filter(|p| !p.is_empty()) else {
             return Err("Enter your password to confirm your identity.".into());
@@ -482,11 +496,11 @@ pub(super) async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> 
         registry.forget_if_done(id);
         (wire, render)
     };
-    if let Err(e) = state
-        .store
-        .set_result_status(id, "CANCELED")
-        .and_then(|_| state.store.complete(id, "CANCELED", None))
-    {
+    let canceled = match state.store.set_result_status(id, "CANCELED").await {
+        Ok(()) => state.store.complete(id, "CANCELED", None).await.map(drop),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = canceled {
         tracing::error!("{e}");
     }
     let (render_id, group) = render

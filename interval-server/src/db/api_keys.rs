@@ -5,10 +5,11 @@
 //! about 285 random bits) as its BLAKE2b hash ([`keys::token_hash`]), which
 //! is enough for a secret that cannot be guessed, and is found by that hash.
 
-use rusqlite::{params, OptionalExtension};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 
-use super::{ctx, now_ms, DbError, Result, Store};
+use super::{ctx, decode_all, now_ms, DbError, Result, Store};
 use crate::keys;
 
 /// What the store knows of a presented API key ([`Store::look_up_key`]).
@@ -58,249 +59,280 @@ pub struct KeyRecord {
 impl Store {
     /// Stores development key `key` for account `owner_id` (no-op if it is
     /// stored already); returns its id.
-    pub fn add_dev_key(&self, key: &str, owner_id: Option<&str>, name: &str) -> Result<String> {
+    pub async fn add_dev_key(
+        &self,
+        key: &str,
+        owner_id: Option<&str>,
+        name: &str,
+    ) -> Result<String> {
         let hash = keys::token_hash(key);
-        let conn = self.conn();
-        conn.execute(
-            "INSERT OR IGNORE INTO api_keys (id, kind, dev_key_hash, name, owner_id, created_by, created_at)
-             VALUES (?1, 'development', ?2, ?3, ?4, ?4, ?5)",
-            params![
-                interval_protocol::new_id().to_string(),
-                hash,
-                name,
-                owner_id,
-                now_ms()
-            ],
+        sqlx::query(
+            "INSERT INTO api_keys (id, kind, dev_key_hash, name, owner_id, created_by, created_at)
+             VALUES ($1, 'development', $2, $3, $4, $4, $5)
+             ON CONFLICT DO NOTHING",
         )
+        .bind(interval_protocol::new_id().to_string())
+        .bind(&hash)
+        .bind(name)
+        .bind(owner_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
         .map_err(ctx("storing an API key"))?;
-        conn.query_row(
-            "SELECT id FROM api_keys WHERE dev_key_hash = ?1",
-            [hash],
-            |row| row.get(0),
-        )
-        .map_err(ctx("storing an API key"))
+        sqlx::query("SELECT id FROM api_keys WHERE dev_key_hash = $1")
+            .bind(&hash)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(ctx("storing an API key"))
     }
 
     /// Creates a development key for account `owner_id`; returns it (only
     /// its hash is stored).
-    pub fn create_dev_key(&self, owner_id: &str, name: &str) -> Result<String> {
+    pub async fn create_dev_key(&self, owner_id: &str, name: &str) -> Result<String> {
         let key = keys::new_dev_key();
-        self.add_dev_key(&key, Some(owner_id), name)?;
+        self.add_dev_key(&key, Some(owner_id), name).await?;
         Ok(key)
     }
 
-    /// Creates a live key; returns it (only its hash is stored). Hashing is
-    /// slow work: call it off the async workers.
-    pub fn create_live_key(&self, name: &str, created_by: Option<&str>) -> Result<String> {
+    /// Creates a live key; returns it (only its hash is stored). The
+    /// argon2 hashing runs on a blocking thread.
+    pub async fn create_live_key(&self, name: &str, created_by: Option<&str>) -> Result<String> {
         let (key, id) = keys::new_live_key();
-        let hash = keys::hash(&key).map_err(|e| DbError::Hash(e.to_string()))?;
-        self.conn()
-            .execute(
-                "INSERT INTO api_keys (id, kind, key_hash, name, created_by, created_at) VALUES (?1, 'live', ?2, ?3, ?4, ?5)",
-                params![id, hash, name, created_by, now_ms()],
-            )
-            .map_err(ctx("storing an API key"))?;
+        let to_hash = key.clone();
+        let hash = tokio::task::spawn_blocking(move || keys::hash(&to_hash))
+            .await
+            .map_err(|e| DbError::Hash(e.to_string()))?
+            .map_err(|e| DbError::Hash(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, kind, key_hash, name, created_by, created_at) VALUES ($1, 'live', $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(hash)
+        .bind(name)
+        .bind(created_by)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("storing an API key"))?;
         Ok(key)
     }
 
     /// What the store knows of the key `presented`. A live key's secret is
     /// not checked here (see `AppState::check_api_key`): that is slow work.
     /// Revoked keys are unknown.
-    pub fn look_up_key(&self, presented: &str) -> Result<StoredKey> {
+    pub async fn look_up_key(&self, presented: &str) -> Result<StoredKey> {
         if let Some(id) = keys::live_key_id(presented) {
-            let hash: Option<String> = self
-                .conn()
-                .query_row(
-                    "SELECT key_hash FROM api_keys WHERE kind = 'live' AND id = ?1 AND revoked_at IS NULL",
-                    [id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(ctx("checking an API key"))?;
-            return Ok(match hash {
-                Some(hash) => StoredKey::Live {
+            let row = sqlx::query(
+                "SELECT key_hash FROM api_keys WHERE kind = 'live' AND id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ctx("checking an API key"))?;
+            return Ok(match row {
+                Some(row) => StoredKey::Live {
                     id: id.to_owned(),
-                    hash,
+                    hash: row.try_get(0).map_err(ctx("checking an API key"))?,
                 },
                 None => StoredKey::Unknown,
             });
         }
-        let found: Option<(String, Option<String>)> = self
-            .conn()
-            .query_row(
-                "SELECT id, owner_id FROM api_keys WHERE kind = 'development' AND dev_key_hash = ?1 AND revoked_at IS NULL",
-                [keys::token_hash(presented)],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(ctx("checking an API key"))?;
-        Ok(match found {
-            Some((id, owner_id)) => StoredKey::Development { id, owner_id },
+        let row = sqlx::query(
+            "SELECT id, owner_id FROM api_keys WHERE kind = 'development' AND dev_key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(keys::token_hash(presented))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ctx("checking an API key"))?;
+        Ok(match row {
+            Some(row) => StoredKey::Development {
+                id: row.try_get(0).map_err(ctx("checking an API key"))?,
+                owner_id: row.try_get(1).map_err(ctx("checking an API key"))?,
+            },
             None => StoredKey::Unknown,
         })
     }
 
     /// Records a use of key `id`, to the minute: a key used all the time
     /// (every HTTP API call) is written at most once a minute.
-    pub fn key_used(&self, id: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE api_keys SET last_used_at = ?2
-                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?2 - 60000)",
-                params![id, now_ms()],
-            )
-            .map_err(ctx("recording a key's use"))?;
+    pub async fn key_used(&self, id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $2
+             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - 60000)",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("recording a key's use"))?;
         Ok(())
     }
 
     /// Whether an unrevoked live key exists.
-    pub fn has_live_key(&self) -> Result<bool> {
-        let found: Option<i64> = self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM api_keys WHERE kind = 'live' AND revoked_at IS NULL LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(ctx("reading API keys"))?;
+    pub async fn has_live_key(&self) -> Result<bool> {
+        let found = sqlx::query(
+            "SELECT id FROM api_keys WHERE kind = 'live' AND revoked_at IS NULL LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ctx("reading API keys"))?;
         Ok(found.is_some())
     }
 
     /// Revokes key `id`; returns whether it was active.
-    pub fn revoke_key(&self, id: &str) -> Result<bool> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, now_ms()],
-            )
-            .map_err(ctx("revoking a key"))?;
-        Ok(changed > 0)
+    pub async fn revoke_key(&self, id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await
+                .map_err(ctx("revoking a key"))?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Key `id`, if it exists.
-    pub fn key(&self, id: &str) -> Result<Option<KeyRecord>> {
-        Ok(self.keys()?.into_iter().find(|k| k.id == id))
+    pub async fn key(&self, id: &str) -> Result<Option<KeyRecord>> {
+        Ok(self.keys().await?.into_iter().find(|k| k.id == id))
     }
 
     /// Every key, newest first.
-    pub fn keys(&self) -> Result<Vec<KeyRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT k.id, k.kind, k.name, o.email, k.owner_id, c.email, k.created_at, k.last_used_at, k.revoked_at
-                 FROM api_keys k
-                 LEFT JOIN users o ON o.id = k.owner_id
-                 LEFT JOIN users c ON c.id = k.created_by
-                 ORDER BY k.created_at DESC, k.rowid DESC",
-            )
-            .map_err(ctx("reading API keys"))?;
-        let rows = stmt
-            .query_map([], |row| {
+    pub async fn keys(&self) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.kind, k.name, o.email, k.owner_id, c.email, k.created_at, k.last_used_at, k.revoked_at
+             FROM api_keys k
+             LEFT JOIN users o ON o.id = k.owner_id
+             LEFT JOIN users c ON c.id = k.created_by
+             ORDER BY k.created_at DESC, k.rowid DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading API keys"))?;
+        decode_all(
+            rows,
+            |row| {
                 Ok(KeyRecord {
-                    id: row.get(0)?,
-                    live: row.get::<_, String>(1)? == "live",
-                    name: row.get(2)?,
-                    owner: row.get(3)?,
-                    owner_id: row.get(4)?,
-                    created_by: row.get(5)?,
-                    created_at: row.get(6)?,
-                    last_used_at: row.get(7)?,
-                    revoked_at: row.get(8)?,
+                    id: row.try_get(0)?,
+                    live: row.try_get::<String, _>(1)? == "live",
+                    name: row.try_get(2)?,
+                    owner: row.try_get(3)?,
+                    owner_id: row.try_get(4)?,
+                    created_by: row.try_get(5)?,
+                    created_at: row.try_get(6)?,
+                    last_used_at: row.try_get(7)?,
+                    revoked_at: row.try_get(8)?,
                 })
-            })
-            .map_err(ctx("reading API keys"))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(ctx("reading API keys"))
+            },
+            "reading API keys",
+        )
     }
 
     /// Replaces the plain development keys of databases from before keys
     /// were hashed by their hashes, and gives keys without an owner to
     /// `owner_id` (the first admin). Returns how many keys were hashed.
-    pub fn hash_plain_dev_keys(&self, owner_id: &str) -> Result<usize> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(ctx("hashing old keys"))?;
-        let plain: Vec<(String, String)> = {
-            let mut stmt = tx
-                .prepare("SELECT id, plain_key FROM api_keys WHERE plain_key IS NOT NULL")
+    pub fn hash_plain_dev_keys<'a>(&'a self, owner_id: &'a str) -> BoxFuture<'a, Result<usize>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await.map_err(ctx("hashing old keys"))?;
+            let rows =
+                sqlx::query("SELECT id, plain_key FROM api_keys WHERE plain_key IS NOT NULL")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(ctx("hashing old keys"))?;
+            let plain: Vec<(String, String)> = decode_all(
+                rows,
+                |row| Ok((row.try_get(0)?, row.try_get(1)?)),
+                "hashing old keys",
+            )?;
+            for (id, key) in &plain {
+                sqlx::query(
+                    "UPDATE api_keys SET dev_key_hash = $2, plain_key = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(keys::token_hash(key))
+                .execute(&mut *tx)
+                .await
                 .map_err(ctx("hashing old keys"))?;
-            let rows = stmt
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .map_err(ctx("hashing old keys"))?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(ctx("hashing old keys"))?
-        };
-        for (id, key) in &plain {
-            tx.execute(
-                "UPDATE api_keys SET dev_key_hash = ?2, plain_key = NULL WHERE id = ?1",
-                params![id, keys::token_hash(key)],
+            }
+            sqlx::query(
+                "UPDATE api_keys SET owner_id = $1 WHERE kind = 'development' AND owner_id IS NULL",
             )
+            .bind(owner_id)
+            .execute(&mut *tx)
+            .await
             .map_err(ctx("hashing old keys"))?;
-        }
-        tx.execute(
-            "UPDATE api_keys SET owner_id = ?1 WHERE kind = 'development' AND owner_id IS NULL",
-            [owner_id],
-        )
-        .map_err(ctx("hashing old keys"))?;
-        tx.commit().map_err(ctx("hashing old keys"))?;
-        Ok(plain.len())
+            tx.commit().await.map_err(ctx("hashing old keys"))?;
+            Ok(plain.len())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::test_stores;
 
-    #[test]
-    fn keys_are_stored_as_hashes_and_revocation_hides_them() {
-        let store = Store::open(None).unwrap();
-        let dev = store.create_dev_key("owner-1", "laptop").unwrap();
-        let live = store.create_live_key("production", None).unwrap();
-        let dump: String = store
-            .conn()
-            .query_row(
-                "SELECT group_concat(coalesce(plain_key,'') || coalesce(key_hash,'') || coalesce(dev_key_hash,''), ' ') FROM api_keys",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert!(!dump.contains(&dev) && !dump.contains(&live));
-        let StoredKey::Development { id, owner_id } = store.look_up_key(&dev).unwrap() else {
-            panic!("the dev key is not found");
-        };
-        assert_eq!(owner_id.as_deref(), Some("owner-1"));
-        assert!(matches!(
-            store.look_up_key(&live).unwrap(),
-            StoredKey::Live { .. }
-        ));
-        assert_eq!(store.look_up_key("dev_nope").unwrap(), StoredKey::Unknown);
-        assert!(store.revoke_key(&id).unwrap());
-        assert!(!store.revoke_key(&id).unwrap());
-        assert_eq!(store.look_up_key(&dev).unwrap(), StoredKey::Unknown);
-        let listed = store.keys().unwrap();
-        assert_eq!(listed.len(), 2);
-        assert!(listed.iter().any(|k| k.revoked_at.is_some()));
+    #[tokio::test]
+    async fn keys_are_stored_as_hashes_and_revocation_hides_them() {
+        for store in test_stores().await {
+            let dev = store.create_dev_key("owner-1", "laptop").await.unwrap();
+            let live = store.create_live_key("production", None).await.unwrap();
+            let rows = sqlx::query("SELECT plain_key, key_hash, dev_key_hash FROM api_keys")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let mut dump = String::new();
+            for row in rows {
+                for i in 0..3 {
+                    dump += &row
+                        .try_get::<Option<String>, _>(i)
+                        .unwrap()
+                        .unwrap_or_default();
+                    dump.push(' ');
+                }
+            }
+            assert!(!dump.contains(&dev) && !dump.contains(&live));
+            let StoredKey::Development { id, owner_id } = store.look_up_key(&dev).await.unwrap()
+            else {
+                panic!("the dev key is not found");
+            };
+            assert_eq!(owner_id.as_deref(), Some("owner-1"));
+            assert!(matches!(
+                store.look_up_key(&live).await.unwrap(),
+                StoredKey::Live { .. }
+            ));
+            assert_eq!(
+                store.look_up_key("dev_nope").await.unwrap(),
+                StoredKey::Unknown
+            );
+            assert!(store.revoke_key(&id).await.unwrap());
+            assert!(!store.revoke_key(&id).await.unwrap());
+            assert_eq!(store.look_up_key(&dev).await.unwrap(), StoredKey::Unknown);
+            let listed = store.keys().await.unwrap();
+            assert_eq!(listed.len(), 2);
+            assert!(listed.iter().any(|k| k.revoked_at.is_some()));
+            assert!(store.has_live_key().await.unwrap());
+        }
     }
 
-    #[test]
-    fn old_plain_keys_are_hashed_and_given_an_owner() {
-        let store = Store::open(None).unwrap();
-        store
-            .conn()
-            .execute(
+    #[tokio::test]
+    async fn old_plain_keys_are_hashed_and_given_an_owner() {
+        for store in test_stores().await {
+            sqlx::query(
                 "INSERT INTO api_keys (id, kind, plain_key, created_at) VALUES ('k', 'development', 'dev_old', 1)",
-                [],
             )
+            .execute(&store.pool)
+            .await
             .unwrap();
-        assert_eq!(store.hash_plain_dev_keys("owner").unwrap(), 1);
-        assert_eq!(
-            store.look_up_key("dev_old").unwrap(),
-            StoredKey::Development {
-                id: "k".into(),
-                owner_id: Some("owner".into())
-            }
-        );
-        assert_eq!(store.hash_plain_dev_keys("owner").unwrap(), 0);
+            assert_eq!(store.hash_plain_dev_keys("owner").await.unwrap(), 1);
+            assert_eq!(
+                store.look_up_key("dev_old").await.unwrap(),
+                StoredKey::Development {
+                    id: "k".into(),
+                    owner_id: Some("owner".into())
+                }
+            );
+            assert_eq!(store.hash_plain_dev_keys("owner").await.unwrap(), 0);
+        }
     }
 }

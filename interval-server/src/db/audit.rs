@@ -1,9 +1,9 @@
 //! The audit log: sign-ins, changes to people, teams and keys, and runs.
 
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 
-use super::{ctx, now_ms, Result, Store};
+use super::{ctx, decode_all, now_ms, Result, Store};
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,35 +23,40 @@ impl Store {
 
     /// Appends to the audit log. A failure is logged, never fatal: the
     /// action it records has happened.
-    pub fn audit(&self, actor: Option<&str>, event: &str, detail: &str) {
-        let written = self.conn().execute(
-            "INSERT INTO audit_log (at, actor, event, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![now_ms(), actor, event, detail],
-        );
+    pub async fn audit(&self, actor: Option<&str>, event: &str, detail: &str) {
+        let written =
+            sqlx::query("INSERT INTO audit_log (at, actor, event, detail) VALUES ($1, $2, $3, $4)")
+                .bind(now_ms())
+                .bind(actor)
+                .bind(event)
+                .bind(detail)
+                .execute(&self.pool)
+                .await;
         if let Err(e) = written {
             tracing::error!("could not write the audit log ({event}: {detail}): {e}");
         }
     }
 
     /// The most recent audit lines, newest first.
-    pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT at, actor, event, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT ?1",
-            )
-            .map_err(ctx("reading the audit log"))?;
-        let rows = stmt
-            .query_map([limit], |row| {
+    pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT at, actor, event, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading the audit log"))?;
+        decode_all(
+            rows,
+            |row| {
                 Ok(AuditRecord {
-                    at: row.get(0)?,
-                    actor: row.get(1)?,
-                    event: row.get(2)?,
-                    detail: row.get(3)?,
+                    at: row.try_get(0)?,
+                    actor: row.try_get(1)?,
+                    event: row.try_get(2)?,
+                    detail: row.try_get(3)?,
                 })
-            })
-            .map_err(ctx("reading the audit log"))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(ctx("reading the audit log"))
+            },
+            "reading the audit log",
+        )
     }
 }

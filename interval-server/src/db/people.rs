@@ -3,9 +3,10 @@
 //! Sessions and invitations are in [`super::sessions`], the audit log in
 //! [`super::audit`].
 
-use rusqlite::{params, OptionalExtension};
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
-use super::{ctx, now_ms, DbError, Result, Store};
+use super::{ctx, decode_all, now_ms, DbError, Result, Store};
 use crate::people::{Person, Role};
 
 /// A new account.
@@ -34,21 +35,24 @@ pub struct Team {
     pub members: Vec<String>,
 }
 
-fn person_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, Option<String>)> {
-    let role: String = row.get(4)?;
-    let role = role.parse::<Role>().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+fn person_from_row(row: &AnyRow) -> sqlx::Result<(Person, Option<String>)> {
+    let role: String = row.try_get(4)?;
+    let role = role
+        .parse::<Role>()
+        .map_err(|e| sqlx::Error::ColumnDecode {
+            index: "role".into(),
+            source: Box::new(e),
+        })?;
     Ok((
         Person {
-            id: row.get(0)?,
-            email: row.get(1)?,
-            first_name: row.get(2)?,
-            last_name: row.get(3)?,
+            id: row.try_get(0)?,
+            email: row.try_get(1)?,
+            first_name: row.try_get(2)?,
+            last_name: row.try_get(3)?,
             role,
             teams: Vec::new(),
         },
-        row.get(5)?,
+        row.try_get(5)?,
     ))
 }
 
@@ -59,26 +63,25 @@ impl Store {
 
     /// Creates an account; fails with [`DbError::Conflict`] when the address
     /// is taken.
-    pub fn add_person(&self, new: &NewPerson<'_>) -> Result<Person> {
+    pub async fn add_person(&self, new: &NewPerson<'_>) -> Result<Person> {
         let id = interval_protocol::new_id().to_string();
         let email = new.email.trim();
-        let inserted = self
-            .conn()
-            .execute(
-                "INSERT OR IGNORE INTO users (id, email, first_name, last_name, role, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    id,
-                    email,
-                    new.first_name,
-                    new.last_name,
-                    new.role.as_str(),
-                    new.password_hash,
-                    now_ms()
-                ],
-            )
-            .map_err(ctx("adding a person"))?;
-        if inserted == 0 {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, first_name, last_name, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(email)
+        .bind(new.first_name)
+        .bind(new.last_name)
+        .bind(new.role.as_str())
+        .bind(&new.password_hash)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("adding a person"))?;
+        if inserted.rows_affected() == 0 {
             return Err(DbError::Conflict(format!(
                 "there is already an account for {email}"
             )));
@@ -94,246 +97,249 @@ impl Store {
     }
 
     /// How many accounts exist.
-    pub fn people_count(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))
+    pub async fn people_count(&self) -> Result<i64> {
+        sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get(0))
             .map_err(ctx("counting people"))
     }
 
     /// Whether any account can sign in with a password.
-    pub fn anyone_has_password(&self) -> Result<bool> {
-        let found: Option<i64> = self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM users WHERE password_hash IS NOT NULL LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
+    pub async fn anyone_has_password(&self) -> Result<bool> {
+        let found = sqlx::query("SELECT id FROM users WHERE password_hash IS NOT NULL LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
             .map_err(ctx("reading people"))?;
         Ok(found.is_some())
     }
 
-    fn with_teams(&self, mut person: Person) -> Result<Person> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT team_slug FROM team_members WHERE user_id = ?1 ORDER BY team_slug")
-            .map_err(ctx("reading teams"))?;
-        person.teams = stmt
-            .query_map([&person.id], |row| row.get(0))
-            .map_err(ctx("reading teams"))?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(ctx("reading teams"))?;
+    async fn with_teams(&self, mut person: Person) -> Result<Person> {
+        let rows =
+            sqlx::query("SELECT team_slug FROM team_members WHERE user_id = $1 ORDER BY team_slug")
+                .bind(&person.id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(ctx("reading teams"))?;
+        person.teams = decode_all(rows, |row| row.try_get(0), "reading teams")?;
         Ok(person)
     }
 
+    async fn one_person(
+        &self,
+        sql: &str,
+        value: &str,
+        doing: &'static str,
+    ) -> Result<Option<(Person, Option<String>)>> {
+        let row = sqlx::query(sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ctx(doing))?;
+        let Some((person, hash)) = row
+            .as_ref()
+            .map(person_from_row)
+            .transpose()
+            .map_err(ctx(doing))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((self.with_teams(person).await?, hash)))
+    }
+
     /// The account with this id, with its teams.
-    pub fn person(&self, id: &str) -> Result<Option<Person>> {
-        let found = self
-            .conn()
-            .query_row(
-                &format!("SELECT {PERSON_COLUMNS} FROM users WHERE id = ?1"),
-                [id],
-                person_from_row,
-            )
-            .optional()
-            .map_err(ctx("reading a person"))?;
-        found.map(|(p, _)| self.with_teams(p)).transpose()
+    pub async fn person(&self, id: &str) -> Result<Option<Person>> {
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM users WHERE id = $1");
+        Ok(self
+            .one_person(&sql, id, "reading a person")
+            .await?
+            .map(|(person, _)| person))
     }
 
     /// The account with this e-mail address (any case), with its teams and
     /// its password hash.
-    pub fn person_by_email(&self, email: &str) -> Result<Option<(Person, Option<String>)>> {
-        let found = self
-            .conn()
-            .query_row(
-                &format!("SELECT {PERSON_COLUMNS} FROM users WHERE email = ?1"),
-                [email.trim()],
-                person_from_row,
-            )
-            .optional()
+    pub async fn person_by_email(&self, email: &str) -> Result<Option<(Person, Option<String>)>> {
+        let sql = format!("SELECT {PERSON_COLUMNS} FROM users WHERE lower(email) = lower($1)");
+        self.one_person(&sql, email.trim(), "reading a person")
+            .await
+    }
+
+    /// The password hash of account `id`.
+    pub async fn password_hash(&self, id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
             .map_err(ctx("reading a person"))?;
-        match found {
-            Some((person, hash)) => Ok(Some((self.with_teams(person)?, hash))),
+        match row {
+            Some(row) => row.try_get(0).map_err(ctx("reading a person")),
             None => Ok(None),
         }
     }
 
-    /// The password hash of account `id`.
-    pub fn password_hash(&self, id: &str) -> Result<Option<String>> {
-        self.conn()
-            .query_row(
-                "SELECT password_hash FROM users WHERE id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()
-            .map(Option::flatten)
-            .map_err(ctx("reading a person"))
-    }
-
     /// Every account, by e-mail, with their teams.
-    pub fn people(&self) -> Result<Vec<Person>> {
-        let people: Vec<Person> = {
-            let conn = self.conn();
-            let mut stmt = conn
-                .prepare(&format!(
-                    "SELECT {PERSON_COLUMNS} FROM users ORDER BY email"
-                ))
-                .map_err(ctx("reading people"))?;
-            let rows = stmt
-                .query_map([], person_from_row)
-                .map_err(ctx("reading people"))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(ctx("reading people"))?;
-            rows.into_iter().map(|(p, _)| p).collect()
-        };
-        people.into_iter().map(|p| self.with_teams(p)).collect()
+    pub async fn people(&self) -> Result<Vec<Person>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PERSON_COLUMNS} FROM users ORDER BY lower(email)"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading people"))?;
+        let mut people = Vec::with_capacity(rows.len());
+        for (person, _) in decode_all(rows, person_from_row, "reading people")? {
+            people.push(self.with_teams(person).await?);
+        }
+        Ok(people)
     }
 
     /// The first admin (the owner): the oldest admin account.
-    pub fn owner(&self) -> Result<Option<Person>> {
-        let found = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {PERSON_COLUMNS} FROM users WHERE role = 'admin' ORDER BY created_at, rowid LIMIT 1"
-                ),
-                [],
-                person_from_row,
-            )
-            .optional()
-            .map_err(ctx("reading people"))?;
-        found.map(|(p, _)| self.with_teams(p)).transpose()
+    pub async fn owner(&self) -> Result<Option<Person>> {
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM users WHERE role = $1 ORDER BY created_at, rowid LIMIT 1"
+        );
+        Ok(self
+            .one_person(&sql, Role::Admin.as_str(), "reading people")
+            .await?
+            .map(|(person, _)| person))
     }
 
     /// Sets account `id`'s password hash.
-    pub fn set_password_hash(&self, id: &str, hash: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                params![id, hash],
-            )
+    pub async fn set_password_hash(&self, id: &str, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .execute(&self.pool)
+            .await
             .map_err(ctx("setting a password"))?;
         Ok(())
     }
 
-    /// Updates account `id`'s address and names.
-    pub fn update_person(
+    /// Updates account `id`'s address and names; fails with
+    /// [`DbError::Conflict`] when the address is another account's.
+    pub async fn update_person(
         &self,
         id: &str,
         email: &str,
         first_name: Option<&str>,
         last_name: Option<&str>,
     ) -> Result<()> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE OR IGNORE users SET email = ?2, first_name = ?3, last_name = ?4 WHERE id = ?1",
-                params![id, email.trim(), first_name, last_name],
-            )
-            .map_err(ctx("updating a person"))?;
-        if changed == 0 {
-            return Err(DbError::Conflict(format!(
+        let changed = sqlx::query(
+            "UPDATE users SET email = $2, first_name = $3, last_name = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(email.trim())
+        .bind(first_name)
+        .bind(last_name)
+        .execute(&self.pool)
+        .await;
+        match changed {
+            Ok(done) if done.rows_affected() > 0 => Ok(()),
+            Err(e) if !super::is_unique_violation(&e) => Err(ctx("updating a person")(e)),
+            _ => Err(DbError::Conflict(format!(
                 "there is already an account for {email}"
-            )));
+            ))),
         }
-        Ok(())
     }
 
     /// Changes account `id`'s role.
-    pub fn set_role(&self, id: &str, role: Role) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE users SET role = ?2 WHERE id = ?1",
-                params![id, role.as_str()],
-            )
+    pub async fn set_role(&self, id: &str, role: Role) -> Result<()> {
+        sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&self.pool)
+            .await
             .map_err(ctx("changing a role"))?;
         Ok(())
     }
 
     /// Removes account `id` (its sessions and memberships go with it).
-    pub fn remove_person(&self, id: &str) -> Result<bool> {
-        let removed = self
-            .conn()
-            .execute("DELETE FROM users WHERE id = ?1", [id])
+    pub async fn remove_person(&self, id: &str) -> Result<bool> {
+        let removed = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
             .map_err(ctx("removing a person"))?;
-        Ok(removed > 0)
+        Ok(removed.rows_affected() > 0)
     }
 
     // --- Teams ----------------------------------------------------------
 
     /// Creates team `slug` (or renames it).
-    pub fn put_team(&self, slug: &str, name: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO teams (slug, name, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
-                params![slug, name, now_ms()],
-            )
-            .map_err(ctx("saving a team"))?;
+    pub async fn put_team(&self, slug: &str, name: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO teams (slug, name, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (slug) DO UPDATE SET name = excluded.name",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("saving a team"))?;
         Ok(())
     }
 
     /// Removes team `slug`.
-    pub fn remove_team(&self, slug: &str) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM teams WHERE slug = ?1", [slug])
+    pub async fn remove_team(&self, slug: &str) -> Result<()> {
+        sqlx::query("DELETE FROM teams WHERE slug = $1")
+            .bind(slug)
+            .execute(&self.pool)
+            .await
             .map_err(ctx("removing a team"))?;
         Ok(())
     }
 
     /// Makes account `user_id` a member of `team` (created when missing,
     /// named after its slug).
-    pub fn join_team(&self, team: &str, user_id: &str) -> Result<()> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT OR IGNORE INTO teams (slug, name, created_at) VALUES (?1, ?1, ?2)",
-            params![team, now_ms()],
+    pub async fn join_team(&self, team: &str, user_id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO teams (slug, name, created_at) VALUES ($1, $1, $2) ON CONFLICT DO NOTHING",
         )
+        .bind(team)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
         .map_err(ctx("saving a team"))?;
-        conn.execute(
-            "INSERT OR IGNORE INTO team_members (team_slug, user_id) VALUES (?1, ?2)",
-            params![team, user_id],
+        sqlx::query(
+            "INSERT INTO team_members (team_slug, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
+        .bind(team)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
         .map_err(ctx("adding a team member"))?;
         Ok(())
     }
 
     /// Takes account `user_id` out of `team`.
-    pub fn leave_team(&self, team: &str, user_id: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "DELETE FROM team_members WHERE team_slug = ?1 AND user_id = ?2",
-                params![team, user_id],
-            )
+    pub async fn leave_team(&self, team: &str, user_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM team_members WHERE team_slug = $1 AND user_id = $2")
+            .bind(team)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
             .map_err(ctx("removing a team member"))?;
         Ok(())
     }
 
     /// Every team with its members, by slug.
-    pub fn teams(&self) -> Result<Vec<Team>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT t.slug, t.name, u.email FROM teams t
-                 LEFT JOIN team_members m ON m.team_slug = t.slug
-                 LEFT JOIN users u ON u.id = m.user_id
-                 ORDER BY t.slug, u.email",
-            )
-            .map_err(ctx("reading teams"))?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                ))
-            })
-            .map_err(ctx("reading teams"))?;
+    pub async fn teams(&self) -> Result<Vec<Team>> {
+        let rows = sqlx::query(
+            "SELECT t.slug, t.name, u.email FROM teams t
+             LEFT JOIN team_members m ON m.team_slug = t.slug
+             LEFT JOIN users u ON u.id = m.user_id
+             ORDER BY t.slug, lower(u.email)",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading teams"))?;
+        let rows: Vec<(String, String, Option<String>)> = decode_all(
+            rows,
+            |row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)),
+            "reading teams",
+        )?;
         let mut teams: Vec<Team> = Vec::new();
-        for row in rows {
-            let (slug, name, member) = row.map_err(ctx("reading teams"))?;
+        for (slug, name, member) in rows {
             if teams.last().map(|t| &t.slug) != Some(&slug) {
                 teams.push(Team {
                     slug,
@@ -349,13 +355,11 @@ impl Store {
     }
 
     /// Whether team `slug` exists.
-    pub fn team_exists(&self, slug: &str) -> Result<bool> {
-        let found: Option<i64> = self
-            .conn()
-            .query_row("SELECT 1 FROM teams WHERE slug = ?1", [slug], |row| {
-                row.get(0)
-            })
-            .optional()
+    pub async fn team_exists(&self, slug: &str) -> Result<bool> {
+        let found = sqlx::query("SELECT slug FROM teams WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await
             .map_err(ctx("reading teams"))?;
         Ok(found.is_some())
     }
@@ -363,84 +367,66 @@ impl Store {
     // --- Per-person reads -----------------------------------------------
 
     /// The stored definitions of `table` (`actions` or `pages`), by slug.
-    pub fn definitions(&self, table: &str) -> Result<Vec<(String, serde_json::Value)>> {
+    pub async fn definitions(&self, table: &str) -> Result<Vec<(String, serde_json::Value)>> {
         let table = match table {
             "actions" => "actions",
             _ => "pages",
         };
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!("SELECT slug, definition FROM {table}"))
+        let rows = sqlx::query(&format!("SELECT slug, definition FROM {table}"))
+            .fetch_all(&self.pool)
+            .await
             .map_err(ctx("reading definitions"))?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
-            .map_err(ctx("reading definitions"))?;
-        let mut definitions = Vec::new();
-        for row in rows {
-            let (slug, text) = row.map_err(ctx("reading definitions"))?;
-            if let Ok(definition) = serde_json::from_str(&text) {
-                definitions.push((slug, definition));
-            }
-        }
-        Ok(definitions)
+        let rows: Vec<(String, String)> = decode_all(
+            rows,
+            |row| Ok((row.try_get(0)?, row.try_get(1)?)),
+            "reading definitions",
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(slug, text)| Some((slug, serde_json::from_str(&text).ok()?)))
+            .collect())
     }
 
     /// The most recent notifications for `person`, newest first: those of
     /// the transactions they ran, those addressed to them, and for admins
     /// every other one too.
-    pub fn notifications_for(
+    pub async fn notifications_for(
         &self,
         person: &Person,
         limit: u32,
     ) -> Result<Vec<super::NotificationRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT n.id, n.message, n.title, n.transaction_id, n.deliveries, n.created_at
-                 FROM notifications n LEFT JOIN transactions t ON t.id = n.transaction_id
-                 WHERE t.runner_id = ?1 OR n.recipient = ?2 COLLATE NOCASE
-                    OR (?3 AND n.recipient IS NULL AND (t.runner_id IS NULL OR t.environment = 'production'))
-                 ORDER BY n.created_at DESC, n.rowid DESC LIMIT ?4",
-            )
-            .map_err(ctx("reading notifications"))?;
-        let rows = stmt
-            .query_map(
-                params![person.id, person.email, person.is_admin(), limit],
-                |row| {
-                    Ok(super::NotificationRecord {
-                        id: row.get(0)?,
-                        message: row.get(1)?,
-                        title: row.get(2)?,
-                        transaction_id: row.get(3)?,
-                        deliveries: super::parse_json(row.get(4)?)
-                            .unwrap_or(serde_json::Value::Null),
-                        created_at: row.get(5)?,
-                    })
-                },
-            )
-            .map_err(ctx("reading notifications"))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(ctx("reading notifications"))
+        let rows = sqlx::query(
+            "SELECT n.id, n.message, n.title, n.transaction_id, n.deliveries, n.created_at
+             FROM notifications n LEFT JOIN transactions t ON t.id = n.transaction_id
+             WHERE t.runner_id = $1 OR lower(n.recipient) = lower($2)
+                OR ($3 AND n.recipient IS NULL AND (t.runner_id IS NULL OR t.environment = 'production'))
+             ORDER BY n.created_at DESC, n.rowid DESC LIMIT $4",
+        )
+        .bind(&person.id)
+        .bind(&person.email)
+        .bind(person.is_admin())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading notifications"))?;
+        decode_all(rows, super::notification_from_row, "reading notifications")
     }
 
     /// Stores a notification for `recipient` (an e-mail address) in the
     /// dashboard, e.g. that an action was queued for them.
-    pub fn notify_person(&self, recipient: &str, title: &str, message: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO notifications (id, message, title, transaction_id, idempotency_key, deliveries, created_at, recipient)
-                 VALUES (?1, ?2, ?3, NULL, NULL, '[]', ?4, ?5)",
-                params![
-                    interval_protocol::new_id().to_string(),
-                    message,
-                    title,
-                    now_ms(),
-                    recipient
-                ],
-            )
-            .map_err(ctx("storing a notification"))?;
+    pub async fn notify_person(&self, recipient: &str, title: &str, message: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notifications (id, message, title, transaction_id, idempotency_key, deliveries, created_at, recipient)
+             VALUES ($1, $2, $3, NULL, NULL, '[]', $4, $5)",
+        )
+        .bind(interval_protocol::new_id().to_string())
+        .bind(message)
+        .bind(title)
+        .bind(now_ms())
+        .bind(recipient)
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("storing a notification"))?;
         Ok(())
     }
 }
@@ -448,6 +434,7 @@ impl Store {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::db::test_stores;
 
     pub(in crate::db) fn new_person(email: &str, role: Role) -> NewPerson<'_> {
         NewPerson {
@@ -459,38 +446,76 @@ pub(super) mod tests {
         }
     }
 
-    #[test]
-    fn accounts_are_unique_by_address_in_any_case() {
-        let store = Store::open(None).unwrap();
-        let ada = store
-            .add_person(&new_person("Ada@Example.com", Role::Admin))
-            .unwrap();
-        assert!(matches!(
-            store.add_person(&new_person("ada@example.COM", Role::Member)),
-            Err(DbError::Conflict(_))
-        ));
-        let (found, hash) = store.person_by_email("ada@example.com").unwrap().unwrap();
-        assert_eq!(found.id, ada.id);
-        assert_eq!(hash, None);
-        assert_eq!(store.owner().unwrap().unwrap().id, ada.id);
+    #[tokio::test]
+    async fn accounts_are_unique_by_address_in_any_case() {
+        for store in test_stores().await {
+            let ada = store
+                .add_person(&new_person("Ada@Example.com", Role::Admin))
+                .await
+                .unwrap();
+            assert!(matches!(
+                store
+                    .add_person(&new_person("ada@example.COM", Role::Member))
+                    .await,
+                Err(DbError::Conflict(_))
+            ));
+            let (found, hash) = store
+                .person_by_email("ada@example.com")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(found.id, ada.id);
+            assert_eq!(hash, None);
+            assert_eq!(store.owner().await.unwrap().unwrap().id, ada.id);
+            let bob = store
+                .add_person(&new_person("bob@example.com", Role::Member))
+                .await
+                .unwrap();
+            assert!(matches!(
+                store
+                    .update_person(&bob.id, "ADA@example.com", None, None)
+                    .await,
+                Err(DbError::Conflict(_))
+            ));
+            store
+                .update_person(&bob.id, "robert@example.com", Some("Robert"), None)
+                .await
+                .unwrap();
+            let people = store.people().await.unwrap();
+            assert_eq!(
+                people.iter().map(|p| p.email.as_str()).collect::<Vec<_>>(),
+                ["Ada@Example.com", "robert@example.com"]
+            );
+        }
     }
 
-    #[test]
-    fn teams_and_members() {
-        let store = Store::open(None).unwrap();
-        let bob = store
-            .add_person(&new_person("bob@example.com", Role::Member))
-            .unwrap();
-        store.join_team("support", &bob.id).unwrap();
-        store.put_team("support", "Support").unwrap();
-        store.put_team("finance", "Finance").unwrap();
-        assert_eq!(store.person(&bob.id).unwrap().unwrap().teams, ["support"]);
-        let teams = store.teams().unwrap();
-        assert_eq!(teams.len(), 2);
-        assert_eq!(teams[1].name, "Support");
-        assert_eq!(teams[1].members, ["bob@example.com"]);
-        assert!(teams[0].members.is_empty());
-        store.leave_team("support", &bob.id).unwrap();
-        assert!(store.person(&bob.id).unwrap().unwrap().teams.is_empty());
+    #[tokio::test]
+    async fn teams_and_members() {
+        for store in test_stores().await {
+            let bob = store
+                .add_person(&new_person("bob@example.com", Role::Member))
+                .await
+                .unwrap();
+            store.join_team("support", &bob.id).await.unwrap();
+            store.put_team("support", "Support").await.unwrap();
+            store.put_team("finance", "Finance").await.unwrap();
+            assert_eq!(
+                store.person(&bob.id).await.unwrap().unwrap().teams,
+                ["support"]
+            );
+            let teams = store.teams().await.unwrap();
+            assert_eq!(teams.len(), 2);
+            assert_eq!(teams[1].name, "Support");
+            assert_eq!(teams[1].members, ["bob@example.com"]);
+            assert!(teams[0].members.is_empty());
+            store.leave_team("support", &bob.id).await.unwrap();
+            assert!(store
+                .person(&bob.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .teams
+                .is_empty());
+        }
     }
 }

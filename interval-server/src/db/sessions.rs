@@ -2,10 +2,11 @@
 //! kept as a hash ([`keys::token_hash`]): someone who reads the database
 //! cannot sign in with what they read.
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
-use super::{ctx, now_ms, Result, Store};
+use super::{ctx, decode_all, now_ms, Result, Store};
 use crate::keys;
 use crate::people::Role;
 
@@ -35,185 +36,193 @@ pub struct Invitation {
     pub expires_at: i64,
 }
 
+fn invitation_from_row(row: &AnyRow) -> sqlx::Result<(String, String, String, i64)> {
+    Ok((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+    ))
+}
+
+fn invitation_of(email: String, role: &str, teams: &str, expires_at: i64) -> Option<Invitation> {
+    Some(Invitation {
+        email,
+        role: role.parse().ok()?,
+        teams: serde_json::from_str(teams).unwrap_or_default(),
+        expires_at,
+    })
+}
+
 impl Store {
     // --- Sessions -------------------------------------------------------
 
     /// Opens a session for `user_id` with cookie token `token`, expiring at
     /// `expires_at` (ms).
-    pub fn open_session(&self, token: &str, user_id: &str, expires_at: i64) -> Result<()> {
-        let now = now_ms();
-        self.conn()
-            .execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?3, ?3, ?4)",
-                params![keys::token_hash(token), user_id, now, expires_at],
-            )
-            .map_err(ctx("opening a session"))?;
+    pub async fn open_session(&self, token: &str, user_id: &str, expires_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at, expires_at)
+             VALUES ($1, $2, $3, $3, $3, $4)",
+        )
+        .bind(keys::token_hash(token))
+        .bind(user_id)
+        .bind(now_ms())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("opening a session"))?;
         Ok(())
     }
 
     /// The session of cookie token `token`, if it exists.
-    pub fn session(&self, token: &str) -> Result<Option<SessionRecord>> {
-        self.conn()
-            .query_row(
-                "SELECT user_id, last_seen_at, authenticated_at, expires_at FROM sessions WHERE token_hash = ?1",
-                [keys::token_hash(token)],
-                |row| {
-                    Ok(SessionRecord {
-                        user_id: row.get(0)?,
-                        last_seen_at: row.get(1)?,
-                        authenticated_at: row.get(2)?,
-                        expires_at: row.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(ctx("reading a session"))
+    pub async fn session(&self, token: &str) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT user_id, last_seen_at, authenticated_at, expires_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(keys::token_hash(token))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ctx("reading a session"))?;
+        row.map(|row| {
+            Ok(SessionRecord {
+                user_id: row.try_get(0)?,
+                last_seen_at: row.try_get(1)?,
+                authenticated_at: row.try_get(2)?,
+                expires_at: row.try_get(3)?,
+            })
+        })
+        .transpose()
+        .map_err(ctx("reading a session"))
     }
 
     /// Records a use of session `token` at `at`.
-    pub fn touch_session(&self, token: &str, at: i64) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
-                params![keys::token_hash(token), at],
-            )
+    pub async fn touch_session(&self, token: &str, at: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(keys::token_hash(token))
+            .bind(at)
+            .execute(&self.pool)
+            .await
             .map_err(ctx("updating a session"))?;
         Ok(())
     }
 
     /// Records that session `token` authenticated again at `at`.
-    pub fn reauthenticated(&self, token: &str, at: i64) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE sessions SET authenticated_at = ?2, last_seen_at = ?2 WHERE token_hash = ?1",
-                params![keys::token_hash(token), at],
-            )
-            .map_err(ctx("updating a session"))?;
+    pub async fn reauthenticated(&self, token: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET authenticated_at = $2, last_seen_at = $2 WHERE token_hash = $1",
+        )
+        .bind(keys::token_hash(token))
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("updating a session"))?;
         Ok(())
     }
 
     /// Ends session `token`.
-    pub fn close_session(&self, token: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "DELETE FROM sessions WHERE token_hash = ?1",
-                [keys::token_hash(token)],
-            )
+    pub async fn close_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(keys::token_hash(token))
+            .execute(&self.pool)
+            .await
             .map_err(ctx("closing a session"))?;
         Ok(())
     }
 
     /// Ends every session of account `user_id`; returns how many.
-    pub fn close_sessions_of(&self, user_id: &str) -> Result<usize> {
-        self.conn()
-            .execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])
-            .map_err(ctx("closing sessions"))
+    pub async fn close_sessions_of(&self, user_id: &str) -> Result<usize> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(ctx("closing sessions"))?;
+        Ok(done.rows_affected() as usize)
     }
 
     /// Forgets sessions that expired, or were idle since before
     /// `idle_before` (ms).
-    pub fn prune_sessions(&self, idle_before: i64) -> Result<usize> {
-        self.conn()
-            .execute(
-                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at < ?2",
-                params![now_ms(), idle_before],
-            )
-            .map_err(ctx("pruning sessions"))
+    pub async fn prune_sessions(&self, idle_before: i64) -> Result<usize> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+            .bind(now_ms())
+            .bind(idle_before)
+            .execute(&self.pool)
+            .await
+            .map_err(ctx("pruning sessions"))?;
+        Ok(done.rows_affected() as usize)
     }
 
     // --- Invitations ----------------------------------------------------
 
     /// Stores an invitation reachable with `token`.
-    pub fn invite(&self, token: &str, invitation: &Invitation, by: Option<&str>) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO invitations (token_hash, email, role, teams, invited_by, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    keys::token_hash(token),
-                    invitation.email.trim(),
-                    invitation.role.as_str(),
-                    serde_json::to_string(&invitation.teams).unwrap_or_else(|_| "[]".into()),
-                    by,
-                    now_ms(),
-                    invitation.expires_at
-                ],
-            )
-            .map_err(ctx("storing an invitation"))?;
+    pub async fn invite(
+        &self,
+        token: &str,
+        invitation: &Invitation,
+        by: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO invitations (token_hash, email, role, teams, invited_by, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(keys::token_hash(token))
+        .bind(invitation.email.trim())
+        .bind(invitation.role.as_str())
+        .bind(serde_json::to_string(&invitation.teams).unwrap_or_else(|_| "[]".into()))
+        .bind(by)
+        .bind(now_ms())
+        .bind(invitation.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("storing an invitation"))?;
         Ok(())
     }
 
     /// The unexpired invitation of `token`.
-    pub fn invitation(&self, token: &str) -> Result<Option<Invitation>> {
-        let found = self
-            .conn()
-            .query_row(
-                "SELECT email, role, teams, expires_at FROM invitations WHERE token_hash = ?1 AND expires_at > ?2",
-                params![keys::token_hash(token), now_ms()],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, i64>(3)?,
-                    ))
-                },
-            )
-            .optional()
+    pub async fn invitation(&self, token: &str) -> Result<Option<Invitation>> {
+        let row = sqlx::query(
+            "SELECT email, role, teams, expires_at FROM invitations WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(keys::token_hash(token))
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ctx("reading an invitation"))?;
+        let found = row
+            .as_ref()
+            .map(invitation_from_row)
+            .transpose()
             .map_err(ctx("reading an invitation"))?;
         Ok(found.and_then(|(email, role, teams, expires_at)| {
-            Some(Invitation {
-                email,
-                role: role.parse().ok()?,
-                teams: serde_json::from_str(&teams).unwrap_or_default(),
-                expires_at,
-            })
+            invitation_of(email, &role, &teams, expires_at)
         }))
     }
 
     /// Removes the invitation of `token` (accepted or withdrawn).
-    pub fn remove_invitation(&self, token: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "DELETE FROM invitations WHERE token_hash = ?1",
-                [keys::token_hash(token)],
-            )
+    pub async fn remove_invitation(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM invitations WHERE token_hash = $1")
+            .bind(keys::token_hash(token))
+            .execute(&self.pool)
+            .await
             .map_err(ctx("removing an invitation"))?;
         Ok(())
     }
 
     /// Unexpired invitations, newest first.
-    pub fn invitations(&self) -> Result<Vec<Invitation>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT email, role, teams, expires_at FROM invitations WHERE expires_at > ?1 ORDER BY created_at DESC",
-            )
-            .map_err(ctx("reading invitations"))?;
-        let rows = stmt
-            .query_map([now_ms()], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
+    pub async fn invitations(&self) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(
+            "SELECT email, role, teams, expires_at FROM invitations WHERE expires_at > $1 ORDER BY created_at DESC",
+        )
+        .bind(now_ms())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(ctx("reading invitations"))?;
+        let rows = decode_all(rows, invitation_from_row, "reading invitations")?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(email, role, teams, expires_at)| {
+                invitation_of(email, &role, &teams, expires_at)
             })
-            .map_err(ctx("reading invitations"))?;
-        let mut invitations = Vec::new();
-        for row in rows {
-            let (email, role, teams, expires_at) = row.map_err(ctx("reading invitations"))?;
-            if let Ok(role) = role.parse() {
-                invitations.push(Invitation {
-                    email,
-                    role,
-                    teams: serde_json::from_str(&teams).unwrap_or_default(),
-                    expires_at,
-                });
-            }
-        }
-        Ok(invitations)
+            .collect())
     }
 }
 
@@ -221,52 +230,67 @@ impl Store {
 mod tests {
     use super::*;
     use crate::db::people::tests::new_person;
+    use crate::db::test_stores;
 
-    #[test]
-    fn sessions_are_found_by_token_and_stored_as_a_hash() {
-        let store = Store::open(None).unwrap();
-        let bob = store
-            .add_person(&new_person("bob@example.com", Role::Member))
-            .unwrap();
-        store
-            .open_session("secret-token", &bob.id, now_ms() + 60_000)
-            .unwrap();
-        assert_eq!(
-            store.session("secret-token").unwrap().unwrap().user_id,
-            bob.id
-        );
-        assert!(store.session("other").unwrap().is_none());
-        let stored: String = store
-            .conn()
-            .query_row("SELECT token_hash FROM sessions", [], |row| row.get(0))
-            .unwrap();
-        assert!(!stored.contains("secret-token"));
-        assert_eq!(store.close_sessions_of(&bob.id).unwrap(), 1);
-        assert!(store.session("secret-token").unwrap().is_none());
+    #[tokio::test]
+    async fn sessions_are_found_by_token_and_stored_as_a_hash() {
+        for store in test_stores().await {
+            let bob = store
+                .add_person(&new_person("bob@example.com", Role::Member))
+                .await
+                .unwrap();
+            store
+                .open_session("secret-token", &bob.id, now_ms() + 60_000)
+                .await
+                .unwrap();
+            assert_eq!(
+                store
+                    .session("secret-token")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .user_id,
+                bob.id
+            );
+            assert!(store.session("other").await.unwrap().is_none());
+            let stored: String = sqlx::query("SELECT token_hash FROM sessions")
+                .fetch_one(&store.pool)
+                .await
+                .and_then(|row| row.try_get(0))
+                .unwrap();
+            assert!(!stored.contains("secret-token"));
+            assert_eq!(store.close_sessions_of(&bob.id).await.unwrap(), 1);
+            assert!(store.session("secret-token").await.unwrap().is_none());
+        }
     }
 
-    #[test]
-    fn invitations_expire() {
-        let store = Store::open(None).unwrap();
-        let invitation = Invitation {
-            email: "new@example.com".into(),
-            role: Role::Developer,
-            teams: vec!["eng".into()],
-            expires_at: now_ms() + 60_000,
-        };
-        store.invite("tok", &invitation, None).unwrap();
-        assert_eq!(store.invitation("tok").unwrap(), Some(invitation.clone()));
-        store
-            .invite(
-                "old",
-                &Invitation {
-                    expires_at: now_ms() - 1,
-                    ..invitation
-                },
-                None,
-            )
-            .unwrap();
-        assert_eq!(store.invitation("old").unwrap(), None);
-        assert_eq!(store.invitations().unwrap().len(), 1);
+    #[tokio::test]
+    async fn invitations_expire() {
+        for store in test_stores().await {
+            let invitation = Invitation {
+                email: "new@example.com".into(),
+                role: Role::Developer,
+                teams: vec!["eng".into()],
+                expires_at: now_ms() + 60_000,
+            };
+            store.invite("tok", &invitation, None).await.unwrap();
+            assert_eq!(
+                store.invitation("tok").await.unwrap(),
+                Some(invitation.clone())
+            );
+            store
+                .invite(
+                    "old",
+                    &Invitation {
+                        expires_at: now_ms() - 1,
+                        ..invitation
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(store.invitation("old").await.unwrap(), None);
+            assert_eq!(store.invitations().await.unwrap().len(), 1);
+        }
     }
 }

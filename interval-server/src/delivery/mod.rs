@@ -321,7 +321,7 @@ pub fn method_of(instruction: &DeliveryInstruction) -> DeliveryMethod {
 /// delivery per instruction, and wakes the worker when one is to be sent.
 /// Returns false when `idempotency_key` was already used (nothing stored,
 /// nothing sent).
-pub(crate) fn queue_notification(
+pub(crate) async fn queue_notification(
     state: &AppState,
     record: &NotificationRecord,
     idempotency_key: Option<&str>,
@@ -366,12 +366,10 @@ pub(crate) fn queue_notification(
             }
         })
         .collect();
-    let stored = state.store.notify_with_deliveries(
-        record,
-        idempotency_key,
-        key.environment(),
-        &deliveries,
-    )?;
+    let stored = state
+        .store
+        .notify_with_deliveries(record, idempotency_key, key.environment(), &deliveries)
+        .await?;
     if stored
         && deliveries
             .iter()
@@ -405,7 +403,7 @@ pub(crate) struct Context<'a> {
 /// Starts the delivery worker of `state`; it stops with `shutdown`.
 pub(crate) fn spawn(state: Arc<AppState>, channels: Channels, shutdown: CancellationToken) {
     tokio::spawn(async move {
-        match state.store.resume_pending_deliveries() {
+        match state.store.resume_pending_deliveries().await {
             Ok(0) => {}
             Ok(n) => tracing::info!("resuming {n} notification deliveries left pending"),
             Err(e) => tracing::error!("{e}"),
@@ -422,7 +420,11 @@ async fn run(state: Arc<AppState>, channels: Arc<Channels>, shutdown: Cancellati
         if room > 0 {
             let now = now_ms();
             let lease_until = now + LEASE.as_millis() as i64;
-            match state.store.claim_due_deliveries(now, lease_until, room) {
+            match state
+                .store
+                .claim_due_deliveries(now, lease_until, room)
+                .await
+            {
                 Ok(due) => {
                     for due in due {
                         tasks.spawn(attempt(state.clone(), channels.clone(), due));
@@ -433,7 +435,7 @@ async fn run(state: Arc<AppState>, channels: Arc<Channels>, shutdown: Cancellati
                     wait = Duration::from_secs(5);
                 }
             }
-            match state.store.next_delivery_due() {
+            match state.store.next_delivery_due().await {
                 Ok(Some(at)) => {
                     let until = Duration::from_millis((at - now_ms()).max(0) as u64);
                     wait = wait.min(until);
@@ -485,13 +487,16 @@ async fn attempt(state: Arc<AppState>, channels: Arc<Channels>, due: DueDelivery
                 delivery.to,
                 delivery.method
             );
-            state.store.record_delivery_attempt(
-                delivery.id,
-                DeliveryStatus::Sent,
-                attempts,
-                None,
-                now_ms(),
-            )
+            state
+                .store
+                .record_delivery_attempt(
+                    delivery.id,
+                    DeliveryStatus::Sent,
+                    attempts,
+                    None,
+                    now_ms(),
+                )
+                .await
         }
         Err(failure) if failure.permanent || attempts >= config.max_attempts => {
             tracing::warn!(
@@ -501,13 +506,16 @@ async fn attempt(state: Arc<AppState>, channels: Arc<Channels>, due: DueDelivery
                 delivery.method,
                 failure.message
             );
-            state.store.record_delivery_attempt(
-                delivery.id,
-                DeliveryStatus::Failed,
-                attempts,
-                Some(&failure.message),
-                now_ms(),
-            )
+            state
+                .store
+                .record_delivery_attempt(
+                    delivery.id,
+                    DeliveryStatus::Failed,
+                    attempts,
+                    Some(&failure.message),
+                    now_ms(),
+                )
+                .await
         }
         Err(failure) => {
             let wait = config.backoff(attempts);
@@ -519,13 +527,16 @@ async fn attempt(state: Arc<AppState>, channels: Arc<Channels>, due: DueDelivery
                 humantime::format_duration(wait),
                 failure.message
             );
-            state.store.record_delivery_attempt(
-                delivery.id,
-                DeliveryStatus::Pending,
-                attempts,
-                Some(&failure.message),
-                now_ms() + wait.as_millis() as i64,
-            )
+            state
+                .store
+                .record_delivery_attempt(
+                    delivery.id,
+                    DeliveryStatus::Pending,
+                    attempts,
+                    Some(&failure.message),
+                    now_ms() + wait.as_millis() as i64,
+                )
+                .await
         }
     };
     if let Err(e) = recorded {
