@@ -62,6 +62,7 @@ async fn serve() {
             environment: "production".into(),
             created_at: i as i64,
             completed_at: Some(i as i64 + 1),
+            node_id: None,
         };
         store
             .insert_transaction(&record, None)

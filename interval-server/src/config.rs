@@ -51,6 +51,14 @@ pub struct ServerConfig {
     /// How long a dropped host may take to come back (same instance id)
     /// before its open transactions are marked as dropped (default 60 s).
     pub host_reconnect_grace: Duration,
+    /// How often this node writes its heartbeat in the database (default
+    /// 1 s); see [`crate::node`].
+    pub node_heartbeat: Duration,
+    /// How long a node's heartbeat may be missing before other nodes take
+    /// its transactions over (default 5 s): a host that reconnects to
+    /// another node after a crash waits at most about this long for its
+    /// transaction.
+    pub node_timeout: Duration,
     /// How long a transaction that cannot run in the background may wait
     /// for its dashboard to come back (a reload, a dropped connection)
     /// before it is canceled (default 10 min, as Interval).
@@ -175,6 +183,8 @@ impl Default for ServerConfig {
             tls: None,
             shutdown_drain: Duration::ZERO,
             host_reconnect_grace: Duration::from_secs(60),
+            node_heartbeat: Duration::from_secs(1),
+            node_timeout: Duration::from_secs(5),
             abandoned_transaction_grace: Duration::from_secs(600),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             session_idle_timeout: Duration::from_secs(3 * 24 * 3600),

@@ -30,6 +30,7 @@ mod host;
 mod http_api;
 pub mod keys;
 mod limits;
+pub mod node;
 mod origin;
 mod outbox;
 pub mod people;
@@ -196,16 +197,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         // cannot be printed again (only hashes are stored).
         None => keys::new_dev_key(),
     };
-    let interrupted = store
-        .interrupt_unfinished("HOST_CONNECTION_DROPPED")
-        .await?;
-    if !interrupted.is_empty() {
-        tracing::info!(
-            "{} transaction(s) were running when the server stopped; they resume if their hosts replay them",
-            interrupted.len()
-        );
-    }
-
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(|source| ServerError::Bind {
         addr: config.addr(),
@@ -237,6 +228,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     };
     let state = Arc::new(AppState::new(config, store, auth, run_key));
     let _ = state.base_url.set(base_url);
+    // This node is alive before it looks for the transactions of nodes
+    // that are not (its own predecessor's, after a restart).
+    state.store.heartbeat(&state.node_id, db::now_ms()).await?;
+    let interrupted = state.interrupt_orphans().await?;
+    if interrupted > 0 {
+        tracing::info!(
+            "{interrupted} transaction(s) were running when their server stopped; they resume if their hosts replay them"
+        );
+    }
 
     let shutdown = CancellationToken::new();
     let done = CancellationToken::new();
@@ -278,6 +278,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         ));
 
     delivery::spawn(state.clone(), channels, shutdown.clone());
+    let heartbeat = node::spawn_heartbeat(state.clone(), shutdown.clone());
     let (stop, finished) = (shutdown.clone(), done.clone());
     let https = tls.is_some();
     let drain = state.config.shutdown_drain;
@@ -299,6 +300,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             // them, so that hosts and dashboards reconnect (to this server
             // restarted, or to another) instead of talking to nobody.
             closing.close_connections();
+            // Leaving on purpose: other nodes may take this one's
+            // transactions over at once (its hosts are reconnecting).
+            let _ = heartbeat.await;
+            if let Err(e) = closing.store.leave(&closing.node_id).await {
+                tracing::warn!("{e}");
+            }
         };
         let served = match listener {
             Listening::Plain(listener) => {

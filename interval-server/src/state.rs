@@ -27,6 +27,8 @@ use rand::Rng;
 pub struct AppState {
     /// The configuration.
     pub config: ServerConfig,
+    /// This server node's id among the nodes sharing the database.
+    pub node_id: String,
     /// The database.
     pub store: Store,
     /// The one organization of this server.
@@ -348,6 +350,7 @@ impl AppState {
             ),
             config,
             store,
+            node_id: interval_protocol::new_id().to_string(),
             auth,
             organization: Organization {
                 name: "Local".into(),
@@ -663,19 +666,11 @@ impl AppState {
                 .collect()
         };
         for id in returning {
-            // One a dashboard waited for across a server restart (see the
-            // dashboard API's `attach`) is running again.
-            let interrupted = self
-                .store
-                .transaction(&id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|t| t.status == "HOST_CONNECTION_DROPPED");
-            if interrupted {
-                if let Err(e) = self.store.set_status(&id, "RUNNING", None).await {
-                    tracing::error!("{e}");
-                }
+            // One a dashboard waited for across a server restart, or after
+            // the node that ran it went away (see the dashboard API's
+            // `attach`), is running again, on this node.
+            if !self.take_over(&id, instance_id).await {
+                tracing::warn!("transaction {id} is still another node's");
             }
             self.registry()
                 .emit(&id, Event::HostReconnected { id: id.clone() });
@@ -689,11 +684,15 @@ impl AppState {
             Ok(Some(record)) => record,
             _ => return false,
         };
-        if record.status != "HOST_CONNECTION_DROPPED"
-            || record.host_instance_id.as_deref() != Some(instance_id)
-        {
+        if record.status == "COMPLETED" || record.host_instance_id.as_deref() != Some(instance_id) {
             return false;
         }
+        // Dropped by a server that stopped, or run by a node that went away
+        // (waited for, up to the node timeout): this node's now.
+        if !self.take_over(transaction_id, instance_id).await {
+            return false;
+        }
+        // A dashboard may be waiting for it already (see `attach`).
         self.registry()
             .transactions
             .entry(transaction_id.to_owned())
@@ -703,10 +702,8 @@ impl AppState {
                     instance_id.to_owned(),
                     record.runner_id.clone().unwrap_or_default(),
                 )
-            });
-        if let Err(e) = self.store.set_status(transaction_id, "RUNNING", None).await {
-            tracing::error!("{e}");
-        }
+            })
+            .host_gone = false;
         tracing::info!("transaction {transaction_id} resumed by its host after a restart");
         true
     }

@@ -180,6 +180,7 @@ mod tests {
             environment: environment.into(),
             created_at: 1,
             completed_at: None,
+            node_id: None,
         }
     }
 

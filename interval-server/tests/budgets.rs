@@ -114,6 +114,7 @@ async fn fill_history(server: &RunningServer, count: usize) {
             environment: "development".into(),
             created_at: i as i64,
             completed_at: Some(i as i64),
+            node_id: None,
         };
         server
             .state()

@@ -471,6 +471,7 @@ async fn a_host_notify_call_with_a_live_key_is_delivered_with_a_link() {
                 environment: "production".into(),
                 created_at: 1,
                 completed_at: None,
+                node_id: None,
             },
             None,
         )

@@ -794,6 +794,7 @@ async fn notify_only_reaches_transactions_of_the_keys_environment() {
                 environment: "production".into(),
                 created_at: 1,
                 completed_at: Some(2),
+                node_id: None,
             },
             None,
         )

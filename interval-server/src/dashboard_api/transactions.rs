@@ -139,6 +139,7 @@ pub async fn start_transaction(
             environment: environment.environment().into(),
             created_at: now_ms(),
             completed_at: None,
+            node_id: Some(state.node_id.clone()),
         };
         if tried.len() == 1 {
             state
@@ -190,7 +191,7 @@ pub async fn start_transaction(
         };
         match wire.call::<StartTransaction>(&inputs).await {
             Ok(()) => {
-                if let Err(e) = state.store.set_status(&id, "RUNNING", None).await {
+                if let Err(e) = state.store.mark_started(&id).await {
                     tracing::error!("{e}");
                 }
                 return Ok(Reply::TransactionStarted { transaction_id: id });
@@ -230,7 +231,13 @@ pub(super) async fn attach(
         return Err(format!("No transaction {transaction_id}."));
     }
     if !registry.transactions.contains_key(transaction_id) {
-        if record.status != "HOST_CONNECTION_DROPPED" {
+        // Unfinished, and recorded as another node's: that node went away
+        // (its browsers came here), or its host has not come back yet.
+        let another_nodes = matches!(
+            record.status.as_str(),
+            "PENDING" | "RUNNING" | "AWAITING_INPUT"
+        ) && record.node_id.as_deref() != Some(state.node_id.as_str());
+        if record.status != "HOST_CONNECTION_DROPPED" && !another_nodes {
             // Over, and forgotten by the registry (or by a restart): the
             // store has its outcome.
             if record.status == "COMPLETED" {
@@ -239,8 +246,8 @@ pub(super) async fn attach(
             }
             return Ok(Reply::Ok);
         }
-        // Interrupted by a server restart, and its host has not replayed it
-        // yet: wait for it here, so that its render reaches this dashboard
+        // Interrupted by a server restart (or run by a node that went
+        // away), and its host has not replayed it yet: wait for it here, so that its render reaches this dashboard
         // when it comes back (`AppState::revive` keeps this entry).
         if record.runner_id.as_deref() != Some(&person.id) {
             return Err(format!("No transaction {transaction_id}."));

@@ -335,6 +335,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
         "#,
     },
+    // Server nodes sharing the database: each one's heartbeat, and the node
+    // whose host runs each transaction, so that another node takes over
+    // the transactions of one that went away (see `db::nodes`).
+    Migration {
+        sqlite: r#"
+        CREATE TABLE nodes (
+            id          TEXT PRIMARY KEY,
+            started_at  INTEGER NOT NULL,
+            seen_at     INTEGER NOT NULL
+        );
+        ALTER TABLE transactions ADD COLUMN node_id TEXT;
+        "#,
+        postgres: r#"
+        CREATE TABLE nodes (
+            id          TEXT PRIMARY KEY,
+            started_at  BIGINT NOT NULL,
+            seen_at     BIGINT NOT NULL
+        );
+        ALTER TABLE transactions ADD COLUMN node_id TEXT;
+        "#,
+    },
 ];
 
 #[cfg(test)]

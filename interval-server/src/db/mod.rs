@@ -6,6 +6,7 @@ mod audit;
 mod connect;
 mod deliveries;
 mod migrations;
+mod nodes;
 mod people;
 mod sessions;
 
@@ -92,6 +93,9 @@ pub struct TransactionRecord {
     pub created_at: i64,
     /// Milliseconds since the epoch.
     pub completed_at: Option<i64>,
+    /// The server node whose host runs it (see [`Store::heartbeat`]).
+    #[serde(default)]
+    pub node_id: Option<String>,
 }
 
 /// One log line.
@@ -195,7 +199,7 @@ fn decode_all<T>(
         .map_err(ctx(doing))
 }
 
-const TRANSACTION_COLUMNS: &str = "id, action_slug, status, result_status, params, result, host_instance_id, runner_email, created_at, completed_at, runner_id, environment";
+const TRANSACTION_COLUMNS: &str = "id, action_slug, status, result_status, params, result, host_instance_id, runner_email, created_at, completed_at, runner_id, environment, node_id";
 
 fn transaction_from_row(row: &AnyRow) -> sqlx::Result<TransactionRecord> {
     Ok(TransactionRecord {
@@ -211,6 +215,7 @@ fn transaction_from_row(row: &AnyRow) -> sqlx::Result<TransactionRecord> {
         completed_at: row.try_get(9)?,
         runner_id: row.try_get(10)?,
         environment: row.try_get(11)?,
+        node_id: row.try_get(12)?,
     })
 }
 
@@ -325,8 +330,8 @@ impl Store {
         params_meta: Option<&Value>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at, runner_id, environment)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at, runner_id, environment, node_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&record.id)
         .bind(&record.action_slug)
@@ -338,6 +343,7 @@ impl Store {
         .bind(record.created_at)
         .bind(&record.runner_id)
         .bind(&record.environment)
+        .bind(&record.node_id)
         .execute(&self.pool)
         .await
         .map_err(ctx("recording a transaction"))?;
@@ -353,6 +359,19 @@ impl Store {
         .bind(id)
         .bind(status)
         .bind(host)
+        .execute(&self.pool)
+        .await
+        .map_err(ctx("updating a transaction"))?;
+        Ok(())
+    }
+
+    /// Marks a transaction its host took as running, unless it is past
+    /// that already (its host's first question may be recorded first).
+    pub async fn mark_started(&self, id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE transactions SET status = 'RUNNING' WHERE id = $1 AND status = 'PENDING'",
+        )
+        .bind(id)
         .execute(&self.pool)
         .await
         .map_err(ctx("updating a transaction"))?;
@@ -420,24 +439,23 @@ impl Store {
         decode_all(rows, transaction_from_row, "reading the history")
     }
 
-    /// Marks every unfinished transaction with `status` (after a restart);
-    /// returns them.
-    pub async fn interrupt_unfinished(&self, status: &str) -> Result<Vec<TransactionRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE status IN ('PENDING', 'RUNNING', 'AWAITING_INPUT')"
-        ))
-        .fetch_all(&self.pool)
+    /// Marks with `status` every unfinished transaction whose node is
+    /// gone: none recorded, or one whose heartbeat is older than
+    /// `node_timeout_ms` (at the start of a server, its predecessor's, or
+    /// those of a node that died); returns how many.
+    pub async fn interrupt_orphans(&self, status: &str, node_timeout_ms: i64) -> Result<usize> {
+        let done = sqlx::query(
+            "UPDATE transactions SET status = $1
+             WHERE status IN ('PENDING', 'RUNNING', 'AWAITING_INPUT')
+               AND (node_id IS NULL
+                    OR node_id NOT IN (SELECT id FROM nodes WHERE seen_at > $2))",
+        )
+        .bind(status)
+        .bind(now_ms() - node_timeout_ms)
+        .execute(&self.pool)
         .await
-        .map_err(ctx("reading unfinished transactions"))?;
-        let unfinished = decode_all(
-            rows,
-            transaction_from_row,
-            "reading unfinished transactions",
-        )?;
-        for record in &unfinished {
-            self.set_status(&record.id, status, None).await?;
-        }
-        Ok(unfinished)
+        .map_err(ctx("marking interrupted transactions"))?;
+        Ok(done.rows_affected() as usize)
     }
 
     // --- Logs -----------------------------------------------------------
@@ -604,4 +622,43 @@ pub(crate) async fn test_stores() -> Vec<Store> {
         stores.push(store);
     }
     stores
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_start_recorded_late_does_not_hide_the_first_question() {
+        for store in test_stores().await {
+            let record = TransactionRecord {
+                id: "t".into(),
+                action_slug: "a".into(),
+                status: "PENDING".into(),
+                result_status: None,
+                params: Value::Null,
+                result: None,
+                host_instance_id: None,
+                runner_email: "a@example.com".into(),
+                runner_id: None,
+                environment: "production".into(),
+                created_at: 1,
+                completed_at: None,
+                node_id: None,
+            };
+            store.insert_transaction(&record, None).await.unwrap();
+            store.mark_started("t").await.unwrap();
+            assert_eq!(
+                store.transaction("t").await.unwrap().unwrap().status,
+                "RUNNING"
+            );
+            // The host's question was recorded before its start was.
+            store.set_status("t", "AWAITING_INPUT", None).await.unwrap();
+            store.mark_started("t").await.unwrap();
+            assert_eq!(
+                store.transaction("t").await.unwrap().unwrap().status,
+                "AWAITING_INPUT"
+            );
+        }
+    }
 }

@@ -1,0 +1,270 @@
+//! A server node killed (`kill -9`) with a form open in a real headless
+//! Chromium: two `interval-server` processes share one PostgreSQL behind
+//! nginx (Debian's, on loopback, configured as deploy/nginx-failover.conf:
+//! node B is the `backup`); the host and the browser reach node A through
+//! it. Node A is killed
+//! mid-transaction; the host and the tab reconnect through the balancer to
+//! node B, which takes the transaction over once A's heartbeat is stale, and
+//! the same tab completes it (tests/e2e/restart.mjs: no reload, the answer
+//! given once).
+//!
+//! Needs `INTERVAL_TEST_POSTGRES_URL` (`.ci/run` starts a PostgreSQL) and
+//! nginx (`.ci/run` installs it).
+
+#[path = "support/e2e.rs"]
+mod e2e;
+mod support;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use interval_core::{Action, Error, Interval};
+use support::KEY;
+use tokio::net::TcpStream;
+
+/// One `interval-server` process, killed on drop.
+struct Node {
+    child: Child,
+    port: u16,
+}
+
+impl Node {
+    /// Starts a node on a free port with its state in `schema` of the test
+    /// database; returns once it is ready.
+    async fn start(database: &str, schema: &str) -> Node {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_interval-server"))
+            .args(["--port", &port.to_string()])
+            .args(["--database", database, "--database-schema", schema])
+            .args(["--api-key", KEY])
+            .env("RUST_LOG", "warn")
+            .env_remove("INTERVAL_DATABASE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the interval-server binary starts");
+        let node = Node { child, port };
+        let ready = format!("http://127.0.0.1:{port}/ready");
+        let deadline = tokio::time::Instant::now() + support::WAIT;
+        loop {
+            if let Ok(answer) = reqwest::get(&ready).await {
+                if answer.status().is_success() {
+                    return node;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "node on {port} is not ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// `kill -9`: no goodbye to hosts, browsers or the database.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// nginx on a free loopback port in front of `backends`: the first one,
+/// the others as `backup` (deploy/nginx-failover.conf), killed on drop.
+struct Balancer {
+    nginx: Child,
+    addr: SocketAddr,
+    dir: std::path::PathBuf,
+}
+
+impl Balancer {
+    async fn start(backends: &[SocketAddr]) -> Balancer {
+        let dir =
+            std::env::temp_dir().join(format!("interval-nginx-{}", interval_protocol::new_id()));
+        std::fs::create_dir_all(&dir).expect("a directory for nginx");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| match i {
+                0 => format!("server {b} max_fails=1 fail_timeout=10s;\n"),
+                _ => format!("server {b} backup;\n"),
+            })
+            .collect();
+        let d = dir.display();
+        let config = format!(
+            "worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  map $http_upgrade $interval_connection {{ default upgrade; '' close; }}
+  upstream interval_nodes {{ {servers} }}
+  server {{
+    listen {addr};
+    proxy_http_version 1.1;
+    proxy_next_upstream error timeout http_502 http_503;
+    proxy_connect_timeout 2s;
+    location / {{
+      proxy_pass http://interval_nodes;
+      proxy_set_header Host $http_host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $interval_connection;
+      proxy_read_timeout 1h;
+      proxy_buffering off;
+    }}
+  }}
+}}
+"
+        );
+        let file = dir.join("nginx.conf");
+        std::fs::write(&file, config).expect("the nginx configuration");
+        let nginx = Command::new(nginx_binary())
+            .arg("-c")
+            .arg(&file)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("nginx starts");
+        let deadline = tokio::time::Instant::now() + support::WAIT;
+        while TcpStream::connect(addr).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nginx does not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Balancer { nginx, addr, dir }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.nginx.kill();
+        let _ = self.nginx.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn nginx_binary() -> std::path::PathBuf {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .expect("nginx is needed for the failover test (Debian: apt-get install nginx)")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_node_loses_nothing_the_other_one_goes_on() {
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("failover_{}", interval_protocol::new_id().simple());
+    let mut a = Node::start(&database, &schema).await;
+    let b = Node::start(&database, &schema).await;
+    let balancer = Balancer::start(&[a.addr(), b.addr()]).await;
+    let front = balancer.addr;
+    let url = format!("http://{front}");
+
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = answers.clone();
+    let ask = Action::new(move |io, _ctx| {
+        let counted = counted.clone();
+        async move {
+            let name = io.input().text("Name").await?;
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, Error>(format!("Hello, {name}!"))
+        }
+    })
+    .name("Ask a name");
+    let host = Interval::builder()
+        .endpoint(format!("ws://{front}/websocket"))
+        .api_key(KEY)
+        .action("ask", ask)
+        .build();
+    host.listen()
+        .await
+        .expect("the host connects through the balancer");
+
+    let script_url = url.clone();
+    let browser = tokio::spawn(async move {
+        e2e::run_script_at(&script_url, "restart.mjs", vec![]).await;
+    });
+    // The script opens the action; once its question is out, kill node A.
+    wait_for_question(&database, &schema).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.kill();
+    browser.await.expect("the browser script");
+    assert_eq!(
+        answers.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the answer reached the action once"
+    );
+    // One transaction, completed by node B (A's heartbeat is gone).
+    let store = test_store(&database, &schema).await;
+    let history = store.history(10).await.expect("the history");
+    assert_eq!(history.len(), 1, "one transaction: {history:#?}");
+    assert_eq!(history[0].status, "COMPLETED");
+    assert_eq!(history[0].result_status.as_deref(), Some("SUCCESS"));
+    assert!(history[0].node_id.is_some());
+    host.immediately_close();
+    drop(balancer);
+    drop(b);
+}
+
+/// Waits until node A's transaction waits for its answer (as the database
+/// says: the test has no other view into a process).
+async fn wait_for_question(database: &str, schema: &str) {
+    let store = test_store(database, schema).await;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    loop {
+        let history = store.history(10).await.expect("the history");
+        if history.iter().any(|t| t.status == "AWAITING_INPUT") {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no question was asked"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The nodes' database, as the test reads it.
+async fn test_store(database: &str, schema: &str) -> interval_server::db::Store {
+    interval_server::db::Store::connect(
+        database,
+        &interval_server::db::StoreOptions {
+            max_connections: 1,
+            schema: Some(schema.to_owned()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the test database")
+}
