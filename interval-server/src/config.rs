@@ -78,18 +78,57 @@ pub struct ServerConfig {
     pub delivery: crate::delivery::DeliveryConfig,
 }
 
-/// Per-connection limits; a connection that exceeds one is closed with a
-/// clear reason.
+/// Per-connection limits; a connection that exceeds one is closed, or its
+/// request refused, with a clear reason.
+///
+/// The rate limits are per connection (one host, one dashboard tab), so
+/// they scale with the number of hosts and tabs rather than capping the
+/// server; the standalone server takes them on its command line
+/// (`--host-calls-per-second`, `--host-calls-in-flight`,
+/// `--browser-requests-per-second`). [`crate::start`] refuses a rate or an
+/// in-flight budget of 0.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// CALLs per second a host may make (Interval: 1024).
+    /// CALLs one host connection may make per second (default 1024,
+    /// Interval's value, so that a host that works against Interval works
+    /// here). Counted in one-second windows, each starting at the first
+    /// call after the previous one ended; the call past the budget closes
+    /// the connection (1008, "Rate limit exceeded. Please slow down the
+    /// calls of this host."), and the SDKs reconnect and replay what is
+    /// pending.
+    ///
+    /// It keeps a host in a loop (a log line or a render at every turn)
+    /// from taking the server's CPU and database writes from every other
+    /// host and dashboard. What a transaction costs its host: one
+    /// `SEND_IO_CALL` per screen it shows (and per update of a stateful
+    /// input), one `SEND_LOG` per `ctx.log`, one `SEND_LOADING_CALL` per
+    /// loading update, and one `MARK_TRANSACTION_COMPLETE`; answers to the
+    /// server's calls (`START_TRANSACTION`, `IO_RESPONSE`) are RESPONSEs and
+    /// are not counted. An action with one input costs 2 calls, so one host
+    /// runs at most about 1024 / 2 = 512 of them a second (`cargo bench -p
+    /// interval-server --bench host_ceiling`); a host that runs more needs
+    /// a higher limit.
     pub host_calls_per_second: u32,
     /// CALLs of one host handled at once (default 64): past that its calls
     /// wait, and once its queue is full the server stops reading the
     /// connection, so a host that sends and never reads its answers holds
-    /// a bounded number of calls (each at most `max_message_size`).
+    /// a bounded number of calls (each at most `max_message_size`). A call
+    /// holds its place from its arrival until the host ACKs its answer
+    /// (a database write at most, and one round trip to the host), so 64
+    /// at once sustain 1024 calls a second while that takes under 62 ms;
+    /// raise it with the rate, or for a host far from the server or a slow
+    /// database.
     pub host_calls_in_flight: usize,
-    /// Requests per second a dashboard connection may make.
+    /// Requests one dashboard connection (a browser tab, or a script on
+    /// the dashboard API) may make per second (default 200, this server's
+    /// choice). Counted in one-second windows like host calls; a request
+    /// past the budget is answered with "Rate limit exceeded: too many
+    /// requests per second." and the connection stays open. A transaction
+    /// costs its dashboard one request to start and one per screen
+    /// answered, so one tab can run about 100 one-input transactions a
+    /// second, far more than a person clicks, while a script in a loop on
+    /// one socket cannot ask for more than 200 `history` reads (up to
+    /// 500 rows each) a second.
     pub browser_requests_per_second: u32,
     /// Dashboard connections open at once, server-wide (each holds a task,
     /// buffers and a queue of events; a browser tab holds one).
@@ -165,6 +204,30 @@ impl Default for Limits {
             host_ping_interval: Duration::from_secs(30),
             host_pong_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl Limits {
+    /// Why these limits cannot work, if they cannot: a rate or an in-flight
+    /// budget of 0 would refuse every host call or dashboard request (to
+    /// lift a rate limit, give a large value instead).
+    pub fn check(&self) -> Result<(), String> {
+        let zero = |name: &str| {
+            format!(
+                "limits.{name} is 0, which would refuse every call; it must be at least 1 \
+                 (give a large value to lift the limit)"
+            )
+        };
+        if self.host_calls_per_second == 0 {
+            return Err(zero("host_calls_per_second"));
+        }
+        if self.host_calls_in_flight == 0 {
+            return Err(zero("host_calls_in_flight"));
+        }
+        if self.browser_requests_per_second == 0 {
+            return Err(zero("browser_requests_per_second"));
+        }
+        Ok(())
     }
 }
 

@@ -133,6 +133,7 @@ impl RunningServer {
 
 /// Starts a server with `config`; returns once it is listening.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    config.limits.check().map_err(ServerError::Config)?;
     if let Some(password) = &config.dashboard_password {
         let length = password.chars().count();
         if length < auth::MIN_PASSWORD_LENGTH {

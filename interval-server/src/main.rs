@@ -4,7 +4,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use interval_server::{DeliveryConfig, ServerConfig, ServerError, SmtpConfig, SmtpSecurity};
+use interval_server::{
+    DeliveryConfig, Limits, ServerConfig, ServerError, SmtpConfig, SmtpSecurity,
+};
 
 /// An Interval-compatible server with its dashboard, backed by SQLite or
 /// PostgreSQL.
@@ -74,9 +76,96 @@ struct Cli {
     #[arg(long, env = "INTERVAL_SHUTDOWN_DRAIN", default_value = "0s", value_parser = humantime::parse_duration)]
     shutdown_drain: std::time::Duration,
     #[command(flatten)]
+    limits: LimitFlags,
+    #[command(flatten)]
     delivery: DeliveryFlags,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Per-connection limits: each host and each dashboard connection has its
+/// own budget, so they scale with the number of hosts and tabs.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits (per connection)")]
+struct LimitFlags {
+    /// CALLs one host connection may make per second; the next one closes it
+    /// ("Rate limit exceeded", the host reconnects).
+    ///
+    /// 1024 is Interval's value. It keeps a host in a loop from taking the
+    /// server from every other host and dashboard. A transaction costs its
+    /// host one call per screen shown, per log line and per loading update,
+    /// plus one to complete: an action with one input costs 2, so a host
+    /// runs at most about 512 of those a second at the default. Raise it
+    /// for a host that runs more.
+    #[arg(
+        long,
+        env = "INTERVAL_HOST_CALLS_PER_SECOND",
+        value_name = "N",
+        default_value_t = Limits::default().host_calls_per_second,
+        value_parser = at_least_one::<u32>
+    )]
+    host_calls_per_second: u32,
+    /// CALLs of one host handled at once; past that its calls wait.
+    ///
+    /// A call holds its place until the host acknowledges its answer (a
+    /// database write, a round trip to the host): 64 sustain 1024 calls a
+    /// second while that takes under 62 ms. Raise it with the rate, or for
+    /// a distant host or a slow database; it bounds what a host that never
+    /// reads its answers holds in memory.
+    #[arg(
+        long,
+        env = "INTERVAL_HOST_CALLS_IN_FLIGHT",
+        value_name = "N",
+        default_value_t = Limits::default().host_calls_in_flight,
+        value_parser = at_least_one::<usize>
+    )]
+    host_calls_in_flight: usize,
+    /// Requests one dashboard connection (a browser tab or a script) may
+    /// make per second; past that a request is refused ("Rate limit
+    /// exceeded"), the connection stays open.
+    ///
+    /// A transaction costs its tab one request to start and one per screen
+    /// answered: 200 lets one tab run about 100 one-input transactions a
+    /// second, far more than a person clicks, and bounds what a script in a
+    /// loop asks of the server.
+    #[arg(
+        long,
+        env = "INTERVAL_BROWSER_REQUESTS_PER_SECOND",
+        value_name = "N",
+        default_value_t = Limits::default().browser_requests_per_second,
+        value_parser = at_least_one::<u32>
+    )]
+    browser_requests_per_second: u32,
+}
+
+impl LimitFlags {
+    fn apply(&self, limits: Limits) -> Limits {
+        Limits {
+            host_calls_per_second: self.host_calls_per_second,
+            host_calls_in_flight: self.host_calls_in_flight,
+            browser_requests_per_second: self.browser_requests_per_second,
+            ..limits
+        }
+    }
+}
+
+/// A whole number of at least 1: a limit of 0 would refuse everything (a
+/// large value lifts a limit instead).
+fn at_least_one<T>(value: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: std::fmt::Display,
+{
+    let n: T = value
+        .trim()
+        .parse()
+        .map_err(|e| format!("{e} (expected a whole number, at least 1)"))?;
+    if n == T::from(0) {
+        let message = "0 would refuse every call; give at least 1 (or a large value, \
+                       such as 1000000, to lift the limit)";
+        return Err(message.into());
+    }
+    Ok(n)
 }
 
 /// Where notifications from live keys are delivered. (Its `Debug` leaves
@@ -245,6 +334,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         .host(cli.host)
         .port(cli.port)
         .shutdown_drain(cli.shutdown_drain)
+        .limits(cli.limits.apply(Limits::default()))
         .delivery(cli.delivery.config());
     config = match interval_server::db::Engine::of_url(&cli.database) {
         Some(_) => config.database_url(&cli.database),
