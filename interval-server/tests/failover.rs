@@ -6,7 +6,7 @@
 //! mid-transaction; the host and the tab reconnect through the balancer to
 //! node B, which takes the transaction over once A's heartbeat is stale, and
 //! the same tab completes it (tests/e2e/restart.mjs: no reload, the answer
-//! given once).
+//! given once). The same with node A stopped for a deploy (SIGTERM).
 //!
 //! Needs `INTERVAL_TEST_POSTGRES_URL` (`.ci/run` starts a PostgreSQL) and
 //! nginx (`.ci/run` installs it).
@@ -70,6 +70,22 @@ impl Node {
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as a deploy stops a node: it closes its connections (hosts
+    /// and browsers move through the balancer), says in the database that
+    /// it left, and exits.
+    fn stop(&mut self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill(1)");
+        assert!(stopped.success());
+        let exited = self.child.wait().expect("the node exits");
+        assert!(
+            exited.success(),
+            "the node exits cleanly on SIGTERM: {exited}"
+        );
     }
 }
 
@@ -180,6 +196,17 @@ fn nginx_binary() -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_node_loses_nothing_the_other_one_goes_on() {
+    node_a_goes_away(Node::kill).await;
+}
+
+/// A rolling deploy: node A is stopped (SIGTERM) with a form open; its
+/// transaction goes on on node B at once (A said it left).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_stopped_for_a_deploy_hands_its_transaction_over() {
+    node_a_goes_away(Node::stop).await;
+}
+
+async fn node_a_goes_away(away: fn(&mut Node)) {
     let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
         eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
         return;
@@ -218,7 +245,7 @@ async fn a_killed_node_loses_nothing_the_other_one_goes_on() {
     // The script opens the action; once its question is out, kill node A.
     wait_for_question(&database, &schema).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    a.kill();
+    away(&mut a);
     browser.await.expect("the browser script");
     assert_eq!(
         answers.load(std::sync::atomic::Ordering::SeqCst),
