@@ -11,7 +11,11 @@
 //! - transactions started and completed per second, against bare echo
 //!   messages per second at the same concurrency;
 //! - resident memory of a server process idle and with 1,000 open
-//!   transactions, against an idle bare axum process.
+//!   transactions, against an idle bare axum process;
+//! - the round trip and the transaction rate with the state in a SQLite
+//!   file and in PostgreSQL, one against the other, when
+//!   `INTERVAL_BENCH_POSTGRES_URL` (or `INTERVAL_TEST_POSTGRES_URL`) names
+//!   a database (`eval "$(bash .ci/postgres start)"` starts one).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -241,6 +245,49 @@ async fn serve_child(baseline: bool) {
     }
 }
 
+/// Round trip p50 and p99, and transactions per second, of a server with
+/// `config`.
+async fn figures(config: ServerConfig) -> (Duration, Duration, f64) {
+    let server = interval_server::start(config.api_key(support::KEY))
+        .await
+        .unwrap();
+    let host = host(server.endpoint(), support::KEY.into()).await;
+    let mut dashboard = Dashboard::connect(&server).await;
+    let rt = interval_round_trips(&mut dashboard).await;
+    let rate = transaction_rate(&server).await;
+    host.immediately_close();
+    server.shutdown();
+    server.closed().await;
+    (percentile(&rt, 0.5), percentile(&rt, 0.99), rate)
+}
+
+/// The same figures with the state in a SQLite file, then in PostgreSQL.
+async fn engines(database: &str) {
+    let file =
+        std::env::temp_dir().join(format!("interval-bench-{}.db", interval_protocol::new_id()));
+    let sqlite = figures(config().database(&file)).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let mut postgres = config().database_url(database);
+    postgres.database_options.schema =
+        Some(format!("bench_{}", interval_protocol::new_id().simple()));
+    let postgres = figures(postgres).await;
+    println!("\nState in PostgreSQL (loopback) against a SQLite file, one node");
+    for (what, pg, lite) in [("p50", postgres.0, sqlite.0), ("p99", postgres.1, sqlite.1)] {
+        println!(
+            "  round trip {what} {pg:>10.3?}   SQLite file {lite:>10.3?}   ratio {:.2}x",
+            pg.as_secs_f64() / lite.as_secs_f64()
+        );
+    }
+    println!(
+        "  transactions {:>8.0}/s   SQLite file {:>8.0}/s   ratio {:.2}",
+        postgres.2,
+        sqlite.2,
+        postgres.2 / sqlite.2
+    );
+}
+
 async fn run() {
     println!(
         "interval-server benchmark (loopback, {} CPUs)\n",
@@ -313,4 +360,13 @@ async fn run() {
         open as f64 / 1024.0,
         (open.saturating_sub(idle)) as f64 / OPEN_TRANSACTIONS as f64
     );
+
+    let database = std::env::var("INTERVAL_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("INTERVAL_TEST_POSTGRES_URL"));
+    match database {
+        Ok(database) => engines(&database).await,
+        Err(_) => {
+            println!("\n(no INTERVAL_BENCH_POSTGRES_URL: SQLite against PostgreSQL not measured)")
+        }
+    }
 }

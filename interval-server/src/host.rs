@@ -641,24 +641,19 @@ async fn complete(
         transaction.loading = None;
     }
     let stored = serde_json::to_value(&result).ok();
-    match state
+    // The status stored wins: one set before (CANCELED, REDIRECTED) stays.
+    let stored_status = match state
         .store
         .complete(&id, status_text, stored.as_ref())
         .await
     {
-        Ok(_) => {}
+        Ok(stored_status) => stored_status,
         Err(e) => {
             tracing::error!("{e}");
             return false;
         }
-    }
-    let result_status = state
-        .store
-        .transaction(&id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|t| t.result_status)
+    };
+    let result_status = stored_status
         .and_then(|s| serde_json::from_value(Value::String(s)).ok())
         .unwrap_or(status);
     let mut registry = state.registry();

@@ -7,7 +7,7 @@
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use super::{ctx, decode_all, now_ms, DbError, Result, Store};
 use crate::keys;
@@ -76,12 +76,12 @@ impl Store {
         .bind(name)
         .bind(owner_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("storing an API key"))?;
         sqlx::query("SELECT id FROM api_keys WHERE dev_key_hash = $1")
             .bind(&hash)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.conn().await?)
             .await
             .and_then(|row| row.try_get(0))
             .map_err(ctx("storing an API key"))
@@ -112,7 +112,7 @@ impl Store {
         .bind(name)
         .bind(created_by)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("storing an API key"))?;
         Ok(key)
@@ -127,7 +127,7 @@ impl Store {
                 "SELECT key_hash FROM api_keys WHERE kind = 'live' AND id = $1 AND revoked_at IS NULL",
             )
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(ctx("checking an API key"))?;
             return Ok(match row {
@@ -142,7 +142,7 @@ impl Store {
             "SELECT id, owner_id FROM api_keys WHERE kind = 'development' AND dev_key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(keys::token_hash(presented))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(ctx("checking an API key"))?;
         Ok(match row {
@@ -163,7 +163,7 @@ impl Store {
         )
         .bind(id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("recording a key's use"))?;
         Ok(())
@@ -174,7 +174,7 @@ impl Store {
         let found = sqlx::query(
             "SELECT id FROM api_keys WHERE kind = 'live' AND revoked_at IS NULL LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading API keys"))?;
         Ok(found.is_some())
@@ -186,7 +186,7 @@ impl Store {
             sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(ctx("revoking a key"))?;
         Ok(done.rows_affected() > 0)
@@ -206,7 +206,7 @@ impl Store {
              LEFT JOIN users c ON c.id = k.created_by
              ORDER BY k.created_at DESC, k.rowid DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading API keys"))?;
         decode_all(
@@ -233,7 +233,8 @@ impl Store {
     /// `owner_id` (the first admin). Returns how many keys were hashed.
     pub fn hash_plain_dev_keys<'a>(&'a self, owner_id: &'a str) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await.map_err(ctx("hashing old keys"))?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await.map_err(ctx("hashing old keys"))?;
             let rows =
                 sqlx::query("SELECT id, plain_key FROM api_keys WHERE plain_key IS NOT NULL")
                     .fetch_all(&mut *tx)
@@ -278,7 +279,7 @@ mod tests {
             let dev = store.create_dev_key("owner-1", "laptop").await.unwrap();
             let live = store.create_live_key("production", None).await.unwrap();
             let rows = sqlx::query("SELECT plain_key, key_hash, dev_key_hash FROM api_keys")
-                .fetch_all(&store.pool)
+                .fetch_all(&mut *store.conn().await.unwrap())
                 .await
                 .unwrap();
             let mut dump = String::new();
@@ -321,7 +322,7 @@ mod tests {
             sqlx::query(
                 "INSERT INTO api_keys (id, kind, plain_key, created_at) VALUES ('k', 'development', 'dev_old', 1)",
             )
-            .execute(&store.pool)
+            .execute(&mut *store.conn().await.unwrap())
             .await
             .unwrap();
             assert_eq!(store.hash_plain_dev_keys("owner").await.unwrap(), 1);

@@ -24,15 +24,17 @@ impl Store {
     /// Appends to the audit log. A failure is logged, never fatal: the
     /// action it records has happened.
     pub async fn audit(&self, actor: Option<&str>, event: &str, detail: &str) {
-        let written =
+        let written = async {
             sqlx::query("INSERT INTO audit_log (at, actor, event, detail) VALUES ($1, $2, $3, $4)")
                 .bind(now_ms())
                 .bind(actor)
                 .bind(event)
                 .bind(detail)
-                .execute(&self.pool)
-                .await;
-        if let Err(e) = written {
+                .execute(&mut *self.conn().await?)
+                .await
+                .map_err(ctx("writing the audit log"))
+        };
+        if let Err(e) = written.await {
             tracing::error!("could not write the audit log ({event}: {detail}): {e}");
         }
     }
@@ -43,7 +45,7 @@ impl Store {
             "SELECT at, actor, event, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading the audit log"))?;
         decode_all(

@@ -68,6 +68,9 @@ impl Default for StoreOptions {
     }
 }
 
+/// A pooled PostgreSQL connection idle this long is pinged before use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// Only the first migration run of several nodes applies anything: the
 /// others wait on this PostgreSQL advisory lock, then find nothing to do.
 const MIGRATION_LOCK: i64 = 0x1e7e_57a1;
@@ -117,8 +120,24 @@ impl Store {
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None),
-            Engine::Postgres => AnyPoolOptions::new().max_connections(options.max_connections),
+                .max_lifetime(None)
+                // A connection to a file in this process does not go stale.
+                .test_before_acquire(false),
+            // sqlx pings a connection at every acquire by default: a round
+            // trip to the database before each query. Only one idle for a
+            // while is pinged (one broken by a database restart meanwhile
+            // is replaced); a busy one is used as it is.
+            Engine::Postgres => AnyPoolOptions::new()
+                .max_connections(options.max_connections)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for < IDLE_BEFORE_PING {
+                            return Ok(true);
+                        }
+                        Ok(conn.ping().await.is_ok())
+                    })
+                }),
         }
         .acquire_timeout(options.acquire_timeout)
         .after_connect(move |conn, _| {
@@ -149,7 +168,16 @@ impl Store {
         .connect_with(connect_options)
         .await
         .map_err(ctx("connecting to the database"))?;
-        let store = Store { pool, engine };
+        // SQLite's one connection is taken from the pool once, for good.
+        let held = match engine {
+            Engine::Sqlite => Some(std::sync::Arc::new(tokio::sync::Mutex::new(
+                pool.acquire()
+                    .await
+                    .map_err(ctx("connecting to the database"))?,
+            ))),
+            Engine::Postgres => None,
+        };
+        let store = Store { pool, engine, held };
         store.migrate().await?;
         Ok(store)
     }
@@ -161,11 +189,7 @@ impl Store {
 
     /// Whether the database answers (for `/ready`).
     pub async fn ping(&self) -> Result<()> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(ctx("reaching the database"))?;
+        let mut conn = self.conn().await?;
         conn.ping().await.map_err(ctx("reaching the database"))
     }
 
@@ -181,11 +205,8 @@ impl Store {
     fn migrate(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             loop {
-                let mut tx = self
-                    .pool
-                    .begin()
-                    .await
-                    .map_err(ctx("starting a migration"))?;
+                let mut conn = self.conn().await?;
+                let mut tx = conn.begin().await.map_err(ctx("starting a migration"))?;
                 let version: i64 = match self.engine {
                     Engine::Sqlite => sqlx::query("PRAGMA user_version")
                         .fetch_one(&mut *tx)
@@ -339,7 +360,7 @@ mod tests {
     async fn a_database_newer_than_the_server_is_refused() {
         let store = Store::open(None).await.unwrap();
         sqlx::raw_sql("PRAGMA user_version = 999")
-            .execute(&store.pool)
+            .execute(&mut *store.conn().await.unwrap())
             .await
             .unwrap();
         let error = store.migrate().await.unwrap_err();

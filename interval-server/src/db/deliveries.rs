@@ -11,7 +11,7 @@ use interval_protocol::types::DeliveryMethod;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use super::{ctx, decode_all, json_text, parse_json, NotificationRecord, Result, Store};
 
@@ -154,7 +154,8 @@ impl Store {
     ) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let doing = "storing a notification";
-            let mut tx = self.pool.begin().await.map_err(ctx(doing))?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await.map_err(ctx(doing))?;
             let inserted = sqlx::query(
                 "INSERT INTO notifications (id, message, title, transaction_id, idempotency_key, deliveries, created_at, environment)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -201,7 +202,7 @@ impl Store {
         let done =
             sqlx::query("UPDATE deliveries SET next_attempt_at = $1 WHERE status = 'pending'")
                 .bind(super::now_ms())
-                .execute(&self.pool)
+                .execute(&mut *self.conn().await?)
                 .await
                 .map_err(ctx("resuming deliveries"))?;
         Ok(done.rows_affected() as usize)
@@ -221,7 +222,8 @@ impl Store {
     ) -> BoxFuture<'a, Result<Vec<DueDelivery>>> {
         Box::pin(async move {
             let doing = "claiming deliveries";
-            let mut tx = self.pool.begin().await.map_err(ctx(doing))?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await.map_err(ctx(doing))?;
             let claimed = sqlx::query(
                 "UPDATE deliveries SET next_attempt_at = $2
                  WHERE status = 'pending' AND next_attempt_at <= $1 AND id IN (
@@ -262,7 +264,7 @@ impl Store {
             "SELECT next_attempt_at FROM deliveries WHERE status = 'pending'
              ORDER BY next_attempt_at LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading deliveries"))?;
         row.map(|row| row.try_get(0))
@@ -291,7 +293,7 @@ impl Store {
         .bind(error)
         .bind(retry_at)
         .bind(super::now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("recording a delivery"))?;
         Ok(())
@@ -311,7 +313,7 @@ impl Store {
         for id in notification_ids {
             let rows = sqlx::query(&sql)
                 .bind(*id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(ctx(doing))?;
             let rows = decode_all(rows, delivery_from_row, doing)?;

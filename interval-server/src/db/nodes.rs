@@ -17,7 +17,7 @@ impl Store {
         .bind(id)
         .bind(started_at)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("recording a heartbeat"))?;
         Ok(())
@@ -28,7 +28,7 @@ impl Store {
     pub async fn leave(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM nodes WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("removing a node"))?;
         Ok(())
@@ -60,7 +60,7 @@ impl Store {
         .bind(instance)
         .bind(node)
         .bind(now_ms() - node_timeout_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("taking a transaction over"))?;
         Ok(done.rows_affected() > 0)

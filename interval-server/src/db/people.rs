@@ -78,7 +78,7 @@ impl Store {
         .bind(new.role.as_str())
         .bind(&new.password_hash)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("adding a person"))?;
         if inserted.rows_affected() == 0 {
@@ -99,7 +99,7 @@ impl Store {
     /// How many accounts exist.
     pub async fn people_count(&self) -> Result<i64> {
         sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.conn().await?)
             .await
             .and_then(|row| row.try_get(0))
             .map_err(ctx("counting people"))
@@ -108,7 +108,7 @@ impl Store {
     /// Whether any account can sign in with a password.
     pub async fn anyone_has_password(&self) -> Result<bool> {
         let found = sqlx::query("SELECT id FROM users WHERE password_hash IS NOT NULL LIMIT 1")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(ctx("reading people"))?;
         Ok(found.is_some())
@@ -118,7 +118,7 @@ impl Store {
         let rows =
             sqlx::query("SELECT team_slug FROM team_members WHERE user_id = $1 ORDER BY team_slug")
                 .bind(&person.id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await
                 .map_err(ctx("reading teams"))?;
         person.teams = decode_all(rows, |row| row.try_get(0), "reading teams")?;
@@ -133,7 +133,7 @@ impl Store {
     ) -> Result<Option<(Person, Option<String>)>> {
         let row = sqlx::query(sql)
             .bind(value)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(ctx(doing))?;
         let Some((person, hash)) = row
@@ -168,7 +168,7 @@ impl Store {
     pub async fn password_hash(&self, id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(ctx("reading a person"))?;
         match row {
@@ -182,7 +182,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {PERSON_COLUMNS} FROM users ORDER BY lower(email)"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading people"))?;
         let mut people = Vec::with_capacity(rows.len());
@@ -208,7 +208,7 @@ impl Store {
         sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(id)
             .bind(hash)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("setting a password"))?;
         Ok(())
@@ -230,7 +230,7 @@ impl Store {
         .bind(email.trim())
         .bind(first_name)
         .bind(last_name)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await;
         match changed {
             Ok(done) if done.rows_affected() > 0 => Ok(()),
@@ -246,7 +246,7 @@ impl Store {
         sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
             .bind(id)
             .bind(role.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("changing a role"))?;
         Ok(())
@@ -256,7 +256,7 @@ impl Store {
     pub async fn remove_person(&self, id: &str) -> Result<bool> {
         let removed = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("removing a person"))?;
         Ok(removed.rows_affected() > 0)
@@ -273,7 +273,7 @@ impl Store {
         .bind(slug)
         .bind(name)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("saving a team"))?;
         Ok(())
@@ -283,7 +283,7 @@ impl Store {
     pub async fn remove_team(&self, slug: &str) -> Result<()> {
         sqlx::query("DELETE FROM teams WHERE slug = $1")
             .bind(slug)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("removing a team"))?;
         Ok(())
@@ -297,7 +297,7 @@ impl Store {
         )
         .bind(team)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("saving a team"))?;
         sqlx::query(
@@ -305,7 +305,7 @@ impl Store {
         )
         .bind(team)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("adding a team member"))?;
         Ok(())
@@ -316,7 +316,7 @@ impl Store {
         sqlx::query("DELETE FROM team_members WHERE team_slug = $1 AND user_id = $2")
             .bind(team)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("removing a team member"))?;
         Ok(())
@@ -330,7 +330,7 @@ impl Store {
              LEFT JOIN users u ON u.id = m.user_id
              ORDER BY t.slug, lower(u.email)",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading teams"))?;
         let rows: Vec<(String, String, Option<String>)> = decode_all(
@@ -358,7 +358,7 @@ impl Store {
     pub async fn team_exists(&self, slug: &str) -> Result<bool> {
         let found = sqlx::query("SELECT slug FROM teams WHERE slug = $1")
             .bind(slug)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await
             .map_err(ctx("reading teams"))?;
         Ok(found.is_some())
@@ -373,7 +373,7 @@ impl Store {
             _ => "pages",
         };
         let rows = sqlx::query(&format!("SELECT slug, definition FROM {table}"))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.conn().await?)
             .await
             .map_err(ctx("reading definitions"))?;
         let rows: Vec<(String, String)> = decode_all(
@@ -406,7 +406,7 @@ impl Store {
         .bind(&person.email)
         .bind(person.is_admin())
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading notifications"))?;
         decode_all(rows, super::notification_from_row, "reading notifications")
@@ -424,7 +424,7 @@ impl Store {
         .bind(title)
         .bind(now_ms())
         .bind(recipient)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("storing a notification"))?;
         Ok(())

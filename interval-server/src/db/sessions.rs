@@ -68,7 +68,7 @@ impl Store {
         .bind(user_id)
         .bind(now_ms())
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("opening a session"))?;
         Ok(())
@@ -80,7 +80,7 @@ impl Store {
             "SELECT user_id, last_seen_at, authenticated_at, expires_at FROM sessions WHERE token_hash = $1",
         )
         .bind(keys::token_hash(token))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading a session"))?;
         row.map(|row| {
@@ -100,7 +100,7 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
             .bind(keys::token_hash(token))
             .bind(at)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("updating a session"))?;
         Ok(())
@@ -113,7 +113,7 @@ impl Store {
         )
         .bind(keys::token_hash(token))
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("updating a session"))?;
         Ok(())
@@ -123,7 +123,7 @@ impl Store {
     pub async fn close_session(&self, token: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(keys::token_hash(token))
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("closing a session"))?;
         Ok(())
@@ -133,7 +133,7 @@ impl Store {
     pub async fn close_sessions_of(&self, user_id: &str) -> Result<usize> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("closing sessions"))?;
         Ok(done.rows_affected() as usize)
@@ -145,7 +145,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
             .bind(now_ms())
             .bind(idle_before)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("pruning sessions"))?;
         Ok(done.rows_affected() as usize)
@@ -171,7 +171,7 @@ impl Store {
         .bind(by)
         .bind(now_ms())
         .bind(invitation.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("storing an invitation"))?;
         Ok(())
@@ -184,7 +184,7 @@ impl Store {
         )
         .bind(keys::token_hash(token))
         .bind(now_ms())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading an invitation"))?;
         let found = row
@@ -201,7 +201,7 @@ impl Store {
     pub async fn remove_invitation(&self, token: &str) -> Result<()> {
         sqlx::query("DELETE FROM invitations WHERE token_hash = $1")
             .bind(keys::token_hash(token))
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(ctx("removing an invitation"))?;
         Ok(())
@@ -213,7 +213,7 @@ impl Store {
             "SELECT email, role, teams, expires_at FROM invitations WHERE expires_at > $1 ORDER BY created_at DESC",
         )
         .bind(now_ms())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading invitations"))?;
         let rows = decode_all(rows, invitation_from_row, "reading invitations")?;
@@ -254,7 +254,7 @@ mod tests {
             );
             assert!(store.session("other").await.unwrap().is_none());
             let stored: String = sqlx::query("SELECT token_hash FROM sessions")
-                .fetch_one(&store.pool)
+                .fetch_one(&mut *store.conn().await.unwrap())
                 .await
                 .and_then(|row| row.try_get(0))
                 .unwrap();
