@@ -409,7 +409,11 @@ impl Store {
         .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(ctx("reading notifications"))?;
-        decode_all(rows, super::notification_from_row, "reading notifications")
+        decode_all(
+            rows,
+            super::transactions::notification_from_row,
+            "reading notifications",
+        )
     }
 
     /// Stores a notification for `recipient` (an e-mail address) in the
