@@ -345,21 +345,25 @@ async fn people_at_start(
     store: &db::Store,
     password: Option<&str>,
 ) -> Result<people::Person, ServerError> {
+    // Nodes starting together on a new database race to make the owner:
+    // whoever loses reads the winner's.
     let owner = match store.owner().await? {
         Some(owner) => owner,
-        None if store.people_count().await? == 0 => store.add_person(&db::NewPerson {
-            email: "admin@localhost",
-            first_name: Some("Admin"),
-            last_name: None,
-            role: people::Role::Admin,
-            password_hash: None,
-        }).await?,
-        None => {
-            return Err(ServerError::Config(
-                "there are accounts but no admin; make one with `interval-server user add --role admin`"
-                    .into(),
-            ))
+        None if store.people_count().await? == 0 => {
+            let new_owner = db::NewPerson {
+                email: "admin@localhost",
+                first_name: Some("Admin"),
+                last_name: None,
+                role: people::Role::Admin,
+                password_hash: None,
+            };
+            match store.add_person(&new_owner).await {
+                Ok(owner) => owner,
+                Err(db::DbError::Conflict(_)) => owner_made_meanwhile(store).await?,
+                Err(e) => return Err(e.into()),
+            }
         }
+        None => owner_made_meanwhile(store).await?,
     };
     if let Some(password) = password {
         let current = store.password_hash(&owner.id).await?;
@@ -384,6 +388,18 @@ async fn people_at_start(
         }
     }
     Ok(owner)
+}
+
+/// The owner another node made while this one looked (see
+/// `people_at_start`), or the error of a database with accounts but no
+/// admin.
+async fn owner_made_meanwhile(store: &db::Store) -> Result<people::Person, ServerError> {
+    store.owner().await?.ok_or_else(|| {
+        ServerError::Config(
+            "there are accounts but no admin; make one with `interval-server user add --role admin`"
+                .into(),
+        )
+    })
 }
 
 /// The bound socket, serving plain HTTP or TLS.

@@ -264,6 +264,40 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
     drop(b);
 }
 
+/// Nodes started together on a new database: each migration is applied
+/// once (an advisory lock), both nodes start, and they share one owner.
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_starting_together_on_a_new_database_share_it() {
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("together_{}", interval_protocol::new_id().simple());
+    let node = || {
+        let mut config = interval_server::ServerConfig::default()
+            .port(0)
+            .database_url(&database);
+        config.database_options.schema = Some(schema.clone());
+        interval_server::start(config)
+    };
+    let (a, b, c) = tokio::join!(node(), node(), node());
+    let (a, b, c) = (
+        a.expect("node A starts"),
+        b.expect("node B starts"),
+        c.expect("node C starts"),
+    );
+    let people = a.state().store.people().await.expect("the accounts");
+    assert_eq!(people.len(), 1, "one owner: {people:?}");
+    for other in [&b, &c] {
+        let owner = other.state().store.owner().await.unwrap().unwrap();
+        assert_eq!(owner.id, people[0].id);
+    }
+    for node in [a, b, c] {
+        node.shutdown();
+        node.closed().await;
+    }
+}
+
 /// Waits until node A's transaction waits for its answer (as the database
 /// says: the test has no other view into a process).
 async fn wait_for_question(database: &str, schema: &str) {

@@ -114,11 +114,12 @@ impl Store {
         let connect_options =
             AnyConnectOptions::from_str(url).map_err(ctx("reading the address"))?;
         let pool = match engine {
-            // One connection, kept for good: an in-memory database lives as
-            // long as its connection.
+            // Its one connection is detached and held by the store (an
+            // in-memory database lives as long as its connection); the pool
+            // opens no other.
             Engine::Sqlite => AnyPoolOptions::new()
                 .max_connections(1)
-                .min_connections(1)
+                .min_connections(0)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 // A connection to a file in this process does not go stale.
@@ -153,8 +154,12 @@ impl Store {
                     Engine::Postgres => {
                         if let Some(schema) = schema {
                             conn.execute(
+                                // `IF NOT EXISTS` is not safe against a
+                                // concurrent create: nodes take turns.
                                 format!(
-                                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\";"
+                                    "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
+                                     CREATE SCHEMA IF NOT EXISTS \"{schema}\"; COMMIT;
+                                     SET search_path TO \"{schema}\";"
                                 )
                                 .as_str(),
                             )
@@ -173,7 +178,8 @@ impl Store {
             Engine::Sqlite => Some(std::sync::Arc::new(tokio::sync::Mutex::new(
                 pool.acquire()
                     .await
-                    .map_err(ctx("connecting to the database"))?,
+                    .map_err(ctx("connecting to the database"))?
+                    .detach(),
             ))),
             Engine::Postgres => None,
         };

@@ -162,13 +162,15 @@ pub struct Store {
     /// SQLite's one connection, held for good: taking a connection from
     /// sqlx's pool and giving it back costs more than a query (about
     /// 110 µs against 23 µs for an update, measured on 2 CPUs).
-    held: Option<std::sync::Arc<tokio::sync::Mutex<PoolConnection<Any>>>>,
+    /// Detached from the pool: a pooled connection's drop needs a Tokio
+    /// runtime, and a store may be dropped after its runtime.
+    held: Option<std::sync::Arc<tokio::sync::Mutex<AnyConnection>>>,
 }
 
 /// A connection for one query or transaction: SQLite's held one, or one
 /// from the PostgreSQL pool.
 pub(crate) enum Conn<'a> {
-    Held(tokio::sync::MutexGuard<'a, PoolConnection<Any>>),
+    Held(tokio::sync::MutexGuard<'a, AnyConnection>),
     Pooled(PoolConnection<Any>),
 }
 
