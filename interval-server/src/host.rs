@@ -525,7 +525,7 @@ async fn send_io_call(
     // A host replaying a call after a server restart gets its transaction back.
     let live = state.registry().transactions.contains_key(&id);
     let known = live || state.revive(&id, instance).await;
-    let awaiting = {
+    let status = {
         let mut registry = state.registry();
         if !known {
             return refuse(&registry, "Transaction not found.");
@@ -563,6 +563,12 @@ async fn send_io_call(
             .to_render
             .iter()
             .any(|c| !c.method_name.starts_with("DISPLAY_"));
+        let status = if awaiting {
+            "AWAITING_INPUT"
+        } else {
+            "RUNNING"
+        };
+        let write = transaction.stored_status.replace(status) != Some(status);
         if inputs.skip_client_call != Some(true) {
             registry.emit(
                 &id,
@@ -572,15 +578,12 @@ async fn send_io_call(
                 },
             );
         }
-        awaiting
+        write.then_some(status)
     };
-    let status = if awaiting {
-        "AWAITING_INPUT"
-    } else {
-        "RUNNING"
-    };
-    if let Err(e) = state.store.set_status(&id, status, None).await {
-        tracing::error!("{e}");
+    if let Some(status) = status {
+        if let Err(e) = state.store.set_status(&id, status, None).await {
+            tracing::error!("{e}");
+        }
     }
     SendIoCallReturns::Accepted(true)
 }

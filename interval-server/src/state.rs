@@ -150,6 +150,9 @@ pub(crate) struct LiveTransaction {
     /// An identity confirmation the pending `CONFIRM_IDENTITY` asks for;
     /// until it is met, answers to this transaction are refused.
     pub identity: Option<IdentityRequirement>,
+    /// The status last written to the store by a render: the next render
+    /// with the same one writes nothing (a form of many steps).
+    pub stored_status: Option<&'static str>,
 }
 
 impl LiveTransaction {
@@ -167,6 +170,7 @@ impl LiveTransaction {
             completed: false,
             host_gone: false,
             identity: None,
+            stored_status: None,
         }
     }
 }
@@ -661,6 +665,9 @@ impl AppState {
                 .filter(|(_, t)| t.host == instance_id && t.host_gone && !t.completed)
                 .map(|(id, t)| {
                     t.host_gone = false;
+                    // Taken over below (status RUNNING): the replayed render
+                    // writes its status again.
+                    t.stored_status = None;
                     id.clone()
                 })
                 .collect()
@@ -693,7 +700,8 @@ impl AppState {
             return false;
         }
         // A dashboard may be waiting for it already (see `attach`).
-        self.registry()
+        let mut registry = self.registry();
+        let live = registry
             .transactions
             .entry(transaction_id.to_owned())
             .or_insert_with(|| {
@@ -702,8 +710,10 @@ impl AppState {
                     instance_id.to_owned(),
                     record.runner_id.clone().unwrap_or_default(),
                 )
-            })
-            .host_gone = false;
+            });
+        live.host_gone = false;
+        live.stored_status = None;
+        drop(registry);
         tracing::info!("transaction {transaction_id} resumed by its host after a restart");
         true
     }

@@ -90,3 +90,78 @@ async fn a_rust_host_runs_a_transaction_and_a_page() {
     scenario::run(&mut dashboard, traits).await;
     host.immediately_close();
 }
+
+/// The history's status follows the steps: a question is AWAITING_INPUT, a
+/// display-only step RUNNING, a second question AWAITING_INPUT again (a
+/// render with the status already stored writes nothing), and the end
+/// COMPLETED.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stored_status_follows_the_steps() {
+    use interval_protocol::io::IoResponseKind;
+    use interval_server::api::{Reply, Request};
+    let server = server().await;
+    let steps = Action::new(|io, _ctx| async move {
+        let first = io.input().text("First").await?;
+        let second = io.input().text("Second").await?;
+        io.display().markdown(format!("{first} {second}")).await?;
+        let third = io.input().text("Third").await?;
+        Ok::<_, Error>(third)
+    });
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action("steps", steps)
+        .build();
+    host.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&server).await;
+    dashboard.wait_for_action("steps").await;
+    let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "steps".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started");
+    };
+    let store = &server.state().store;
+    // The status is written just after the render goes out: wait for it.
+    let status_becomes = |expected: &'static str| {
+        let tx = tx.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + support::WAIT;
+            loop {
+                let status = store.transaction(&tx).await.unwrap().unwrap().status;
+                if status == expected {
+                    return;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "status {status}, not {expected}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    for answer in ["a", "b"] {
+        let render = dashboard.next_render().await;
+        status_becomes("AWAITING_INPUT").await;
+        dashboard
+            .respond(&tx, &render, IoResponseKind::Return, json!([answer]))
+            .await;
+    }
+    // The display-only step.
+    let shown = dashboard.next_render().await;
+    status_becomes("RUNNING").await;
+    dashboard
+        .respond(&tx, &shown, IoResponseKind::Return, json!([null]))
+        .await;
+    let last = dashboard.next_render().await;
+    status_becomes("AWAITING_INPUT").await;
+    dashboard
+        .respond(&tx, &last, IoResponseKind::Return, json!(["c"]))
+        .await;
+    status_becomes("COMPLETED").await;
+    host.immediately_close();
+}
