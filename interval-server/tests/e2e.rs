@@ -9,7 +9,8 @@
 //! Then the `CONFIRM_IDENTITY` password form, behind a dashboard login
 //! (tests/e2e/identity.mjs).
 //!
-//! And an accessibility scan of every kind of page with axe-core
+//! And an accessibility scan of every kind of page with axe-core, signed
+//! in and in open mode
 //! (tests/e2e/axe.mjs).
 //!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
@@ -399,5 +400,20 @@ async fn the_dashboard_passes_an_axe_accessibility_scan() {
         .wait_for_action("team/add")
         .await;
     e2e::run_script(&server, "axe.mjs", vec![("PASSWORD", PASSWORD.into())]).await;
+    host.immediately_close();
+}
+
+/// The same scan in open mode (no password yet): the actions list, the
+/// set-up page and a link from another site.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_in_open_mode_passes_an_axe_accessibility_scan() {
+    let server = server().await;
+    let host = rust_host(server.endpoint());
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("team/add")
+        .await;
+    e2e::run_script(&server, "axe.mjs", vec![]).await;
     host.immediately_close();
 }

@@ -11,7 +11,9 @@
 // found. Lesser ones are printed only.
 //
 // Run by interval-server/tests/e2e.rs against a server with a dashboard
-// password and the Rust host of the e2e routes (those of node-host.mjs).
+// password and the Rust host of the e2e routes (those of node-host.mjs);
+// then, without PASSWORD, in open mode (nobody has a password yet): the
+// actions list, the set-up page and a link from another site.
 //
 // Env: BASE_URL, CHROMIUM (see harness.mjs), PASSWORD (the dashboard's).
 import { createRequire } from 'node:module'
@@ -20,7 +22,6 @@ import { base, context, page, step, visible, text, run } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const password = process.env.PASSWORD
-assert.ok(password, 'PASSWORD is required')
 
 // An init script, so that it runs whatever the page's Content-Security-
 // Policy (script-src 'self' would refuse an inline <script>).
@@ -69,6 +70,11 @@ await run(async () => {
     const excluded = (await violationsOf(['img'])).map(v => v.id)
     assert.ok(!excluded.includes('image-alt') && excluded.includes('button-name'), `found: ${excluded}`)
   })
+
+  if (!password) {
+    await openMode()
+    return noneSerious()
+  }
 
   await step('the sign-in page', async () => {
     await page.goto(base + '/')
@@ -240,6 +246,23 @@ await run(async () => {
   })
   await scan('a notification shown')
 
+  await step('a link from another site asks first', async () => {
+    // The session cookie is SameSite=Strict, so a real link from another
+    // site lands on the sign-in page, and Chromium will not let a script
+    // set Sec-Fetch-Site: the page is fetched as such a link would (with
+    // the cookie) and shown on a page of the server.
+    const response = await page.request.get(base + '/actions/onboard?plan=gold', {
+      headers: { 'sec-fetch-site': 'cross-site' },
+    })
+    assert.ok(response.ok(), `${response.status()}`)
+    await page.goto(base + '/health')
+    await page.setContent(await response.text())
+    await visible(page.getByRole('heading', { name: 'Run this action?' }))
+    const styled = await page.evaluate(() => getComputedStyle(document.querySelector('.topbar')).display)
+    assert.equal(styled, 'flex', 'the stylesheet applies')
+  })
+  await scan('run this action?')
+
   await step('the history', async () => {
     await page.goto(base + '/history')
     await visible(page.getByRole('link', { name: 'Onboard a customer' }).first())
@@ -267,9 +290,40 @@ await run(async () => {
     await scan(name)
   }
 
+  await noneSerious()
+})
+
+/** The steps in open mode. */
+async function openMode() {
+  await step('open mode: the actions list', async () => {
+    await page.goto(base + '/')
+    await visible(page.getByRole('link', { name: 'Onboard a customer' }))
+    await visible(page.getByRole('link', { name: 'Set up sign-in' }))
+  })
+  await scan('actions list in open mode')
+
+  await step('open mode: the set-up page', async () => {
+    await page.getByRole('link', { name: 'Set up sign-in' }).click()
+    await page.waitForURL(/\/setup$/)
+    await visible(page.locator('main form'))
+  })
+  await scan('set-up page')
+
+  await step('open mode: a link from another site asks first', async () => {
+    const other = base.includes('127.0.0.1') ? base.replace('127.0.0.1', 'localhost') : base.replace('localhost', '127.0.0.1')
+    await page.goto(other + '/health')
+    await page.setContent(`<a href="${base}/actions/onboard?plan=gold">Onboard for free</a>`)
+    await page.getByRole('link', { name: 'Onboard for free' }).click()
+    await visible(page.getByRole('heading', { name: 'Run this action?' }))
+  })
+  await scan('run this action? (open mode)')
+}
+
+/** Fails on the serious and critical violations found, listing them. */
+async function noneSerious() {
   await step('no serious or critical violation', async () => {
     const report = found.map(v =>
       `${v.id} [${v.impact}] on ${v.where}: ${v.help}\n` + v.targets.map(t => `    ${t.target}`).join('\n'))
     assert.equal(found.length, 0, `axe found ${found.length} serious or critical violation(s):\n${report.join('\n')}`)
   })
-})
+}
