@@ -10,8 +10,7 @@
 //! (tests/e2e/identity.mjs).
 //!
 //! And an accessibility scan of every kind of page with axe-core, signed
-//! in and in open mode
-//! (tests/e2e/axe.mjs).
+//! in and in open mode (tests/e2e/axe.mjs).
 //!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
 //! rewrites the README's screenshots in docs/screenshots/ (from the Rust
