@@ -9,6 +9,9 @@
 //! Then the `CONFIRM_IDENTITY` password form, behind a dashboard login
 //! (tests/e2e/identity.mjs).
 //!
+//! And an accessibility scan of every kind of page with axe-core, signed
+//! in and in open mode (tests/e2e/axe.mjs).
+//!
 //! `UPDATE_SCREENSHOTS=1 cargo test -p interval-server --test e2e` also
 //! rewrites the README's screenshots in docs/screenshots/ (from the Rust
 //! host's run).
@@ -380,5 +383,36 @@ async fn confirm_identity_asks_for_the_password_in_a_real_browser() {
         .wait_for_action("confirm")
         .await;
     e2e::run_script(&server, "identity.mjs", vec![("PASSWORD", PASSWORD.into())]).await;
+    host.immediately_close();
+}
+
+/// An accessibility scan with axe-core (tests/e2e/axe.mjs) of every kind
+/// of dashboard page, behind a dashboard login so that the sign-in page is
+/// scanned too: a serious or critical violation fails it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_passes_an_axe_accessibility_scan() {
+    let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
+    let host = rust_host(server.endpoint());
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect_as(&server, Some(&log_in(&server, PASSWORD).await))
+        .await
+        .wait_for_action("team/add")
+        .await;
+    e2e::run_script(&server, "axe.mjs", vec![("PASSWORD", PASSWORD.into())]).await;
+    host.immediately_close();
+}
+
+/// The same scan in open mode (no password yet): the actions list, the
+/// set-up page and a link from another site.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_in_open_mode_passes_an_axe_accessibility_scan() {
+    let server = server().await;
+    let host = rust_host(server.endpoint());
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("team/add")
+        .await;
+    e2e::run_script(&server, "axe.mjs", vec![]).await;
     host.immediately_close();
 }

@@ -148,9 +148,12 @@ pub fn shell(
                         (user_menu(here))
                     }
                     @if here.environment == KeyKind::Development {
-                        div.environment-banner role="note" {
-                            strong { "Development" }
-                            " — your development environment: the actions of hosts using your development keys, visible only to you."
+                        // A landmark of its own: every part of the page is in one.
+                        section aria-label="Environment" {
+                            div.environment-banner role="note" {
+                                strong { "Development" }
+                                " — your development environment: the actions of hosts using your development keys, visible only to you."
+                            }
                         }
                     }
                     main #main { (body) }

@@ -1,5 +1,5 @@
 //! End-to-end helpers (each test file uses some of them): the e2e Node host (tests/e2e/node-host.mjs) and the
-//! browser scripts (tests/e2e/browser.mjs, identity.mjs) that drive a
+//! browser scripts (tests/e2e/browser.mjs, identity.mjs, axe.mjs) that drive a
 //! headless Chromium.
 
 #![allow(dead_code)]
@@ -29,14 +29,19 @@ pub fn chromium() -> PathBuf {
     path
 }
 
-/// Installs playwright-core too (an older checkout's node_modules may lack it).
+/// Installs playwright-core and axe-core too (an older checkout's
+/// node_modules may lack them).
 fn ensure_playwright() {
     ensure_npm_packages();
     let interop = e2e_dir().join("../interop");
-    if !interop
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
+    let installed = ["playwright-core", "axe-core"].iter().all(|package| {
+        interop
+            .join("node_modules")
+            .join(package)
+            .join("package.json")
+            .exists()
+    });
+    if !installed {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&interop)

@@ -144,7 +144,7 @@ pub fn value(value: &Value) -> Markup {
 pub fn object(field: Field<'_>) -> Markup {
     html! {
         div.object-display {
-            @if !field.component.label.is_empty() { h3.label-text { (field.component.label) } }
+            @if !field.component.label.is_empty() { h2.label-text { (field.component.label) } }
             (value(field.prop("data").unwrap_or(&Value::Null)))
         }
     }
@@ -164,7 +164,7 @@ pub fn metadata(field: Field<'_>) -> Markup {
         .unwrap_or_default();
     html! {
         div.metadata-display {
-            @if !field.component.label.is_empty() { h3.label-text { (field.component.label) } }
+            @if !field.component.label.is_empty() { h2.label-text { (field.component.label) } }
             dl class=(format!("metadata {layout}")) {
                 @for item in items {
                     div.meta-item {

@@ -238,7 +238,7 @@ pub fn table(field: Field<'_>) -> Markup {
         section.table.field data-index=(field.index) data-state=(Value::Object(state.clone()).to_string())
             data-init[needs_data] aria-labelledby=(format!("{}-label", field.id())) {
             div.table-head {
-                h3.table-title #(format!("{}-label", field.id())) {
+                h2.table-title #(format!("{}-label", field.id())) {
                     (field.component.label)
                     @if select && field.component.is_optional { " " span.optional { "(optional)" } }
                 }
@@ -339,7 +339,7 @@ pub fn grid(field: Field<'_>) -> Markup {
         section.grid-view.field data-index=(field.index) data-state=(Value::Object(state.clone()).to_string())
             data-init[needs_data] aria-labelledby=(format!("{}-label", field.id())) {
             div.table-head {
-                h3.table-title #(format!("{}-label", field.id())) { (field.component.label) }
+                h2.table-title #(format!("{}-label", field.id())) { (field.component.label) }
                 @if filterable { (search_box(&field, &state)) }
             }
             (help(field))
