@@ -22,7 +22,12 @@ struct Cli {
     /// Where state is kept: a SQLite file's path, or a PostgreSQL address
     /// (postgres://user:password@host:5432/database), which several server
     /// nodes can share.
-    #[arg(long, env = "INTERVAL_DATABASE", default_value = "interval.db")]
+    #[arg(
+        long,
+        env = "INTERVAL_DATABASE",
+        default_value = "interval.db",
+        hide_env_values = true
+    )]
     database: String,
     /// Connections to PostgreSQL per node.
     #[arg(long, env = "INTERVAL_DATABASE_CONNECTIONS", default_value_t = 8)]
@@ -32,11 +37,11 @@ struct Cli {
     #[arg(long, env = "INTERVAL_DATABASE_SCHEMA")]
     database_schema: Option<String>,
     /// A development API key to accept (one is created and printed otherwise).
-    #[arg(long, env = "INTERVAL_API_KEY")]
+    #[arg(long, env = "INTERVAL_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
     /// The owner's password (at least 12 characters), for a one-person
     /// server; teams create accounts with `user add` or invitations instead.
-    #[arg(long, env = "INTERVAL_DASHBOARD_PASSWORD")]
+    #[arg(long, env = "INTERVAL_DASHBOARD_PASSWORD", hide_env_values = true)]
     dashboard_password: Option<String>,
     /// A header set by a trusted sign-in proxy with the person's e-mail
     /// address (e.g. X-Forwarded-Email from oauth2-proxy).

@@ -360,3 +360,28 @@ fn the_help_names_each_limit_its_variable_and_its_default() {
         );
     }
 }
+
+/// `--help` shows which variables are set, never what secrets they hold:
+/// the database's address (with its password), the API key, the dashboard
+/// password.
+#[test]
+fn the_help_never_shows_a_secret_from_the_environment() {
+    let secrets = [
+        (
+            "INTERVAL_DATABASE",
+            "postgres://interval:db-secret-1@db/interval",
+        ),
+        ("INTERVAL_API_KEY", "dev_key-secret-2"),
+        ("INTERVAL_DASHBOARD_PASSWORD", "password-secret-3"),
+        ("INTERVAL_SMTP_PASSWORD", "smtp-secret-4"),
+    ];
+    let output = binary(&["--help"], &secrets)
+        .output()
+        .expect("the server's binary runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for (variable, secret) in secrets {
+        assert!(help.contains(variable), "--help names {variable}");
+        assert!(!help.contains(secret), "--help shows {variable}'s value");
+    }
+}
