@@ -296,6 +296,15 @@ impl ServerConfig {
         self
     }
 
+    /// Opens the store this configuration names: `database_url`, else the
+    /// SQLite file `database`, else memory; migrated.
+    pub async fn open_store(&self) -> Result<crate::db::Store, crate::db::DbError> {
+        match &self.database_url {
+            Some(url) => crate::db::Store::connect(url, &self.database_options).await,
+            None => crate::db::Store::open(self.database.as_deref()).await,
+        }
+    }
+
     /// Accepts this development API key (the owner's).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());

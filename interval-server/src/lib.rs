@@ -165,10 +165,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         None => None,
     };
     let channels = delivery::Channels::new(&config.delivery).map_err(ServerError::Config)?;
-    let store = match &config.database_url {
-        Some(url) => db::Store::connect(url, &config.database_options).await?,
-        None => db::Store::open(config.database.as_deref()).await?,
-    };
+    let store = config.open_store().await?;
     tracing::debug!("state kept in {}", store.engine().name());
     let owner = people_at_start(&store, config.dashboard_password.as_deref()).await?;
     if !config.host.is_loopback()

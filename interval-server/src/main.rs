@@ -296,22 +296,26 @@ async fn main() {
     }
 }
 
-/// The store `cli` names: a PostgreSQL (or `sqlite:`) address, or a SQLite
-/// file's path.
-async fn open_store(cli: &Cli) -> Result<interval_server::db::Store, ServerError> {
-    use interval_server::db::{Engine, Store};
-    Ok(match Engine::of_url(&cli.database) {
-        Some(_) => Store::connect(&cli.database, &store_options(cli)).await?,
-        None => Store::open(Some(std::path::Path::new(&cli.database))).await?,
-    })
-}
-
-fn store_options(cli: &Cli) -> interval_server::db::StoreOptions {
-    interval_server::db::StoreOptions {
+/// `config` with the database `cli` names: a PostgreSQL (or `sqlite:`)
+/// address, or a SQLite file's path.
+fn with_database(config: ServerConfig, cli: &Cli) -> ServerConfig {
+    let mut config = match interval_server::db::Engine::of_url(&cli.database) {
+        Some(_) => config.database_url(&cli.database),
+        None => config.database(&cli.database),
+    };
+    config.database_options = interval_server::db::StoreOptions {
         max_connections: cli.database_connections.max(1),
         schema: cli.database_schema.clone(),
         ..Default::default()
-    }
+    };
+    config
+}
+
+/// The store `cli` names, for the commands that are not the server.
+async fn open_store(cli: &Cli) -> Result<interval_server::db::Store, ServerError> {
+    Ok(with_database(ServerConfig::default(), cli)
+        .open_store()
+        .await?)
 }
 
 async fn run(cli: Cli) -> Result<(), ServerError> {
@@ -334,18 +338,12 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
         None => {}
     }
     let configured_key = cli.api_key.is_some();
-    let database_options = store_options(&cli);
-    let mut config = ServerConfig::default()
+    let mut config = with_database(ServerConfig::default(), &cli)
         .host(cli.host)
         .port(cli.port)
         .shutdown_drain(cli.shutdown_drain)
         .limits(cli.limits.apply(Limits::default()))
         .delivery(cli.delivery.config());
-    config = match interval_server::db::Engine::of_url(&cli.database) {
-        Some(_) => config.database_url(&cli.database),
-        None => config.database(&cli.database),
-    };
-    config.database_options = database_options;
     if let Some(key) = cli.api_key {
         config = config.api_key(key);
     }

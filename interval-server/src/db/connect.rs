@@ -193,17 +193,6 @@ impl Store {
         self.engine
     }
 
-    /// Whether the database answers (for `/ready`).
-    pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.conn().await?;
-        conn.ping().await.map_err(ctx("reaching the database"))
-    }
-
-    /// Closes every connection (at shutdown).
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     /// Applies the migrations this database lacks, each in a transaction
     /// with its new version. On PostgreSQL each transaction first takes an
     /// advisory lock, so that nodes starting together apply each migration
