@@ -165,3 +165,39 @@ async fn the_stored_status_follows_the_steps() {
     status_becomes("COMPLETED").await;
     host.immediately_close();
 }
+
+/// Every run is in the audit log: who ran which action with which params.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_is_audited_with_its_params() {
+    use interval_server::api::{Reply, Request};
+    let server = server().await;
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action(
+            "ban",
+            Action::new(|_io, _ctx| async move { Ok::<_, Error>("banned") }),
+        )
+        .build();
+    host.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&server).await;
+    dashboard.wait_for_action("ban").await;
+    let params = json!({ "user": "ada@example.com" });
+    let started = dashboard
+        .request(Request::StartTransaction {
+            slug: "ban".into(),
+            params: serde_json::from_value(params).unwrap(),
+            queued_action_id: None,
+        })
+        .await;
+    assert!(matches!(started, Ok(Reply::TransactionStarted { .. })));
+    let audit = server.state().store.audit_log(10).await.unwrap();
+    let run = audit
+        .iter()
+        .find(|line| line.event == "action_run")
+        .expect("the run is audited");
+    assert_eq!(run.actor.as_deref(), Some("admin@localhost"));
+    assert!(run.detail.starts_with("ban "), "{}", run.detail);
+    assert!(run.detail.contains("ada@example.com"), "{}", run.detail);
+    host.immediately_close();
+}
