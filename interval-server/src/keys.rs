@@ -11,7 +11,8 @@ use rand::distr::Alphanumeric;
 use rand::Rng;
 
 /// Which environment a key belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum KeyKind {
     /// Development: actions are private to the key's user.
     Development,

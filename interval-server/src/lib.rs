@@ -20,6 +20,7 @@ mod access;
 pub mod api;
 mod auth;
 mod auth_pages;
+mod cluster;
 mod config;
 pub mod dashboard;
 mod dashboard_api;
@@ -238,6 +239,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
     let shutdown = CancellationToken::new();
     let done = CancellationToken::new();
+    // Other nodes on the same PostgreSQL: their dashboards reach this
+    // node's hosts and this node's dashboards theirs, until this node has
+    // stopped (draining included).
+    let joined = cluster::Cluster::start(&state.store, &state.node_id, done.clone())
+        .await
+        .map_err(ServerError::Config)?;
+    if let Some((link, incoming)) = joined {
+        let _ = state.cluster.set(link);
+        tokio::spawn(dashboard_api::run_cluster(
+            state.clone(),
+            incoming,
+            done.clone(),
+        ));
+    }
     let dashboard = dashboard::Dashboard::new(state.clone()).map_err(|e| {
         ServerError::Config(format!("could not prepare the uploads directory: {e}"))
     })?;
@@ -301,6 +316,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             // Leaving on purpose: other nodes may take this one's
             // transactions over at once (its hosts are reconnecting).
             let _ = heartbeat.await;
+            if let Err(e) = closing.store.hosts_of_node_down(&closing.node_id).await {
+                tracing::warn!("{e}");
+            }
             if let Err(e) = closing.store.leave(&closing.node_id).await {
                 tracing::warn!("{e}");
             }

@@ -74,3 +74,47 @@ impl AppState {
             .await
     }
 }
+
+impl AppState {
+    /// The link to the other nodes, when the store is PostgreSQL.
+    pub(crate) fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.get()
+    }
+
+    /// Records host `instance` (connected to this node, ready) with what it
+    /// declared, so that the other nodes list it and forward to it.
+    pub(crate) async fn announce_host(&self, instance: &str) {
+        let Some(cluster) = self.cluster() else {
+            return;
+        };
+        let record = {
+            let registry = self.registry();
+            let Some(host) = registry.hosts.get(instance) else {
+                return;
+            };
+            crate::db::HostRecord {
+                instance_id: instance.to_owned(),
+                node_id: self.node_id.clone(),
+                key_kind: host.key.environment().to_owned(),
+                owner_id: host.owner.clone(),
+                actions: serde_json::to_value(&host.actions).unwrap_or_default(),
+                pages: serde_json::to_value(&host.pages).unwrap_or_default(),
+            }
+        };
+        if let Err(e) = self.store.host_up(&record).await {
+            tracing::warn!("{e}");
+        }
+        cluster.hosts_changed().await;
+    }
+
+    /// Host `instance` left this node: the other nodes stop listing it.
+    pub(crate) async fn withdraw_host(&self, instance: &str) {
+        let Some(cluster) = self.cluster() else {
+            return;
+        };
+        if let Err(e) = self.store.host_down(instance, &self.node_id).await {
+            tracing::warn!("{e}");
+        }
+        cluster.hosts_changed().await;
+    }
+}

@@ -49,6 +49,8 @@ pub struct AppState {
     next_id: AtomicU64,
     /// Wakes the notification delivery worker.
     pub(crate) deliveries: crate::delivery::Queue,
+    /// The link to the other nodes (PostgreSQL only), once started.
+    pub(crate) cluster: OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 /// A development key valid while the server runs (kept as a hash, in
@@ -198,6 +200,8 @@ pub(crate) struct Registry {
     pub transactions: HashMap<String, LiveTransaction>,
     pub pages: HashMap<String, LivePage>,
     pub browsers: HashMap<u64, Arc<Outbox>>,
+    /// What this node knows of the other nodes.
+    pub remote: crate::cluster::RemoteState,
 }
 
 impl Registry {
@@ -266,6 +270,37 @@ impl Registry {
     /// [`crate::access::host_serves`]).
     pub fn serves(host: &Host, person: &Person, environment: KeyKind) -> bool {
         host.is_live() && access::host_serves(host.key, host.owner.as_deref(), person, environment)
+    }
+
+    /// Whether host `host` of another node serves `person` in
+    /// `environment` (as [`Registry::serves`]).
+    pub fn remote_serves(
+        host: &crate::cluster::RemoteHost,
+        person: &Person,
+        environment: KeyKind,
+    ) -> bool {
+        access::host_serves(host.key, host.owner.as_deref(), person, environment)
+    }
+
+    /// What the hosts serving `person` in `environment` declared: this
+    /// node's first, then other nodes'.
+    pub fn declared(
+        &self,
+        person: &Person,
+        environment: KeyKind,
+    ) -> Vec<(&[ActionDefinition], &[PageDefinition])> {
+        let here = self
+            .hosts
+            .values()
+            .filter(|h| Self::serves(h, person, environment))
+            .map(|h| (h.actions.as_slice(), h.pages.as_slice()));
+        let elsewhere = self
+            .remote
+            .hosts
+            .iter()
+            .filter(|h| Self::remote_serves(h, person, environment))
+            .map(|h| (h.actions.as_slice(), h.pages.as_slice()));
+        here.chain(elsewhere).collect()
     }
 
     /// The live host serving `person` in `environment` that should run
@@ -365,6 +400,7 @@ impl AppState {
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
             deliveries: Default::default(),
+            cluster: OnceLock::new(),
         }
     }
 
@@ -613,6 +649,7 @@ impl AppState {
         let state = self.clone();
         let instance_id = instance_id.to_owned();
         tokio::spawn(async move {
+            state.withdraw_host(&instance_id).await;
             tokio::time::sleep(state.config.host_reconnect_grace).await;
             state.drop_host_if_gone(&instance_id, conn_id).await;
         });
@@ -672,6 +709,7 @@ impl AppState {
                 })
                 .collect()
         };
+        self.announce_host(instance_id).await;
         for id in returning {
             // One a dashboard waited for across a server restart, or after
             // the node that ran it went away (see the dashboard API's
@@ -711,8 +749,23 @@ impl AppState {
                     record.runner_id.clone().unwrap_or_default(),
                 )
             });
-        live.host_gone = false;
+        let waited = std::mem::replace(&mut live.host_gone, false);
         live.stored_status = None;
+        // This node's dashboards that followed it on the node that had it
+        // follow it here now: the replayed render reaches them.
+        if let Some(abroad) = registry.remote.abroad.remove(transaction_id) {
+            if let Some(live) = registry.transactions.get_mut(transaction_id) {
+                live.browsers.extend(abroad.browsers);
+            }
+        }
+        if waited {
+            registry.emit(
+                transaction_id,
+                Event::HostReconnected {
+                    id: transaction_id.to_owned(),
+                },
+            );
+        }
         drop(registry);
         tracing::info!("transaction {transaction_id} resumed by its host after a restart");
         true

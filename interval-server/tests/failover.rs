@@ -39,9 +39,16 @@ impl Node {
             .args(["--port", &port.to_string()])
             .args(["--database", database, "--database-schema", schema])
             .args(["--api-key", KEY])
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("INTERVAL_TEST_NODE_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("INTERVAL_DATABASE")
-            .stdout(Stdio::null())
+            // The node's log (on stdout) when INTERVAL_TEST_NODE_LOG asks.
+            .stdout(match std::env::var_os("INTERVAL_TEST_NODE_LOG") {
+                Some(_) => Stdio::inherit(),
+                None => Stdio::null(),
+            })
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the interval-server binary starts");
@@ -102,8 +109,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// nginx on a free loopback port in front of `backends`: the first one,
-/// the others as `backup` (deploy/nginx-failover.conf), killed on drop.
+/// nginx on a free loopback port, killed on drop: hosts (`/websocket`)
+/// go to the first of `hosts`, dashboards (everything else) to the first of
+/// `dashboards`, the others of each as `backup` (as
+/// deploy/nginx-failover.conf).
 struct Balancer {
     nginx: Child,
     addr: SocketAddr,
@@ -112,19 +121,42 @@ struct Balancer {
 
 impl Balancer {
     async fn start(backends: &[SocketAddr]) -> Balancer {
+        Balancer::split(backends, backends).await
+    }
+
+    async fn split(hosts: &[SocketAddr], dashboards: &[SocketAddr]) -> Balancer {
         let dir =
             std::env::temp_dir().join(format!("interval-nginx-{}", interval_protocol::new_id()));
         std::fs::create_dir_all(&dir).expect("a directory for nginx");
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let servers: String = backends
-            .iter()
-            .enumerate()
-            .map(|(i, b)| match i {
-                0 => format!("server {b} max_fails=1 fail_timeout=10s;\n"),
-                _ => format!("server {b} backup;\n"),
-            })
-            .collect();
+        let servers = |backends: &[SocketAddr]| -> String {
+            backends
+                .iter()
+                .enumerate()
+                .map(|(i, b)| match i {
+                    0 => format!("server {b} max_fails=1 fail_timeout=10s;\n"),
+                    _ => format!("server {b} backup;\n"),
+                })
+                .collect()
+        };
+        let (host_servers, dashboard_servers) = (servers(hosts), servers(dashboards));
         let d = dir.display();
+        let location = |path: &str, upstream: &str| {
+            format!(
+                "location {path} {{
+      proxy_pass http://{upstream};
+      proxy_set_header Host $http_host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $interval_connection;
+      proxy_read_timeout 1h;
+      proxy_buffering off;
+    }}"
+            )
+        };
+        let (to_hosts, to_dashboards) = (
+            location("= /websocket", "interval_hosts"),
+            location("/", "interval_dashboards"),
+        );
         let config = format!(
             "worker_processes 1;
 pid {d}/nginx.pid;
@@ -138,20 +170,15 @@ http {{
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
   map $http_upgrade $interval_connection {{ default upgrade; '' close; }}
-  upstream interval_nodes {{ {servers} }}
+  upstream interval_hosts {{ {host_servers} }}
+  upstream interval_dashboards {{ {dashboard_servers} }}
   server {{
     listen {addr};
     proxy_http_version 1.1;
     proxy_next_upstream error timeout http_502 http_503;
     proxy_connect_timeout 2s;
-    location / {{
-      proxy_pass http://interval_nodes;
-      proxy_set_header Host $http_host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $interval_connection;
-      proxy_read_timeout 1h;
-      proxy_buffering off;
-    }}
+    {to_hosts}
+    {to_dashboards}
   }}
 }}
 "
@@ -243,7 +270,7 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
         e2e::run_script_at(&script_url, "restart.mjs", vec![]).await;
     });
     // The script opens the action; once its question is out, kill node A.
-    wait_for_question(&database, &schema).await;
+    wait_for_question(&database, &schema, "ask").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     away(&mut a);
     browser.await.expect("the browser script");
@@ -259,6 +286,111 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
     assert_eq!(history[0].status, "COMPLETED");
     assert_eq!(history[0].result_status.as_deref(), Some("SUCCESS"));
     assert!(history[0].node_id.is_some());
+    host.immediately_close();
+    drop(balancer);
+    drop(b);
+}
+
+/// Several active nodes: an official Node SDK host and a Rust host on node
+/// A, a browser on node B (nginx sends hosts to A and dashboards to B). The
+/// browser completes a form through each host, its requests and the
+/// hosts' renders passing between the nodes through PostgreSQL. Then node A
+/// is killed with the Rust host's form open: the hosts reconnect to B, B
+/// takes the transaction over, and the same tab completes it there, the
+/// answer given once (tests/e2e/multinode.mjs).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("multinode_{}", interval_protocol::new_id().simple());
+    let mut a = Node::start(&database, &schema).await;
+    let b = Node::start(&database, &schema).await;
+    let balancer = Balancer::split(&[a.addr(), b.addr()], &[b.addr(), a.addr()]).await;
+    let front = balancer.addr;
+    let endpoint = format!("ws://{front}/websocket");
+
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = answers.clone();
+    let ask = Action::new(move |io, _ctx| {
+        let counted = counted.clone();
+        async move {
+            let name = io.input().text("Name").await?;
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, Error>(format!("Hello, {name}!"))
+        }
+    })
+    .name("Ask a name");
+    let host = Interval::builder()
+        .endpoint(&endpoint)
+        .api_key(KEY)
+        .action("ask", ask)
+        .build();
+    host.listen()
+        .await
+        .expect("the host connects through the balancer");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/e2e/multinode-node-host.mjs");
+    let _node_host = support::NodeHost::at(&endpoint, &script, KEY, &[]);
+    // Both hosts are on one node (A), as the database records them.
+    let store = test_store(&database, &schema).await;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    loop {
+        let (hosts, _) = store.hosts_elsewhere("none", 10_000).await.unwrap();
+        if hosts.len() == 2 {
+            assert_eq!(hosts[0].node_id, hosts[1].node_id, "{hosts:#?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the hosts did not connect: {hosts:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let script_url = format!("http://{front}");
+    let taken_over = std::env::temp_dir().join(format!(
+        "interval-taken-over-{}",
+        interval_protocol::new_id().simple()
+    ));
+    let signal = taken_over.clone().into_os_string();
+    let browser = tokio::spawn(async move {
+        e2e::run_script_at(&script_url, "multinode.mjs", vec![("TAKEN_OVER", signal)]).await;
+    });
+    // The script completes the Node host's action, then opens the Rust
+    // host's; once its question is out, node A is killed.
+    wait_for_question(&database, &schema, "ask").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let node_a = history_of(&store, "ask").await.node_id;
+    a.kill();
+    // Node B runs it once the Rust host replayed it there: the tab goes on.
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while history_of(&store, "ask").await.node_id == node_a {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node B did not take the transaction over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&taken_over, b"").expect("the signal file");
+    browser.await.expect("the browser script");
+    assert_eq!(
+        answers.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the answer reached the action once"
+    );
+    let mut history = store.history(10).await.expect("the history");
+    history.sort_by_key(|t| t.created_at);
+    let slugs: Vec<&str> = history.iter().map(|t| t.action_slug.as_str()).collect();
+    assert_eq!(slugs, ["greet_node", "ask"], "{history:#?}");
+    for transaction in &history {
+        assert_eq!(transaction.status, "COMPLETED", "{transaction:#?}");
+        assert_eq!(transaction.result_status.as_deref(), Some("SUCCESS"));
+    }
+    // The Node host's run stayed on node A; the Rust host's moved to B.
+    assert_ne!(history[0].node_id, history[1].node_id, "{history:#?}");
+    let _ = std::fs::remove_file(&taken_over);
     host.immediately_close();
     drop(balancer);
     drop(b);
@@ -300,12 +432,15 @@ async fn nodes_starting_together_on_a_new_database_share_it() {
 
 /// Waits until node A's transaction waits for its answer (as the database
 /// says: the test has no other view into a process).
-async fn wait_for_question(database: &str, schema: &str) {
+async fn wait_for_question(database: &str, schema: &str, slug: &str) {
     let store = test_store(database, schema).await;
     let deadline = tokio::time::Instant::now() + support::WAIT;
     loop {
         let history = store.history(10).await.expect("the history");
-        if history.iter().any(|t| t.status == "AWAITING_INPUT") {
+        if history
+            .iter()
+            .any(|t| t.status == "AWAITING_INPUT" && t.action_slug == slug)
+        {
             return;
         }
         assert!(
@@ -314,6 +449,18 @@ async fn wait_for_question(database: &str, schema: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The latest transaction of action `slug`.
+async fn history_of(
+    store: &interval_server::db::Store,
+    slug: &str,
+) -> interval_server::db::TransactionRecord {
+    let history = store.history(10).await.expect("the history");
+    history
+        .into_iter()
+        .find(|t| t.action_slug == slug)
+        .expect("a transaction of the action")
 }
 
 /// The nodes' database, as the test reads it.

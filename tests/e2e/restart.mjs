@@ -22,7 +22,7 @@ await run(async () => {
       return field && field.value === '' && !document.body.textContent.includes('reconnecting')
     }, null, { timeout: 30000 })
     assert.equal(await page.getByRole('link', { name: 'Run again' }).isVisible(), false,
-      'the transaction goes on: no "Run again"')
+      'the transaction goes on: no "Run again": ' + await page.locator('main').innerText())
   })
 
   await step('the answer completes the transaction in the same tab', async () => {

@@ -1,13 +1,16 @@
 //! The dashboard's WebSocket API (see [`crate::api`]): requests from the
 //! dashboard, events pushed to it.
 
+mod abroad;
 mod pages;
 mod routes;
 mod transactions;
+mod visitors;
 
-use pages::open_page;
+pub(crate) use abroad::run_cluster;
+use pages::{close_page, open_page};
 pub use routes::routes;
-use transactions::{attach, cancel, check_identity, check_owner, respond, typed_errors};
+use transactions::{answer_here, attach, cancel, check_owner, leave, Refused};
 pub use transactions::{start_transaction, Run};
 
 use std::sync::Arc;
@@ -16,11 +19,11 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use interval_protocol::server::{ClosePage, ClosePageInputs};
 use tokio::sync::mpsc;
 
-use crate::api::{ClientMessage, Reply, Request, ServerMessage};
+use crate::api::{BrowserResponse, ClientMessage, Reply, Request, ServerMessage};
 use crate::auth::Viewer;
+use crate::cluster::Op;
 use crate::dashboard::{Dashboard, Session, StateChange};
 use crate::keys::KeyKind;
 use crate::limits::RateLimiter;
@@ -105,7 +108,8 @@ pub async fn serve(
     }
     drop(permit);
     outbox.close();
-    disconnected(&state, browser).await;
+    abroad::detach(&state, browser);
+    transactions::detach(&state, browser).await;
     // The writer ends at once, or within CLOSE_WAIT when it has a close
     // frame to deliver.
     let _ = writer.await;
@@ -192,58 +196,6 @@ async fn write(
     }
 }
 
-/// Detaches a closed dashboard from its transactions and closes its pages
-/// on their hosts.
-async fn disconnected(state: &Arc<AppState>, browser: u64) {
-    let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
-        let mut registry = state.registry();
-        let mut left = Vec::new();
-        for (id, transaction) in registry.transactions.iter_mut() {
-            if transaction.browsers.remove(&browser) {
-                left.push(id.clone());
-            }
-        }
-        for id in &left {
-            registry.forget_if_done(id);
-        }
-        let abandoned = left
-            .into_iter()
-            .filter(|id| registry.is_abandoned(id))
-            .collect();
-        let keys: Vec<String> = registry
-            .pages
-            .iter()
-            .filter(|(_, p)| p.browser == browser)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let pages = keys
-            .into_iter()
-            .filter_map(|key| {
-                let page = registry.pages.remove(&key)?;
-                let wire = registry.hosts.get(&page.host)?.wire.clone();
-                Some((key, wire))
-            })
-            .collect();
-        (pages, abandoned)
-    };
-    for (page_key, wire) in pages {
-        let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
-    }
-    // A transaction that cannot run in the background gets a grace period
-    // for its dashboard to come back (a reload), then it is canceled.
-    for id in abandoned {
-        let state = state.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(state.config.abandoned_transaction_grace).await;
-            let still = state.registry().is_abandoned(&id);
-            if still {
-                tracing::info!("canceling transaction {id}: its dashboard did not come back");
-                let _ = cancel(&state, &id).await;
-            }
-        });
-    }
-}
-
 async fn handle(
     state: &Arc<AppState>,
     session: &Session,
@@ -260,7 +212,8 @@ async fn handle(
     let person = &viewer.person;
     let environment = session.environment();
     // Answering, canceling or leaving: only the person who runs it (or the
-    // connection that opened the page).
+    // connection that opened the page). One that runs on another node is
+    // checked there.
     match &request {
         Request::Respond { transaction_id, .. }
         | Request::Cancel { transaction_id }
@@ -272,6 +225,11 @@ async fn handle(
         }
         _ => {}
     }
+    let here = abroad::Here {
+        viewer: &viewer,
+        environment,
+        browser,
+    };
     match request {
         Request::Routes => Ok(routes(state, person, environment)),
         Request::StartTransaction {
@@ -279,6 +237,9 @@ async fn handle(
             params,
             queued_action_id,
         } => {
+            if let Some(node) = abroad::node_for_action(state, person, environment, &slug) {
+                return abroad::start(state, here, &node, slug, params, queued_action_id).await;
+            }
             let run = Run {
                 viewer: &viewer,
                 environment,
@@ -286,42 +247,43 @@ async fn handle(
             };
             start_transaction(state, run, slug, params, queued_action_id).await
         }
-        Request::Attach { transaction_id } => attach(state, person, browser, &transaction_id).await,
+        Request::Attach { transaction_id } => {
+            if let Some(node) = abroad::node_to_attach(state, &transaction_id).await {
+                let attached = abroad::attach(state, here, &node, transaction_id.clone()).await;
+                // A node that went away meanwhile: its host comes here or
+                // to another node; wait for it as after a restart.
+                if attached.is_ok() || abroad::is_alive(state, &node) {
+                    return attached;
+                }
+            }
+            attach(state, person, browser, &transaction_id).await
+        }
         Request::Respond {
             transaction_id,
             response,
             password,
-        } => {
-            if let Some(errors) = typed_errors(state, &transaction_id, &response) {
-                return Ok(Reply::Invalid { errors });
-            }
-            check_identity(
-                state,
-                &viewer,
-                &transaction_id,
-                &response,
-                password.as_deref(),
-            )
-            .await?;
-            respond(state, &transaction_id, response).await
-        }
-        Request::Cancel { transaction_id } => cancel(state, &transaction_id).await,
-        Request::Leave { transaction_id } => {
-            let abandoned = {
-                let mut registry = state.registry();
-                if let Some(t) = registry.transactions.get_mut(&transaction_id) {
-                    t.browsers.remove(&browser);
-                }
-                registry.forget_if_done(&transaction_id);
-                registry.is_abandoned(&transaction_id)
-            };
-            // Leaving an action that cannot run in the background cancels it.
-            if abandoned {
-                cancel(state, &transaction_id).await?;
-            }
-            Ok(Reply::Ok)
-        }
+        } => answer(
+            state,
+            here,
+            &transaction_id,
+            response,
+            password.as_deref(),
+            true,
+        )
+        .await
+        .map_err(Refused::message),
+        Request::Cancel { transaction_id } => match abroad::node_of(state, &transaction_id) {
+            Some(node) => abroad::ask(state, here, &node, Op::Cancel { id: transaction_id }).await,
+            None => cancel(state, &transaction_id).await,
+        },
+        Request::Leave { transaction_id } => match abroad::node_of(state, &transaction_id) {
+            Some(node) => abroad::ask(state, here, &node, Op::Leave { id: transaction_id }).await,
+            None => leave(state, browser, &transaction_id).await,
+        },
         Request::OpenPage { slug, params } => {
+            if let Some(node) = abroad::node_for_page(state, person, environment, &slug) {
+                return abroad::open_page(state, here, &node, slug, params).await;
+            }
             let run = Run {
                 viewer: &viewer,
                 environment,
@@ -329,17 +291,10 @@ async fn handle(
             };
             open_page(state, run, &slug, params).await
         }
-        Request::ClosePage { page_key } => {
-            let target = {
-                let mut registry = state.registry();
-                let page = registry.pages.remove(&page_key);
-                page.and_then(|p| registry.hosts.get(&p.host).map(|h| h.wire.clone()))
-            };
-            if let Some(wire) = target {
-                let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
-            }
-            Ok(Reply::Ok)
-        }
+        Request::ClosePage { page_key } => match abroad::node_of(state, &page_key) {
+            Some(node) => abroad::ask(state, here, &node, Op::ClosePage { key: page_key }).await,
+            None => Ok(close_page(state, page_key).await),
+        },
         Request::History { limit } => Ok(Reply::History {
             transactions: crate::visibility::history(
                 &state.store,
@@ -392,22 +347,26 @@ async fn handle(
                 Ok(response) => response,
                 Err(errors) => return Ok(Reply::Invalid { errors }),
             };
-            if let Err(message) = check_identity(
+            match answer(
                 state,
-                &viewer,
+                here,
                 &transaction_id,
-                &response,
+                response,
                 password.as_deref(),
+                false,
             )
             .await
             {
+                Ok(reply) => Ok(reply),
                 // Shown on the form; the host hears nothing.
-                let index = session.identity_index(&transaction_id).unwrap_or_default();
-                return Ok(Reply::Invalid {
-                    errors: vec![crate::api::FieldError { index, message }],
-                });
+                Err(Refused::Identity(message)) => {
+                    let index = session.identity_index(&transaction_id).unwrap_or_default();
+                    Ok(Reply::Invalid {
+                        errors: vec![crate::api::FieldError { index, message }],
+                    })
+                }
+                Err(Refused::Failed(message)) => Err(message),
             }
-            respond(state, &transaction_id, response).await
         }
         Request::SetState {
             transaction_id,
@@ -416,8 +375,9 @@ async fn handle(
             state: new_state,
         } => match session.state_change(&transaction_id, input_group_key, index, new_state)? {
             StateChange::Host(response) => {
-                check_identity(state, &viewer, &transaction_id, &response, None).await?;
-                respond(state, &transaction_id, response).await
+                answer(state, here, &transaction_id, response, None, false)
+                    .await
+                    .map_err(Refused::message)
             }
             StateChange::Shown(event) => {
                 state
@@ -432,5 +392,21 @@ async fn handle(
         } => Ok(Reply::UploadUrls {
             urls: session.upload_urls(&transaction_id, &files)?,
         }),
+    }
+}
+
+/// Gives `response` to the host of transaction or page `id`, on this node
+/// or through the node that runs it.
+async fn answer(
+    state: &Arc<AppState>,
+    here: abroad::Here<'_>,
+    id: &str,
+    response: BrowserResponse,
+    password: Option<&str>,
+    check_types: bool,
+) -> Result<Reply, Refused> {
+    match abroad::node_of(state, id) {
+        Some(node) => abroad::answer(state, here, &node, id, response, password, check_types).await,
+        None => answer_here(state, here.viewer, id, response, password, check_types).await,
     }
 }

@@ -1,7 +1,9 @@
 //! Opening pages from the dashboard: the host that serves the person,
 //! their `ctx.user`, the page key the dashboard then follows.
 
-use interval_protocol::server::{OpenPage, OpenPageInputs, OpenPageReturns};
+use interval_protocol::server::{
+    ClosePage, ClosePageInputs, OpenPage, OpenPageInputs, OpenPageReturns,
+};
 use interval_protocol::types::PageRef;
 use serde_json::{Map, Value};
 
@@ -59,4 +61,17 @@ pub(super) async fn open_page(
             Err(format!("The host could not open the page: {e}"))
         }
     }
+}
+
+/// Closes page `page_key` on its host.
+pub(super) async fn close_page(state: &AppState, page_key: String) -> Reply {
+    let target = {
+        let mut registry = state.registry();
+        let page = registry.pages.remove(&page_key);
+        page.and_then(|p| registry.hosts.get(&p.host).map(|h| h.wire.clone()))
+    };
+    if let Some(wire) = target {
+        let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
+    }
+    Reply::Ok
 }

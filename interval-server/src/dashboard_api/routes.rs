@@ -8,22 +8,18 @@ use crate::access;
 use crate::api::{name_from_slug, ActionInfo, PageInfo, Reply};
 use crate::keys::KeyKind;
 use crate::people::Person;
-use crate::state::{AppState, Registry};
+use crate::state::AppState;
 
 /// The route tree that `person` sees in `environment`: what the live hosts
-/// serving them there declare, merged, less what access keeps from them
+/// serving them there (on any node) declare, merged, less what access keeps from them
 /// (in production; see [`crate::access`]).
 pub fn routes(state: &AppState, person: &Person, environment: KeyKind) -> Reply {
     let registry = state.registry();
     let mut actions: Vec<(ActionInfo, Option<AccessControl>)> = Vec::new();
     let mut pages: Vec<(PageInfo, Option<AccessControl>)> = Vec::new();
     let mut seen = HashSet::new();
-    for host in registry
-        .hosts
-        .values()
-        .filter(|h| Registry::serves(h, person, environment))
-    {
-        for page in &host.pages {
+    for (host_actions, host_pages) in registry.declared(person, environment) {
+        for page in host_pages {
             if seen.insert(format!("page:{}", page.slug)) {
                 pages.push((
                     PageInfo {
@@ -37,7 +33,7 @@ pub fn routes(state: &AppState, person: &Person, environment: KeyKind) -> Reply 
                 ));
             }
         }
-        for action in &host.actions {
+        for action in host_actions {
             let slug = action.full_slug();
             if seen.insert(format!("action:{slug}")) {
                 actions.push((

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use interval_protocol::host::Params;
 use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::server::{
-    IoResponse as IoResponseCall, IoResponseInputs, StartTransaction, StartTransactionInputs,
+    ClosePage, ClosePageInputs, IoResponse as IoResponseCall, IoResponseInputs, StartTransaction,
+    StartTransactionInputs,
 };
 use interval_protocol::types::{ActionRef, ResultStatus};
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ use crate::auth::{SignedInVia, Viewer};
 use crate::db::{now_ms, TransactionRecord};
 use crate::keys::KeyKind;
 use crate::people::Person;
-use crate::state::{new_transaction_id, AppState, LiveTransaction};
+use crate::state::{new_transaction_id, AppState, IdentityRequirement, LiveTransaction};
 
 /// Who runs a transaction or opens a page, where, and from which
 /// dashboard connection.
@@ -231,13 +232,14 @@ pub(super) async fn attach(
         return Err(format!("No transaction {transaction_id}."));
     }
     if !registry.transactions.contains_key(transaction_id) {
-        // Unfinished, and recorded as another node's: that node went away
-        // (its browsers came here), or its host has not come back yet.
-        let another_nodes = matches!(
+        // Unfinished: recorded as another node's that went away (its
+        // browsers came here), or being taken over by this node right now,
+        // or its host has not come back yet.
+        let unfinished = matches!(
             record.status.as_str(),
             "PENDING" | "RUNNING" | "AWAITING_INPUT"
-        ) && record.node_id.as_deref() != Some(state.node_id.as_str());
-        if record.status != "HOST_CONNECTION_DROPPED" && !another_nodes {
+        );
+        if record.status != "HOST_CONNECTION_DROPPED" && !unfinished {
             // Over, and forgotten by the registry (or by a restart): the
             // store has its outcome.
             if record.status == "COMPLETED" {
@@ -252,34 +254,7 @@ pub(super) async fn attach(
         if record.runner_id.as_deref() != Some(&person.id) {
             return Err(format!("No transaction {transaction_id}."));
         }
-        let mut waiting = LiveTransaction::new(
-            record.action_slug.clone(),
-            record.host_instance_id.clone().unwrap_or_default(),
-            person.id.clone(),
-        );
-        waiting.host_gone = true;
-        registry
-            .transactions
-            .insert(transaction_id.to_owned(), waiting);
-        // If its host does not come back within the grace period, say so
-        // (instead of waiting for ever), as for a host that dropped.
-        let state = state.clone();
-        let id = transaction_id.to_owned();
-        tokio::spawn(async move {
-            tokio::time::sleep(state.config.host_reconnect_grace).await;
-            let mut registry = state.registry();
-            let lost = registry
-                .transactions
-                .get(&id)
-                .is_some_and(|t| t.host_gone && !t.completed);
-            if lost {
-                registry.emit(&id, Event::HostDropped { id: id.clone() });
-                if let Some(t) = registry.transactions.get_mut(&id) {
-                    t.completed = true;
-                }
-                registry.forget_if_done(&id);
-            }
-        });
+        wait_for_host(state, &mut registry, &record);
     }
     let Some(transaction) = registry.transactions.get_mut(transaction_id) else {
         return Err(format!("No transaction {transaction_id}."));
@@ -315,8 +290,15 @@ pub(super) async fn attach(
                 target,
                 replace,
             }),
-        transaction.host_gone.then(|| Event::HostClosed {
-            id: transaction_id.to_owned(),
+        // Whether its host is here: a banner that said it went away (see
+        // `abroad::refresh`) goes once it is.
+        Some(match transaction.host_gone {
+            true => Event::HostClosed {
+                id: transaction_id.to_owned(),
+            },
+            false => Event::HostReconnected {
+                id: transaction_id.to_owned(),
+            },
         }),
         completed,
     ]
@@ -327,6 +309,45 @@ pub(super) async fn attach(
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// Keeps transaction `record` here, waiting for its host to replay it on
+/// this node (`AppState::revive` keeps the entry), so that its render
+/// reaches the dashboards attached to it meanwhile. If its host does not
+/// come back within the grace period, they are told (instead of waiting
+/// for ever), as for a host that dropped.
+pub(super) fn wait_for_host(
+    state: &Arc<AppState>,
+    registry: &mut crate::state::Registry,
+    record: &TransactionRecord,
+) {
+    if registry.transactions.contains_key(&record.id) {
+        return;
+    }
+    let mut waiting = LiveTransaction::new(
+        record.action_slug.clone(),
+        record.host_instance_id.clone().unwrap_or_default(),
+        record.runner_id.clone().unwrap_or_default(),
+    );
+    waiting.host_gone = true;
+    registry.transactions.insert(record.id.clone(), waiting);
+    let state = state.clone();
+    let id = record.id.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(state.config.host_reconnect_grace).await;
+        let mut registry = state.registry();
+        let lost = registry
+            .transactions
+            .get(&id)
+            .is_some_and(|t| t.host_gone && !t.completed);
+        if lost {
+            registry.emit(&id, Event::HostDropped { id: id.clone() });
+            if let Some(t) = registry.transactions.get_mut(&id) {
+                t.completed = true;
+            }
+            registry.forget_if_done(&id);
+        }
+    });
 }
 
 /// The `Completed` event of a finished transaction, from its record.
@@ -364,12 +385,66 @@ pub(super) fn typed_errors(
     crate::dashboard::values::check_typed(&render, &response.values).err()
 }
 
-/// Whether `response` may go to the host of transaction `id`, given the
-/// identity confirmation its pending `CONFIRM_IDENTITY` requires (recorded
-/// at SEND_IO_CALL). Every answer passes through here before
-/// [`respond`]: the dashboard's forms and the typed API alike.
+/// Why an answer did not reach the host.
+#[derive(Debug)]
+pub(super) enum Refused {
+    /// Refused or failed (no such transaction, the host is away, ...).
+    Failed(String),
+    /// The identity confirmation was not met: shown on the form.
+    Identity(String),
+}
+
+impl Refused {
+    /// The message for the person.
+    pub fn message(self) -> String {
+        match self {
+            Refused::Failed(message) | Refused::Identity(message) => message,
+        }
+    }
+}
+
+/// Gives `response` to the host of transaction or page `id`, which runs on
+/// this node, for `viewer` (whose ownership was checked): its typed values
+/// are checked against the pending render first when `check_types`, and
+/// the identity confirmation a pending `CONFIRM_IDENTITY` requires.
+pub(super) async fn answer_here(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    response: BrowserResponse,
+    password: Option<&str>,
+    check_types: bool,
+) -> Result<Reply, Refused> {
+    if check_types {
+        if let Some(errors) = typed_errors(state, id, &response) {
+            return Ok(Reply::Invalid { errors });
+        }
+    }
+    if let Some(required) = identity_requirement(state, id) {
+        meet_identity(state, viewer, &required, &response, password)
+            .await
+            .map_err(Refused::Identity)?;
+    }
+    respond(state, id, response).await.map_err(Refused::Failed)
+}
+
+/// The identity confirmation that the pending `CONFIRM_IDENTITY` of
+/// transaction `id` requires (recorded at SEND_IO_CALL), if any.
+pub(super) fn identity_requirement(state: &AppState, id: &str) -> Option<IdentityRequirement> {
+    state
+        .registry()
+        .transactions
+        .get(id)
+        .and_then(|t| t.identity.clone())
+}
+
+/// Whether `response` may go to the host of a transaction, given the
+/// identity confirmation `required` (see [`identity_requirement`]). Every
+/// answer to a transaction with a requirement passes through here before
+/// [`respond`]: the dashboard's forms and the typed API alike, on this
+/// node or forwarded from another (which checks it where the person's
+/// session is).
 ///
-/// * No requirement: it passes.
 /// * An answer to another render, or not a RETURN: refused.
 /// * `values` exactly `[false]`: passes and cancels the requirement.
 /// * Otherwise the requirement must be met, and then it is cleared: the
@@ -377,21 +452,13 @@ pub(super) fn typed_errors(
 ///   checked), or this session authenticated within `gracePeriodMs`, or
 ///   `password` passes the login's argon2 check (which counts as a new
 ///   authentication of the session).
-pub(super) async fn check_identity(
+pub(super) async fn meet_identity(
     state: &AppState,
     viewer: &Viewer,
-    id: &str,
+    required: &IdentityRequirement,
     response: &BrowserResponse,
     password: Option<&str>,
 ) -> Result<(), String> {
-    let Some(required) = state
-        .registry()
-        .transactions
-        .get(id)
-        .and_then(|t| t.identity.clone())
-    else {
-        return Ok(());
-    };
     if response.id != required.render_id || response.kind != IoResponseKind::Return {
         return Err("This transaction is waiting for an identity confirmation.".into());
     }
@@ -533,4 +600,73 @@ pub(super) async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> 
         }
     }
     Ok(Reply::Ok)
+}
+
+/// Connection `browser` stops following transaction `id`; leaving an
+/// action that cannot run in the background cancels it.
+pub(super) async fn leave(state: &AppState, browser: u64, id: &str) -> Result<Reply, String> {
+    let abandoned = {
+        let mut registry = state.registry();
+        if let Some(t) = registry.transactions.get_mut(id) {
+            t.browsers.remove(&browser);
+        }
+        registry.forget_if_done(id);
+        registry.is_abandoned(id)
+    };
+    if abandoned {
+        cancel(state, id).await?;
+    }
+    Ok(Reply::Ok)
+}
+
+/// Detaches a closed dashboard from its transactions and closes its pages
+/// on their hosts.
+pub(super) async fn detach(state: &Arc<AppState>, browser: u64) {
+    let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
+        let mut registry = state.registry();
+        let mut left = Vec::new();
+        for (id, transaction) in registry.transactions.iter_mut() {
+            if transaction.browsers.remove(&browser) {
+                left.push(id.clone());
+            }
+        }
+        for id in &left {
+            registry.forget_if_done(id);
+        }
+        let abandoned = left
+            .into_iter()
+            .filter(|id| registry.is_abandoned(id))
+            .collect();
+        let keys: Vec<String> = registry
+            .pages
+            .iter()
+            .filter(|(_, p)| p.browser == browser)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let pages = keys
+            .into_iter()
+            .filter_map(|key| {
+                let page = registry.pages.remove(&key)?;
+                let wire = registry.hosts.get(&page.host)?.wire.clone();
+                Some((key, wire))
+            })
+            .collect();
+        (pages, abandoned)
+    };
+    for (page_key, wire) in pages {
+        let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
+    }
+    // A transaction that cannot run in the background gets a grace period
+    // for its dashboard to come back (a reload), then it is canceled.
+    for id in abandoned {
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(state.config.abandoned_transaction_grace).await;
+            let still = state.registry().is_abandoned(&id);
+            if still {
+                tracing::info!("canceling transaction {id}: its dashboard did not come back");
+                let _ = cancel(&state, &id).await;
+            }
+        });
+    }
 }

@@ -183,7 +183,18 @@ impl Store {
             ))),
             Engine::Postgres => None,
         };
-        let store = Store { pool, engine, held };
+        let postgres = (engine == Engine::Postgres).then(|| {
+            std::sync::Arc::new(super::PostgresTarget {
+                url: url.to_owned(),
+                schema: options.schema.clone(),
+            })
+        });
+        let store = Store {
+            pool,
+            engine,
+            held,
+            postgres,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -191,6 +202,12 @@ impl Store {
     /// The engine behind this store.
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// Where the PostgreSQL database is (`None` for SQLite).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn postgres(&self) -> Option<&super::PostgresTarget> {
+        self.postgres.as_deref()
     }
 
     /// Applies the migrations this database lacks, each in a transaction

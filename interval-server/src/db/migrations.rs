@@ -356,6 +356,44 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ALTER TABLE transactions ADD COLUMN node_id TEXT;
         "#,
     },
+    // Several active nodes: the hosts connected to each node with what
+    // they declared (so that every node lists them and forwards runs to
+    // their node), and the bodies of messages between nodes too large for
+    // a PostgreSQL notification (see `cluster::bus`).
+    Migration {
+        sqlite: r#"
+        CREATE TABLE hosts (
+            instance_id  TEXT PRIMARY KEY,
+            node_id      TEXT NOT NULL,
+            key_kind     TEXT NOT NULL,
+            owner_id     TEXT,
+            actions      TEXT NOT NULL,
+            pages        TEXT NOT NULL,
+            updated_at   INTEGER NOT NULL
+        );
+        CREATE TABLE bus_messages (
+            id          TEXT PRIMARY KEY,
+            body        TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        );
+        "#,
+        postgres: r#"
+        CREATE TABLE hosts (
+            instance_id  TEXT PRIMARY KEY,
+            node_id      TEXT NOT NULL,
+            key_kind     TEXT NOT NULL,
+            owner_id     TEXT,
+            actions      TEXT NOT NULL,
+            pages        TEXT NOT NULL,
+            updated_at   BIGINT NOT NULL
+        );
+        CREATE TABLE bus_messages (
+            id          TEXT PRIMARY KEY,
+            body        TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        );
+        "#,
+    },
 ];
 
 #[cfg(test)]

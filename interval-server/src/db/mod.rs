@@ -5,6 +5,7 @@ mod api_keys;
 mod audit;
 mod connect;
 mod deliveries;
+mod hosts;
 mod migrations;
 mod nodes;
 mod people;
@@ -14,6 +15,7 @@ mod transactions;
 pub use api_keys::{KeyRecord, StoredKey};
 pub use audit::AuditRecord;
 pub use connect::{Engine, StoreOptions};
+pub use hosts::HostRecord;
 pub use people::{NewPerson, Team};
 pub use sessions::{Invitation, SessionRecord};
 
@@ -165,6 +167,20 @@ pub struct Store {
     /// Detached from the pool: a pooled connection's drop needs a Tokio
     /// runtime, and a store may be dropped after its runtime.
     held: Option<std::sync::Arc<tokio::sync::Mutex<AnyConnection>>>,
+    /// PostgreSQL's address and schema, for the connection that listens
+    /// to the other nodes (see `cluster::bus`).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    postgres: Option<std::sync::Arc<PostgresTarget>>,
+}
+
+/// Where a PostgreSQL store is: its address, and the schema it uses.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[derive(Debug)]
+pub(crate) struct PostgresTarget {
+    /// The `postgres://` address.
+    pub url: String,
+    /// The schema, when not the default.
+    pub schema: Option<String>,
 }
 
 /// A connection for one query or transaction: SQLite's held one, or one

@@ -252,10 +252,22 @@ impl NodeHost {
         key: &str,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> NodeHost {
+        NodeHost::at(&server.endpoint(), path, key, env)
+    }
+
+    /// Starts the host script at `path` against the server whose hosts'
+    /// endpoint is `endpoint` (a balancer's, say), with API key `key` and
+    /// `env` added to its environment.
+    pub fn at(
+        endpoint: &str,
+        path: &Path,
+        key: &str,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> NodeHost {
         ensure_npm_packages();
         let child = Command::new("node")
             .arg(path)
-            .env("INTERVAL_ENDPOINT", server.endpoint())
+            .env("INTERVAL_ENDPOINT", endpoint)
             .env("INTERVAL_API_KEY", key)
             .envs(env.iter().copied())
             .stdout(Stdio::inherit())
