@@ -242,8 +242,12 @@ await run(async () => {
       await visible(page.locator('output').getByText('4'))
       await page.getByRole('textbox', { name: 'Notes' }).fill('Some notes')
       await page.getByLabel('Green').check()
-      await page.getByLabel('Find a user').fill('user4')
-      await page.getByLabel('user42@example.com').check()
+      // A single search: type, then click a result of the popup.
+      const find = page.getByRole('combobox', { name: 'Find a user' })
+      await find.pressSequentially('user4')
+      await page.getByRole('option', { name: 'user42@example.com' }).click()
+      assert.equal(await find.inputValue(), 'user42@example.com')
+      assert.equal(await find.getAttribute('aria-expanded'), 'false')
       await page.getByLabel('Attachment').setInputFiles({
         name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser'),
       })
