@@ -1,5 +1,6 @@
-// The dashboard's only script. The server renders all HTML; this script
-// opens the dashboard socket, swaps in the fragments the server sends, and
+// The dashboard's main script (combobox.js, the other one, drives the
+// comboboxes). The server renders all HTML; this script opens the
+// dashboard socket, swaps in the fragments the server sends, and
 // sends back what the person typed or clicked. It never builds markup from
 // an action's data and never interprets values: the server does.
 (() => {
@@ -90,6 +91,8 @@
       })),
       rich: $$('[data-sync]', form).map(el => [el.id, el.innerHTML]),
       uploads: $$('[data-upload-list]', form).map(el => el.innerHTML),
+      // What a multiple search has chosen, whatever its new results.
+      chips: $$('[data-chips]', form).map(el => [el.id, el.innerHTML]),
     }
   }
 
@@ -114,6 +117,10 @@
       if (el && form.contains(el)) el.innerHTML = html
     }
     $$('[data-upload-list]', form).forEach((el, i) => { el.innerHTML = saved.uploads[i] || '' })
+    for (const [id, html] of saved.chips) {
+      const el = document.getElementById(id)
+      if (el && form.contains(el)) el.innerHTML = html
+    }
     $$('input[type=range]', form).forEach(showSlider)
     if (saved.focus) {
       const el = document.getElementById(saved.focus)
@@ -131,14 +138,18 @@
     if (!target) return
     if (patch.mode === 'append') {
       target.insertAdjacentHTML('beforeend', patch.html)
+      document.dispatchEvent(new CustomEvent('interval:render', { detail: { root: target, restored: false } }))
     } else {
       const old = $('form.io-form', target)
       const saved = old ? snapshot(old) : null
       target.innerHTML = patch.html
       const form = $('form.io-form', target)
-      if (saved && form && form.dataset.group === saved.group) restore(form, saved)
+      const restored = Boolean(saved && form && form.dataset.group === saved.group)
+      if (restored) restore(form, saved)
       else if (form && !$('[data-page]')) focusFirst(form)
       if (form) prepare(form)
+      // For combobox.js: what is chosen, and whether its popup reopens.
+      document.dispatchEvent(new CustomEvent('interval:render', { detail: { root: target, restored } }))
     }
     localizeTimes(target)
     // Grid images: the aspect ratio the host asked for (a number the

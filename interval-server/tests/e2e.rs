@@ -1,7 +1,8 @@
 //! The dashboard in a real headless Chromium, driven like a person would:
 //! a form with a validation error, a select, a confirm, a loading state, a
 //! result, a table paged and searched by the host, a select table and its
-//! "select all", an error result, a page with a menu item, markdown/HTML
+//! "select all", a searchable select and a multiple search (comboboxes
+//! used with the keyboard), an error result, a page with a menu item, markdown/HTML
 //! whose scripts must not run, and the prompt before leaving a running
 //! transaction. Once with an official `@interval/sdk` host, once with a
 //! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
@@ -23,7 +24,9 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use interval_core::io::{ButtonTheme, Choice, GridItem, ImageFit, MetaItem, SearchResult};
+use interval_core::io::{
+    ButtonTheme, Choice, GridItem, Image, ImageFit, MetaItem, SearchResult, SelectOption,
+};
 use interval_core::{
     Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page, Redirect, Timestamp,
 };
@@ -86,6 +89,18 @@ fn orders() -> Vec<Order> {
             amount: 100,
             placed: at("2024-01-15T08:30:00.000Z"),
         },
+    ]
+}
+
+/// The options of the searchable select, with descriptions and an image.
+fn countries() -> Vec<SelectOption> {
+    vec![
+        SelectOption::new("France", "fr").description("Europe"),
+        SelectOption::new("Japan", "jp")
+            .description("Asia")
+            .image(Image::new(AVATAR)),
+        SelectOption::new("Kenya", "ke").description("Africa"),
+        SelectOption::new("Peru", "pe").description("South America"),
     ]
 }
 
@@ -262,6 +277,38 @@ fn rust_host(endpoint: String) -> Interval {
     })
     .name("Every kind of field");
 
+    let pick = Action::new(|io, _ctx| async move {
+        let all = users(60);
+        let (country, members) = io
+            .group((
+                io.select().single("Country", countries()).searchable(true),
+                io.search(
+                    "Team members",
+                    move |query: String| {
+                        let found: Vec<User> = all
+                            .iter()
+                            .filter(|u| u.email.contains(&query))
+                            .take(5)
+                            .cloned()
+                            .collect();
+                        async move { Ok::<_, Error>(found) }
+                    },
+                    |u: &User| {
+                        SearchResult::new(u.email.clone())
+                            .description(u.role)
+                            .image(Image::new(AVATAR))
+                    },
+                )
+                .multiple()
+                .default_values([users(8)[7].clone()]),
+            ))
+            .await?;
+        let emails: Vec<String> = members.into_iter().map(|u| u.email).collect();
+        Ok::<_, Error>(json!({ "country": country.value(), "members": emails.join(", ") }))
+    })
+    .name("Pick people")
+    .description("A searchable select and a search of several people");
+
     let go = Action::new(|io, ctx| async move {
         ctx.notify("Someone went elsewhere")
             .title("Heads up")
@@ -331,6 +378,7 @@ fn rust_host(endpoint: String) -> Interval {
         .action("fail", fail)
         .action("xss", xss)
         .action("everything", everything)
+        .action("pick", pick)
         .action("go", go)
         .action("greet", greet)
         .action("note", note)

@@ -1,10 +1,12 @@
 // An automated accessibility scan of the dashboard with axe-core (the
 // pinned version of tests/interop/package.json) in a real headless
 // Chromium: the sign-in page, the actions list, forms with every kind of
-// input (empty, then with validation errors), a select, a confirm, tables
-// (display and select), display-only steps, completed and failed results,
-// a page with a layout, a notification, the history and a transaction of
-// it, the queue, the notifications, API keys, people and the audit log.
+// input (empty, then with validation errors), a select, comboboxes (a
+// search open on its results, a searchable select open, chips), a
+// confirm, tables (display and select), display-only steps, completed and
+// failed results, a page with a layout, a notification, the history and a
+// transaction of it, the queue, the notifications, API keys, people and
+// the audit log.
 // First, a page with known faults shows the scan finds them. Any violation
 // of impact `serious` or `critical` fails the run, after every page was
 // scanned; each is printed with its rule, its help and the elements it
@@ -167,13 +169,14 @@ await run(async () => {
     await page.getByLabel('Level').fill('4')
     await page.getByRole('textbox', { name: 'Notes' }).fill('Some notes')
     await page.getByLabel('Green').check()
-    await page.getByLabel('Find a user').fill('user4')
-    await visible(page.getByLabel('user42@example.com'))
+    await page.getByRole('combobox', { name: 'Find a user' }).pressSequentially('user4')
+    await visible(page.getByRole('option', { name: 'user42@example.com' }))
+    await page.getByRole('combobox', { name: 'Find a user' }).press('ArrowDown')
   })
-  await scan('form with search results')
+  await scan('form with a search combobox open on its results')
 
   await step('display-only fields and choice buttons', async () => {
-    await page.getByLabel('user42@example.com').check()
+    await page.getByRole('option', { name: 'user42@example.com' }).click()
     await page.getByLabel('Attachment').setInputFiles({
       name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser'),
     })
@@ -190,6 +193,19 @@ await run(async () => {
     await visible(page.locator('#result').getByText('hello from the browser'))
   })
   await scan('completed result')
+
+  await step('a searchable select open, a multiple search with chips', async () => {
+    await page.goto(base + '/actions/pick')
+    const members = page.getByRole('combobox', { name: 'Team members' })
+    await members.pressSequentially('user1')
+    await visible(page.getByRole('option', { name: 'user12@example.com' }))
+    await members.press('ArrowDown')
+    await members.press('Enter')
+    await visible(page.getByRole('button', { name: 'Remove user1@example.com' }))
+    await page.getByRole('combobox', { name: 'Country' }).press('ArrowDown')
+    await visible(page.getByRole('listbox', { name: 'Country' }))
+  })
+  await scan('comboboxes: a select open, chips of a search')
 
   await step('a display table', async () => {
     await page.goto(base + '/actions/users')

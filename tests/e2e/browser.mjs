@@ -242,8 +242,12 @@ await run(async () => {
       await visible(page.locator('output').getByText('4'))
       await page.getByRole('textbox', { name: 'Notes' }).fill('Some notes')
       await page.getByLabel('Green').check()
-      await page.getByLabel('Find a user').fill('user4')
-      await page.getByLabel('user42@example.com').check()
+      // A single search: type, then click a result of the popup.
+      const find = page.getByRole('combobox', { name: 'Find a user' })
+      await find.pressSequentially('user4')
+      await page.getByRole('option', { name: 'user42@example.com' }).click()
+      assert.equal(await find.inputValue(), 'user42@example.com')
+      assert.equal(await find.getAttribute('aria-expanded'), 'false')
       await page.getByLabel('Attachment').setInputFiles({
         name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser'),
       })
@@ -274,6 +278,75 @@ await run(async () => {
       await visible(result.getByText('approve', { exact: true }))
     })
   }
+
+  await step('a searchable select: type to filter, arrow keys, Enter, Escape', async () => {
+    await page.goto(base + '/actions/pick')
+    const country = page.getByRole('combobox', { name: 'Country' })
+    await visible(country)
+    assert.equal(await country.getAttribute('aria-expanded'), 'false')
+    const listbox = page.getByRole('listbox', { name: 'Country' })
+    await country.pressSequentially('a')
+    await visible(listbox)
+    assert.equal(await country.getAttribute('aria-expanded'), 'true')
+    assert.equal(await country.getAttribute('aria-controls'), await listbox.getAttribute('id'))
+    // "a": France, Japan (Asia), Kenya (Africa), Peru (South America).
+    assert.equal(await listbox.getByRole('option').count(), 4)
+    await country.pressSequentially('si')
+    assert.deepEqual(await listbox.getByRole('option').allTextContents(), ['Japan Asia'])
+    const japan = listbox.getByRole('option', { name: 'Japan' })
+    await visible(japan.locator('img.option-image')) // decorative (alt=""): the label names it
+    await country.press('ArrowDown')
+    assert.equal(await country.getAttribute('aria-activedescendant'), await japan.getAttribute('id'))
+    await country.press('Enter')
+    await listbox.waitFor({ state: 'hidden' })
+    assert.equal(await country.inputValue(), 'Japan')
+    assert.equal(await country.getAttribute('aria-expanded'), 'false')
+    // Opened again, every option shows, Japan as the selected one.
+    await country.press('ArrowDown')
+    await visible(listbox)
+    assert.equal(await listbox.getByRole('option').count(), 4)
+    assert.equal(await japan.getAttribute('aria-selected'), 'true')
+    await country.press('Escape')
+    await listbox.waitFor({ state: 'hidden' })
+    assert.equal(await country.inputValue(), 'Japan')
+  })
+
+  await step('a multiple search keeps its default and earlier picks across queries', async () => {
+    const members = page.getByRole('combobox', { name: 'Team members' })
+    const chosen = page.getByRole('list', { name: 'Chosen: Team members' })
+    await visible(chosen.getByText('user7@example.com', { exact: true }))
+    const option = name => page.getByRole('option', { name })
+    // First query: the fourth result, by the keyboard.
+    await members.pressSequentially('user1')
+    await visible(option('user12@example.com'))
+    assert.equal(await members.getAttribute('aria-expanded'), 'true')
+    for (let i = 0; i < 4; i++) await members.press('ArrowDown')
+    assert.equal(await members.getAttribute('aria-activedescendant'), await option('user12@example.com').getAttribute('id'))
+    await members.press('Enter')
+    await visible(chosen.getByText('user12@example.com', { exact: true }))
+    assert.equal(await option('user12@example.com').getAttribute('aria-selected'), 'true')
+    // Second query: other results; the picks stay.
+    await members.fill('user2')
+    await visible(option('user21@example.com'))
+    assert.equal(await option('user12@example.com').count(), 0, 'the first results are gone')
+    await visible(chosen.getByText('user12@example.com', { exact: true }))
+    await visible(chosen.getByText('user7@example.com', { exact: true }))
+    for (let i = 0; i < 3; i++) await members.press('ArrowDown')
+    await members.press('Enter')
+    await visible(chosen.getByText('user21@example.com', { exact: true }))
+    // A click picks too, and a chip's button removes it.
+    await option('user22@example.com').click()
+    await visible(chosen.getByText('user22@example.com', { exact: true }))
+    await chosen.getByRole('button', { name: 'Remove user22@example.com' }).click()
+    assert.equal(await chosen.getByText('user22@example.com').count(), 0)
+    assert.equal(await option('user22@example.com').getAttribute('aria-selected'), 'false')
+    await members.press('Escape')
+    assert.equal(await members.getAttribute('aria-expanded'), 'false')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    const result = page.locator('#result')
+    await visible(result.getByText('user7@example.com, user12@example.com, user21@example.com', { exact: true }))
+    await visible(result.getByText('jp', { exact: true }))
+  })
 
   await step('a disabled input answers its default value', async () => {
     await page.goto(base + '/actions/greet')

@@ -150,6 +150,28 @@ const interval = new Interval({
         }
       },
     },
+    pick: {
+      name: 'Pick people',
+      description: 'A searchable select and a search of several people',
+      handler: async () => {
+        const [country, members] = await io.group([
+          io.select.single('Country', {
+            options: [
+              { label: 'France', value: 'fr', description: 'Europe' },
+              { label: 'Japan', value: 'jp', description: 'Asia', image: { url: avatar } },
+              { label: 'Kenya', value: 'ke', description: 'Africa' },
+              { label: 'Peru', value: 'pe', description: 'South America' },
+            ],
+            searchable: true,
+          }),
+          io.search('Team members', {
+            onSearch: async query => users.filter(u => u.email.includes(query)).slice(0, 5),
+            renderResult: u => ({ label: u.email, description: u.role, image: { url: avatar } }),
+          }).multiple({ defaultValue: [users[7]] }),
+        ])
+        return { country: country.value, members: members.map(u => u.email).join(', ') }
+      },
+    },
     go: {
       name: 'Go elsewhere',
       handler: async () => {

@@ -101,6 +101,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
 pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
     Router::new()
         .route("/assets/dashboard.js", get(script))
+        .route("/assets/combobox.js", get(combobox_script))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))
         // Asked for by browsers on pages without an icon link (JSON, text).
@@ -133,6 +134,7 @@ async fn secure_headers(mut response: Response) -> Response {
 }
 
 const SCRIPT: &str = include_str!("../../assets/dashboard.js");
+const COMBOBOX_SCRIPT: &str = include_str!("../../assets/combobox.js");
 const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
@@ -143,6 +145,16 @@ async fn script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         SCRIPT,
+    )
+}
+
+async fn combobox_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        COMBOBOX_SCRIPT,
     )
 }
 

@@ -120,6 +120,7 @@ pub fn shell(
                     link rel="stylesheet" href="/assets/dashboard.css";
                     link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
                     script src="/assets/dashboard.js" defer {}
+                    script src="/assets/combobox.js" defer {}
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }

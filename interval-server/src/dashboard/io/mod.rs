@@ -3,6 +3,7 @@
 //! error are tied to it with `aria-describedby`, and every button has a
 //! name. Form fields are named `c<index>`; [`super::values`] reads them back.
 
+pub mod combobox;
 pub mod dates;
 pub mod display;
 pub mod file;

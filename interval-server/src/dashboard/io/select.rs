@@ -1,12 +1,12 @@
-//! Choosing among options (§4.4): `SELECT_SINGLE` (a native select),
-//! `SELECT_MULTIPLE` (checkboxes) and `SEARCH` (a search box whose results
-//! come from the host through `SET_STATE`).
+//! Choosing among options (§4.4): `SELECT_SINGLE` (a native select, or a
+//! combobox when searchable), `SELECT_MULTIPLE` (checkboxes) and `SEARCH`
+//! (a combobox whose results come from the host through `SET_STATE`).
 
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::{grouped, help, labelled, text_of, Field};
-use crate::dashboard::sanitize;
+use super::combobox::{combobox, option_body, Item, Kind};
+use super::{grouped, labelled, text_of, Field};
 
 /// The `options` of a select.
 pub fn options<'a>(field: &Field<'a>) -> &'a [Value] {
@@ -24,9 +24,28 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 /// `SELECT_SINGLE`: a native `<select>` (keyboard and screen readers know
-/// it); option values are indices the server maps back to the options.
+/// it), or a combobox that filters the options when `searchable`; option
+/// values are indices the server maps back to the options.
 pub fn single(field: Field<'_>) -> Markup {
     let default = field.prop("defaultValue");
+    if field.flag("searchable") {
+        let items: Vec<Item> = options(&field)
+            .iter()
+            .enumerate()
+            .map(|(i, option)| Item {
+                value: i.to_string(),
+                option,
+            })
+            .collect();
+        let chosen: Vec<(String, String)> = items
+            .iter()
+            .filter(|item| default.is_some_and(|d| same_value(d, item.option)))
+            .map(|item| (item.value.clone(), item.label()))
+            .take(1)
+            .collect();
+        let query = chosen.first().map(|(_, l)| l.clone()).unwrap_or_default();
+        return combobox(field, Kind::Filter, &items, &query, &chosen);
+    }
     let control = html! {
         select #(field.id()) name=(field.name()) disabled[field.flag("disabled")]
             aria-required=(field.required()) aria-describedby=(field.described_by()) {
@@ -61,7 +80,7 @@ pub fn multiple(field: Field<'_>) -> Markup {
                         checked[defaults.iter().any(|d| same_value(d, option))]
                         disabled[field.flag("disabled")];
                     label for=(id) {
-                        (option_label(option))
+                        (option_body(option))
                     }
                 }
             }
@@ -70,34 +89,15 @@ pub fn multiple(field: Field<'_>) -> Markup {
     grouped(field, controls)
 }
 
-fn option_label(option: &Value) -> Markup {
-    let image = option
-        .get("image")
-        .and_then(|i| i.get("url"))
-        .or_else(|| option.get("imageUrl"))
-        .and_then(Value::as_str)
-        .and_then(sanitize::media_url);
-    html! {
-        @if let Some(src) = image { img.option-image src=(src) alt=""; }
-        span.option-label { (text_of(option.get("label").unwrap_or(&Value::Null))) }
-        @if let Some(description) = option.get("description").and_then(Value::as_str) {
-            span.option-description { (description) }
-        }
-    }
-}
-
-/// `SEARCH`: a search box (its text goes to the host as
-/// `{queryTerm}`) and the host's results as radios or checkboxes.
+/// `SEARCH`: a combobox whose text goes to the host as `{queryTerm}` and
+/// whose options are the host's results. The defaults (`defaultValue`,
+/// or `multipleProps.defaultValue`, values of results the host appended)
+/// start chosen.
 pub fn search(field: Field<'_>) -> Markup {
     let results: &[Value] = field
         .prop("results")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
-        .unwrap_or_default();
-    let query = field
-        .state
-        .and_then(|s| s.get("queryTerm"))
-        .and_then(Value::as_str)
         .unwrap_or_default();
     let multiple = field.component.is_multiple;
     let defaults: Vec<&str> = if multiple {
@@ -112,38 +112,34 @@ pub fn search(field: Field<'_>) -> Markup {
     } else {
         field.str("defaultValue").into_iter().collect()
     };
-    let kind = if multiple { "checkbox" } else { "radio" };
-    html! {
-        div.field.search-field {
-            label for=(field.id()) {
-                (field.component.label)
-                @if field.component.is_optional { " " span.optional { "(optional)" } }
-            }
-            (help(field))
-            input #(field.id()) type="search" value=(query) data-search=(field.index)
-                placeholder=(field.str("placeholder").unwrap_or("Search…"))
-                disabled[field.flag("disabled")] autocomplete="off"
-                aria-describedby=(field.described_by());
-            fieldset.results {
-                legend.visually-hidden { "Results for " (field.component.label) }
-                @if results.is_empty() {
-                    p.empty { @if query.is_empty() { "Type to search." } @else { "No results." } }
-                }
-                ul.choices {
-                    @for (i, result) in results.iter().enumerate() {
-                        @let value = result.get("value").and_then(Value::as_str).unwrap_or_default();
-                        @let id = format!("{}-r{i}", field.id());
-                        li.check {
-                            input #(id) type=(kind) name=(field.name()) value=(value)
-                                checked[defaults.contains(&value)];
-                            label for=(id) { (option_label(result)) }
-                        }
-                    }
-                }
-            }
-            (super::error(field))
-        }
-    }
+    let items: Vec<Item> = results
+        .iter()
+        .map(|result| Item {
+            value: result
+                .get("value")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            option: result,
+        })
+        .collect();
+    let chosen: Vec<(String, String)> = defaults
+        .iter()
+        .filter_map(|d| items.iter().find(|item| item.value == *d))
+        .map(|item| (item.value.clone(), item.label()))
+        .collect();
+    let query = field
+        .state
+        .and_then(|s| s.get("queryTerm"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    // A single search with its default picked shows the default's label.
+    let query = match (query, multiple, chosen.first()) {
+        (Some(query), _, _) => query,
+        (None, false, Some((_, label))) => label.clone(),
+        (None, _, _) => String::new(),
+    };
+    combobox(field, Kind::Search, &items, &query, &chosen)
 }
 
 #[cfg(test)]
@@ -179,15 +175,21 @@ mod tests {
     }
 
     #[test]
-    fn search_results_are_radios() {
+    fn search_results_are_options_of_a_combobox() {
         let out = one(
             "SEARCH",
             "User",
             json!({"results": [{"value": "0:0", "label": "Ada", "description": "admin"}]}),
         );
-        assert!(out.contains(r#"type="search""#) && out.contains(r#"data-search="0""#));
+        assert!(out.contains(r#"role="combobox""#) && out.contains(r#"data-search="0""#));
         assert!(
-            out.contains(r#"type="radio" name="c0" value="0:0""#),
+            out.contains(
+                r#"role="option" aria-selected="false" data-value="0:0" data-label="Ada""#
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<input type="hidden" name="c0" data-chosen value="">"#),
             "{out}"
         );
         assert!(out.contains("admin"));
