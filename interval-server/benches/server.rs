@@ -13,9 +13,13 @@
 //! - resident memory of a server process idle and with 1,000 open
 //!   transactions, against an idle bare axum process;
 //! - the round trip and the transaction rate with the state in a SQLite
-//!   file and in PostgreSQL, one against the other, when
+//!   file and in PostgreSQL, one against the other, and with the host and
+//!   the dashboards on two nodes of one PostgreSQL against both on one
+//!   node (the two nodes run in this process), when
 //!   `INTERVAL_BENCH_POSTGRES_URL` (or `INTERVAL_TEST_POSTGRES_URL`) names
 //!   a database (`eval "$(bash .ci/postgres start)"` starts one).
+//!
+//! `--nodes` measures only the last (two nodes against one).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -46,6 +50,12 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("--serve") => runtime.block_on(serve_child(false)),
         Some("--serve-baseline") => runtime.block_on(serve_child(true)),
+        Some("--nodes") => runtime.block_on(async {
+            let database = std::env::var("INTERVAL_BENCH_POSTGRES_URL")
+                .or_else(|_| std::env::var("INTERVAL_TEST_POSTGRES_URL"))
+                .expect("INTERVAL_BENCH_POSTGRES_URL names a PostgreSQL database");
+            nodes(&database).await
+        }),
         _ => runtime.block_on(run()),
     }
 }
@@ -288,6 +298,72 @@ async fn engines(database: &str) {
     );
 }
 
+/// A node of the state in `schema` of PostgreSQL `database`.
+fn node(database: &str, schema: &str) -> ServerConfig {
+    let mut config = config().database_url(database).api_key(support::KEY);
+    config.database_options.schema = Some(schema.to_owned());
+    config
+}
+
+/// The round trip and the transaction rate with the host on node A and
+/// the dashboards on node B (their messages pass through PostgreSQL),
+/// against host and dashboards on one node of the same database.
+async fn nodes(database: &str) {
+    let schema = format!("bench_{}", interval_protocol::new_id().simple());
+    let one = {
+        let server = interval_server::start(node(database, &schema))
+            .await
+            .unwrap();
+        let host = host(server.endpoint(), support::KEY.into()).await;
+        let mut dashboard = Dashboard::connect(&server).await;
+        let rt = interval_round_trips(&mut dashboard).await;
+        let rate = transaction_rate(&server).await;
+        host.immediately_close();
+        server.shutdown();
+        server.closed().await;
+        (percentile(&rt, 0.5), percentile(&rt, 0.99), rate)
+    };
+    let schema = format!("bench_{}", interval_protocol::new_id().simple());
+    let a = interval_server::start(node(database, &schema))
+        .await
+        .unwrap();
+    let b = interval_server::start(node(database, &schema))
+        .await
+        .unwrap();
+    let host = host(a.endpoint(), support::KEY.into()).await;
+    let mut dashboard = Dashboard::connect(&b).await;
+    // Node B lists the host of node A once it has read the hosts table.
+    loop {
+        let routes = dashboard.request(Request::Routes).await.unwrap();
+        if matches!(&routes, Reply::Routes { actions, .. } if actions.iter().any(|a| a.slug == "echo"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rt = interval_round_trips(&mut dashboard).await;
+    let rate = transaction_rate(&b).await;
+    host.immediately_close();
+    for server in [a, b] {
+        server.shutdown();
+        server.closed().await;
+    }
+    let two = (percentile(&rt, 0.5), percentile(&rt, 0.99), rate);
+    println!("\nHost on node A, dashboards on node B (PostgreSQL, loopback) against both on one node");
+    for (what, cross, same) in [("p50", two.0, one.0), ("p99", two.1, one.1)] {
+        println!(
+            "  round trip {what} {cross:>10.3?}   one node {same:>10.3?}   ratio {:.2}x",
+            cross.as_secs_f64() / same.as_secs_f64()
+        );
+    }
+    println!(
+        "  transactions {:>8.0}/s   one node {:>8.0}/s   ratio {:.2}",
+        two.2,
+        one.2,
+        two.2 / one.2
+    );
+}
+
 async fn run() {
     println!(
         "interval-server benchmark (loopback, {} CPUs)\n",
@@ -364,7 +440,10 @@ async fn run() {
     let database = std::env::var("INTERVAL_BENCH_POSTGRES_URL")
         .or_else(|_| std::env::var("INTERVAL_TEST_POSTGRES_URL"));
     match database {
-        Ok(database) => engines(&database).await,
+        Ok(database) => {
+            engines(&database).await;
+            nodes(&database).await;
+        }
         Err(_) => {
             println!("\n(no INTERVAL_BENCH_POSTGRES_URL: SQLite against PostgreSQL not measured)")
         }
