@@ -349,7 +349,9 @@ async fn nodes(database: &str) {
         server.closed().await;
     }
     let two = (percentile(&rt, 0.5), percentile(&rt, 0.99), rate);
-    println!("\nHost on node A, dashboards on node B (PostgreSQL, loopback) against both on one node");
+    println!(
+        "\nHost on node A, dashboards on node B (PostgreSQL, loopback) against both on one node"
+    );
     for (what, cross, same) in [("p50", two.0, one.0), ("p99", two.1, one.1)] {
         println!(
             "  round trip {what} {cross:>10.3?}   one node {same:>10.3?}   ratio {:.2}x",

@@ -1,12 +1,20 @@
-//! A server node killed (`kill -9`) with a form open in a real headless
-//! Chromium: two `interval-server` processes share one PostgreSQL behind
-//! nginx (Debian's, on loopback, configured as deploy/nginx-failover.conf:
-//! node B is the `backup`); the host and the browser reach node A through
-//! it. Node A is killed
-//! mid-transaction; the host and the tab reconnect through the balancer to
-//! node B, which takes the transaction over once A's heartbeat is stale, and
-//! the same tab completes it (tests/e2e/restart.mjs: no reload, the answer
-//! given once). The same with node A stopped for a deploy (SIGTERM).
+//! Several server nodes, and one killed (`kill -9`) with a form open in a
+//! real headless Chromium: two `interval-server` processes share one
+//! PostgreSQL behind nginx (Debian's, on loopback, started by the test; see
+//! deploy/nginx-nodes.conf). The test's nginx sends hosts and dashboards
+//! each to a chosen node first, the other as `backup`, so that the test
+//! knows where each one is.
+//!
+//! - Hosts on node A, the browser on node B: the browser completes a form
+//!   through an official Node SDK host and through a Rust host (their
+//!   messages pass between the nodes), then node A is killed
+//!   mid-transaction; the hosts reconnect to B, which takes the transaction
+//!   over, and the same tab completes it (tests/e2e/multinode.mjs).
+//! - Host and browser on node A, which is killed mid-transaction: both
+//!   reconnect through the balancer to node B, which takes the transaction
+//!   over once A's heartbeat is stale, and the same tab completes it
+//!   (tests/e2e/restart.mjs: no reload, the answer given once). The same
+//!   with node A stopped for a deploy (SIGTERM).
 //!
 //! Needs `INTERVAL_TEST_POSTGRES_URL` (`.ci/run` starts a PostgreSQL) and
 //! nginx (`.ci/run` installs it).
@@ -112,7 +120,7 @@ fn free_port() -> u16 {
 /// nginx on a free loopback port, killed on drop: hosts (`/websocket`)
 /// go to the first of `hosts`, dashboards (everything else) to the first of
 /// `dashboards`, the others of each as `backup` (as
-/// deploy/nginx-failover.conf).
+/// deploy/nginx-nodes.conf with a `backup`).
 struct Balancer {
     nginx: Child,
     addr: SocketAddr,

@@ -388,17 +388,16 @@ async fn refresh(state: &Arc<AppState>) {
         remote.proxies.retain(|(node, _), _| !gone.contains(node));
         (stranded, visitors)
     };
+    // Following it here: until its host replays it, the dashboard hears
+    // that the host went away (`HostClosed`), as after a restart.
     for (id, abroad) in stranded {
         for browser in abroad.browsers {
-            // Said at once; cleared once the host is back (here).
-            let event = Event::HostClosed { id: id.clone() };
-            state
-                .registry()
-                .send_to(browser, ServerMessage::Event { event });
             if abroad.page {
-                continue;
-            }
-            if let Err(e) = attach_here(state, &abroad.person, browser, &id).await {
+                let event = Event::HostClosed { id: id.clone() };
+                state
+                    .registry()
+                    .send_to(browser, ServerMessage::Event { event });
+            } else if let Err(e) = attach_here(state, &abroad.person, browser, &id).await {
                 tracing::warn!("{e}");
             }
         }

@@ -290,15 +290,8 @@ pub(super) async fn attach(
                 target,
                 replace,
             }),
-        // Whether its host is here: a banner that said it went away (see
-        // `abroad::refresh`) goes once it is.
-        Some(match transaction.host_gone {
-            true => Event::HostClosed {
-                id: transaction_id.to_owned(),
-            },
-            false => Event::HostReconnected {
-                id: transaction_id.to_owned(),
-            },
+        transaction.host_gone.then(|| Event::HostClosed {
+            id: transaction_id.to_owned(),
         }),
         completed,
     ]
