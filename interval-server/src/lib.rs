@@ -36,6 +36,7 @@ mod origin;
 mod outbox;
 pub mod people;
 mod private_files;
+mod registry;
 pub mod secret_checks;
 mod sign_in;
 mod state;

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::transactions::{attach as attach_here, meet_identity, Refused};
+use super::answers::{meet_identity, Refused};
+use super::transactions::attach as attach_here;
 use crate::api::{BrowserResponse, Event, Reply, ServerMessage};
 use crate::auth::{SignedInVia, Viewer};
 use crate::cluster::{Abroad, Asker, Incoming, Op, Outcome, RemoteHost};

@@ -2,15 +2,17 @@
 //! dashboard, events pushed to it.
 
 mod abroad;
+mod answers;
 mod pages;
 mod routes;
 mod transactions;
 mod visitors;
 
 pub(crate) use abroad::run_cluster;
+use answers::{answer_here, Refused};
 use pages::{close_page, open_page};
 pub use routes::routes;
-use transactions::{answer_here, attach, cancel, check_owner, leave, Refused};
+use transactions::{attach, cancel, check_owner, leave};
 pub use transactions::{start_transaction, Run};
 
 use std::sync::Arc;

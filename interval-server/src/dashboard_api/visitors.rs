@@ -8,11 +8,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::answers::{identity_requirement, respond, typed_errors};
 use super::pages::{close_page, open_page};
-use super::transactions::{
-    attach, cancel, check_owner, detach, identity_requirement, leave, respond, start_transaction,
-    typed_errors, Run,
-};
+use super::transactions::{attach, cancel, check_owner, detach, leave, start_transaction, Run};
 use crate::api::Reply;
 use crate::auth::{SignedInVia, Viewer};
 use crate::cluster::{Asker, Op, Outcome};

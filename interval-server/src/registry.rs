@@ -1,0 +1,288 @@
+//! What runs on this node now: connected hosts and what they declared,
+//! running transactions and open pages, attached dashboards, and what this
+//! node knows of the others. Kept by [`crate::state::AppState`] behind one
+//! lock; persistent state lives in the store.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::access;
+use crate::api::{Event, ServerMessage};
+use crate::keys::KeyKind;
+use crate::outbox::{queued_size, Outbox};
+use crate::people::Person;
+use crate::wire::Wire;
+use interval_protocol::layout::Layout;
+use interval_protocol::types::{ActionDefinition, LinkTarget, LoadingState, PageDefinition};
+
+/// One connected (or recently dropped) host.
+pub(crate) struct Host {
+    pub wire: Arc<Wire>,
+    pub conn_id: u64,
+    pub key: KeyKind,
+    /// The key it connected with: its instance id is bound to it.
+    pub key_id: String,
+    /// The owner of its development key: the developer whose environment
+    /// it serves.
+    pub owner: Option<String>,
+    pub sdk_version: String,
+    /// Its INITIALIZE_HOST answer was delivered: it may get transactions.
+    pub ready: bool,
+    pub shutting_down: bool,
+    pub actions: Vec<ActionDefinition>,
+    pub pages: Vec<PageDefinition>,
+}
+
+impl Host {
+    pub fn is_live(&self) -> bool {
+        self.ready && !self.shutting_down && !self.wire.is_closed()
+    }
+
+    /// Whether the SDK understands `{type:"ERROR"}` replies to SEND_IO_CALL
+    /// (a string comparison, as Interval's server does).
+    pub fn understands_io_errors(&self) -> bool {
+        self.sdk_version.as_str() >= "1.4.0"
+    }
+}
+
+/// A transaction that is running (or finished, while dashboards look at it).
+pub(crate) struct LiveTransaction {
+    /// Full slug of the action.
+    pub slug: String,
+    pub host: String,
+    /// The account of the person who runs it: the only one who may answer.
+    pub runner: String,
+    /// The last `ioCall` text, replayed to dashboards that attach.
+    pub pending_render: Option<String>,
+    pub loading: Option<LoadingState>,
+    pub redirect: Option<(LinkTarget, bool)>,
+    pub browsers: HashSet<u64>,
+    pub completed: bool,
+    pub host_gone: bool,
+    /// An identity confirmation the pending `CONFIRM_IDENTITY` asks for;
+    /// until it is met, answers to this transaction are refused.
+    pub identity: Option<IdentityRequirement>,
+    /// The status last written to the store by a render: the next render
+    /// with the same one writes nothing (a form of many steps).
+    pub stored_status: Option<&'static str>,
+}
+
+impl LiveTransaction {
+    /// A transaction of action `slug` run by host instance `host` for
+    /// account `runner`, nothing shown yet.
+    pub fn new(slug: String, host: String, runner: String) -> Self {
+        LiveTransaction {
+            slug,
+            host,
+            runner,
+            pending_render: None,
+            loading: None,
+            redirect: None,
+            browsers: HashSet::new(),
+            completed: false,
+            host_gone: false,
+            identity: None,
+            stored_status: None,
+        }
+    }
+}
+
+/// The identity-confirmation requirement recorded when a host renders
+/// `CONFIRM_IDENTITY` (PROTOCOL.md, SEND_IO_CALL): tied to that render's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IdentityRequirement {
+    pub render_id: String,
+    /// `props.gracePeriodMs`: a session that authenticated this recently
+    /// is not asked again.
+    pub grace_period_ms: Option<u64>,
+}
+
+/// An open page.
+pub(crate) struct LivePage {
+    pub host: String,
+    pub browser: u64,
+    pub layout: Option<Layout>,
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub hosts: HashMap<String, Host>,
+    pub transactions: HashMap<String, LiveTransaction>,
+    pub pages: HashMap<String, LivePage>,
+    pub browsers: HashMap<u64, Arc<Outbox>>,
+    /// What this node knows of the other nodes.
+    pub remote: crate::cluster::RemoteState,
+}
+
+impl Registry {
+    /// Queues `event` for every dashboard attached to `id` (a transaction
+    /// or a page).
+    pub fn emit(&self, id: &str, event: Event) {
+        let targets: Vec<u64> = match (self.transactions.get(id), self.pages.get(id)) {
+            (Some(t), _) => t.browsers.iter().copied().collect(),
+            (None, Some(p)) => vec![p.browser],
+            (None, None) => return,
+        };
+        let outboxes: Vec<&Arc<Outbox>> = targets
+            .iter()
+            .filter_map(|browser| self.browsers.get(browser))
+            .collect();
+        if outboxes.is_empty() {
+            return;
+        }
+        let message = ServerMessage::Event { event };
+        // Measured once for all its dashboards.
+        let bytes = queued_size(&message);
+        for outbox in outboxes {
+            outbox.push(message.clone(), bytes);
+        }
+    }
+
+    /// Queues a message for one dashboard connection (which is closed if
+    /// the message does not fit its byte budget: it is not reading).
+    pub fn send_to(&self, browser: u64, message: ServerMessage) {
+        if let Some(outbox) = self.browsers.get(&browser) {
+            outbox.push_message(message);
+        }
+    }
+
+    /// Whether `conn_id` is the current connection of host `instance` (an
+    /// older connection of the same instance, being closed, is not).
+    fn is_current(&self, instance: &str, conn_id: u64) -> bool {
+        self.hosts.get(instance).map(|h| h.conn_id) == Some(conn_id)
+    }
+
+    /// The live transaction `id` when connection `conn_id` of host
+    /// `instance` runs it; `None` for unknown transactions and for those of
+    /// other hosts alike, so that a host learns nothing about the latter.
+    pub fn own_transaction(
+        &mut self,
+        instance: &str,
+        conn_id: u64,
+        id: &str,
+    ) -> Option<&mut LiveTransaction> {
+        if !self.is_current(instance, conn_id) {
+            return None;
+        }
+        self.transactions.get_mut(id).filter(|t| t.host == instance)
+    }
+
+    /// The open page `key` when connection `conn_id` of host `instance`
+    /// renders it (as [`Registry::own_transaction`]).
+    pub fn own_page(&mut self, instance: &str, conn_id: u64, key: &str) -> Option<&mut LivePage> {
+        if !self.is_current(instance, conn_id) {
+            return None;
+        }
+        self.pages.get_mut(key).filter(|p| p.host == instance)
+    }
+
+    /// Whether host `host` serves `person` in `environment` (see
+    /// [`crate::access::host_serves`]).
+    pub fn serves(host: &Host, person: &Person, environment: KeyKind) -> bool {
+        host.is_live() && access::host_serves(host.key, host.owner.as_deref(), person, environment)
+    }
+
+    /// Whether host `host` of another node serves `person` in
+    /// `environment` (as [`Registry::serves`]).
+    pub fn remote_serves(
+        host: &crate::cluster::RemoteHost,
+        person: &Person,
+        environment: KeyKind,
+    ) -> bool {
+        access::host_serves(host.key, host.owner.as_deref(), person, environment)
+    }
+
+    /// What the hosts serving `person` in `environment` declared: this
+    /// node's first, then other nodes'.
+    pub fn declared(
+        &self,
+        person: &Person,
+        environment: KeyKind,
+    ) -> Vec<(&[ActionDefinition], &[PageDefinition])> {
+        let here = self
+            .hosts
+            .values()
+            .filter(|h| Self::serves(h, person, environment))
+            .map(|h| (h.actions.as_slice(), h.pages.as_slice()));
+        let elsewhere = self
+            .remote
+            .hosts
+            .iter()
+            .filter(|h| Self::remote_serves(h, person, environment))
+            .map(|h| (h.actions.as_slice(), h.pages.as_slice()));
+        here.chain(elsewhere).collect()
+    }
+
+    /// The live host serving `person` in `environment` that should run
+    /// `slug`: the least busy one.
+    pub fn pick_host(
+        &self,
+        slug: &str,
+        person: &Person,
+        environment: KeyKind,
+        exclude: &HashSet<String>,
+    ) -> Option<(String, Arc<Wire>)> {
+        self.hosts
+            .iter()
+            .filter(|(id, host)| {
+                Self::serves(host, person, environment)
+                    && !exclude.contains(*id)
+                    && host.actions.iter().any(|a| a.full_slug() == slug)
+            })
+            .min_by_key(|(id, _)| {
+                self.transactions
+                    .values()
+                    .filter(|t| &t.host == *id && !t.completed)
+                    .count()
+            })
+            .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+
+    /// Forgets transaction `id` once it is over and no dashboard shows it:
+    /// the store has its outcome (a dashboard that attaches later gets it
+    /// from there), and memory does not grow with the history.
+    pub fn forget_if_done(&mut self, id: &str) {
+        if self
+            .transactions
+            .get(id)
+            .is_some_and(|t| t.completed && t.browsers.is_empty())
+        {
+            self.transactions.remove(id);
+        }
+    }
+
+    /// Whether transaction `id` is unfinished, watched by no dashboard, and
+    /// of an action that may not run in the background.
+    pub fn is_abandoned(&self, id: &str) -> bool {
+        let Some(t) = self.transactions.get(id) else {
+            return false;
+        };
+        let backgroundable = self
+            .hosts
+            .get(&t.host)
+            .and_then(|h| h.actions.iter().find(|a| a.full_slug() == t.slug))
+            .and_then(|a| a.backgroundable)
+            .unwrap_or(false);
+        !t.completed && t.browsers.is_empty() && !backgroundable
+    }
+
+    /// The live host serving `person` in `environment` that renders page
+    /// `slug`.
+    pub fn pick_page_host(
+        &self,
+        slug: &str,
+        person: &Person,
+        environment: KeyKind,
+    ) -> Option<(String, Arc<Wire>)> {
+        self.hosts
+            .iter()
+            .find(|(_, host)| {
+                Self::serves(host, person, environment)
+                    && host
+                        .pages
+                        .iter()
+                        .any(|p| p.slug == slug && p.has_handler.or(p.has_index).unwrap_or(false))
+            })
+            .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+}
