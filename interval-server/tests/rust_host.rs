@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use interval_core::{Action, Error, Interval, Layout, LoadingOptions, MenuItem, Page};
@@ -89,6 +90,160 @@ async fn a_rust_host_runs_a_transaction_and_a_page() {
     };
     scenario::run(&mut dashboard, traits).await;
     host.immediately_close();
+}
+
+/// The same path with the host on node A and the dashboard on node B of
+/// one PostgreSQL: every request, render, loading state, log and page
+/// update passes between the nodes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rust_host_on_one_node_serves_a_dashboard_on_another() {
+    let Some((a, b, _store)) = support::two_nodes().await else {
+        return;
+    };
+    let host = host(a.endpoint()).await;
+    let mut dashboard = Dashboard::connect(&b).await;
+    let traits = HostTraits {
+        page_rows: 10,
+        age: json!(36.0),
+    };
+    scenario::run(&mut dashboard, traits).await;
+    host.immediately_close();
+}
+
+/// Across nodes, a render too large for a PostgreSQL notification arrives
+/// whole (through the `bus_messages` table, emptied as it is read); the
+/// answer, a cancel and a closed dashboard reach node A.
+#[tokio::test(flavor = "multi_thread")]
+async fn large_renders_cancels_and_closed_dashboards_cross_nodes() {
+    use interval_protocol::io::IoResponseKind;
+    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    let Some((a, b, store)) = support::two_nodes().await else {
+        return;
+    };
+    let big = "Lorem ipsum dolor sit amet. ".repeat(1_000);
+    let shown = big.clone();
+    let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = answered.clone();
+    let interval = Interval::builder()
+        .endpoint(a.endpoint())
+        .api_key(KEY)
+        .action(
+            "big",
+            Action::new(move |io, _ctx| {
+                let shown = shown.clone();
+                async move {
+                    let name = io.input().text("Name").help_text(shown.as_str()).await?;
+                    Ok::<_, Error>(format!("Hello, {name}!"))
+                }
+            }),
+        )
+        .action(
+            "wait",
+            Action::new(move |io, _ctx| {
+                let seen = seen.clone();
+                async move {
+                    let answer = io.input().text("Never answered").await;
+                    seen.store(answer.is_err(), std::sync::atomic::Ordering::SeqCst);
+                    answer
+                }
+            }),
+        )
+        .build();
+    interval.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&b).await;
+    dashboard.wait_for_action("big").await;
+    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "big".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started on the other node")
+    };
+    let render = dashboard.next_render().await;
+    assert!(
+        serde_json::to_string(&render).unwrap().contains(&big),
+        "the whole help text crossed the nodes"
+    );
+    let response = BrowserResponse {
+        id: render.id.clone(),
+        input_group_key: render.input_group_key.clone(),
+        kind: IoResponseKind::Return,
+        values: vec![json!("Ada")],
+        values_meta: None,
+        choice: None,
+    };
+    let answered_at_b = dashboard
+        .request(Request::Respond {
+            transaction_id: transaction_id.clone(),
+            response,
+            password: None,
+        })
+        .await;
+    assert_eq!(answered_at_b, Ok(Reply::Ok));
+    loop {
+        if let Event::Completed { result, .. } = dashboard.event().await {
+            let result = result.expect("a result");
+            assert_eq!(result.data, json!("Hello, Ada!"));
+            break;
+        }
+    }
+
+    // A cancel from node B reaches the action on node A.
+    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "wait".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started on the other node")
+    };
+    dashboard.next_render().await;
+    assert_eq!(
+        dashboard
+            .request(Request::Cancel {
+                transaction_id: transaction_id.clone()
+            })
+            .await,
+        Ok(Reply::Ok)
+    );
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while !answered.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the action was not canceled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let record = store.transaction(&transaction_id).await.unwrap().unwrap();
+    assert_eq!(record.result_status.as_deref(), Some("CANCELED"));
+
+    // Node A served the dashboard through a stand-in connection, gone with
+    // the dashboard; no kept message body is left behind.
+    assert_eq!(
+        a.state().dashboard_backlogs().len(),
+        1,
+        "one stand-in on node A"
+    );
+    drop(dashboard);
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while !a.state().dashboard_backlogs().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stand-in stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.sweep_bus_messages(-60_000).await.unwrap(),
+        0,
+        "every kept message body was taken"
+    );
+    interval.immediately_close();
 }
 
 /// The history's status follows the steps: a question is AWAITING_INPUT, a

@@ -41,6 +41,35 @@ pub async fn server_with(config: ServerConfig) -> RunningServer {
         .expect("server starts")
 }
 
+/// Two nodes sharing a new schema of the PostgreSQL database that
+/// `INTERVAL_TEST_POSTGRES_URL` names (`None`, with a note, without one),
+/// and that schema's store as the test reads it.
+pub async fn two_nodes() -> Option<(RunningServer, RunningServer, interval_server::db::Store)> {
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let schema = format!("nodes_{}", interval_protocol::new_id().simple());
+    let node = || {
+        let mut config = ServerConfig::default().database_url(&database);
+        config.database_options.schema = Some(schema.clone());
+        server_with(config)
+    };
+    let a = node().await;
+    let b = node().await;
+    let store = interval_server::db::Store::connect(
+        &database,
+        &interval_server::db::StoreOptions {
+            max_connections: 1,
+            schema: Some(schema.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the test database");
+    Some((a, b, store))
+}
+
 /// Logs in to `server`'s dashboard over HTTP with `password`, as a browser
 /// does; returns the session cookie (`name=value`).
 pub async fn log_in(server: &RunningServer, password: &str) -> String {
