@@ -461,36 +461,48 @@ impl AppState {
         if !self.take_over(transaction_id, instance_id).await {
             return false;
         }
-        // A dashboard may be waiting for it already (see `attach`).
-        let mut registry = self.registry();
-        let live = registry
-            .transactions
-            .entry(transaction_id.to_owned())
-            .or_insert_with(|| {
-                LiveTransaction::new(
-                    record.action_slug.clone(),
-                    instance_id.to_owned(),
-                    record.runner_id.clone().unwrap_or_default(),
-                )
-            });
-        let waited = std::mem::replace(&mut live.host_gone, false);
-        live.stored_status = None;
-        // This node's dashboards that followed it on the node that had it
-        // follow it here now: the replayed render reaches them.
-        if let Some(abroad) = registry.remote.abroad.remove(transaction_id) {
-            if let Some(live) = registry.transactions.get_mut(transaction_id) {
-                live.browsers.extend(abroad.browsers);
+        {
+            // A dashboard may be waiting for it already (see `attach`).
+            let mut registry = self.registry();
+            let live = registry
+                .transactions
+                .entry(transaction_id.to_owned())
+                .or_insert_with(|| {
+                    LiveTransaction::new(
+                        record.action_slug.clone(),
+                        instance_id.to_owned(),
+                        record.runner_id.clone().unwrap_or_default(),
+                    )
+                });
+            let waited = std::mem::replace(&mut live.host_gone, false);
+            live.stored_status = None;
+            // This node's dashboards that followed it on the node that had it
+            // follow it here now: the replayed render reaches them.
+            if let Some(abroad) = registry.remote.abroad.remove(transaction_id) {
+                if let Some(live) = registry.transactions.get_mut(transaction_id) {
+                    live.browsers.extend(abroad.browsers);
+                }
+            }
+            if waited {
+                registry.emit(
+                    transaction_id,
+                    Event::HostReconnected {
+                        id: transaction_id.to_owned(),
+                    },
+                );
             }
         }
-        if waited {
-            registry.emit(
-                transaction_id,
-                Event::HostReconnected {
-                    id: transaction_id.to_owned(),
-                },
-            );
+        // A dashboard on a third node followed it on the node that went
+        // away: it follows it here now.
+        if let Some(cluster) = self.cluster() {
+            match self.store.browser_node(transaction_id).await {
+                Ok(Some(node)) if node != self.node_id => {
+                    cluster.moved(&node, transaction_id).await
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("{e}"),
+            }
         }
-        drop(registry);
         tracing::info!("transaction {transaction_id} resumed by its host after a restart");
         true
     }

@@ -404,6 +404,101 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     drop(b);
 }
 
+/// Three nodes: a host on node A, a dashboard on node B. Node A is killed
+/// mid-transaction and the balancer sends the host to node C, which takes
+/// the transaction over and tells node B (the database records where the
+/// dashboard is); B's dashboard follows it to C, gets the replayed question
+/// and completes it, the answer given once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_moved_to_a_third_node_keeps_its_dashboard() {
+    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("three_{}", interval_protocol::new_id().simple());
+    let mut a = Node::start(&database, &schema).await;
+    let b = Node::start(&database, &schema).await;
+    let c = Node::start(&database, &schema).await;
+    let balancer = Balancer::split(&[a.addr(), c.addr()], &[b.addr()]).await;
+    let front = balancer.addr;
+
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = answers.clone();
+    let ask = Action::new(move |io, _ctx| {
+        let counted = counted.clone();
+        async move {
+            let name = io.input().text("Name").await?;
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, Error>(format!("Hello, {name}!"))
+        }
+    });
+    let host = Interval::builder()
+        .endpoint(format!("ws://{front}/websocket"))
+        .api_key(KEY)
+        .action("ask", ask)
+        .build();
+    host.listen()
+        .await
+        .expect("the host connects through the balancer");
+
+    let mut dashboard = support::Dashboard::connect_to(b.addr(), None).await;
+    dashboard.wait_for_action("ask").await;
+    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "ask".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started from node B")
+    };
+    dashboard.next_render().await;
+    let store = test_store(&database, &schema).await;
+    let node_a = history_of(&store, "ask").await.node_id;
+    a.kill();
+
+    // The question again, replayed by the host on node C.
+    let render = loop {
+        if let Event::Render { render, .. } = dashboard.event().await {
+            break render;
+        }
+    };
+    let response = BrowserResponse {
+        id: render.id.clone(),
+        input_group_key: render.input_group_key.clone(),
+        kind: interval_protocol::io::IoResponseKind::Return,
+        values: vec![serde_json::json!("Ada")],
+        values_meta: None,
+        choice: None,
+    };
+    let answered = dashboard
+        .request(Request::Respond {
+            transaction_id: transaction_id.clone(),
+            response,
+            password: None,
+        })
+        .await;
+    assert_eq!(answered, Ok(Reply::Ok));
+    loop {
+        if let Event::Completed { result, .. } = dashboard.event().await {
+            assert_eq!(
+                result.expect("a result").data,
+                serde_json::json!("Hello, Ada!")
+            );
+            break;
+        }
+    }
+    assert_eq!(answers.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let record = history_of(&store, "ask").await;
+    assert_eq!(record.status, "COMPLETED");
+    assert_ne!(record.node_id, node_a, "node C runs it now");
+    host.immediately_close();
+    drop(balancer);
+    drop((b, c));
+}
+
 /// Nodes started together on a new database: each migration is applied
 /// once (an advisory lock), both nodes start, and they share one owner.
 #[tokio::test(flavor = "multi_thread")]

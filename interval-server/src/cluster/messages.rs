@@ -136,4 +136,12 @@ pub(crate) enum BusMessage {
     },
     /// To every node: the hosts of a node changed.
     HostsChanged,
+    /// Transaction `id`, which a dashboard of the receiving node follows,
+    /// runs on node `node` now (its host replayed it there).
+    Moved {
+        /// The transaction.
+        id: String,
+        /// Its node now.
+        node: String,
+    },
 }

@@ -54,6 +54,13 @@ pub(crate) enum Incoming {
     },
     /// Another node's hosts changed.
     HostsChanged,
+    /// A transaction this node's dashboards follow moved to `node`.
+    Moved {
+        /// The transaction.
+        id: String,
+        /// Its node now.
+        node: String,
+    },
 }
 
 /// A host connected to another node.
@@ -116,21 +123,19 @@ pub(crate) struct Abroad {
     pub page: bool,
     /// The person following it.
     pub person: crate::people::Person,
+    /// Their environment.
+    pub environment: KeyKind,
+    /// Signed in by open mode.
+    pub open: bool,
     /// Their dashboard connections following it.
     pub browsers: HashSet<u64>,
 }
 
 impl RemoteState {
-    /// Remembers that `browser` of `person` follows transaction or page
-    /// `id` on `node`.
-    pub fn follow(
-        &mut self,
-        browser: u64,
-        person: &crate::people::Person,
-        id: &str,
-        node: &str,
-        page: bool,
-    ) {
+    /// Remembers that `asker`'s dashboard connection follows transaction
+    /// or page `id` on `node`.
+    pub fn follow(&mut self, asker: &Asker, id: &str, node: &str, page: bool) {
+        let browser = asker.browser;
         self.abroad
             .entry(id.to_owned())
             .and_modify(|a| {
@@ -142,7 +147,9 @@ impl RemoteState {
             .or_insert_with(|| Abroad {
                 node: node.to_owned(),
                 page,
-                person: person.clone(),
+                person: asker.person.clone(),
+                environment: asker.environment,
+                open: asker.open,
                 browsers: HashSet::new(),
             })
             .browsers
@@ -250,6 +257,7 @@ impl Cluster {
             },
             BusMessage::Event { browser, message } => Incoming::Event { browser, message },
             BusMessage::HostsChanged => Incoming::HostsChanged,
+            BusMessage::Moved { id, node } => Incoming::Moved { id, node },
         };
         let _ = incoming.send(incoming_message);
     }
@@ -331,6 +339,17 @@ impl Cluster {
             .await
         {
             tracing::warn!("could not reach a dashboard on node {node}: {e}");
+        }
+    }
+
+    /// Tells node `node` that transaction `id` runs on this node now.
+    pub async fn moved(&self, node: &str, id: &str) {
+        let message = BusMessage::Moved {
+            id: id.to_owned(),
+            node: self.node_id.clone(),
+        };
+        if let Err(e) = self.send(Some(node), &message).await {
+            tracing::warn!("could not tell node {node} where {id} went: {e}");
         }
     }
 

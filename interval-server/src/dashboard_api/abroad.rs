@@ -50,7 +50,12 @@ pub(super) fn node_of(state: &AppState, id: &str) -> Option<String> {
     if registry.transactions.contains_key(id) || registry.pages.contains_key(id) {
         return None;
     }
-    registry.remote.abroad.get(id).map(|a| a.node.clone())
+    registry
+        .remote
+        .abroad
+        .get(id)
+        .filter(|a| registry.remote.nodes.contains(&a.node))
+        .map(|a| a.node.clone())
 }
 
 /// The node to follow transaction `id` on: as [`node_of`], or, for one this
@@ -129,6 +134,64 @@ pub(super) fn node_for_page(
         .map(|h| h.node.clone())
 }
 
+/// Records, for the node that runs transaction `id`, that a dashboard of
+/// this node follows it: if it moves (its node went away and its host
+/// replayed it on a third node), that node tells this one
+/// ([`follow_moved`]).
+async fn record_following(state: &AppState, id: &str) {
+    if let Err(e) = state.store.set_browser_node(id, &state.node_id).await {
+        tracing::warn!("{e}");
+    }
+}
+
+/// Transaction `id`, which this node's dashboards followed on a node that
+/// went away, runs on `node` now: they follow it there (leaving the entry
+/// that waited for its host here).
+async fn follow_moved(state: Arc<AppState>, id: String, node: String) {
+    let following = {
+        let mut registry = state.registry();
+        let Some(abroad) = registry.remote.abroad.get_mut(&id) else {
+            return;
+        };
+        abroad.node = node.clone();
+        let abroad = abroad.clone();
+        let waited_here = registry
+            .transactions
+            .get(&id)
+            .is_some_and(|t| t.host_gone && !t.completed);
+        if waited_here {
+            registry.transactions.remove(&id);
+        }
+        for browser in &abroad.browsers {
+            registry
+                .remote
+                .browsers_abroad
+                .entry(*browser)
+                .or_default()
+                .insert(node.clone());
+        }
+        abroad
+    };
+    let Some(cluster) = state.cluster().cloned() else {
+        return;
+    };
+    for browser in following.browsers {
+        let asker = Asker {
+            person: following.person.clone(),
+            environment: following.environment,
+            browser,
+            open: following.open,
+        };
+        let attached = cluster
+            .call(&node, Some(asker), Op::Attach { id: id.clone() })
+            .await;
+        if let Err(e) = attached.and_then(reply) {
+            tracing::warn!("could not follow {id} to node {node}: {e}");
+        }
+    }
+    tracing::info!("following {id} on node {node}, where its host replayed it");
+}
+
 /// Asks `node` to do `op` for `here`.
 async fn call(state: &AppState, here: Here<'_>, node: &str, op: Op) -> Result<Outcome, String> {
     let cluster = state
@@ -181,13 +244,11 @@ pub(super) async fn start(
     };
     let started = ask(state, here, node, op).await?;
     if let Reply::TransactionStarted { transaction_id } = &started {
-        state.registry().remote.follow(
-            here.browser,
-            &here.viewer.person,
-            transaction_id,
-            node,
-            false,
-        );
+        state
+            .registry()
+            .remote
+            .follow(&here.asker(), transaction_id, node, false);
+        record_following(state, transaction_id).await;
     }
     Ok(started)
 }
@@ -202,7 +263,8 @@ pub(super) async fn attach(
     state
         .registry()
         .remote
-        .follow(here.browser, &here.viewer.person, &id, node, false);
+        .follow(&here.asker(), &id, node, false);
+    record_following(state, &id).await;
     ask(state, here, node, Op::Attach { id }).await
 }
 
@@ -219,7 +281,7 @@ pub(super) async fn open_page(
         state
             .registry()
             .remote
-            .follow(here.browser, &here.viewer.person, page_key, node, true);
+            .follow(&here.asker(), page_key, node, true);
     }
     Ok(opened)
 }
@@ -270,12 +332,15 @@ pub(super) fn detach(state: &Arc<AppState>, browser: u64) {
     let Some(cluster) = state.cluster().cloned() else {
         return;
     };
-    let nodes = state
-        .registry()
-        .remote
-        .browsers_abroad
-        .remove(&browser)
-        .unwrap_or_default();
+    let nodes = {
+        let mut registry = state.registry();
+        let remote = &mut registry.remote;
+        remote.abroad.retain(|_, a| {
+            a.browsers.remove(&browser);
+            !a.browsers.is_empty()
+        });
+        remote.browsers_abroad.remove(&browser).unwrap_or_default()
+    };
     for node in nodes {
         let cluster = cluster.clone();
         tokio::spawn(async move {
@@ -317,6 +382,9 @@ pub(crate) async fn run_cluster(
             // In order: this loop is the only one delivering them.
             Incoming::Event { browser, message } => state.registry().send_to(browser, message),
             Incoming::HostsChanged => changed.notify_one(),
+            Incoming::Moved { id, node } => {
+                tokio::spawn(follow_moved(state.clone(), id, node));
+            }
         }
     }
     let _ = refresher.await;
@@ -376,7 +444,11 @@ async fn refresh(state: &Arc<AppState>) {
             .filter(|(_, a)| gone.contains(&a.node))
             .map(|(id, a)| (id.clone(), a.clone()))
             .collect();
-        remote.abroad.retain(|_, a| !gone.contains(&a.node));
+        // Kept: the transaction's host replays it here (`AppState::revive`
+        // takes them) or on a third node, which says so (`follow_moved`).
+        remote
+            .abroad
+            .retain(|_, a| !a.page || !gone.contains(&a.node));
         for nodes in remote.browsers_abroad.values_mut() {
             nodes.retain(|node| !gone.contains(node));
         }

@@ -120,6 +120,33 @@ impl Store {
         Ok(())
     }
 
+    /// Records that a dashboard on node `node` follows transaction `id`,
+    /// which runs on another node.
+    pub async fn set_browser_node(&self, id: &str, node: &str) -> Result<()> {
+        sqlx::query("UPDATE transactions SET browser_node_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(node)
+            .execute(&mut *self.conn().await?)
+            .await
+            .map_err(ctx("recording where a dashboard is"))?;
+        Ok(())
+    }
+
+    /// The node of a dashboard following transaction `id` from another
+    /// node, as last recorded.
+    pub async fn browser_node(&self, id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT browser_node_id FROM transactions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.conn().await?)
+            .await
+            .map_err(ctx("reading where a dashboard is"))?;
+        Ok(row
+            .map(|row| row.try_get::<Option<String>, _>(0))
+            .transpose()
+            .map_err(ctx("reading where a dashboard is"))?
+            .flatten())
+    }
+
     /// Keeps `body` for a message between nodes, under `id`.
     pub async fn put_bus_message(&self, id: &str, body: &str) -> Result<()> {
         sqlx::query("INSERT INTO bus_messages (id, body, created_at) VALUES ($1, $2, $3)")

@@ -358,8 +358,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     // Several active nodes: the hosts connected to each node with what
     // they declared (so that every node lists them and forwards runs to
-    // their node), and the bodies of messages between nodes too large for
-    // a PostgreSQL notification (see `cluster::bus`).
+    // their node), the node of a transaction's dashboard when it is not the
+    // transaction's, and the bodies of messages between nodes too large
+    // for a PostgreSQL notification (see `cluster::bus`).
     Migration {
         sqlite: r#"
         CREATE TABLE hosts (
@@ -376,6 +377,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             body        TEXT NOT NULL,
             created_at  INTEGER NOT NULL
         );
+        ALTER TABLE transactions ADD COLUMN browser_node_id TEXT;
         "#,
         postgres: r#"
         CREATE TABLE hosts (
@@ -392,6 +394,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             body        TEXT NOT NULL,
             created_at  BIGINT NOT NULL
         );
+        ALTER TABLE transactions ADD COLUMN browser_node_id TEXT;
         "#,
     },
 ];

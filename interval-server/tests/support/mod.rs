@@ -104,7 +104,13 @@ impl Dashboard {
 
     /// Connects to `server` with a login session cookie (`name=value`).
     pub async fn connect_as(server: &RunningServer, cookie: Option<&str>) -> Dashboard {
-        let mut request = format!("ws://{}/api/dashboard", server.addr())
+        Dashboard::connect_to(server.addr(), cookie).await
+    }
+
+    /// Connects to the server at `addr` (another process, say), with a
+    /// login session cookie when given.
+    pub async fn connect_to(addr: std::net::SocketAddr, cookie: Option<&str>) -> Dashboard {
+        let mut request = format!("ws://{addr}/api/dashboard")
             .into_client_request()
             .unwrap();
         if let Some(cookie) = cookie {
