@@ -292,12 +292,17 @@ async fn handle(
                 None => Value::Bool(false),
             }
         }),
-        BeginHostShutdown::NAME => decode::<BeginHostShutdown>(&call).map(|_| {
-            if let Some(host) = state.registry().hosts.get_mut(instance) {
-                host.shutting_down = true;
+        BeginHostShutdown::NAME => match decode::<BeginHostShutdown>(&call) {
+            None => None,
+            Some(_) => {
+                if let Some(host) = state.registry().hosts.get_mut(instance) {
+                    host.shutting_down = true;
+                }
+                // The other nodes stop offering its actions too.
+                state.withdraw_host(instance).await;
+                Some(to_value(SuccessOrError::Success))
             }
-            to_value(SuccessOrError::Success)
-        }),
+        },
         Notify::NAME => match decode::<Notify>(&call) {
             None => None,
             Some(inputs) => Some(

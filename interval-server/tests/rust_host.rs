@@ -246,6 +246,87 @@ async fn large_renders_cancels_and_closed_dashboards_cross_nodes() {
     interval.immediately_close();
 }
 
+/// `safely_close` of a host on node A, seen from a dashboard on node B: B
+/// stops offering its actions at once, the transaction it runs completes
+/// from B, and then the host closes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_closing_safely_on_one_node_is_seen_on_another() {
+    use interval_protocol::io::IoResponseKind;
+    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    let Some((a, b, _store)) = support::two_nodes().await else {
+        return;
+    };
+    let interval = Interval::builder()
+        .endpoint(a.endpoint())
+        .api_key(KEY)
+        .action(
+            "wait",
+            Action::new(|io, _ctx| async move { io.input().text("Name").await }),
+        )
+        .build();
+    interval.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&b).await;
+    dashboard.wait_for_action("wait").await;
+    let start = Request::StartTransaction {
+        slug: "wait".into(),
+        params: Default::default(),
+        queued_action_id: None,
+    };
+    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard.request(start.clone()).await
+    else {
+        panic!("not started on the other node")
+    };
+    let render = dashboard.next_render().await;
+    let closing = interval.clone();
+    let closed = tokio::spawn(async move { closing.safely_close().await });
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    loop {
+        let Ok(Reply::Routes { actions, .. }) = dashboard.request(Request::Routes).await else {
+            panic!("no routes")
+        };
+        if actions.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node B still offers the closing host's actions"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = dashboard.request(start).await;
+    assert!(
+        matches!(&refused, Err(message) if message.contains("There is no action")),
+        "{refused:?}"
+    );
+    let response = BrowserResponse {
+        id: render.id.clone(),
+        input_group_key: render.input_group_key.clone(),
+        kind: IoResponseKind::Return,
+        values: vec![json!("Ada")],
+        values_meta: None,
+        choice: None,
+    };
+    let answered = dashboard
+        .request(Request::Respond {
+            transaction_id,
+            response,
+            password: None,
+        })
+        .await;
+    assert_eq!(answered, Ok(Reply::Ok));
+    loop {
+        if let Event::Completed { result, .. } = dashboard.event().await {
+            assert_eq!(result.expect("a result").data, json!("Ada"));
+            break;
+        }
+    }
+    tokio::time::timeout(support::WAIT, closed)
+        .await
+        .expect("safely_close ends once its transaction did")
+        .expect("the closing task")
+        .expect("closed safely");
+}
+
 /// The history's status follows the steps: a question is AWAITING_INPUT, a
 /// display-only step RUNNING, a second question AWAITING_INPUT again (a
 /// render with the status already stored writes nothing), and the end
