@@ -238,7 +238,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         );
     }
 
-    let shutdown = CancellationToken::new();
+    let shutdown = state.stopping.clone();
     let done = CancellationToken::new();
     // Other nodes on the same PostgreSQL: their dashboards reach this
     // node's hosts and this node's dashboards theirs, until this node has
@@ -463,6 +463,9 @@ async fn host_socket(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if let Some(refused) = state.refuse_while_stopping() {
+        return refused;
+    }
     let ws = configure(ws, &state.config.limits);
     ws.on_upgrade(move |socket| host::serve(state, Some(peer.ip()), headers, socket))
 }

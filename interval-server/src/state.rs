@@ -47,6 +47,9 @@ pub struct AppState {
     pub(crate) deliveries: crate::delivery::Queue,
     /// The link to the other nodes (PostgreSQL only), once started.
     pub(crate) cluster: OnceLock<Arc<crate::cluster::Cluster>>,
+    /// Cancelled when the server begins to stop (draining first, with
+    /// [`ServerConfig::shutdown_drain`]): it takes no new connections.
+    pub(crate) stopping: tokio_util::sync::CancellationToken,
 }
 
 /// A development key valid while the server runs (kept as a hash, in
@@ -125,6 +128,7 @@ impl AppState {
             next_id: AtomicU64::new(1),
             deliveries: Default::default(),
             cluster: OnceLock::new(),
+            stopping: Default::default(),
         }
     }
 
@@ -235,6 +239,20 @@ impl AppState {
             .collect();
         backlogs.sort_by_key(|b| b.connection);
         backlogs
+    }
+
+    /// The answer to a host or dashboard connecting while this server
+    /// stops: 503, so that a load balancer (nginx's `proxy_next_upstream
+    /// http_503`) tries another node; `None` while it runs.
+    pub fn refuse_while_stopping(&self) -> Option<axum::response::Response> {
+        use axum::response::IntoResponse;
+        self.stopping.is_cancelled().then(|| {
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "This server is shutting down; connect to another node.",
+            )
+                .into_response()
+        })
     }
 
     /// A new connection id.

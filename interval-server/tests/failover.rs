@@ -42,9 +42,15 @@ impl Node {
     /// Starts a node on a free port with its state in `schema` of the test
     /// database; returns once it is ready.
     async fn start(database: &str, schema: &str) -> Node {
+        Node::start_with(database, schema, &[]).await
+    }
+
+    /// As [`Node::start`], with `extra` arguments.
+    async fn start_with(database: &str, schema: &str, extra: &[&str]) -> Node {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_interval-server"))
             .args(["--port", &port.to_string()])
+            .args(extra)
             .args(["--database", database, "--database-schema", schema])
             .args(["--api-key", KEY])
             .env(
@@ -87,15 +93,20 @@ impl Node {
         let _ = self.child.wait();
     }
 
-    /// SIGTERM, as a deploy stops a node: it closes its connections (hosts
-    /// and browsers move through the balancer), says in the database that
-    /// it left, and exits.
-    fn stop(&mut self) {
+    /// Sends SIGTERM (see [`Node::stop`]) without waiting for the exit.
+    fn terminate(&mut self) {
         let stopped = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill(1)");
         assert!(stopped.success());
+    }
+
+    /// SIGTERM, as a deploy stops a node: it closes its connections (hosts
+    /// and browsers move through the balancer), says in the database that
+    /// it left, and exits.
+    fn stop(&mut self) {
+        self.terminate();
         let exited = self.child.wait().expect("the node exits");
         assert!(
             exited.success(),
@@ -400,6 +411,115 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     assert_ne!(history[0].node_id, history[1].node_id, "{history:#?}");
     let _ = std::fs::remove_file(&taken_over);
     host.immediately_close();
+    drop(balancer);
+    drop(b);
+}
+
+/// A node draining for a deploy (SIGTERM with `--shutdown-drain`) takes no
+/// new connection: a host or dashboard upgrade gets 503, which the balancer
+/// passes to the next node; the host it has keeps it until the drain ends,
+/// and then moves too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draining_node_sends_new_connections_to_the_others() {
+    let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = format!("drain_{}", interval_protocol::new_id().simple());
+    let mut a = Node::start_with(&database, &schema, &["--shutdown-drain", "3s"]).await;
+    let b = Node::start(&database, &schema).await;
+    let balancer = Balancer::start(&[a.addr(), b.addr()]).await;
+    let endpoint = format!("ws://{}/websocket", balancer.addr);
+    let store = test_store(&database, &schema).await;
+    let connect = |slug: &'static str| {
+        let endpoint = endpoint.clone();
+        async move {
+            let host = Interval::builder()
+                .endpoint(endpoint)
+                .api_key(KEY)
+                .action(
+                    slug,
+                    Action::new(|_io, _ctx| async move { Ok::<_, Error>(()) }),
+                )
+                .build();
+            host.listen().await.expect("the host connects");
+            host
+        }
+    };
+    let node_of = |slug: &'static str| {
+        let store = &store;
+        async move {
+            let (hosts, _) = store.hosts_elsewhere("none", 10_000).await.unwrap();
+            hosts
+                .into_iter()
+                .find(|h| h.actions.to_string().contains(slug))
+                .map(|h| h.node_id)
+        }
+    };
+    let patience = || tokio::time::Instant::now() + support::WAIT;
+    let first = connect("first").await;
+    let deadline = patience();
+    let node_a = loop {
+        if let Some(node) = node_of("first").await {
+            break node;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first host is not listed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    a.terminate();
+    let ready = format!("http://{}/ready", a.addr());
+    let deadline = patience();
+    while reqwest::get(&ready).await.map(|r| r.status().as_u16()).ok() != Some(503) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node A does not drain"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Straight to node A: refused while it drains.
+    let refused = tokio_tungstenite::connect_async(format!("ws://{}/websocket", a.addr())).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 503)
+        }
+        other => panic!("a draining node took a connection: {other:?}"),
+    }
+    // Through the balancer: node B.
+    let second = connect("second").await;
+    let deadline = patience();
+    let node_b = loop {
+        if let Some(node) = node_of("second").await {
+            break node;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the second host is not listed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_ne!(node_a, node_b, "the new host went to the other node");
+    assert_eq!(
+        node_of("first").await,
+        Some(node_a.clone()),
+        "the first host stays while A drains"
+    );
+    // The drain ends: node A exits, its host moves to B.
+    let exited = a.child.wait().expect("node A exits");
+    assert!(exited.success(), "{exited}");
+    let deadline = patience();
+    while node_of("first").await.as_deref() != Some(node_b.as_str()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first host did not move"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    first.immediately_close();
+    second.immediately_close();
     drop(balancer);
     drop(b);
 }

@@ -186,6 +186,9 @@ async fn socket(
     ws: WebSocketUpgrade,
 ) -> Response {
     // The Host and Origin of the upgrade were checked by `crate::origin`.
+    if let Some(refused) = dashboard.app.refuse_while_stopping() {
+        return refused;
+    }
     let Some(slot) = dashboard.app.dashboard_slots.take(peer.ip()) else {
         tracing::warn!("refused a dashboard connection from {peer}: too many open");
         return (
