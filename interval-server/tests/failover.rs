@@ -373,9 +373,13 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
         "interval-taken-over-{}",
         interval_protocol::new_id().simple()
     ));
-    let signal = taken_over.clone().into_os_string();
+    let killed = taken_over.with_extension("killed");
+    let signals = vec![
+        ("TAKEN_OVER", taken_over.clone().into_os_string()),
+        ("KILLED", killed.clone().into_os_string()),
+    ];
     let browser = tokio::spawn(async move {
-        e2e::run_script_at(&script_url, "multinode.mjs", vec![("TAKEN_OVER", signal)]).await;
+        e2e::run_script_at(&script_url, "multinode.mjs", signals).await;
     });
     // The script completes the Node host's action, then opens the Rust
     // host's; once its question is out, node A is killed.
@@ -383,6 +387,7 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let node_a = history_of(&store, "ask").await.node_id;
     a.kill();
+    std::fs::write(&killed, b"").expect("the signal file");
     // Node B runs it once the Rust host replayed it there: the tab goes on.
     let deadline = tokio::time::Instant::now() + support::WAIT;
     while history_of(&store, "ask").await.node_id == node_a {
@@ -410,6 +415,7 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     // The Node host's run stayed on node A; the Rust host's moved to B.
     assert_ne!(history[0].node_id, history[1].node_id, "{history:#?}");
     let _ = std::fs::remove_file(&taken_over);
+    let _ = std::fs::remove_file(&killed);
     host.immediately_close();
     drop(balancer);
     drop(b);
