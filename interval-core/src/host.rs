@@ -44,7 +44,7 @@ pub(crate) struct Host {
     table: Mutex<RouteTable>,
     reinitialize_pending: AtomicBool,
     #[cfg(feature = "embedded")]
-    server: Mutex<Option<interval_server::RunningServer>>,
+    server: Mutex<Option<crate::embedded::Embedded>>,
 }
 
 impl Host {
@@ -77,7 +77,7 @@ impl Host {
             let server = crate::embedded::start(self.state.config.api_key.as_deref()).await?;
             let endpoint = Endpoint {
                 url: server.endpoint(),
-                api_key: Some(server.api_key().to_owned()),
+                api_key: Some(server.api_key()),
             };
             *lock(&self.server) = Some(server);
             self.state.set_endpoint(endpoint.clone());
@@ -103,7 +103,7 @@ impl Host {
     pub fn stop_embedded_server(&self) {
         #[cfg(feature = "embedded")]
         if let Some(server) = lock(&self.server).take() {
-            server.shutdown();
+            server.stop();
         }
     }
 
