@@ -101,7 +101,8 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
 pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
     Router::new()
         .route("/assets/dashboard.js", get(script))
-        .route("/assets/combobox.js", get(combobox_script))
+        .route("/assets/combobox.js", get(|| script_asset(COMBOBOX_SCRIPT)))
+        .route("/assets/sheet.js", get(|| script_asset(SHEET_SCRIPT)))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))
         // Asked for by browsers on pages without an icon link (JSON, text).
@@ -138,23 +139,20 @@ const COMBOBOX_SCRIPT: &str = include_str!("../../assets/combobox.js");
 const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
+const SHEET_SCRIPT: &str = include_str!("../../assets/sheet.js");
+
 async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        SCRIPT,
-    )
+    script_asset(SCRIPT).await
 }
 
-async fn combobox_script() -> impl IntoResponse {
+/// One of the dashboard's scripts.
+async fn script_asset(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        COMBOBOX_SCRIPT,
+        body,
     )
 }
 
