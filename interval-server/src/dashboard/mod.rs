@@ -18,6 +18,7 @@ mod fragments;
 pub mod io;
 mod keys_page;
 pub mod live;
+pub mod relay;
 pub mod routes;
 pub mod sanitize;
 mod shell;
@@ -32,7 +33,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::{Extension, Router};
 
 pub use live::{Session, StateChange};
@@ -91,6 +92,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         )
         .route("/audit", get(admin::audit))
         .route("/api/dashboard", any(socket))
+        .route("/uploads/relay/{token}", put(relay::relay))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(dashboard)
 }
@@ -103,6 +105,7 @@ pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
         .route("/assets/dashboard.js", get(script))
         .route("/assets/combobox.js", get(|| script_asset(COMBOBOX_SCRIPT)))
         .route("/assets/sheet.js", get(|| script_asset(SHEET_SCRIPT)))
+        .route("/assets/uploads.js", get(|| script_asset(UPLOADS_SCRIPT)))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))
         // Asked for by browsers on pages without an icon link (JSON, text).
@@ -140,6 +143,7 @@ const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 const SHEET_SCRIPT: &str = include_str!("../../assets/sheet.js");
+const UPLOADS_SCRIPT: &str = include_str!("../../assets/uploads.js");
 
 async fn script() -> impl IntoResponse {
     script_asset(SCRIPT).await

@@ -122,6 +122,7 @@ pub fn shell(
                     script src="/assets/dashboard.js" defer {}
                     script src="/assets/combobox.js" defer {}
                     script src="/assets/sheet.js" defer {}
+                    script src="/assets/uploads.js" defer {}
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }
