@@ -107,8 +107,11 @@
       try {
         await put(urls[i].upload_url, file, share => {
           progress[i] = Math.round(share * 100)
-          const bar = current(field)?.component.querySelectorAll('[data-upload-list] li')[i]?.querySelector('progress')
+          const item = current(field)?.component.querySelectorAll('[data-upload-list] li')[i]
+          const bar = item?.querySelector('progress')
           if (bar) bar.value = progress[i]
+          // Sent; the server may still be passing it on to the storage.
+          if (share === 1 && item) item.children[1].textContent = states[i] = 'storing…'
         })
       } catch (error) {
         states[i] = FAILED

@@ -154,9 +154,18 @@ pub async fn relay(
         )
             .into_response()
     };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_UPLOAD_BYTES) {
+        return too_large();
+    }
     let bytes = match axum::body::to_bytes(body, MAX_UPLOAD_BYTES as usize).await {
         Ok(bytes) => bytes,
-        Err(_) => return too_large(),
+        Err(_) if declared.is_none() => return too_large(),
+        Err(_) => {
+            return (StatusCode::BAD_REQUEST, "The file did not arrive whole.").into_response()
+        }
     };
     let client = match client_for(&target).await {
         Ok(client) => client,

@@ -56,8 +56,8 @@ pub fn read_all(
 /// Checks typed `values` (what the typed dashboard API sends, as the
 /// protocol's RESPOND does) against the constraints of `render`'s
 /// components, as the form's fields are checked: lengths, formats and
-/// bounds of text and numbers, the count of a multiple selection, and that
-/// a required input has a value. The shape of other values is the host's to
+/// bounds of text and numbers, the count of a multiple selection, the
+/// types of a spreadsheet's cells, and that a required input has a value. The shape of other values is the host's to
 /// check, as with Interval.
 pub fn check_typed(render: &IoRender, values: &[Value]) -> Result<(), Vec<FieldError>> {
     let errors: Vec<FieldError> = render
@@ -100,6 +100,7 @@ fn check_one(component: &ComponentToRender, value: &Value) -> Result<(), String>
         ("SELECT_MULTIPLE" | "SELECT_TABLE", Value::Array(chosen)) => {
             count_checked(component, chosen.len())
         }
+        ("INPUT_SPREADSHEET", rows) => super::io::sheet::check(component, rows),
         _ => Ok(()),
     }
 }

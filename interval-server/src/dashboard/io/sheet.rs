@@ -235,6 +235,37 @@ pub fn read(component: &ComponentToRender, text: &str) -> Result<Option<Value>, 
     Ok((!records.is_empty()).then_some(Value::Array(records)))
 }
 
+/// Checks rows given as typed values (the typed dashboard API): a list of
+/// objects whose values have their column's type (`null` in an optional
+/// column).
+pub fn check(component: &ComponentToRender, rows: &Value) -> Result<(), String> {
+    let columns = columns(&component.props);
+    let rows = rows.as_array().ok_or("Give the rows as a list.")?;
+    for (i, row) in rows.iter().enumerate() {
+        let row = row
+            .as_object()
+            .ok_or_else(|| format!("Row {}: give it as an object.", i + 1))?;
+        for column in &columns {
+            let fits = match (row.get(&column.name).unwrap_or(&Value::Null), column.kind) {
+                (Value::Null, _) => column.optional,
+                (Value::String(_), Kind::Text)
+                | (Value::Number(_), Kind::Number)
+                | (Value::Bool(_), Kind::Boolean) => true,
+                _ => false,
+            };
+            if !fits {
+                let kind = match column.kind {
+                    Kind::Text => "text",
+                    Kind::Number => "a number",
+                    Kind::Boolean => "true or false",
+                };
+                return Err(format!("Row {}: {} must be {kind}.", i + 1, column.name));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A cell's number, as an integer when it is one (what JavaScript sends).
 fn number(text: &str) -> Option<Value> {
     let n: f64 = text
@@ -299,5 +330,17 @@ mod tests {
             Err("Row 1: Amount needs a number.".into())
         );
         assert!(read(&sheet(), "a, 1").is_err());
+    }
+
+    #[test]
+    fn typed_rows_are_checked_against_their_columns() {
+        let good = json!([{"Item": "a", "Amount": 1, "Paid": false, "Note": null}]);
+        assert_eq!(check(&sheet(), &good), Ok(()));
+        let bad = json!([{"Item": "a", "Amount": "1", "Paid": false}]);
+        assert_eq!(
+            check(&sheet(), &bad),
+            Err("Row 1: Amount must be a number.".into())
+        );
+        assert!(check(&sheet(), &json!({"Item": "a"})).is_err());
     }
 }
