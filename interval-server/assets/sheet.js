@@ -1,9 +1,9 @@
 // The spreadsheet input (`io.experimental.spreadsheet`): the server renders
 // a table of labelled cells, a row template and "Add row" / "Remove row N"
 // buttons; this script adds and removes rows (from the server's template),
-// renumbers the cells' names ("Row 2 Amount"), fills cells from a block
-// pasted from a spreadsheet (tab-separated lines) starting at the focused
-// cell, and keeps every cell's text in the grid's hidden field (JSON rows),
+// renumbers the cells' names ("Row 2 Amount"), moves between rows with the
+// up and down arrows, fills cells from a block pasted from a spreadsheet
+// (tab-separated lines) starting at the focused cell, and keeps every cell's text in the grid's hidden field (JSON rows),
 // which the form submits and the server reads and checks. It builds no
 // markup from an action's data.
 (() => {
@@ -98,6 +98,22 @@
       const focus = next ? $('[data-sheet-remove]', next) : $('[data-sheet-add]', sheet)
       focus.focus()
     }
+  })
+
+  // Up and down arrows move to the same column of the row above or below
+  // (a one-line cell has no use for them; a yes/no select keeps them).
+  document.addEventListener('keydown', event => {
+    if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return
+    const cell = event.target.closest && event.target.closest('input[data-column]')
+    const sheet = cell && cell.closest('[data-sheet]')
+    if (!sheet) return
+    const row = cell.closest('[data-sheet-row]')
+    const column = cellsOf(row).indexOf(cell)
+    const next = event.key === 'ArrowUp' ? row.previousElementSibling : row.nextElementSibling
+    if (!next) return
+    event.preventDefault()
+    cellsOf(next)[column]?.focus()
   })
 
   // A block copied from a spreadsheet: tab-separated cells, one row per

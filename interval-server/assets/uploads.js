@@ -132,10 +132,15 @@
   const waiting = new Map()
   const keyOf = input => `${input.closest('form').dataset.group}:${input.dataset.upload}`
 
+  // What each field's picker holds, given back to the new picker of a
+  // new render (which would say "No file chosen").
+  const chosen = new Map()
+
   async function choose(input) {
     const form = input.closest('form.io-form')
     const field = fieldOf(input)
     const files = Array.from(input.files)
+    chosen.set(errorKey(field), input.files)
     $('[data-uploaded]', input.closest('.component')).value = ''
     clearError(field)
     showFiles(field, files, files.map(() => 'preparing the upload…'))
@@ -172,8 +177,10 @@
   // upload through the server's relay.
   document.addEventListener('interval:render', event => {
     for (const input of $$('input[data-upload]', event.detail.root)) {
-      const message = event.detail.restored && errors.get(errorKey(fieldOf(input)))
-      if (message) showError(fieldOf(input), message)
+      if (!event.detail.restored) continue
+      const key = errorKey(fieldOf(input))
+      if (chosen.has(key)) input.files = chosen.get(key)
+      if (errors.has(key)) showError(fieldOf(input), errors.get(key))
     }
     for (const input of $$('input[data-file-urls]', event.detail.root)) {
       const files = waiting.get(keyOf(input))

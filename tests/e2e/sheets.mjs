@@ -60,6 +60,9 @@ await run(async () => {
     assert.equal(await cell('Row 4 Item').inputValue(), 'Screws')
     assert.equal(await cell('Row 4 Amount').inputValue(), '2.5')
     assert.equal(await cell('Row 4 Paid').isChecked(), false)
+    // The arrows move between rows, in the same column.
+    await cell('Row 3 Amount').press('ArrowDown')
+    assert.ok(await cell('Row 4 Amount').evaluate(el => el === document.activeElement), 'ArrowDown moves down')
   })
 
   await step('remove a row: the rows after it are renumbered', async () => {
@@ -96,6 +99,8 @@ await run(async () => {
     await visible(uploads.getByText('notes.txt'))
     await visible(uploads.getByText('uploaded'))
     assert.equal(await uploads.getByText('refused.txt').count(), 0)
+    // The picker still holds it after the host's new render of the form.
+    assert.deepEqual(await page.getByLabel('Receipt').evaluate(el => Array.from(el.files, f => f.name)), ['notes.txt'])
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(page.getByText('Completed', { exact: true }))
     await visible(page.locator('#result').getByText('notes.txt'))
