@@ -1,6 +1,6 @@
-// The dashboard's main script (combobox.js, the other one, drives the
-// comboboxes). The server renders all HTML; this script opens the
-// dashboard socket, swaps in the fragments the server sends, and
+// The dashboard's main script (combobox.js drives the comboboxes, sheet.js
+// the spreadsheet input, uploads.js file uploads). The server renders all
+// HTML; this script opens the dashboard socket, swaps in the fragments the server sends, and
 // sends back what the person typed or clicked. It never builds markup from
 // an action's data and never interprets values: the server does.
 (() => {
@@ -167,21 +167,11 @@
   }
 
   // After a render: select tables show their selection, tables without
-  // data ask for their first page, files waiting for the host's URLs are
-  // uploaded.
+  // data ask for their first page.
   function prepare(form) {
     $$('[data-selection]', form).forEach(syncSelection)
     for (const section of $$('[data-init]', form)) {
       setState(form, Number(section.dataset.index), {})
-    }
-    for (const input of $$('input[data-file-urls]', form)) {
-      const key = `${form.dataset.group}:${input.dataset.upload}`
-      const files = hostFiles.get(key)
-      const urls = JSON.parse(input.dataset.fileUrls)
-      if (!files || urls.length !== files.length) continue
-      hostFiles.delete(key)
-      putFiles(input, files, urls.map(u => u.downloadUrl), urls.map(u => u.uploadUrl))
-        .catch(error => showErrors(form, [{ index: Number(input.dataset.upload), message: error.message }]))
     }
   }
 
@@ -352,57 +342,14 @@
       }
       hidden.value = JSON.stringify(Array.from(selected))
       syncSelection(hidden)
-    } else if (el.matches('input[type=file][data-upload]')) {
-      upload(el)
     }
   })
 
-  // Files: server-hosted (the server hands out URLs) or host-provided (the
-  // host sends URLs in a new render after a SET_STATE naming the files).
-  const hostFiles = new Map()
-
-  async function upload(input) {
-    const form = formOf(input)
-    const files = Array.from(input.files)
-    const component = input.closest('.component')
-    $('[data-uploaded]', component).value = ''
-    $('[data-upload-list]', component).replaceChildren()
-    if (!files.length) return
-    if (input.hasAttribute('data-host-urls')) {
-      hostFiles.set(`${form.dataset.group}:${input.dataset.upload}`, files)
-      const described = files.map(f => ({ name: f.name, type: f.type }))
-      setState(form, Number(input.dataset.upload), { files: described, name: described[0].name, type: described[0].type })
-      return
-    }
-    try {
-      const reply = await request({
-        type: 'upload_urls',
-        transaction_id: form.dataset.key,
-        files: files.map(f => ({ name: f.name, type: f.type, size: f.size })),
-      })
-      await putFiles(input, files, reply.urls.map(u => u.download_url), reply.urls.map(u => u.upload_url))
-    } catch (error) {
-      showErrors(form, [{ index: Number(input.dataset.upload), message: error.message }])
-    }
-  }
-
-  async function putFiles(input, files, downloads, uploads) {
-    const component = input.closest('.component')
-    const list = $('[data-upload-list]', component)
-    list.textContent = 'Uploading…'
-    const done = []
-    for (const [i, file] of files.entries()) {
-      const response = await fetch(uploads[i], { method: 'PUT', body: file })
-      if (!response.ok) throw new Error(await response.text())
-      done.push({ name: file.name, type: file.type, size: file.size, lastModified: file.lastModified, url: downloads[i] })
-    }
-    $('[data-uploaded]', component).value = JSON.stringify(done)
-    list.replaceChildren(...done.map(f => {
-      const item = document.createElement('li')
-      item.textContent = `${f.name} (${Math.ceil(f.size / 1024)} KB) uploaded`
-      return item
-    }))
-  }
+  // Requests of the other scripts (uploads.js) over this socket.
+  document.addEventListener('interval:request', event => {
+    const { body, resolve, reject } = event.detail
+    request(body).then(resolve, reject)
+  })
 
   // A transaction that cannot go on (its host is gone for good) offers to
   // run the action again.

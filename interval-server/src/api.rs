@@ -135,12 +135,20 @@ pub enum Request {
         state: Value,
     },
     /// Where to upload files for an `UPLOAD_FILE` component, one pair of
-    /// URLs per file (the server keeps the files on disk).
+    /// URLs per file: the server keeps the files on disk, or, with
+    /// `input_group_key` and `index`, relays them to the upload URLs the
+    /// host gave that component (`fileUrls`) in its current render.
     UploadUrls {
         /// The transaction.
         transaction_id: String,
         /// The files to upload.
         files: Vec<UploadRequest>,
+        /// The input group of a component with host-provided URLs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input_group_key: Option<String>,
+        /// That component's position in `toRender`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<usize>,
     },
 }
 

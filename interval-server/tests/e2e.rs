@@ -7,6 +7,10 @@
 //! transaction. Once with an official `@interval/sdk` host, once with a
 //! Rust host; the same browser script (tests/e2e/browser.mjs) checks both.
 //!
+//! Then, for both hosts, a spreadsheet filled in (typed, pasted into, rows
+//! added and removed) and a file uploaded to host-provided URLs on a store
+//! of another origin (tests/e2e/sheets.mjs, tests/support/sheets.rs).
+//!
 //! Then the `CONFIRM_IDENTITY` password form, behind a dashboard login
 //! (tests/e2e/identity.mjs).
 //!
@@ -19,6 +23,8 @@
 
 #[path = "support/e2e.rs"]
 mod e2e;
+#[path = "support/sheets.rs"]
+mod sheets;
 mod support;
 
 use std::path::Path;
@@ -107,8 +113,9 @@ fn countries() -> Vec<SelectOption> {
 /// A 1×1 PNG, inline: the test needs no network.
 const AVATAR: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-/// The routes of tests/e2e/node-host.mjs, written with interval-rs.
-fn rust_host(endpoint: String) -> Interval {
+/// The routes of tests/e2e/node-host.mjs, written with interval-rs; its
+/// uploads go to `store` ([`sheets::Store`]).
+fn rust_host(endpoint: String, store: &str) -> Interval {
     let onboard = Action::new(|io, ctx| async move {
         let (name, age, email) = io
             .group((
@@ -383,6 +390,8 @@ fn rust_host(endpoint: String) -> Interval {
         .action("greet", greet)
         .action("note", note)
         .action("secret", secret)
+        .action("stock", sheets::stock())
+        .action("receipt", sheets::receipt(store.to_owned()))
         .page("team", team)
         .build()
 }
@@ -390,7 +399,7 @@ fn rust_host(endpoint: String) -> Interval {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rust_host_in_a_real_browser() {
     let server = server().await;
-    let host = rust_host(server.endpoint());
+    let host = rust_host(server.endpoint(), NO_STORE);
     host.listen().await.expect("the Rust host connects");
     Dashboard::connect(&server)
         .await
@@ -403,6 +412,50 @@ async fn a_rust_host_in_a_real_browser() {
 }
 
 const PASSWORD: &str = "correct-horse-battery";
+
+/// The store of tests that upload nothing to one.
+const NO_STORE: &str = "http://127.0.0.1:9";
+
+/// A spreadsheet filled in (typed, pasted into, rows added and removed)
+/// and a file uploaded to host-provided URLs on another origin
+/// (tests/e2e/sheets.mjs), with the official Node SDK host.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spreadsheet_and_an_upload_to_another_origin_with_an_official_node_host() {
+    let server = server().await;
+    let store = sheets::Store::start().await;
+    let url = std::ffi::OsString::from(&store.url);
+    let _host = support::NodeHost::script_with_key(
+        &server,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/node-host.mjs"),
+        KEY,
+        &[("STORE_URL", &url)],
+    );
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("receipt")
+        .await;
+    e2e::run_script(&server, "sheets.mjs", vec![("STORE_URL", url)]).await;
+}
+
+/// The same with a Rust host.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spreadsheet_and_an_upload_to_another_origin_with_a_rust_host() {
+    let server = server().await;
+    let store = sheets::Store::start().await;
+    let host = rust_host(server.endpoint(), &store.url);
+    host.listen().await.expect("the Rust host connects");
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("receipt")
+        .await;
+    e2e::run_script(
+        &server,
+        "sheets.mjs",
+        vec![("STORE_URL", store.url.clone().into())],
+    )
+    .await;
+    host.immediately_close();
+}
 
 /// With a dashboard password, the `CONFIRM_IDENTITY` form asks for it: a
 /// wrong one is refused on the page and the host hears nothing; the right
@@ -440,7 +493,7 @@ async fn confirm_identity_asks_for_the_password_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_passes_an_axe_accessibility_scan() {
     let server = server_with(ServerConfig::default().dashboard_password(PASSWORD)).await;
-    let host = rust_host(server.endpoint());
+    let host = rust_host(server.endpoint(), NO_STORE);
     host.listen().await.expect("the Rust host connects");
     Dashboard::connect_as(&server, Some(&log_in(&server, PASSWORD).await))
         .await
@@ -455,7 +508,7 @@ async fn the_dashboard_passes_an_axe_accessibility_scan() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_in_open_mode_passes_an_axe_accessibility_scan() {
     let server = server().await;
-    let host = rust_host(server.endpoint());
+    let host = rust_host(server.endpoint(), NO_STORE);
     host.listen().await.expect("the Rust host connects");
     Dashboard::connect(&server)
         .await

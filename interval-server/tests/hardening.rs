@@ -653,6 +653,8 @@ async fn finished_transactions_are_forgotten_and_take_no_uploads() {
                 mime: "text/plain".into(),
                 size: 1,
             }],
+            input_group_key: None,
+            index: None,
         })
         .await;
     assert!(

@@ -3,8 +3,8 @@
 // Chromium: the sign-in page, the actions list, forms with every kind of
 // input (empty, then with validation errors), a select, comboboxes (a
 // search open on its results, a searchable select open, chips), a
-// confirm, tables (display and select), display-only steps, completed and
-// failed results, a page with a layout, a notification, the history and a
+// spreadsheet with an error, a failed upload, a confirm, tables (display
+// and select), display-only steps, completed and failed results, a page with a layout, a notification, the history and a
 // transaction of it, the queue, the notifications, API keys, people and
 // the audit log.
 // First, a page with known faults shows the scan finds them. Any violation
@@ -193,6 +193,26 @@ await run(async () => {
     await visible(page.locator('#result').getByText('hello from the browser'))
   })
   await scan('completed result')
+
+  await step('a spreadsheet with a row added and a refused cell', async () => {
+    await page.goto(base + '/actions/stock')
+    await visible(page.getByLabel('Row 1 Item', { exact: true }))
+    await page.getByRole('button', { name: 'Add row' }).click()
+    await page.getByLabel('Row 3 Amount', { exact: true }).fill('abc')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('Row 3: Amount must be a number'))
+  })
+  await scan('spreadsheet with an error')
+
+  await step('an upload to the host’s URLs that fails', async () => {
+    // This run's host points its URLs at a port where nothing listens.
+    await page.goto(base + '/actions/receipt')
+    await page.getByLabel('Receipt').setInputFiles({
+      name: 'receipt.txt', mimeType: 'text/plain', buffer: Buffer.from('paid'),
+    })
+    await visible(text('receipt.txt could not be uploaded'))
+  })
+  await scan('an upload that failed')
 
   await step('a searchable select open, a multiple search with chips', async () => {
     await page.goto(base + '/actions/pick')

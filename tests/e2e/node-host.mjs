@@ -200,6 +200,37 @@ const interval = new Interval({
       warnOnClose: false,
       handler: async () => `noted ${await io.input.text('Note')}`,
     },
+    stock: {
+      name: 'Count stock',
+      description: 'A spreadsheet to fill in',
+      handler: async () => {
+        const rows = await io.experimental.spreadsheet('Stock', {
+          columns: { Item: 'string', Amount: 'number', Paid: 'boolean' },
+          defaultValue: [
+            { Item: 'Bolts', Amount: 3, Paid: true },
+            { Item: 'Nuts', Amount: 5, Paid: false },
+          ],
+        })
+        return { count: rows.length, rows: rows.map(r => `${r.Item}:${r.Amount}:${r.Paid}`).join(', ') }
+      },
+    },
+    receipt: {
+      name: 'Upload a receipt',
+      description: 'A file stored where the action says',
+      handler: async () => {
+        // URLs of the store the test starts on another port (another
+        // origin, as S3 is); a file named refused… gets one it refuses.
+        const store = process.env.STORE_URL
+        const file = await io.input.file('Receipt', {
+          generatePresignedUrls: async ({ name }) => {
+            const place = name.startsWith('refused') ? 'refuse' : 'files'
+            const key = `${Date.now()}-${Math.random().toString(16).slice(2)}-${name}`
+            return { uploadUrl: `${store}/${place}/${key}?signature=e2e`, downloadUrl: `${store}/${place}/${key}` }
+          },
+        })
+        return { name: file.name, contents: await file.text() }
+      },
+    },
     secret: {
       name: 'Secret',
       unlisted: true,

@@ -449,6 +449,39 @@ impl Session {
         }
         uploads.urls(&app.base_url(), transaction_id, files)
     }
+
+    /// URLs of this server that relay `count` files to the upload URLs the
+    /// host gave component `index` of the render shown for
+    /// `input_group_key` ([`super::relay`]), with the host's download URLs.
+    pub fn relay_urls(
+        &self,
+        transaction_id: &str,
+        input_group_key: &str,
+        index: usize,
+        count: usize,
+    ) -> Result<Vec<FileUrls>, String> {
+        let render = self.render_of(transaction_id, input_group_key)?;
+        let given = render
+            .to_render
+            .get(index)
+            .filter(|c| c.method_name == "UPLOAD_FILE")
+            .and_then(|c| c.props.get("fileUrls"))
+            .and_then(Value::as_array)
+            .filter(|urls| urls.len() == count)
+            .ok_or("The action has not given upload URLs for these files.")?;
+        let base_url = self.dashboard.app.base_url();
+        let relays = &self.dashboard.uploads.relays;
+        given
+            .iter()
+            .map(|pair| {
+                let url = |key| pair.get(key).and_then(Value::as_str).unwrap_or_default();
+                Ok(FileUrls {
+                    upload_url: relays.register(&base_url, transaction_id, url("uploadUrl"))?,
+                    download_url: url("downloadUrl").to_owned(),
+                })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod fragments;
 pub mod io;
 mod keys_page;
 pub mod live;
+pub mod relay;
 pub mod routes;
 pub mod sanitize;
 mod shell;
@@ -32,7 +33,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::{Extension, Router};
 
 pub use live::{Session, StateChange};
@@ -91,6 +92,7 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
         )
         .route("/audit", get(admin::audit))
         .route("/api/dashboard", any(socket))
+        .route("/uploads/relay/{token}", put(relay::relay))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(dashboard)
 }
@@ -101,7 +103,9 @@ pub fn router(dashboard: Arc<Dashboard>) -> Router {
 pub fn public_router(dashboard: Arc<Dashboard>) -> Router {
     Router::new()
         .route("/assets/dashboard.js", get(script))
-        .route("/assets/combobox.js", get(combobox_script))
+        .route("/assets/combobox.js", get(|| script_asset(COMBOBOX_SCRIPT)))
+        .route("/assets/sheet.js", get(|| script_asset(SHEET_SCRIPT)))
+        .route("/assets/uploads.js", get(|| script_asset(UPLOADS_SCRIPT)))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/favicon.svg", get(favicon))
         // Asked for by browsers on pages without an icon link (JSON, text).
@@ -138,23 +142,21 @@ const COMBOBOX_SCRIPT: &str = include_str!("../../assets/combobox.js");
 const STYLESHEET: &str = include_str!("../../assets/dashboard.css");
 const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
+const SHEET_SCRIPT: &str = include_str!("../../assets/sheet.js");
+const UPLOADS_SCRIPT: &str = include_str!("../../assets/uploads.js");
+
 async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        SCRIPT,
-    )
+    script_asset(SCRIPT).await
 }
 
-async fn combobox_script() -> impl IntoResponse {
+/// One of the dashboard's scripts.
+async fn script_asset(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        COMBOBOX_SCRIPT,
+        body,
     )
 }
 

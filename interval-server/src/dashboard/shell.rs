@@ -121,6 +121,8 @@ pub fn shell(
                     link rel="icon" type="image/svg+xml" href="/assets/favicon.svg";
                     script src="/assets/dashboard.js" defer {}
                     script src="/assets/combobox.js" defer {}
+                    script src="/assets/sheet.js" defer {}
+                    script src="/assets/uploads.js" defer {}
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }

@@ -38,6 +38,8 @@ pub struct Uploads {
     dir: PathBuf,
     temporary: bool,
     files: Mutex<HashMap<String, Upload>>,
+    /// Upload URLs of the hosts, relayed ([`super::relay`]).
+    pub relays: super::relay::Relays,
 }
 
 impl Uploads {
@@ -57,6 +59,7 @@ impl Uploads {
             dir,
             temporary,
             files: Mutex::new(HashMap::new()),
+            relays: Default::default(),
         })
     }
 
@@ -128,6 +131,7 @@ impl Uploads {
 
     /// Deletes the files of a finished transaction.
     pub fn forget_transaction(&self, transaction_id: &str) {
+        self.relays.forget_transaction(transaction_id);
         let gone: Vec<PathBuf> = {
             let mut files = self.files();
             let tokens: Vec<String> = files

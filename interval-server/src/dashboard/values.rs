@@ -56,8 +56,8 @@ pub fn read_all(
 /// Checks typed `values` (what the typed dashboard API sends, as the
 /// protocol's RESPOND does) against the constraints of `render`'s
 /// components, as the form's fields are checked: lengths, formats and
-/// bounds of text and numbers, the count of a multiple selection, and that
-/// a required input has a value. The shape of other values is the host's to
+/// bounds of text and numbers, the count of a multiple selection, the
+/// types of a spreadsheet's cells, and that a required input has a value. The shape of other values is the host's to
 /// check, as with Interval.
 pub fn check_typed(render: &IoRender, values: &[Value]) -> Result<(), Vec<FieldError>> {
     let errors: Vec<FieldError> = render
@@ -100,6 +100,7 @@ fn check_one(component: &ComponentToRender, value: &Value) -> Result<(), String>
         ("SELECT_MULTIPLE" | "SELECT_TABLE", Value::Array(chosen)) => {
             count_checked(component, chosen.len())
         }
+        ("INPUT_SPREADSHEET", rows) => super::io::sheet::check(component, rows),
         _ => Ok(()),
     }
 }
@@ -204,7 +205,12 @@ pub fn read(component: &ComponentToRender, raw: &[String]) -> Result<Answer, Str
                 (false, false) => Ok(Answer::Value(files[0].clone())),
             }
         }
-        "INPUT_SPREADSHEET" => spreadsheet(component, first.unwrap_or_default()),
+        "INPUT_SPREADSHEET" => {
+            match super::io::sheet::read(component, first.unwrap_or_default())? {
+                Some(rows) => Ok(Answer::Value(rows)),
+                None => missing(component),
+            }
+        }
         _ => Err("This dashboard cannot answer this field.".into()),
     }
 }
@@ -379,55 +385,6 @@ fn count_checked(component: &ComponentToRender, n: usize) -> Result<(), String> 
     Ok(())
 }
 
-fn spreadsheet(component: &ComponentToRender, text: &str) -> Result<Answer, String> {
-    let columns: Vec<(String, String)> = prop(component, "columns")
-        .and_then(Value::as_object)
-        .map(|c| {
-            c.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("string").to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut records = Vec::new();
-    for (line_no, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let mut record = Map::new();
-        for (i, (name, kind)) in columns.iter().enumerate() {
-            let cell = cells.get(i).copied().unwrap_or_default();
-            let nullable = kind.ends_with('?');
-            let value = match (cell.is_empty(), kind.trim_end_matches('?')) {
-                (true, _) if nullable => Value::Null,
-                (true, "string") => Value::String(String::new()),
-                (_, "number") => cell
-                    .parse::<f64>()
-                    .map(|n| json!(n))
-                    .map_err(|_| format!("Row {}: {name} must be a number.", line_no + 1))?,
-                (_, "boolean") => match cell.to_ascii_lowercase().as_str() {
-                    "true" | "yes" | "1" => Value::Bool(true),
-                    "false" | "no" | "0" => Value::Bool(false),
-                    _ => {
-                        return Err(format!(
-                            "Row {}: {name} must be true or false.",
-                            line_no + 1
-                        ))
-                    }
-                },
-                _ => Value::String(cell.into()),
-            };
-            record.insert(name.clone(), value);
-        }
-        records.push(Value::Object(record));
-    }
-    if records.is_empty() {
-        return missing(component);
-    }
-    Ok(Answer::Value(Value::Array(records)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,12 +531,13 @@ mod tests {
             json!({"columns": {"name": "string", "age": "number?"}}),
         );
         assert_eq!(
-            one(sheet.clone(), &["Ada, 36\nBob, "]),
+            one(sheet.clone(), &[r#"[["Ada","36"],["Bob",""]]"#]),
             Ok(Answer::Value(
-                json!([{"name": "Ada", "age": 36.0}, {"name": "Bob", "age": null}])
+                json!([{"name": "Ada", "age": 36}, {"name": "Bob", "age": null}])
             ))
         );
-        assert!(one(sheet, &["Ada, x"]).is_err());
+        assert_eq!(one(sheet.clone(), &["[]"]), Err(REQUIRED.into()));
+        assert!(one(sheet, &[r#"[["Ada","x"]]"#]).is_err());
         let rich = component("INPUT_RICH_TEXT", "Notes", json!({}));
         assert_eq!(
             one(rich, &["<b>hi</b><script>x</script>"]),

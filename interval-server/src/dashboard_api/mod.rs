@@ -391,6 +391,15 @@ async fn handle(
         Request::UploadUrls {
             transaction_id,
             files,
+            input_group_key: Some(input_group_key),
+            index: Some(index),
+        } => Ok(Reply::UploadUrls {
+            urls: session.relay_urls(&transaction_id, &input_group_key, index, files.len())?,
+        }),
+        Request::UploadUrls {
+            transaction_id,
+            files,
+            ..
         } => Ok(Reply::UploadUrls {
             urls: session.upload_urls(&transaction_id, &files)?,
         }),

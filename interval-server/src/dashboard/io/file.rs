@@ -1,8 +1,9 @@
-//! `UPLOAD_FILE` (§4.4): a file picker. The script uploads each chosen
-//! file to a URL the server hands out ([`crate::dashboard::uploads`]), or to
-//! the host's own URLs when the host supplies them (`fileUrls: null`, then a
-//! re-render with one pair per file), and keeps the file descriptors in the
-//! hidden field the form submits.
+//! `UPLOAD_FILE` (§4.4): a file picker. The script (assets/uploads.js)
+//! uploads each chosen file to a URL the server hands out
+//! ([`crate::dashboard::uploads`]), or, when the host supplies its own URLs
+//! (`fileUrls: null`, then a re-render with one pair per file), to the
+//! server's relay to them ([`crate::dashboard::relay`]), and keeps the file
+//! descriptors in the hidden field the form submits.
 
 use maud::{html, Markup};
 use serde_json::Value;
@@ -36,10 +37,12 @@ pub fn upload(field: Field<'_>) -> Markup {
         .get("fileUrls")
         .map(|v| v.is_null() || v.is_array())
         .unwrap_or(false);
+    // How many URLs the host gave (the files chosen); the script asks the
+    // server for relay URLs to them (crate::dashboard::relay).
     let given_urls = field
         .prop("fileUrls")
-        .filter(|v| v.is_array())
-        .map(Value::to_string);
+        .and_then(Value::as_array)
+        .map(Vec::len);
     let control = html! {
         input #(field.id()) type="file" data-upload=(field.index) multiple[field.component.is_multiple]
             accept=[accept.clone()] disabled[field.flag("disabled")]

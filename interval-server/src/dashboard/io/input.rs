@@ -1,10 +1,11 @@
 //! Inputs (§4.4): text, email, URL, rich text, number, slider, boolean,
-//! date, time, date and time, spreadsheet, and the confirm dialog.
+//! date, time, date and time, and the confirm dialog (the spreadsheet is
+//! in [`super::sheet`]).
 
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::{help, labelled, text_of, Field};
+use super::{help, labelled, Field};
 use crate::dashboard::sanitize;
 
 /// `INPUT_TEXT`, `INPUT_EMAIL`, `INPUT_URL` and `INPUT_RICH_TEXT`.
@@ -173,54 +174,6 @@ pub fn date_time(field: Field<'_>) -> Markup {
     labelled(field, control)
 }
 
-/// The columns of an `INPUT_SPREADSHEET`, in order.
-pub fn spreadsheet_columns(field: Field<'_>) -> Vec<(String, String)> {
-    field
-        .prop("columns")
-        .and_then(Value::as_object)
-        .map(|columns| {
-            columns
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("string").to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `INPUT_SPREADSHEET`: rows typed as comma-separated lines under a fixed
-/// header.
-pub fn spreadsheet(field: Field<'_>) -> Markup {
-    let columns = spreadsheet_columns(field);
-    let names: Vec<&str> = columns.iter().map(|(k, _)| k.as_str()).collect();
-    let rows: Vec<String> = field
-        .prop("defaultValue")
-        .and_then(Value::as_array)
-        .map(|rows| {
-            rows.iter()
-                .map(|row| {
-                    names
-                        .iter()
-                        .map(|k| text_of(row.get(*k).unwrap_or(&Value::Null)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let control = html! {
-        p.spreadsheet-header aria-hidden="true" { code { (names.join(", ")) } }
-        textarea.spreadsheet #(field.id()) name=(field.name()) rows=(rows.len().max(4))
-            aria-describedby=(format!("{}-columns {}", field.id(), field.described_by())) {
-            (rows.join("\n"))
-        }
-        p.help #(format!("{}-columns", field.id())) {
-            "One row per line; values separated by commas, in this order: "
-            (columns.iter().map(|(k, t)| format!("{k} ({t})")).collect::<Vec<_>>().join(", "))
-        }
-    };
-    labelled(field, control)
-}
-
 /// `CONFIRM`: a question with two named buttons that answer at once.
 pub fn confirm(field: Field<'_>) -> Markup {
     let label_id = format!("{}-label", field.id());
@@ -345,19 +298,5 @@ mod tests {
         assert!(out.contains(r#"min="09:00""#), "{out}");
         let out = one("CONFIRM", "Sure?", json!({"helpText": "No undo"}));
         assert!(out.contains(r#"name="c0" value="true""#) && out.contains("No undo"));
-    }
-
-    #[test]
-    fn spreadsheets_list_their_columns() {
-        let out = one(
-            "INPUT_SPREADSHEET",
-            "People",
-            json!({"columns": {"name": "string", "age": "number?"}, "defaultValue": [{"name": "Ada", "age": 36}]}),
-        );
-        // Columns in the order the host declared them.
-        assert!(
-            out.contains("name, age") && out.contains("Ada, 36"),
-            "{out}"
-        );
     }
 }

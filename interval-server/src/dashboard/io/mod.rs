@@ -10,6 +10,7 @@ pub mod file;
 pub mod input;
 pub mod rows;
 pub mod select;
+pub mod sheet;
 pub mod table;
 
 use std::collections::HashMap;
@@ -188,7 +189,7 @@ fn component_with(field: Field<'_>, identity: IdentityPrompt) -> Markup {
         "INPUT_NUMBER" | "INPUT_SLIDER" => input::number(field),
         "INPUT_BOOLEAN" => input::boolean(field),
         "INPUT_DATE" | "INPUT_TIME" | "INPUT_DATETIME" => input::date_time(field),
-        "INPUT_SPREADSHEET" => input::spreadsheet(field),
+        "INPUT_SPREADSHEET" => sheet::spreadsheet(field),
         "CONFIRM" => input::confirm(field),
         "CONFIRM_IDENTITY" => input::confirm_identity(field, identity),
         "SELECT_SINGLE" => select::single(field),
