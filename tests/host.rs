@@ -14,7 +14,8 @@ use interval::protocol::host::{
 use interval::protocol::io::{IoRender, IoResponse, IoResponseKind};
 use interval::protocol::result::{ActionResult, ActionResultStatus};
 use interval::protocol::server::{
-    IoResponse as IoResponseCall, IoResponseInputs, StartTransaction,
+    CloseTransaction, CloseTransactionInputs, IoResponse as IoResponseCall, IoResponseInputs,
+    StartTransaction,
 };
 use interval::protocol::types::SuccessOrError;
 use interval::{Action, Error, Interval};
@@ -391,6 +392,103 @@ async fn a_render_refused_after_a_reconnect_ends_the_transaction_as_a_cancel() {
     peer.expect_silence(Duration::from_millis(300)).await;
     assert_eq!(interval.open_count(), 0);
     assert_eq!(failures.load(Ordering::SeqCst), 0);
+}
+
+/// Append-UI (§6.6): display steps resolve at once and stay on the page;
+/// as Node's, their groups keep answering until the transaction is closed:
+/// a table shown earlier pages on `SET_STATE` while a later question waits,
+/// and a metadata value that loads later is rendered when it arrives, even
+/// after the action finished.
+#[tokio::test]
+async fn append_ui_steps_keep_answering_after_they_resolved() {
+    use interval::io::MetaItem;
+    let mut server = TestServer::start().await;
+    let (value_tx, value_rx) = tokio::sync::oneshot::channel::<u32>();
+    let value_rx = Mutex::new(Some(value_rx));
+    let interval = server
+        .host()
+        .action(
+            "steps",
+            Action::new(move |io, _ctx| {
+                let value_rx = value_rx.lock().unwrap().take();
+                async move {
+                    let rows: Vec<Value> = (0..100).map(|n| json!({ "n": n })).collect();
+                    io.display().table("Rows", rows).await?;
+                    let later = async move {
+                        match value_rx {
+                            Some(rx) => rx.await.map_err(|e| e.to_string()),
+                            None => Err("no value".to_owned()),
+                        }
+                    };
+                    io.display()
+                        .metadata("Totals", [MetaItem::later("Count", later)])
+                        .await?;
+                    io.input().text("Name").await
+                }
+            }),
+        )
+        .build();
+    let mut peer = listen(&mut server, &interval).await;
+    let mut inputs = start("tx1", "steps");
+    inputs.display_resolves_immediately = Some(true);
+    peer.call::<StartTransaction>(&inputs).await;
+    let table = expect_render(&mut peer).await;
+    let metadata = expect_render(&mut peer).await;
+    let question = expect_render(&mut peer).await;
+    assert_eq!(question.to_render[0].label, "Name");
+
+    // The table shown first, page 3, while the question waits.
+    answer(
+        &mut peer,
+        "tx1",
+        &table,
+        IoResponseKind::SetState,
+        json!([{ "offset": 40, "pageSize": 20 }]),
+    );
+    let paged = expect_render(&mut peer).await;
+    assert_eq!(paged.input_group_key, table.input_group_key);
+    let rows = serde_json::to_string(&paged.to_render[0].props).unwrap();
+    assert!(
+        rows.contains(r#""n":40"#) && !rows.contains(r#""n":0,"#),
+        "{rows}"
+    );
+
+    // The question is answered: the action completes.
+    answer(
+        &mut peer,
+        "tx1",
+        &question,
+        IoResponseKind::Return,
+        json!(["Ada"]),
+    );
+    let (_, result) = expect_result(&mut peer).await;
+    assert_eq!(result.status, ActionResultStatus::Success);
+
+    // The value loads after the end: the metadata step shows it.
+    value_tx.send(7).unwrap();
+    let loaded = expect_render(&mut peer).await;
+    assert_eq!(loaded.input_group_key, metadata.input_group_key);
+    let props = serde_json::to_string(&loaded.to_render[0].props).unwrap();
+    assert!(props.contains(r#""value":7"#), "{props}");
+
+    // Closed: the earlier steps stop answering.
+    peer.call::<CloseTransaction>(&CloseTransactionInputs {
+        transaction_id: "tx1".into(),
+    })
+    .await;
+    answer(
+        &mut peer,
+        "tx1",
+        &table,
+        IoResponseKind::SetState,
+        json!([{ "offset": 60, "pageSize": 20 }]),
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), peer.expect::<SendIoCall>())
+            .await
+            .is_err(),
+        "a closed transaction renders nothing"
+    );
 }
 
 #[tokio::test]

@@ -86,6 +86,28 @@ impl Target {
         render: IoRender,
         settled: bool,
     ) -> impl Future<Output = Result<()>> + 'a {
+        self.send_render(host, render, Some(settled))
+    }
+
+    /// Sends a new render of an input group that is not the latest (a step
+    /// of an append-UI transaction that resolved at once, still paging):
+    /// what a reconnect replays stays the latest call's.
+    pub fn send_earlier<'a>(
+        &'a self,
+        host: &'a Arc<HostState>,
+        render: IoRender,
+    ) -> impl Future<Output = Result<()>> + 'a {
+        self.send_render(host, render, None)
+    }
+
+    /// Sends one render; `latest` says whether it is the latest call's, and
+    /// settled, for what a reconnect replays.
+    fn send_render<'a>(
+        &'a self,
+        host: &'a Arc<HostState>,
+        render: IoRender,
+        latest: Option<bool>,
+    ) -> impl Future<Output = Result<()>> + 'a {
         let transaction = match self {
             Target::Page(page) => {
                 page.set_children(host, render);
@@ -95,7 +117,9 @@ impl Target {
         };
         let io_call = serde_json::to_string(&render).expect("a render serializes");
         drop(render);
-        transaction.rendered(settled.then(|| io_call.clone()));
+        if let Some(settled) = latest {
+            transaction.rendered(settled.then(|| io_call.clone()));
+        }
         let inputs = SendIoCallInputs {
             transaction_id: transaction.id.to_string(),
             io_call,

@@ -130,9 +130,10 @@ impl MetaItem {
     ///
     /// The future starts when the call is rendered and runs for as long as
     /// the call is shown: until it is submitted, or for the page's lifetime
-    /// in a page [`Layout`](crate::Layout). (In an append-UI transaction a
-    /// display call returns right after its first render, so its values
-    /// still loading are not shown.)
+    /// in a page [`Layout`](crate::Layout). In an append-UI transaction
+    /// (Interval's server), a display call returns right after its first
+    /// render and its step stays on the page: its value is rendered when it
+    /// arrives, until the server closes the transaction, as Node's is.
     ///
     /// ```no_run
     /// # use interval_core as interval;

@@ -95,6 +95,14 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
             component.accept(Value::Null);
         }
         let value = (call.collect)(&mut call.components)?;
+        // Append-UI (§6.6): the step stays on the page, and, as Node's
+        // does, its group keeps answering until the transaction is closed
+        // (`CLOSE_TRANSACTION`): a table pages, sorts and searches, and a
+        // value that arrives later is still shown.
+        if append_ui && matches!(target, Target::Transaction(_)) {
+            let components = std::mem::take(&mut call.components);
+            tokio::spawn(serve_earlier(io.clone(), inbox, components));
+        }
         return Ok(Submitted {
             value,
             choice: None,
@@ -148,6 +156,39 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
         render_id = interval_protocol::new_id();
         let next = render(render_id, inbox.key(), call, &group_message);
         Box::pin(target.send(&io.host, next, false)).await?;
+    }
+}
+
+/// Keeps serving an input group that resolved at once (an append-UI
+/// display step): its `SET_STATE`s and the changes of its props render it
+/// again, until the transaction or the client is closed. A RETURN to it is
+/// ignored: it was answered already.
+async fn serve_earlier(io: Io, inbox: std::sync::Arc<Inbox>, components: Vec<Box<dyn Component>>) {
+    let mut call: Call<'_, ()> = Call {
+        components,
+        choice_buttons: None,
+        collect: |_| Ok(()),
+        validate: None,
+    };
+    loop {
+        match next(&inbox, &mut call.components).await {
+            Woken::PropsChanged => {}
+            Woken::Event(GroupEvent::Response(response)) => match on_response(&mut call, *response)
+            {
+                Step::SetState(states) => Box::pin(set_states(&mut call.components, states)).await,
+                Step::Done(_) | Step::AskAgain(_) => continue,
+            },
+            // Not the waiting call: a reconnect replays the latest one.
+            Woken::Event(GroupEvent::Resend) => continue,
+            Woken::Event(GroupEvent::Closed(_)) => return,
+        }
+        let again = render(interval_protocol::new_id(), inbox.key(), &call, &None);
+        if Box::pin(io.target.send_earlier(&io.host, again))
+            .await
+            .is_err()
+        {
+            return;
+        }
     }
 }
 
