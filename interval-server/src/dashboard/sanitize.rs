@@ -7,7 +7,40 @@ use maud::{Markup, PreEscaped};
 
 /// Cleans HTML from an action (`DISPLAY_HTML`, rich text).
 pub fn html(source: &str) -> Markup {
-    PreEscaped(cleaner().clean(source).to_string())
+    PreEscaped(without_sourceless_images(
+        &cleaner().clean(source).to_string(),
+    ))
+}
+
+/// `cleaned` (ammonia's output) less its `<img>` elements that have no
+/// `src`: one whose source the cleaner refused (`<img src=x onerror=…>`)
+/// would show nothing, and a screen reader would announce an image with
+/// no text. Scans ammonia's serialization, where every attribute value is
+/// quoted and escaped (and a `>` inside quotes would not end the tag).
+fn without_sourceless_images(cleaned: &str) -> String {
+    let mut kept = String::with_capacity(cleaned.len());
+    let mut rest = cleaned;
+    while let Some(start) = rest.find("<img") {
+        kept.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let mut quoted = false;
+        let end = tag
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == '>' && !quoted
+            })
+            .map_or(tag.len(), |(i, _)| i + 1);
+        let element = &tag[..end];
+        if element.contains(" src=\"") {
+            kept.push_str(element);
+        }
+        rest = &tag[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// Renders markdown from an action (`DISPLAY_MARKDOWN`) and cleans the
@@ -165,6 +198,20 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("javascript:"), "{out}");
+    }
+
+    #[test]
+    fn images_without_a_source_are_dropped() {
+        let cleaned = html(
+            "<p>a<img src=x onerror=\"alert(1)\">b</p>\
+             <img alt=\"1 > 0\" src=\"https://example.com/a.png\">\
+             <img src=\"javascript:alert(2)\" alt=\"gone\">",
+        )
+        .into_string();
+        assert_eq!(
+            cleaned,
+            "<p>ab</p><img alt=\"1 &gt; 0\" src=\"https://example.com/a.png\">"
+        );
     }
 
     #[test]
