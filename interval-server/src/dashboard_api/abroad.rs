@@ -248,7 +248,7 @@ pub(super) async fn start(
             .registry()
             .remote
             .follow(&here.asker(), transaction_id, node, false);
-        record_following(state, transaction_id).await;
+        // The other node recorded this one as the dashboard's.
     }
     Ok(started)
 }

@@ -246,6 +246,7 @@ async fn handle(
                 viewer: &viewer,
                 environment,
                 browser,
+                browser_node: None,
             };
             start_transaction(state, run, slug, params, queued_action_id).await
         }
@@ -290,6 +291,7 @@ async fn handle(
                 viewer: &viewer,
                 environment,
                 browser,
+                browser_node: None,
             };
             open_page(state, run, &slug, params).await
         }

@@ -32,6 +32,8 @@ pub struct Run<'a> {
     pub environment: KeyKind,
     /// The dashboard connection.
     pub browser: u64,
+    /// The node of the dashboard connection, when it is another node's.
+    pub browser_node: Option<&'a str>,
 }
 
 /// Refuses a request about transaction or page `id` from anyone but the
@@ -157,7 +159,7 @@ pub async fn start_transaction(
                 .await;
             state
                 .store
-                .insert_transaction(
+                .insert_transaction_for(
                     &record,
                     params_meta
                         .as_ref()
@@ -165,6 +167,7 @@ pub async fn start_transaction(
                             serde_json::to_value(m).unwrap_or(Value::Null)
                         })
                         .as_ref(),
+                    run.browser_node,
                 )
                 .await
                 .map_err(|e| e.to_string())?;

@@ -64,6 +64,8 @@ async fn run(state: &Arc<AppState>, from: &str, asker: Asker, op: Op) -> Outcome
         viewer: &viewer,
         environment: asker.environment,
         browser,
+        // Recorded with a transaction it starts (see `abroad::follow_moved`).
+        browser_node: Some(from),
     };
     let done = match op {
         Op::Start {

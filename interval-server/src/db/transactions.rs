@@ -65,9 +65,21 @@ impl Store {
         record: &TransactionRecord,
         params_meta: Option<&Value>,
     ) -> Result<()> {
+        self.insert_transaction_for(record, params_meta, None).await
+    }
+
+    /// Records a new transaction whose dashboard is on node `browser_node`
+    /// (another node than the transaction's; see
+    /// [`Store::set_browser_node`]).
+    pub async fn insert_transaction_for(
+        &self,
+        record: &TransactionRecord,
+        params_meta: Option<&Value>,
+        browser_node: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at, runner_id, environment, node_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO transactions (id, action_slug, status, params, params_meta, host_instance_id, runner_email, created_at, runner_id, environment, node_id, browser_node_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&record.id)
         .bind(&record.action_slug)
@@ -80,6 +92,7 @@ impl Store {
         .bind(&record.runner_id)
         .bind(&record.environment)
         .bind(&record.node_id)
+        .bind(browser_node)
         .execute(&mut *self.conn().await?)
         .await
         .map_err(ctx("recording a transaction"))?;
