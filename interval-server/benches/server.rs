@@ -310,19 +310,7 @@ fn node(database: &str, schema: &str) -> ServerConfig {
 /// against host and dashboards on one node of the same database.
 async fn nodes(database: &str) {
     let schema = format!("bench_{}", interval_protocol::new_id().simple());
-    let one = {
-        let server = interval_server::start(node(database, &schema))
-            .await
-            .unwrap();
-        let host = host(server.endpoint(), support::KEY.into()).await;
-        let mut dashboard = Dashboard::connect(&server).await;
-        let rt = interval_round_trips(&mut dashboard).await;
-        let rate = transaction_rate(&server).await;
-        host.immediately_close();
-        server.shutdown();
-        server.closed().await;
-        (percentile(&rt, 0.5), percentile(&rt, 0.99), rate)
-    };
+    let one = figures(node(database, &schema)).await;
     let schema = format!("bench_{}", interval_protocol::new_id().simple());
     let a = interval_server::start(node(database, &schema))
         .await

@@ -25,6 +25,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -264,25 +265,7 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
     let front = balancer.addr;
     let url = format!("http://{front}");
 
-    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = answers.clone();
-    let ask = Action::new(move |io, _ctx| {
-        let counted = counted.clone();
-        async move {
-            let name = io.input().text("Name").await?;
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok::<_, Error>(format!("Hello, {name}!"))
-        }
-    })
-    .name("Ask a name");
-    let host = Interval::builder()
-        .endpoint(format!("ws://{front}/websocket"))
-        .api_key(KEY)
-        .action("ask", ask)
-        .build();
-    host.listen()
-        .await
-        .expect("the host connects through the balancer");
+    let (host, answers) = asking_host(format!("ws://{front}/websocket")).await;
 
     let script_url = url.clone();
     let browser = tokio::spawn(async move {
@@ -294,7 +277,7 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
     away(&mut a);
     browser.await.expect("the browser script");
     assert_eq!(
-        answers.load(std::sync::atomic::Ordering::SeqCst),
+        answers.load(Ordering::SeqCst),
         1,
         "the answer reached the action once"
     );
@@ -330,25 +313,7 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     let front = balancer.addr;
     let endpoint = format!("ws://{front}/websocket");
 
-    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = answers.clone();
-    let ask = Action::new(move |io, _ctx| {
-        let counted = counted.clone();
-        async move {
-            let name = io.input().text("Name").await?;
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok::<_, Error>(format!("Hello, {name}!"))
-        }
-    })
-    .name("Ask a name");
-    let host = Interval::builder()
-        .endpoint(&endpoint)
-        .api_key(KEY)
-        .action("ask", ask)
-        .build();
-    host.listen()
-        .await
-        .expect("the host connects through the balancer");
+    let (host, answers) = asking_host(&endpoint).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/e2e/multinode-node-host.mjs");
     let _node_host = support::NodeHost::at(&endpoint, &script, KEY, &[]);
@@ -367,6 +332,13 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // Node B lists both hosts' actions (it reads the hosts table when one
+    // changes, and every heartbeat).
+    let mut on_b = support::Dashboard::connect_to(b.addr(), None).await;
+    on_b.wait_for_action("greet_node").await;
+    on_b.wait_for_action("ask").await;
+    drop(on_b);
 
     let script_url = format!("http://{front}");
     let taken_over = std::env::temp_dir().join(format!(
@@ -400,7 +372,7 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
     std::fs::write(&taken_over, b"").expect("the signal file");
     browser.await.expect("the browser script");
     assert_eq!(
-        answers.load(std::sync::atomic::Ordering::SeqCst),
+        answers.load(Ordering::SeqCst),
         1,
         "the answer reached the action once"
     );
@@ -537,7 +509,9 @@ async fn a_draining_node_sends_new_connections_to_the_others() {
 /// and completes it, the answer given once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transaction_moved_to_a_third_node_keeps_its_dashboard() {
-    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    use interval_protocol::io::IoResponseKind;
+    use interval_server::api::Event;
+    use serde_json::json;
     let Ok(database) = std::env::var("INTERVAL_TEST_POSTGRES_URL") else {
         eprintln!("skipped: INTERVAL_TEST_POSTGRES_URL is not set");
         return;
@@ -549,37 +523,11 @@ async fn a_transaction_moved_to_a_third_node_keeps_its_dashboard() {
     let balancer = Balancer::split(&[a.addr(), c.addr()], &[b.addr()]).await;
     let front = balancer.addr;
 
-    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = answers.clone();
-    let ask = Action::new(move |io, _ctx| {
-        let counted = counted.clone();
-        async move {
-            let name = io.input().text("Name").await?;
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok::<_, Error>(format!("Hello, {name}!"))
-        }
-    });
-    let host = Interval::builder()
-        .endpoint(format!("ws://{front}/websocket"))
-        .api_key(KEY)
-        .action("ask", ask)
-        .build();
-    host.listen()
-        .await
-        .expect("the host connects through the balancer");
+    let (host, answers) = asking_host(format!("ws://{front}/websocket")).await;
 
     let mut dashboard = support::Dashboard::connect_to(b.addr(), None).await;
     dashboard.wait_for_action("ask").await;
-    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "ask".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started from node B")
-    };
+    let transaction_id = dashboard.start("ask").await;
     dashboard.next_render().await;
     let store = test_store(&database, &schema).await;
     let node_a = history_of(&store, "ask").await.node_id;
@@ -591,32 +539,16 @@ async fn a_transaction_moved_to_a_third_node_keeps_its_dashboard() {
             break render;
         }
     };
-    let response = BrowserResponse {
-        id: render.id.clone(),
-        input_group_key: render.input_group_key.clone(),
-        kind: interval_protocol::io::IoResponseKind::Return,
-        values: vec![serde_json::json!("Ada")],
-        values_meta: None,
-        choice: None,
-    };
-    let answered = dashboard
-        .request(Request::Respond {
-            transaction_id: transaction_id.clone(),
-            response,
-            password: None,
-        })
+    dashboard
+        .respond(
+            &transaction_id,
+            &render,
+            IoResponseKind::Return,
+            json!(["Ada"]),
+        )
         .await;
-    assert_eq!(answered, Ok(Reply::Ok));
-    loop {
-        if let Event::Completed { result, .. } = dashboard.event().await {
-            assert_eq!(
-                result.expect("a result").data,
-                serde_json::json!("Hello, Ada!")
-            );
-            break;
-        }
-    }
-    assert_eq!(answers.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(dashboard.result_data().await, json!("Hello, Ada!"));
+    assert_eq!(answers.load(Ordering::SeqCst), 1);
     let record = history_of(&store, "ask").await;
     assert_eq!(record.status, "COMPLETED");
     assert_ne!(record.node_id, node_a, "node C runs it now");
@@ -678,6 +610,31 @@ async fn wait_for_question(database: &str, schema: &str, slug: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A Rust host with action `ask` (a name, then a greeting), connected to
+/// `endpoint`, and how many answers the action got.
+async fn asking_host(endpoint: impl Into<String>) -> (Interval, Arc<AtomicUsize>) {
+    let answers = Arc::new(AtomicUsize::new(0));
+    let counted = answers.clone();
+    let ask = Action::new(move |io, _ctx| {
+        let counted = counted.clone();
+        async move {
+            let name = io.input().text("Name").await?;
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, Error>(format!("Hello, {name}!"))
+        }
+    })
+    .name("Ask a name");
+    let host = Interval::builder()
+        .endpoint(endpoint)
+        .api_key(KEY)
+        .action("ask", ask)
+        .build();
+    host.listen()
+        .await
+        .expect("the host connects through the balancer");
+    (host, answers)
 }
 
 /// The latest transaction of action `slug`.

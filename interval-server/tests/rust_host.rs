@@ -116,7 +116,7 @@ async fn a_rust_host_on_one_node_serves_a_dashboard_on_another() {
 #[tokio::test(flavor = "multi_thread")]
 async fn large_renders_cancels_and_closed_dashboards_cross_nodes() {
     use interval_protocol::io::IoResponseKind;
-    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    use interval_server::api::{Reply, Request};
     let Some((a, b, store)) = support::two_nodes().await else {
         return;
     };
@@ -152,56 +152,24 @@ async fn large_renders_cancels_and_closed_dashboards_cross_nodes() {
     interval.listen().await.expect("the host connects");
     let mut dashboard = Dashboard::connect(&b).await;
     dashboard.wait_for_action("big").await;
-    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "big".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started on the other node")
-    };
+    let transaction_id = dashboard.start("big").await;
     let render = dashboard.next_render().await;
     assert!(
         serde_json::to_string(&render).unwrap().contains(&big),
         "the whole help text crossed the nodes"
     );
-    let response = BrowserResponse {
-        id: render.id.clone(),
-        input_group_key: render.input_group_key.clone(),
-        kind: IoResponseKind::Return,
-        values: vec![json!("Ada")],
-        values_meta: None,
-        choice: None,
-    };
-    let answered_at_b = dashboard
-        .request(Request::Respond {
-            transaction_id: transaction_id.clone(),
-            response,
-            password: None,
-        })
+    dashboard
+        .respond(
+            &transaction_id,
+            &render,
+            IoResponseKind::Return,
+            json!(["Ada"]),
+        )
         .await;
-    assert_eq!(answered_at_b, Ok(Reply::Ok));
-    loop {
-        if let Event::Completed { result, .. } = dashboard.event().await {
-            let result = result.expect("a result");
-            assert_eq!(result.data, json!("Hello, Ada!"));
-            break;
-        }
-    }
+    assert_eq!(dashboard.result_data().await, json!("Hello, Ada!"));
 
     // A cancel from node B reaches the action on node A.
-    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "wait".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started on the other node")
-    };
+    let transaction_id = dashboard.start("wait").await;
     dashboard.next_render().await;
     assert_eq!(
         dashboard
@@ -252,7 +220,7 @@ async fn large_renders_cancels_and_closed_dashboards_cross_nodes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_closing_safely_on_one_node_is_seen_on_another() {
     use interval_protocol::io::IoResponseKind;
-    use interval_server::api::{BrowserResponse, Event, Reply, Request};
+    use interval_server::api::{Reply, Request};
     let Some((a, b, _store)) = support::two_nodes().await else {
         return;
     };
@@ -267,15 +235,7 @@ async fn a_host_closing_safely_on_one_node_is_seen_on_another() {
     interval.listen().await.expect("the host connects");
     let mut dashboard = Dashboard::connect(&b).await;
     dashboard.wait_for_action("wait").await;
-    let start = Request::StartTransaction {
-        slug: "wait".into(),
-        params: Default::default(),
-        queued_action_id: None,
-    };
-    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard.request(start.clone()).await
-    else {
-        panic!("not started on the other node")
-    };
+    let transaction_id = dashboard.start("wait").await;
     let render = dashboard.next_render().await;
     let closing = interval.clone();
     let closed = tokio::spawn(async move { closing.safely_close().await });
@@ -293,33 +253,26 @@ async fn a_host_closing_safely_on_one_node_is_seen_on_another() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let refused = dashboard.request(start).await;
+    let refused = dashboard
+        .request(Request::StartTransaction {
+            slug: "wait".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await;
     assert!(
         matches!(&refused, Err(message) if message.contains("There is no action")),
         "{refused:?}"
     );
-    let response = BrowserResponse {
-        id: render.id.clone(),
-        input_group_key: render.input_group_key.clone(),
-        kind: IoResponseKind::Return,
-        values: vec![json!("Ada")],
-        values_meta: None,
-        choice: None,
-    };
-    let answered = dashboard
-        .request(Request::Respond {
-            transaction_id,
-            response,
-            password: None,
-        })
+    dashboard
+        .respond(
+            &transaction_id,
+            &render,
+            IoResponseKind::Return,
+            json!(["Ada"]),
+        )
         .await;
-    assert_eq!(answered, Ok(Reply::Ok));
-    loop {
-        if let Event::Completed { result, .. } = dashboard.event().await {
-            assert_eq!(result.expect("a result").data, json!("Ada"));
-            break;
-        }
-    }
+    assert_eq!(dashboard.result_data().await, json!("Ada"));
     tokio::time::timeout(support::WAIT, closed)
         .await
         .expect("safely_close ends once its transaction did")

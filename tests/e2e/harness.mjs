@@ -40,6 +40,13 @@ page.on('dialog', dialog => {
   ;(dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()).catch(() => {})
 })
 const problems = []
+// Console messages a script expects (a server it restarts refuses the
+// page's reconnects meanwhile, and Chromium logs each refusal).
+export const expectedConsole = []
+/** Expects the console messages of reconnects to a server that is down. */
+export function expectReconnects() {
+  expectedConsole.push(/^console: WebSocket connection to '.*\/api\/dashboard' failed/)
+}
 page.on('pageerror', e => problems.push(`page error: ${e.message}`))
 page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
 
@@ -62,7 +69,9 @@ export const text = (s) => page.getByText(s, { exact: false }).first()
 export async function run(body) {
   try {
     await body()
-    assert.deepEqual(problems.filter(p => !p.includes('Failed to load resource')), [], 'no errors in the page')
+    const unexpected = problems.filter(p => !p.includes('Failed to load resource') &&
+      !expectedConsole.some(pattern => pattern.test(p)))
+    assert.deepEqual(unexpected, [], 'no errors in the page')
     console.log(`${steps.length} passed, 0 failed`)
   } catch (error) {
     await page.screenshot({ path: join(profile, '..', 'interval-e2e-failure.png') }).catch(() => {})

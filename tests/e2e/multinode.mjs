@@ -7,7 +7,10 @@
 // No reload, no "leave this page?".
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { base, page, prompts, step, visible, run } from './harness.mjs'
+import { base, page, prompts, step, visible, run, expectReconnects } from './harness.mjs'
+
+// The server (or node) goes away: the page's reconnects are refused meanwhile.
+expectReconnects()
 
 await run(async () => {
   await step('the Node host\'s action, on the other node, completes', async () => {

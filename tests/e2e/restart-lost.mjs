@@ -3,7 +3,10 @@
 // then says plainly that the transaction cannot continue, and offers
 // "Run again".
 import assert from 'node:assert/strict'
-import { base, page, step, visible, run } from './harness.mjs'
+import { base, page, step, visible, run, expectReconnects } from './harness.mjs'
+
+// The server (or node) goes away: the page's reconnects are refused meanwhile.
+expectReconnects()
 
 await run(async () => {
   await step('the action asks its question', async () => {

@@ -3,7 +3,10 @@
 // itself, shows the question again when the host replays it, and the answer
 // completes the transaction. No reload, no "leave this page?".
 import assert from 'node:assert/strict'
-import { base, page, prompts, step, visible, run } from './harness.mjs'
+import { base, page, prompts, step, visible, run, expectReconnects } from './harness.mjs'
+
+// The server (or node) goes away: the page's reconnects are refused meanwhile.
+expectReconnects()
 
 await run(async () => {
   await step('the action asks its question', async () => {

@@ -222,6 +222,30 @@ impl Dashboard {
         assert_eq!(reply, Ok(Reply::Ok));
     }
 
+    /// Starts action `slug`; its transaction id.
+    pub async fn start(&mut self, slug: &str) -> String {
+        let started = self
+            .request(Request::StartTransaction {
+                slug: slug.into(),
+                params: Default::default(),
+                queued_action_id: None,
+            })
+            .await;
+        match started {
+            Ok(Reply::TransactionStarted { transaction_id }) => transaction_id,
+            other => panic!("{slug} did not start: {other:?}"),
+        }
+    }
+
+    /// The data of the next result (other events before it are skipped).
+    pub async fn result_data(&mut self) -> Value {
+        loop {
+            if let Event::Completed { result, .. } = self.event().await {
+                return result.map(|r| r.data).unwrap_or(Value::Null);
+            }
+        }
+    }
+
     /// Waits until some live host serves the action `slug`.
     pub async fn wait_for_action(&mut self, slug: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;
