@@ -218,6 +218,7 @@ async fn a_killed_host_loses_its_transaction_and_another_host_takes_new_ones() {
         Event::Render {
             transaction_id,
             render,
+            ..
         } => {
             assert_eq!(transaction_id, tx2);
             assert_eq!(render.to_render[0].method_name, "INPUT_TEXT");

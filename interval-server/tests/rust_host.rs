@@ -43,6 +43,7 @@ async fn host(endpoint: String) -> Interval {
             .table("Users", users())
             .default_page_size(10)
             .await?;
+        io.confirm("Register them?").await?;
         ctx.loading()
             .start(LoadingOptions::label("Registering").items_in_queue(2));
         ctx.loading().complete_one();

@@ -49,6 +49,7 @@ fn render_event(r: &IoRender) -> ServerMessage {
         event: Event::Render {
             transaction_id: "tx".into(),
             render: r.clone(),
+            append: false,
         },
     }
 }
