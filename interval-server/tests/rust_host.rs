@@ -479,6 +479,68 @@ async fn leaving_a_finished_transaction_closes_it_on_the_host() {
     }
 }
 
+/// A backgroundable append-UI transaction that finishes with no dashboard
+/// following it (left while it ran) is closed on its host at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_background_run_finishing_unwatched_is_closed_on_the_host() {
+    use interval_server::api::{Reply, Request};
+    let server = server().await;
+    let go = Arc::new(tokio::sync::Notify::new());
+    let waits = go.clone();
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action(
+            "later",
+            Action::new(move |io, _ctx| {
+                let waits = waits.clone();
+                async move {
+                    io.display().markdown("Working").await?;
+                    waits.notified().await;
+                    Ok::<_, Error>("done")
+                }
+            })
+            .backgroundable(true),
+        )
+        .build();
+    host.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&server).await;
+    dashboard.wait_for_action("later").await;
+    let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "later".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started");
+    };
+    dashboard.next_render().await;
+    let left = dashboard
+        .request(Request::Leave {
+            transaction_id: tx.clone(),
+        })
+        .await;
+    assert_eq!(left, Ok(Reply::Ok), "it runs on in the background");
+    go.notify_one();
+    let store = &server.state().store;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while store.transaction(&tx).await.unwrap().unwrap().status != "COMPLETED" {
+        assert!(tokio::time::Instant::now() < deadline, "not completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let closing = {
+        let host = host.clone();
+        tokio::spawn(async move { host.safely_close().await })
+    };
+    tokio::time::timeout(Duration::from_secs(3), closing)
+        .await
+        .expect("the safe close ends: the finished transaction was closed")
+        .expect("the closing task")
+        .expect("closed safely");
+}
+
 /// Every run is in the audit log: who ran which action with which params.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_is_audited_with_its_params() {
