@@ -69,6 +69,9 @@ pub(crate) struct LiveTransaction {
     /// in the order they came (replayed to dashboards that attach): a
     /// re-render of an earlier group (a table paged) replaces its step.
     pub steps: Vec<(String, String)>,
+    /// In append-UI mode, the values answered per input group: a dashboard
+    /// that attaches later shows the earlier steps with them.
+    pub answers: HashMap<String, Vec<serde_json::Value>>,
     pub loading: Option<LoadingState>,
     pub redirect: Option<(LinkTarget, bool)>,
     pub browsers: HashSet<u64>,
@@ -93,6 +96,7 @@ impl LiveTransaction {
             pending_render: None,
             append_ui: false,
             steps: Vec::new(),
+            answers: HashMap::new(),
             loading: None,
             redirect: None,
             browsers: HashSet::new(),

@@ -227,6 +227,8 @@ await run(async () => {
     await page.reload()
     await visible(io.getByText('Welcome', { exact: true }))
     await visible(crew.getByRole('heading', { name: 'Crew' }))
+    assert.equal(await page.getByLabel('Your name').inputValue(), 'Ada', 'the answer, shown again')
+    assert.equal(await page.getByLabel('Your name').isDisabled(), true)
     await page.getByLabel('Favourite colour').fill('teal')
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(text('Ada likes teal'))

@@ -280,7 +280,8 @@ pub(super) async fn attach(
     };
     let renders = shown
         .into_iter()
-        .filter_map(|r| serde_json::from_str(r).ok())
+        .filter_map(|r| serde_json::from_str::<interval_protocol::io::IoRender>(r).ok())
+        .map(|render| answered(render, &transaction.answers))
         .map(|render| Event::Render {
             transaction_id: transaction_id.to_owned(),
             render,
@@ -312,6 +313,26 @@ pub(super) async fn attach(
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// `render` of an earlier step with the values answered to it as its
+/// fields' defaults (PROTOCOL §6.6: a reload shows the steps answered).
+fn answered(
+    mut render: interval_protocol::io::IoRender,
+    answers: &std::collections::HashMap<String, Vec<Value>>,
+) -> interval_protocol::io::IoRender {
+    let Some(values) = answers.get(&render.input_group_key) else {
+        return render;
+    };
+    for (component, value) in render.to_render.iter_mut().zip(values) {
+        if component.method_name.starts_with("DISPLAY_") || value.is_null() {
+            continue;
+        }
+        if let Some(props) = component.props.as_object_mut() {
+            props.insert("defaultValue".into(), value.clone());
+        }
+    }
+    render
 }
 
 /// Keeps transaction `record` here, waiting for its host to replay it on
