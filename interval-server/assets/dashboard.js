@@ -138,6 +138,13 @@
     if (!target) return
     if (patch.mode === 'append') {
       target.insertAdjacentHTML('beforeend', patch.html)
+      // A new step of an append-UI transaction (PROTOCOL §6.6).
+      const added = target.lastElementChild
+      const form = added && $('form.io-form', added)
+      if (form) {
+        focusFirst(form)
+        prepare(form)
+      }
       document.dispatchEvent(new CustomEvent('interval:render', { detail: { root: target, restored: false } }))
     } else {
       const old = $('form.io-form', target)
@@ -205,7 +212,7 @@
     for (const { index, message } of errors) {
       const slot = $(`[data-error-for="${index}"]`, form)
       if (slot) slot.textContent = message
-      const control = document.getElementById(`c${index}`)
+      const control = document.getElementById(`${form.dataset.prefix || ''}c${index}`)
       if (control) {
         control.setAttribute('aria-invalid', 'true')
         first = first || control

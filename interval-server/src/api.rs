@@ -330,6 +330,11 @@ pub enum Event {
         transaction_id: String,
         /// What to show.
         render: IoRender,
+        /// Append-UI (PROTOCOL §6.6): the steps accumulate on the page, a
+        /// render of an input group shown before replaces that step, and
+        /// display-only steps need no answer.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        append: bool,
     },
     /// A loading state.
     Loading {

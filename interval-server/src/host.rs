@@ -542,6 +542,38 @@ async fn send_io_call(
         if transaction.completed {
             return refuse(&registry, "Transaction is already completed.");
         }
+        let group = render.input_group_key.clone();
+        if transaction.append_ui {
+            let at = transaction.steps.iter().position(|(g, _)| *g == group);
+            let newest = at.is_some_and(|at| at + 1 == transaction.steps.len());
+            if let (Some(at), false) = (at, newest) {
+                // An earlier step rendered again (a table shown earlier,
+                // paged): it replaces that step; what waits for an answer
+                // stays the newest group's (gotcha 20).
+                transaction.steps[at].1 = inputs.io_call;
+                if inputs.skip_client_call != Some(true) {
+                    registry.emit(
+                        &id,
+                        Event::Render {
+                            transaction_id: id.clone(),
+                            render,
+                            append: true,
+                        },
+                    );
+                }
+                return SendIoCallReturns::Accepted(true);
+            }
+            match at {
+                Some(at) => transaction.steps[at].1 = inputs.io_call.clone(),
+                None => {
+                    if transaction.steps.len() >= MAX_STEPS {
+                        transaction.steps.remove(0);
+                    }
+                    transaction.steps.push((group, inputs.io_call.clone()));
+                }
+            }
+        }
+        let append = transaction.append_ui;
         // The requirement lasts until it is met or declined (a re-render of the
         // same call keeps it; a new CONFIRM_IDENTITY call replaces it).
         if let Some(identity) = render
@@ -580,6 +612,7 @@ async fn send_io_call(
                 Event::Render {
                     transaction_id: id.clone(),
                     render,
+                    append,
                 },
             );
         }
@@ -592,6 +625,10 @@ async fn send_io_call(
     }
     SendIoCallReturns::Accepted(true)
 }
+
+/// The steps of an append-UI transaction kept for dashboards that attach
+/// later: the oldest go first.
+const MAX_STEPS: usize = 100;
 
 async fn complete(
     state: &AppState,
@@ -675,6 +712,15 @@ async fn complete(
             },
         );
     }
+    // Finished with no dashboard to leave it (run in the background): an
+    // append-UI host may forget it now.
+    let close = crate::dashboard_api::closable(&registry, &id);
     registry.forget_if_done(&id);
+    drop(registry);
+    if let Some((wire, _)) = close {
+        tokio::spawn(async move {
+            crate::dashboard_api::close_on_host(&wire, &id).await;
+        });
+    }
     true
 }

@@ -43,6 +43,13 @@ impl Host {
     pub fn understands_io_errors(&self) -> bool {
         self.sdk_version.as_str() >= "1.4.0"
     }
+
+    /// Whether the SDK runs transactions in append-UI mode (PROTOCOL §6.6):
+    /// display calls resolve at once and the host keeps a transaction until
+    /// CLOSE_TRANSACTION (a string comparison, as Interval's server does).
+    pub fn appends_ui(&self) -> bool {
+        self.sdk_version.as_str() >= "0.38.0"
+    }
 }
 
 /// A transaction that is running (or finished, while dashboards look at it).
@@ -52,8 +59,19 @@ pub(crate) struct LiveTransaction {
     pub host: String,
     /// The account of the person who runs it: the only one who may answer.
     pub runner: String,
-    /// The last `ioCall` text, replayed to dashboards that attach.
+    /// The `ioCall` text of the newest input group: what waits for an
+    /// answer (and what a cancel names).
     pub pending_render: Option<String>,
+    /// Append-UI (PROTOCOL §6.6): started with `displayResolvesImmediately`
+    /// for a host with `sdkVersion >= "0.38.0"`; it gets CLOSE_TRANSACTION.
+    pub append_ui: bool,
+    /// In append-UI mode, the last `ioCall` text of every input group shown,
+    /// in the order they came (replayed to dashboards that attach): a
+    /// re-render of an earlier group (a table paged) replaces its step.
+    pub steps: Vec<(String, String)>,
+    /// In append-UI mode, the values answered per input group: a dashboard
+    /// that attaches later shows the earlier steps with them.
+    pub answers: HashMap<String, Vec<serde_json::Value>>,
     pub loading: Option<LoadingState>,
     pub redirect: Option<(LinkTarget, bool)>,
     pub browsers: HashSet<u64>,
@@ -76,6 +94,9 @@ impl LiveTransaction {
             host,
             runner,
             pending_render: None,
+            append_ui: false,
+            steps: Vec::new(),
+            answers: HashMap::new(),
             loading: None,
             redirect: None,
             browsers: HashSet::new(),

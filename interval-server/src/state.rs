@@ -482,6 +482,10 @@ impl AppState {
         {
             // A dashboard may be waiting for it already (see `attach`).
             let mut registry = self.registry();
+            let append_ui = registry
+                .hosts
+                .get(instance_id)
+                .is_some_and(|h| h.appends_ui());
             let live = registry
                 .transactions
                 .entry(transaction_id.to_owned())
@@ -494,6 +498,7 @@ impl AppState {
                 });
             let waited = std::mem::replace(&mut live.host_gone, false);
             live.stored_status = None;
+            live.append_ui = append_ui;
             // This node's dashboards that followed it on the node that had it
             // follow it here now: the replayed render reaches them.
             if let Some(abroad) = registry.remote.abroad.remove(transaction_id) {

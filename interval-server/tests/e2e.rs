@@ -179,6 +179,20 @@ fn rust_host(endpoint: String, store: &str) -> Interval {
     .name("Browse users")
     .description("A table paged and searched by the host");
 
+    let journey = Action::new(|io, _ctx| async move {
+        io.display().markdown("**Welcome** aboard").await?;
+        io.display()
+            .table("Crew", users(60))
+            .columns(["email"])
+            .default_page_size(10)
+            .await?;
+        let name = io.input().text("Your name").await?;
+        let colour = io.input().text("Favourite colour").await?;
+        Ok::<_, Error>(json!({ "journey": format!("{name} likes {colour}") }))
+    })
+    .name("A journey of steps")
+    .description("Displays, a table and questions, one after the other");
+
     let report = Action::new(|io, _ctx| async move {
         let all = orders();
         io.group((
@@ -381,6 +395,7 @@ fn rust_host(endpoint: String, store: &str) -> Interval {
         .api_key(KEY)
         .action("onboard", onboard)
         .action("users", browse)
+        .action("journey", journey)
         .action("report", report)
         .action("fail", fail)
         .action("xss", xss)

@@ -11,7 +11,7 @@ use interval_protocol::host::{
 };
 use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::result::ActionResult;
-use interval_protocol::server::{IoResponse as IoResponseCall, StartTransaction};
+use interval_protocol::server::{CloseTransaction, IoResponse as IoResponseCall, StartTransaction};
 use interval_protocol::types::ResultStatus;
 use interval_server::api::{BrowserResponse, Event, Reply, Request};
 use interval_server::{Limits, ServerConfig};
@@ -218,6 +218,7 @@ async fn a_killed_host_loses_its_transaction_and_another_host_takes_new_ones() {
         Event::Render {
             transaction_id,
             render,
+            ..
         } => {
             assert_eq!(transaction_id, tx2);
             assert_eq!(render.to_render[0].method_name, "INPUT_TEXT");
@@ -417,6 +418,10 @@ async fn leaving_cancels_what_cannot_run_in_the_background() {
     host.respond(&call, Value::Null).await;
     let value: IoResponse = serde_json::from_str(&inputs.value).unwrap();
     assert_eq!(value.kind, IoResponseKind::Canceled);
+    // Canceled, it is closed on the (append-UI) host too.
+    let (call, inputs) = host.expect::<CloseTransaction>().await;
+    host.respond(&call, Value::Null).await;
+    assert_eq!(inputs.transaction_id, value.transaction_id);
     assert_eq!(leaving.await.unwrap(), Ok(Reply::Ok));
 
     // A dashboard that drops gets a grace period, then its transaction is canceled.
@@ -429,6 +434,9 @@ async fn leaving_cancels_what_cannot_run_in_the_background() {
         (value.kind, value.transaction_id.as_str()),
         (IoResponseKind::Canceled, dropped.as_str())
     );
+    let (call, inputs) = host.expect::<CloseTransaction>().await;
+    host.respond(&call, Value::Null).await;
+    assert_eq!(inputs.transaction_id, dropped);
     let record = server
         .state()
         .store

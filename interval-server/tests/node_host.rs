@@ -3,9 +3,12 @@
 
 mod support;
 
+use std::time::Duration;
+
+use interval_server::api::{Event, Reply, Request};
 use serde_json::json;
 use support::scenario::{self, HostTraits};
-use support::{server, Dashboard, NodeHost};
+use support::{interop_dir, server, Dashboard, NodeHost};
 
 /// The same path with the host on node A and the dashboard on node B of
 /// one PostgreSQL: every request, render, loading state, log and page
@@ -34,4 +37,56 @@ async fn an_official_node_host_runs_a_transaction_and_a_page() {
         age: json!(36),
     };
     scenario::run(&mut dashboard, traits).await;
+}
+
+/// Append-UI (PROTOCOL §6.6, gotcha 21): the official host keeps a finished
+/// transaction until CLOSE_TRANSACTION, so its `safelyClose` waits; the
+/// server sends it when the dashboard leaves the transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_a_finished_transaction_lets_an_official_node_host_close_safely() {
+    let server = server().await;
+    let mut host = NodeHost::script(&server, &interop_dir().join("closing-node-host.mjs"));
+    let mut dashboard = Dashboard::connect(&server).await;
+    dashboard.wait_for_action("hello").await;
+    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "hello".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started");
+    };
+    // The display resolved at once: no answer is given.
+    loop {
+        if let Event::Completed { result, .. } = dashboard.event().await {
+            assert_eq!(result.expect("a result").data, json!("done"));
+            break;
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-USR2", &host.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        host.exited().is_none(),
+        "the host closed while it kept a finished transaction"
+    );
+    let left = dashboard.request(Request::Leave { transaction_id }).await;
+    assert_eq!(left, Ok(Reply::Ok));
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    let status = loop {
+        if let Some(status) = host.exited() {
+            break status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the host still waits for its transaction"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
 }

@@ -43,6 +43,7 @@ async fn host(endpoint: String) -> Interval {
             .table("Users", users())
             .default_page_size(10)
             .await?;
+        io.confirm("Register them?").await?;
         ctx.loading()
             .start(LoadingOptions::label("Registering").items_in_queue(2));
         ctx.loading().complete_one();
@@ -289,12 +290,20 @@ async fn the_stored_status_follows_the_steps() {
     use interval_protocol::io::IoResponseKind;
     use interval_server::api::{Reply, Request};
     let server = server().await;
-    let steps = Action::new(|io, _ctx| async move {
-        let first = io.input().text("First").await?;
-        let second = io.input().text("Second").await?;
-        io.display().markdown(format!("{first} {second}")).await?;
-        let third = io.input().text("Third").await?;
-        Ok::<_, Error>(third)
+    // In append-UI mode the display resolves at once: the action waits here
+    // until the test has seen the display-only step's status.
+    let seen = Arc::new(tokio::sync::Notify::new());
+    let waits = seen.clone();
+    let steps = Action::new(move |io, _ctx| {
+        let waits = waits.clone();
+        async move {
+            let first = io.input().text("First").await?;
+            let second = io.input().text("Second").await?;
+            io.display().markdown(format!("{first} {second}")).await?;
+            waits.notified().await;
+            let third = io.input().text("Third").await?;
+            Ok::<_, Error>(third)
+        }
     });
     let host = Interval::builder()
         .endpoint(server.endpoint())
@@ -340,12 +349,11 @@ async fn the_stored_status_follows_the_steps() {
             .respond(&tx, &render, IoResponseKind::Return, json!([answer]))
             .await;
     }
-    // The display-only step.
+    // The display-only step (it needs no answer in append-UI mode).
     let shown = dashboard.next_render().await;
+    assert_eq!(shown.to_render[0].method_name, "DISPLAY_MARKDOWN");
     status_becomes("RUNNING").await;
-    dashboard
-        .respond(&tx, &shown, IoResponseKind::Return, json!([null]))
-        .await;
+    seen.notify_one();
     let last = dashboard.next_render().await;
     status_becomes("AWAITING_INPUT").await;
     dashboard
@@ -353,6 +361,137 @@ async fn the_stored_status_follows_the_steps() {
         .await;
     status_becomes("COMPLETED").await;
     host.immediately_close();
+}
+
+/// Append-UI (PROTOCOL §6.6, CLOSE_TRANSACTION): the host keeps a finished
+/// transaction until the server closes it, which it does when the dashboard
+/// that ran it leaves it (a Leave request, or its connection closing): only
+/// then does a safe close of the host end.
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_a_finished_transaction_closes_it_on_the_host() {
+    use interval_server::api::{Event, Reply, Request};
+    for by_closing_the_connection in [false, true] {
+        let server = server().await;
+        let host = Interval::builder()
+            .endpoint(server.endpoint())
+            .api_key(KEY)
+            .action(
+                "hello",
+                Action::new(|io, _ctx| async move {
+                    io.display().markdown("Hello").await?;
+                    Ok::<_, Error>("done")
+                }),
+            )
+            .build();
+        host.listen().await.expect("the host connects");
+        let mut dashboard = Dashboard::connect(&server).await;
+        dashboard.wait_for_action("hello").await;
+        let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
+            .request(Request::StartTransaction {
+                slug: "hello".into(),
+                params: Default::default(),
+                queued_action_id: None,
+            })
+            .await
+        else {
+            panic!("not started");
+        };
+        // The display resolved at once: no answer is given.
+        loop {
+            match dashboard.event().await {
+                Event::Render { append, .. } => assert!(append, "an append-UI transaction"),
+                Event::Completed { .. } => break,
+                _ => {}
+            }
+        }
+        let closing = {
+            let host = host.clone();
+            tokio::spawn(async move { host.safely_close().await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !closing.is_finished(),
+            "the host keeps a finished transaction until CLOSE_TRANSACTION"
+        );
+        if by_closing_the_connection {
+            drop(dashboard);
+        } else {
+            let left = dashboard
+                .request(Request::Leave {
+                    transaction_id: tx.clone(),
+                })
+                .await;
+            assert_eq!(left, Ok(Reply::Ok));
+        }
+        // Well before the host gives up waiting on its own.
+        tokio::time::timeout(Duration::from_secs(3), closing)
+            .await
+            .expect("the safe close ends once the transaction was closed")
+            .expect("the closing task")
+            .expect("closed safely");
+    }
+}
+
+/// A backgroundable append-UI transaction that finishes with no dashboard
+/// following it (left while it ran) is closed on its host at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_background_run_finishing_unwatched_is_closed_on_the_host() {
+    use interval_server::api::{Reply, Request};
+    let server = server().await;
+    let go = Arc::new(tokio::sync::Notify::new());
+    let waits = go.clone();
+    let host = Interval::builder()
+        .endpoint(server.endpoint())
+        .api_key(KEY)
+        .action(
+            "later",
+            Action::new(move |io, _ctx| {
+                let waits = waits.clone();
+                async move {
+                    io.display().markdown("Working").await?;
+                    waits.notified().await;
+                    Ok::<_, Error>("done")
+                }
+            })
+            .backgroundable(true),
+        )
+        .build();
+    host.listen().await.expect("the host connects");
+    let mut dashboard = Dashboard::connect(&server).await;
+    dashboard.wait_for_action("later").await;
+    let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
+        .request(Request::StartTransaction {
+            slug: "later".into(),
+            params: Default::default(),
+            queued_action_id: None,
+        })
+        .await
+    else {
+        panic!("not started");
+    };
+    dashboard.next_render().await;
+    let left = dashboard
+        .request(Request::Leave {
+            transaction_id: tx.clone(),
+        })
+        .await;
+    assert_eq!(left, Ok(Reply::Ok), "it runs on in the background");
+    go.notify_one();
+    let store = &server.state().store;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while store.transaction(&tx).await.unwrap().unwrap().status != "COMPLETED" {
+        assert!(tokio::time::Instant::now() < deadline, "not completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let closing = {
+        let host = host.clone();
+        tokio::spawn(async move { host.safely_close().await })
+    };
+    tokio::time::timeout(Duration::from_secs(3), closing)
+        .await
+        .expect("the safe close ends: the finished transaction was closed")
+        .expect("the closing task")
+        .expect("closed safely");
 }
 
 /// Every run is in the audit log: who ran which action with which params.

@@ -236,15 +236,22 @@ await run(async () => {
   })
   await scan('display table, sorted')
 
-  await step('a select table', async () => {
-    await page.getByRole('button', { name: 'Continue' }).click()
-    const table = page.locator('section.table').first()
+  await step('a select table below the display table', async () => {
+    const table = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Pick users' }) })
     await visible(table.getByRole('heading', { name: 'Pick users' }))
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(text('Select at least 1.'))
     await table.getByLabel('Select user3@example.com').check()
   })
   await scan('select table with an error')
+
+  await step('steps on one page: displays, an answered question, the next one', async () => {
+    await page.goto(base + '/actions/journey')
+    await page.getByLabel('Your name').fill('Ada')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.getByLabel('Favourite colour'))
+  })
+  await scan('steps accumulated')
 
   await step('tables with every row, metadata and markdown help', async () => {
     await page.goto(base + '/actions/report')

@@ -126,11 +126,10 @@ await run(async () => {
     await visible(table.getByText('1–1 of 1'))
     await visible(table.getByText('user42@example.com', { exact: true }))
     await screenshot('table')
-    await page.getByRole('button', { name: 'Continue' }).click()
   })
 
-  await step('a select table: its minimum, its maximum and select all on a page', async () => {
-    const table = page.locator('section.table').first()
+  await step('a select table below the table shown before: its minimum, its maximum and select all on a page', async () => {
+    const table = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Pick users' }) })
     await visible(table.getByRole('heading', { name: 'Pick users' }))
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(text('Select at least 1.'))
@@ -195,9 +194,45 @@ await run(async () => {
     assert.equal(await only.locator('tbody tr').count(), 1)
     await visible(only.getByRole('cell', { name: 'bob' }))
     await visible(only.getByText('1–1 of 1'))
-    await page.getByRole('button', { name: 'Continue' }).click()
+    assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0, 'displays wait for no Continue')
     const latest = page.locator('#result time[datetime="2024-03-01T12:00:00.000Z"]')
     assert.match(await latest.textContent(), /^Mar 1, 2024, 9:00\sPM GMT\+9$/)
+  })
+
+  await step('steps accumulate: displays show with the next question, earlier steps stay, an earlier table pages while a later question waits', async () => {
+    await page.goto(base + '/actions/journey')
+    const io = page.locator('#io')
+    const welcome = io.getByText('Welcome', { exact: true })
+    await visible(welcome)
+    await visible(page.getByLabel('Your name'))
+    const crew = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Crew' }) })
+    await visible(crew.getByText('1–10 of 60'))
+    assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 1, 'the displays wait for no Continue')
+    await page.getByLabel('Your name').fill('Ada')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(page.getByLabel('Favourite colour'))
+    // The earlier steps stay: the displays, and the answer, read-only.
+    await visible(welcome)
+    const answered = page.getByLabel('Your name')
+    await visible(answered)
+    assert.equal(await answered.inputValue(), 'Ada')
+    assert.equal(await answered.isDisabled(), true)
+    assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 1, 'only the current step has buttons')
+    // The table shown first pages (by its host) while the later question waits.
+    await crew.getByRole('button', { name: 'Next page', exact: true }).click()
+    await visible(crew.getByText('11–20 of 60'))
+    await visible(crew.getByText('user10@example.com', { exact: true }))
+    await visible(page.getByLabel('Favourite colour'))
+    // A reload shows the steps again, the current one to answer.
+    await page.reload()
+    await visible(io.getByText('Welcome', { exact: true }))
+    await visible(crew.getByRole('heading', { name: 'Crew' }))
+    assert.equal(await page.getByLabel('Your name').inputValue(), 'Ada', 'the answer, shown again')
+    assert.equal(await page.getByLabel('Your name').isDisabled(), true)
+    await page.getByLabel('Favourite colour').fill('teal')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await visible(text('Ada likes teal'))
+    await visible(welcome)
   })
 
   await step('an error result', async () => {

@@ -52,6 +52,21 @@ const interval = new Interval({
         return { name, age, email: email ?? 'none', plan: typeof plan === 'string' ? plan : plan.value }
       },
     },
+    journey: {
+      name: 'A journey of steps',
+      description: 'Displays, a table and questions, one after the other',
+      handler: async () => {
+        await io.display.markdown('**Welcome** aboard')
+        await io.display.table('Crew', {
+          data: users,
+          defaultPageSize: 10,
+          columns: ['email'],
+        })
+        const name = await io.input.text('Your name')
+        const colour = await io.input.text('Favourite colour')
+        return { journey: `${name} likes ${colour}` }
+      },
+    },
     users: {
       name: 'Browse users',
       description: 'A table paged and searched by the host',

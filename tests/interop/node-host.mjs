@@ -27,6 +27,7 @@ const interval = new Interval({
             age < 18 ? `${name} must be an adult` : undefined
           )
         await io.display.table('Users', { data: users, defaultPageSize: 10 })
+        await io.confirm('Register them?')
         ctx.loading.start({ label: 'Registering', itemsInQueue: 2 })
         ctx.loading.completeOne()
         // Loading states are debounced by 100 ms: let one go out.

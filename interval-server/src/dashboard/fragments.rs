@@ -162,7 +162,7 @@ pub fn layout(page_key: &str, layout: &Layout, states: &HashMap<usize, Value>) -
                 }
             }
             @if let Some(children) = &layout.children {
-                (form(children, Scope { key: page_key, page: true, states, identity: Default::default() }))
+                (form(children, Scope { key: page_key, page: true, states, identity: Default::default(), prefix: "", append: false, answered: false }))
             }
         },
     }

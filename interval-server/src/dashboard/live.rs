@@ -27,7 +27,14 @@ use crate::keys::KeyKind;
 /// and the state it asked for per component.
 #[derive(Default)]
 struct Shown {
-    renders: HashMap<String, IoRender>,
+    /// Per transaction or page, the last render of each input group shown,
+    /// in the order they came: one for a page or a transaction that is not
+    /// in append-UI mode, every step of one that is.
+    renders: HashMap<String, Vec<IoRender>>,
+    /// Transactions shown in append-UI mode (PROTOCOL §6.6).
+    append: std::collections::HashSet<String>,
+    /// `(key, input group)` → the values answered.
+    answers: HashMap<(String, String), Vec<Value>>,
     /// The last layout of each page shown (its children are in `renders`).
     layouts: HashMap<String, Layout>,
     /// `(key, input group, index)` → state.
@@ -58,6 +65,39 @@ pub struct Session {
     checked: Mutex<Option<(std::time::Instant, Viewer)>>,
     html: AtomicBool,
     shown: Mutex<Shown>,
+}
+
+/// The element that shows step `index` of a transaction in append-UI mode.
+fn step_id(index: usize) -> String {
+    format!("io-step-{index}")
+}
+
+/// What the ids of step `index` start with: the first keeps the plain ids.
+fn step_prefix(index: usize) -> String {
+    match index {
+        0 => String::new(),
+        n => format!("s{n}-"),
+    }
+}
+
+/// An earlier step as it stays on the page: its inputs read-only with what
+/// was answered (`answers`, as the form sent them).
+fn answered(render: &IoRender, answers: Option<&Vec<Value>>) -> IoRender {
+    let mut render = render.clone();
+    render.validation_error_message = None;
+    for (index, component) in render.to_render.iter_mut().enumerate() {
+        if super::io::is_display(&component.method_name) {
+            continue;
+        }
+        component.validation_error_message = None;
+        if let Some(props) = component.props.as_object_mut() {
+            props.insert("disabled".into(), Value::Bool(true));
+            if let Some(value) = answers.and_then(|a| a.get(index)) {
+                props.insert("defaultValue".into(), value.clone());
+            }
+        }
+    }
+    render
 }
 
 fn patch(target: &str, html: Markup) -> Patch {
@@ -204,6 +244,7 @@ impl Session {
             Event::Render {
                 transaction_id,
                 render,
+                append: false,
             } => {
                 let states = self.states_of(&transaction_id, &render);
                 let html = form(
@@ -213,11 +254,19 @@ impl Session {
                         page: false,
                         states: &states,
                         identity: self.identity_prompt(&render).await,
+                        prefix: "",
+                        append: false,
+                        answered: false,
                     },
                 );
-                self.shown().renders.insert(transaction_id, render);
+                self.shown().renders.insert(transaction_id, vec![render]);
                 vec![patch("io", html), patch("loading", maud::html! {})]
             }
+            Event::Render {
+                transaction_id,
+                render,
+                append: true,
+            } => self.append_step(transaction_id, render).await,
             Event::Loading { state, .. } => vec![patch("loading", fragments::loading(&state))],
             Event::Log {
                 index,
@@ -248,7 +297,45 @@ impl Session {
                 result_status,
                 result,
             } => {
-                self.forget(&transaction_id);
+                // In append-UI mode the steps stay, the last one read-only.
+                let last = {
+                    let shown = self.shown();
+                    match shown.append.contains(&transaction_id) {
+                        true => shown.renders.get(&transaction_id).and_then(|steps| {
+                            let index = steps.len().checked_sub(1)?;
+                            let render = steps.last()?;
+                            let answers = shown
+                                .answers
+                                .get(&(transaction_id.clone(), render.input_group_key.clone()));
+                            Some((index, answered(render, answers)))
+                        }),
+                        false => None,
+                    }
+                };
+                // Tables shown in the steps still sort and page the rows
+                // they have: an append-UI transaction's renders stay.
+                if last.is_none() {
+                    self.forget(&transaction_id);
+                }
+                let io = match last {
+                    Some((index, render)) => {
+                        let prefix = step_prefix(index);
+                        let html = form(
+                            &render,
+                            Scope {
+                                key: &transaction_id,
+                                page: false,
+                                states: &HashMap::new(),
+                                identity: IdentityPrompt::default(),
+                                prefix: &prefix,
+                                append: true,
+                                answered: true,
+                            },
+                        );
+                        patch(&step_id(index), html)
+                    }
+                    None => patch("io", maud::html! {}),
+                };
                 let slug = self
                     .dashboard
                     .app
@@ -259,7 +346,7 @@ impl Session {
                     .flatten()
                     .map(|t| t.action_slug);
                 vec![
-                    patch("io", maud::html! {}),
+                    io,
                     patch("loading", maud::html! {}),
                     patch(
                         "result",
@@ -280,7 +367,9 @@ impl Session {
                 let parts = fragments::layout(&page_key, &layout, &states);
                 let mut shown = self.shown();
                 if let Some(children) = &layout.children {
-                    shown.renders.insert(page_key.clone(), children.clone());
+                    shown
+                        .renders
+                        .insert(page_key.clone(), vec![children.clone()]);
                 }
                 shown.layouts.insert(page_key, layout);
                 drop(shown);
@@ -319,29 +408,123 @@ impl Session {
         })
     }
 
+    /// The patches for a render of a transaction in append-UI mode: a new
+    /// input group is a new step below the others (the one before it stays,
+    /// read-only); a render of a group shown before replaces its step.
+    async fn append_step(&self, transaction_id: String, render: IoRender) -> Vec<Patch> {
+        let states = self.states_of(&transaction_id, &render);
+        let identity = self.identity_prompt(&render).await;
+        let mut shown = self.shown();
+        shown.append.insert(transaction_id.clone());
+        let steps = shown.renders.entry(transaction_id.clone()).or_default();
+        let group = render.input_group_key.clone();
+        let at = steps.iter().position(|r| r.input_group_key == group);
+        let index = at.unwrap_or(steps.len());
+        let newest = index + 1 >= steps.len();
+        let previous = match at {
+            Some(at) => {
+                steps[at] = render.clone();
+                None
+            }
+            None => {
+                steps.push(render.clone());
+                index.checked_sub(1).map(|i| (i, steps[i].clone()))
+            }
+        };
+        let answers_of = |render: &IoRender| {
+            shown
+                .answers
+                .get(&(transaction_id.clone(), render.input_group_key.clone()))
+        };
+        let prefix = step_prefix(index);
+        let shown_render = match newest {
+            true => render.clone(),
+            false => answered(&render, answers_of(&render)),
+        };
+        let html = form(
+            &shown_render,
+            Scope {
+                key: &transaction_id,
+                page: false,
+                states: &states,
+                identity,
+                prefix: &prefix,
+                append: true,
+                answered: !newest,
+            },
+        );
+        let mut patches = Vec::new();
+        if let Some((i, earlier)) = previous {
+            let earlier_states: HashMap<usize, Value> = shown
+                .states
+                .iter()
+                .filter(|((k, g, _), _)| *k == transaction_id && *g == earlier.input_group_key)
+                .map(|((_, _, i), v)| (*i, v.clone()))
+                .collect();
+            let prefix = step_prefix(i);
+            let html = form(
+                &answered(&earlier, answers_of(&earlier)),
+                Scope {
+                    key: &transaction_id,
+                    page: false,
+                    states: &earlier_states,
+                    identity: IdentityPrompt::default(),
+                    prefix: &prefix,
+                    append: true,
+                    answered: true,
+                },
+            );
+            patches.push(patch(&step_id(i), html));
+        }
+        drop(shown);
+        match at {
+            Some(_) => patches.push(patch(&step_id(index), html)),
+            None => {
+                // The first step takes the place of what was there.
+                let step = maud::html! { div.step #(step_id(index)) { (html) } };
+                patches.push(Patch {
+                    target: "io".into(),
+                    html: step.into_string(),
+                    mode: match index {
+                        0 => PatchMode::Replace,
+                        _ => PatchMode::Append,
+                    },
+                });
+            }
+        }
+        if newest {
+            patches.push(patch("loading", maud::html! {}));
+        }
+        patches
+    }
+
     fn forget(&self, key: &str) {
         let mut shown = self.shown();
         shown.renders.remove(key);
         shown.layouts.remove(key);
+        shown.append.remove(key);
         shown.states.retain(|(k, _, _), _| k != key);
+        shown.answers.retain(|(k, _), _| k != key);
     }
 
     fn render_of(&self, key: &str, input_group_key: &str) -> Result<IoRender, String> {
         match self.shown().renders.get(key) {
-            Some(render) if render.input_group_key == input_group_key => Ok(render.clone()),
-            Some(_) => Err("This form was replaced by a newer one; look at it again.".into()),
+            Some(renders) => renders
+                .iter()
+                .find(|r| r.input_group_key == input_group_key)
+                .cloned()
+                .ok_or_else(|| "This form was replaced by a newer one; look at it again.".into()),
             None => Err("Nothing is waiting for an answer here.".into()),
         }
     }
 
-    /// The index of the `CONFIRM_IDENTITY` in what `key` shows.
+    /// The index of the `CONFIRM_IDENTITY` in what `key` shows last.
     pub fn identity_index(&self, key: &str) -> Option<usize> {
-        self.shown()
-            .renders
-            .get(key)?
-            .to_render
-            .iter()
-            .position(|c| c.method_name == "CONFIRM_IDENTITY")
+        self.shown().renders.get(key)?.iter().rev().find_map(|r| {
+            r.to_render
+                .iter()
+                .position(|c| c.method_name == "CONFIRM_IDENTITY")
+        })
     }
 
     /// The RETURN response for a submitted form, or the fields refused.
@@ -362,6 +545,9 @@ impl Session {
             .to_render
             .iter()
             .any(|c| matches!(c.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY"));
+        self.shown()
+            .answers
+            .insert((key.to_owned(), input_group_key.clone()), values.clone());
         Ok(Ok(BrowserResponse {
             id: render_id,
             input_group_key,
@@ -417,6 +603,7 @@ impl Session {
                 },
                 None => Event::Render {
                     transaction_id: key.to_owned(),
+                    append: shown.append.contains(key),
                     render,
                 },
             };

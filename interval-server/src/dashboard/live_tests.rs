@@ -49,6 +49,7 @@ fn render_event(r: &IoRender) -> ServerMessage {
         event: Event::Render {
             transaction_id: "tx".into(),
             render: r.clone(),
+            append: false,
         },
     }
 }
@@ -221,4 +222,66 @@ async fn redirects_navigate_and_results_replace_the_form() {
         out[2].html.contains("data-ended"),
         "leaving needs no warning now"
     );
+}
+
+fn append_event(r: &IoRender) -> ServerMessage {
+    ServerMessage::Event {
+        event: Event::Render {
+            transaction_id: "tx".into(),
+            render: r.clone(),
+            append: true,
+        },
+    }
+}
+
+#[tokio::test]
+async fn append_ui_steps_accumulate_and_earlier_ones_stay_read_only() {
+    let session = session().await;
+    session.enable_html();
+    // A display-only step waits for no Continue.
+    let mut hello = render(vec![component("DISPLAY_HEADING", "Hello", json!({}))]);
+    hello.input_group_key = "g0".into();
+    hello.id = "r0".into();
+    let out = patches(session.present(append_event(&hello)).await);
+    assert_eq!(out[0].target, "io");
+    assert_eq!(out[0].mode, PatchMode::Replace);
+    assert!(out[0].html.contains(r#"id="io-step-0""#), "{}", out[0].html);
+    assert!(!out[0].html.contains("Continue"), "{}", out[0].html);
+    // A question below it.
+    let name = render(vec![component("INPUT_TEXT", "Name", json!({}))]);
+    let out = patches(session.present(append_event(&name)).await);
+    assert_eq!(out[0].target, "io-step-0", "the display stays");
+    assert_eq!(
+        (out[1].target.as_str(), out[1].mode),
+        ("io", PatchMode::Append)
+    );
+    assert!(out[1].html.contains(r#"id="io-step-1""#));
+    assert!(out[1].html.contains(r#"<label for="s1-c0">Name</label>"#));
+    assert!(out[1].html.contains("Continue"));
+    session
+        .submission("tx", "r1".into(), "g1".into(), None, &[vec!["Ada".into()]])
+        .unwrap()
+        .unwrap();
+    // The next question: the answered one stays, read-only, with its answer.
+    let mut colour = render(vec![component("INPUT_TEXT", "Colour", json!({}))]);
+    colour.input_group_key = "g2".into();
+    colour.id = "r2".into();
+    let out = patches(session.present(append_event(&colour)).await);
+    assert_eq!(out[0].target, "io-step-1");
+    assert!(out[0].html.contains(r#"value="Ada""#), "{}", out[0].html);
+    assert!(out[0].html.contains("disabled"), "{}", out[0].html);
+    assert!(!out[0].html.contains("Continue"), "{}", out[0].html);
+    assert!(out[1].html.contains(r#"<label for="s2-c0">Colour</label>"#));
+    // An earlier group rendered again replaces its step, nothing else.
+    let out = patches(session.present(append_event(&hello)).await);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].target, "io-step-0");
+    // What the session keeps is keyed on the input group.
+    assert!(session
+        .submission("tx", "r2".into(), "g2".into(), None, &[vec!["teal".into()]])
+        .unwrap()
+        .is_ok());
+    assert!(session
+        .submission("tx", "r9".into(), "g9".into(), None, &[vec![]])
+        .is_err());
 }

@@ -190,6 +190,14 @@ pub(super) async fn respond(
         if t.identity.as_ref().is_some_and(|r| r.render_id == value.id) {
             t.identity = None;
         }
+        // Kept to show the step answered to a dashboard that attaches later.
+        if let (true, IoResponseKind::Return, Some(group)) =
+            (t.append_ui, &value.kind, &value.input_group_key)
+        {
+            if t.steps.iter().any(|(g, _)| g == group) {
+                t.answers.insert(group.clone(), value.values.clone());
+            }
+        }
     }
     Ok(Reply::Ok)
 }

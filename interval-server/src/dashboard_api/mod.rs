@@ -13,6 +13,7 @@ use answers::{answer_here, Refused};
 use pages::{close_page, open_page};
 pub use routes::routes;
 use transactions::{attach, cancel, check_owner, leave};
+pub(crate) use transactions::{closable, close_on_host};
 pub use transactions::{start_transaction, Run};
 
 use std::sync::Arc;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use interval_protocol::host::Params;
 use interval_protocol::io::{IoResponse, IoResponseKind};
 use interval_protocol::server::{
-    ClosePage, ClosePageInputs, IoResponse as IoResponseCall, IoResponseInputs, StartTransaction,
-    StartTransactionInputs,
+    ClosePage, ClosePageInputs, CloseTransaction, CloseTransactionInputs,
+    IoResponse as IoResponseCall, IoResponseInputs, StartTransaction, StartTransactionInputs,
 };
 use interval_protocol::types::{ActionRef, ResultStatus};
 use serde_json::{Map, Value};
@@ -176,13 +176,16 @@ pub async fn start_transaction(
         }
         let mut transaction = LiveTransaction::new(slug.clone(), host.clone(), person.id.clone());
         transaction.browsers.insert(run.browser);
-        state
-            .registry()
-            .transactions
-            .insert(id.clone(), transaction);
+        let append_ui = {
+            let mut registry = state.registry();
+            transaction.append_ui = registry.hosts.get(&host).is_some_and(|h| h.appends_ui());
+            let append_ui = transaction.append_ui;
+            registry.transactions.insert(id.clone(), transaction);
+            append_ui
+        };
         let inputs = StartTransactionInputs {
             transaction_id: id.clone(),
-            display_resolves_immediately: Some(false),
+            display_resolves_immediately: Some(append_ui),
             action_name: slug.clone(),
             action: ActionRef {
                 slug: slug.clone(),
@@ -272,39 +275,67 @@ pub(super) async fn attach(
         true => Some(completed_event(transaction_id, record)),
         false => None,
     };
-    let replay: Vec<Event> = [
-        transaction
-            .pending_render
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .map(|render| Event::Render {
-                transaction_id: transaction_id.to_owned(),
-                render,
-            }),
-        transaction.loading.clone().map(|state| Event::Loading {
+    // Every step of an append-UI transaction, in order; else what waits.
+    let append = transaction.append_ui;
+    let shown: Vec<&str> = match append && !transaction.steps.is_empty() {
+        true => transaction.steps.iter().map(|(_, r)| r.as_str()).collect(),
+        false => transaction.pending_render.as_deref().into_iter().collect(),
+    };
+    let renders = shown
+        .into_iter()
+        .filter_map(|r| serde_json::from_str::<interval_protocol::io::IoRender>(r).ok())
+        .map(|render| answered(render, &transaction.answers))
+        .map(|render| Event::Render {
             transaction_id: transaction_id.to_owned(),
-            state,
-        }),
-        transaction
-            .redirect
-            .clone()
-            .map(|(target, replace)| Event::Redirect {
+            render,
+            append,
+        });
+    let replay: Vec<Event> = renders
+        .map(Some)
+        .chain([
+            transaction.loading.clone().map(|state| Event::Loading {
                 transaction_id: transaction_id.to_owned(),
-                target,
-                replace,
+                state,
             }),
-        transaction.host_gone.then(|| Event::HostClosed {
-            id: transaction_id.to_owned(),
-        }),
-        completed,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+            transaction
+                .redirect
+                .clone()
+                .map(|(target, replace)| Event::Redirect {
+                    transaction_id: transaction_id.to_owned(),
+                    target,
+                    replace,
+                }),
+            transaction.host_gone.then(|| Event::HostClosed {
+                id: transaction_id.to_owned(),
+            }),
+            completed,
+        ])
+        .flatten()
+        .collect();
     for event in replay {
         registry.send_to(browser, ServerMessage::Event { event });
     }
     Ok(Reply::Ok)
+}
+
+/// `render` of an earlier step with the values answered to it as its
+/// fields' defaults (PROTOCOL §6.6: a reload shows the steps answered).
+fn answered(
+    mut render: interval_protocol::io::IoRender,
+    answers: &std::collections::HashMap<String, Vec<Value>>,
+) -> interval_protocol::io::IoRender {
+    let Some(values) = answers.get(&render.input_group_key) else {
+        return render;
+    };
+    for (component, value) in render.to_render.iter_mut().zip(values) {
+        if component.method_name.starts_with("DISPLAY_") || value.is_null() {
+            continue;
+        }
+        if let Some(props) = component.props.as_object_mut() {
+            props.insert("defaultValue".into(), value.clone());
+        }
+    }
+    render
 }
 
 /// Keeps transaction `record` here, waiting for its host to replay it on
@@ -415,25 +446,58 @@ pub(super) async fn cancel(state: &AppState, id: &str) -> Result<Reply, String> 
 }
 
 /// Connection `browser` stops following transaction `id`; leaving an
-/// action that cannot run in the background cancels it.
+/// action that cannot run in the background cancels it. The last dashboard
+/// leaving an append-UI transaction that is over (or canceled now) closes
+/// it on its host (PROTOCOL CLOSE_TRANSACTION), which keeps it until then.
 pub(super) async fn leave(state: &AppState, browser: u64, id: &str) -> Result<Reply, String> {
-    let abandoned = {
+    let (abandoned, close) = {
         let mut registry = state.registry();
         if let Some(t) = registry.transactions.get_mut(id) {
             t.browsers.remove(&browser);
         }
+        let close = closable(&registry, id);
         registry.forget_if_done(id);
-        registry.is_abandoned(id)
+        (registry.is_abandoned(id), close)
     };
     if abandoned {
         cancel(state, id).await?;
     }
+    if let Some((wire, completed)) = close {
+        if completed || abandoned {
+            close_on_host(&wire, id).await;
+        }
+    }
     Ok(Reply::Ok)
+}
+
+/// The host connection of append-UI transaction `id` when no dashboard
+/// follows it any more, and whether it is over.
+pub(crate) fn closable(
+    registry: &crate::state::Registry,
+    id: &str,
+) -> Option<(Arc<crate::wire::Wire>, bool)> {
+    let t = registry.transactions.get(id)?;
+    if !t.append_ui || !t.browsers.is_empty() {
+        return None;
+    }
+    let wire = registry.hosts.get(&t.host)?.wire.clone();
+    Some((wire, t.completed))
+}
+
+/// Tells a host to forget transaction `id` (CLOSE_TRANSACTION).
+pub(crate) async fn close_on_host(wire: &crate::wire::Wire, id: &str) {
+    let inputs = CloseTransactionInputs {
+        transaction_id: id.to_owned(),
+    };
+    if let Err(e) = wire.call::<CloseTransaction>(&inputs).await {
+        tracing::debug!("could not close transaction {id} on its host: {e}");
+    }
 }
 
 /// Detaches a closed dashboard from its transactions and closes its pages
 /// on their hosts.
 pub(super) async fn detach(state: &Arc<AppState>, browser: u64) {
+    let mut closed = Vec::new();
     let (pages, abandoned): (Vec<(String, Arc<crate::wire::Wire>)>, Vec<String>) = {
         let mut registry = state.registry();
         let mut left = Vec::new();
@@ -443,6 +507,9 @@ pub(super) async fn detach(state: &Arc<AppState>, browser: u64) {
             }
         }
         for id in &left {
+            if let Some((wire, true)) = closable(&registry, id) {
+                closed.push((id.clone(), wire));
+            }
             registry.forget_if_done(id);
         }
         let abandoned = left
@@ -468,16 +535,25 @@ pub(super) async fn detach(state: &Arc<AppState>, browser: u64) {
     for (page_key, wire) in pages {
         let _ = wire.call::<ClosePage>(&ClosePageInputs { page_key }).await;
     }
+    for (id, wire) in closed {
+        close_on_host(&wire, &id).await;
+    }
     // A transaction that cannot run in the background gets a grace period
     // for its dashboard to come back (a reload), then it is canceled.
     for id in abandoned {
         let state = state.clone();
         tokio::spawn(async move {
             tokio::time::sleep(state.config.abandoned_transaction_grace).await;
-            let still = state.registry().is_abandoned(&id);
+            let (still, close) = {
+                let registry = state.registry();
+                (registry.is_abandoned(&id), closable(&registry, &id))
+            };
             if still {
                 tracing::info!("canceling transaction {id}: its dashboard did not come back");
                 let _ = cancel(&state, &id).await;
+                if let Some((wire, _)) = close {
+                    close_on_host(&wire, &id).await;
+                }
             }
         });
     }

@@ -264,7 +264,7 @@ impl Dashboard {
     }
 }
 
-fn interop_dir() -> PathBuf {
+pub fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
 }
 
@@ -334,6 +334,16 @@ impl NodeHost {
             .spawn()
             .expect("node is needed for these tests");
         NodeHost(child)
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Whether the process has exited, and how.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.try_wait().ok().flatten()
     }
 
     /// Kills the process (as a crash would).

@@ -68,10 +68,13 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
         .respond(&tx, &again, IoResponseKind::Return, json!(["Ada", 36]))
         .await;
 
-    // A table, paged by the host.
+    // A table, paged by the host while the question after it waits
+    // (append-UI: the display resolved at once).
     let table = dashboard.next_render().await;
     assert_eq!(table.to_render[0].method_name, "DISPLAY_TABLE");
     assert_eq!(table.to_render[0].props["totalRecords"], json!(1000));
+    let question = dashboard.next_render().await;
+    assert_eq!(question.to_render[0].method_name, "CONFIRM");
     dashboard
         .respond(
             &tx,
@@ -81,6 +84,10 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
         )
         .await;
     let page = dashboard.next_render().await;
+    assert_eq!(
+        page.input_group_key, table.input_group_key,
+        "the earlier step rendered again"
+    );
     let rows = page.to_render[0].props["data"].as_array().unwrap();
     assert_eq!(
         rows.len(),
@@ -90,7 +97,7 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
     assert_eq!(rows[0]["key"], json!("10"));
     assert_eq!(rows[0]["data"]["email"], json!("user10@example.com"));
     dashboard
-        .respond(&tx, &page, IoResponseKind::Return, json!([null]))
+        .respond(&tx, &question, IoResponseKind::Return, json!([true]))
         .await;
 
     // Loading, a log, the result.

@@ -186,6 +186,7 @@ mod tests {
         search.is_multiple = true;
         search.multiple_props = Some(json!({"defaultValue": ["default:0"]}));
         let out = super::super::component(super::super::Field {
+            prefix: "",
             index: 0,
             component: &search,
             state: None,

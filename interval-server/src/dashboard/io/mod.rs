@@ -33,6 +33,15 @@ pub struct Scope<'a> {
     pub states: &'a HashMap<usize, Value>,
     /// How a `CONFIRM_IDENTITY` in this render confirms who is answering.
     pub identity: IdentityPrompt,
+    /// What the ids of this render's elements start with: a transaction in
+    /// append-UI mode shows many steps on one page (`""` for the first).
+    pub prefix: &'a str,
+    /// Shown in append-UI mode: a display-only step waits for no answer,
+    /// and an earlier step (`answered`) has no buttons.
+    pub append: bool,
+    /// An earlier step: read-only, no buttons (its props carry what was
+    /// answered).
+    pub answered: bool,
 }
 
 /// What a `CONFIRM_IDENTITY` form asks for (the server checks it again).
@@ -51,6 +60,8 @@ pub enum IdentityPrompt {
 /// One component with its position.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
+    /// What its element ids start with (see [`Scope::prefix`]).
+    pub prefix: &'a str,
     /// Position in `toRender`; form fields are named `c<index>`.
     pub index: usize,
     /// The component.
@@ -62,12 +73,12 @@ pub struct Field<'a> {
 impl Field<'_> {
     /// The control's element id (its `<label for>`).
     pub fn id(&self) -> String {
-        format!("c{}", self.index)
+        format!("{}c{}", self.prefix, self.index)
     }
 
     /// The form field name.
     pub fn name(&self) -> String {
-        self.id()
+        format!("c{}", self.index)
     }
 
     /// A string prop.
@@ -121,23 +132,52 @@ pub fn form(render: &IoRender, scope: Scope<'_>) -> Markup {
         .to_render
         .iter()
         .any(|c| matches!(c.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY"));
+    let display_only = render.to_render.iter().all(|c| is_display(&c.method_name))
+        && !render
+            .choice_buttons
+            .as_ref()
+            .is_some_and(|b| !b.is_empty());
     let buttons = choice_buttons(render);
+    let no_buttons = scope.page || exclusive || scope.answered || (scope.append && display_only);
     html! {
-        form.io-form #(format!("form-{}", scope.key)) novalidate
-            data-key=(scope.key) data-render=(render.id) data-group=(render.input_group_key) {
+        form.io-form #(format!("form-{}{}", scope.prefix, scope.key)) novalidate
+            data-key=(scope.key) data-render=(render.id) data-group=(render.input_group_key)
+            data-prefix=(scope.prefix) data-answered[scope.answered] {
             @if let Some(message) = &render.validation_error_message {
-                p.group-error role="alert" { (message) }
+                @if !scope.answered { p.group-error role="alert" { (message) } }
             }
             @for (index, component) in render.to_render.iter().enumerate() {
-                (component_with(Field { index, component, state: scope.states.get(&index) }, scope.identity))
+                @let field = Field { prefix: scope.prefix, index, component, state: scope.states.get(&index) };
+                @if scope.answered && matches!(component.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY") {
+                    (answered_confirm(field))
+                } @else {
+                    (component_with(field, scope.identity))
+                }
             }
-            @if !scope.page && !exclusive {
+            @if !no_buttons {
                 div.buttons {
                     @for button in &buttons {
                         button type="submit" name="__choice" value=(button.value)
                             class=(theme_class(button.theme)) { (button.label) }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A confirmation answered in an earlier step: its question and the answer.
+fn answered_confirm(field: Field<'_>) -> Markup {
+    let answer = match field.component.props.get("defaultValue") {
+        Some(Value::Bool(true)) => "Yes",
+        Some(Value::Bool(false)) => "No",
+        _ => "Not answered",
+    };
+    html! {
+        div.component data-index=(field.index) data-method=(field.component.method_name) {
+            div.confirm {
+                p.label-text { (field.component.label) }
+                p { "Answered: " (answer) }
             }
         }
     }
@@ -355,6 +395,7 @@ pub(crate) mod testing {
     pub fn one(method: &str, label: &str, props: Value) -> String {
         let c = component(method, label, props);
         super::component(Field {
+            prefix: "",
             index: 0,
             component: &c,
             state: None,
@@ -374,6 +415,9 @@ pub(crate) mod testing {
             form(
                 &r,
                 Scope {
+                    prefix: "",
+                    append: false,
+                    answered: false,
                     key: "tx",
                     page: false,
                     states: &states,
@@ -422,6 +466,9 @@ pub(crate) mod testing {
         let out = form(
             &r,
             Scope {
+                prefix: "",
+                append: false,
+                answered: false,
                 key: "tx",
                 page: false,
                 states: &states,

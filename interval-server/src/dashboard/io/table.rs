@@ -422,6 +422,7 @@ mod tests {
         let state =
             json!({"offset": 10, "pageSize": 10, "sortColumn": "email", "sortDirection": "asc"});
         let out = render(Field {
+            prefix: "",
             index: 0,
             component: &c,
             state: Some(&state),
@@ -449,6 +450,7 @@ mod tests {
                    "data": rows(0, 2), "selectedKeys": ["1"]}),
         );
         let out = render(Field {
+            prefix: "",
             index: 0,
             component: &c,
             state: None,
@@ -467,6 +469,7 @@ mod tests {
         let select_all = |props: serde_json::Value| {
             let c = component("SELECT_TABLE", "Pick", props);
             let out = render(Field {
+                prefix: "",
                 index: 0,
                 component: &c,
                 state: None,
@@ -517,6 +520,7 @@ mod tests {
             json!({"data": [{"key": "0", "data": {"label": "Cat", "image": {"url": "https://x/c.png", "alt": "a cat"}}}]}),
         );
         let out = render(Field {
+            prefix: "",
             index: 0,
             component: &c,
             state: None,
@@ -535,6 +539,7 @@ mod tests {
             }}}]}),
         );
         let out = render(Field {
+            prefix: "",
             index: 0,
             component: &c,
             state: None,
