@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::dashboard::io::testing::{component, render};
+use interval_protocol::io::IoResponseKind;
 use interval_protocol::types::LinkTarget;
 use serde_json::json;
 
