@@ -66,6 +66,8 @@ async fn the_dev_server_outlives_a_run_and_serves_the_next_one() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "it holds the hosts' key");
+        let log = std::fs::metadata(dir.join("server.log")).unwrap();
+        assert_eq!(log.permissions().mode() & 0o777, 0o600, "its log too");
     }
     // The program ends (as on Ctrl-C); the server stays.
     first.immediately_close();

@@ -72,9 +72,12 @@ pub(crate) async fn find_or_start(dir: &Path) -> Result<Running> {
             "could not find this program to start the dev server: {e}"
         ))
     })?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut log = std::fs::OpenOptions::new();
+    log.create(true).append(true);
+    // Owner-only, as the rest of the state directory.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut log, 0o600);
+    let log = log
         .open(dir.join("server.log"))
         .map_err(|e| Error::Config(format!("could not open the dev server's log: {e}")))?;
     let mut command = std::process::Command::new(exe);
