@@ -282,7 +282,7 @@ async fn node_a_goes_away(away: fn(&mut Node)) {
         "the answer reached the action once"
     );
     // One transaction, completed by node B (A's heartbeat is gone).
-    let store = test_store(&database, &schema).await;
+    let store = support::schema_store(&database, &schema).await;
     let history = store.history(10).await.expect("the history");
     assert_eq!(history.len(), 1, "one transaction: {history:#?}");
     assert_eq!(history[0].status, "COMPLETED");
@@ -318,7 +318,7 @@ async fn a_browser_on_one_node_is_served_by_hosts_on_another() {
         .join("../tests/e2e/multinode-node-host.mjs");
     let _node_host = support::NodeHost::at(&endpoint, &script, KEY, &[]);
     // Both hosts are on one node (A), as the database records them.
-    let store = test_store(&database, &schema).await;
+    let store = support::schema_store(&database, &schema).await;
     let deadline = tokio::time::Instant::now() + support::WAIT;
     loop {
         let (hosts, _) = store.hosts_elsewhere("none", 10_000).await.unwrap();
@@ -408,7 +408,7 @@ async fn a_draining_node_sends_new_connections_to_the_others() {
     let b = Node::start(&database, &schema).await;
     let balancer = Balancer::start(&[a.addr(), b.addr()]).await;
     let endpoint = format!("ws://{}/websocket", balancer.addr);
-    let store = test_store(&database, &schema).await;
+    let store = support::schema_store(&database, &schema).await;
     let connect = |slug: &'static str| {
         let endpoint = endpoint.clone();
         async move {
@@ -529,7 +529,7 @@ async fn a_transaction_moved_to_a_third_node_keeps_its_dashboard() {
     dashboard.wait_for_action("ask").await;
     let transaction_id = dashboard.start("ask").await;
     dashboard.next_render().await;
-    let store = test_store(&database, &schema).await;
+    let store = support::schema_store(&database, &schema).await;
     let node_a = history_of(&store, "ask").await.node_id;
     a.kill();
 
@@ -594,7 +594,7 @@ async fn nodes_starting_together_on_a_new_database_share_it() {
 /// Waits until node A's transaction waits for its answer (as the database
 /// says: the test has no other view into a process).
 async fn wait_for_question(database: &str, schema: &str, slug: &str) {
-    let store = test_store(database, schema).await;
+    let store = support::schema_store(database, schema).await;
     let deadline = tokio::time::Instant::now() + support::WAIT;
     loop {
         let history = store.history(10).await.expect("the history");
@@ -647,18 +647,4 @@ async fn history_of(
         .into_iter()
         .find(|t| t.action_slug == slug)
         .expect("a transaction of the action")
-}
-
-/// The nodes' database, as the test reads it.
-async fn test_store(database: &str, schema: &str) -> interval_server::db::Store {
-    interval_server::db::Store::connect(
-        database,
-        &interval_server::db::StoreOptions {
-            max_connections: 1,
-            schema: Some(schema.to_owned()),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("the test database")
 }

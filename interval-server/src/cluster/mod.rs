@@ -30,39 +30,6 @@ use crate::keys::KeyKind;
 /// waits for its host to take it).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// What another node asks of this one, or sends to its dashboards.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-#[derive(Debug)]
-pub(crate) enum Incoming {
-    /// A call to answer with [`Cluster::answer`].
-    Call {
-        /// The asking node.
-        from: String,
-        /// The call's number there.
-        call: u64,
-        /// Who asks (none for [`Op::Disconnected`]).
-        asker: Option<Asker>,
-        /// What.
-        op: Op,
-    },
-    /// A message for a dashboard connection of this node.
-    Event {
-        /// The connection.
-        browser: u64,
-        /// The message.
-        message: ServerMessage,
-    },
-    /// Another node's hosts changed.
-    HostsChanged,
-    /// A transaction this node's dashboards follow moved to `node`.
-    Moved {
-        /// The transaction.
-        id: String,
-        /// Its node now.
-        node: String,
-    },
-}
-
 /// A host connected to another node.
 #[derive(Debug, Clone)]
 pub(crate) struct RemoteHost {
@@ -179,7 +146,8 @@ impl Cluster {
         store: &crate::db::Store,
         node_id: &str,
         stop: tokio_util::sync::CancellationToken,
-    ) -> Result<Option<(std::sync::Arc<Cluster>, mpsc::UnboundedReceiver<Incoming>)>, String> {
+    ) -> Result<Option<(std::sync::Arc<Cluster>, mpsc::UnboundedReceiver<BusMessage>)>, String>
+    {
         #[cfg(feature = "postgres")]
         if let Some(target) = store.postgres() {
             let bus = bus::Bus::new(store.clone(), target.schema.as_deref());
@@ -231,8 +199,10 @@ impl Cluster {
     }
 
     #[cfg(feature = "postgres")]
-    fn received(&self, message: BusMessage, incoming: &mpsc::UnboundedSender<Incoming>) {
-        let incoming_message = match message {
+    /// Completes the call an answer is for; hands anything else to the
+    /// node's consumer (`dashboard_api::run_cluster`).
+    fn received(&self, message: BusMessage, incoming: &mpsc::UnboundedSender<BusMessage>) {
+        match message {
             BusMessage::Answer { call, outcome } => {
                 let waiting = self
                     .calls
@@ -242,24 +212,11 @@ impl Cluster {
                 if let Some((_, waiting)) = waiting {
                     let _ = waiting.send(outcome);
                 }
-                return;
             }
-            BusMessage::Call {
-                from,
-                call,
-                asker,
-                op,
-            } => Incoming::Call {
-                from,
-                call,
-                asker,
-                op,
-            },
-            BusMessage::Event { browser, message } => Incoming::Event { browser, message },
-            BusMessage::HostsChanged => Incoming::HostsChanged,
-            BusMessage::Moved { id, node } => Incoming::Moved { id, node },
-        };
-        let _ = incoming.send(incoming_message);
+            other => {
+                let _ = incoming.send(other);
+            }
+        }
     }
 
     /// Sends `message` to node `node` (or, with `None`, to every node).

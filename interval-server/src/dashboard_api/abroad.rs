@@ -16,7 +16,7 @@ use super::answers::{meet_identity, Refused};
 use super::transactions::attach as attach_here;
 use crate::api::{BrowserResponse, Event, Reply, ServerMessage};
 use crate::auth::{SignedInVia, Viewer};
-use crate::cluster::{Abroad, Asker, Incoming, Op, Outcome, RemoteHost};
+use crate::cluster::{Abroad, Asker, BusMessage, Op, Outcome, RemoteHost};
 use crate::keys::KeyKind;
 use crate::people::Person;
 use crate::state::{AppState, IdentityRequirement, Registry};
@@ -357,7 +357,7 @@ pub(super) fn detach(state: &Arc<AppState>, browser: u64) {
 /// hosts change).
 pub(crate) async fn run_cluster(
     state: Arc<AppState>,
-    mut incoming: mpsc::UnboundedReceiver<Incoming>,
+    mut incoming: mpsc::UnboundedReceiver<BusMessage>,
     stop: CancellationToken,
 ) {
     let changed = Arc::new(Notify::new());
@@ -371,7 +371,7 @@ pub(crate) async fn run_cluster(
             },
         };
         match message {
-            Incoming::Call {
+            BusMessage::Call {
                 from,
                 call,
                 asker,
@@ -380,11 +380,13 @@ pub(crate) async fn run_cluster(
                 tokio::spawn(super::visitors::serve(state.clone(), from, call, asker, op));
             }
             // In order: this loop is the only one delivering them.
-            Incoming::Event { browser, message } => state.registry().send_to(browser, message),
-            Incoming::HostsChanged => changed.notify_one(),
-            Incoming::Moved { id, node } => {
+            BusMessage::Event { browser, message } => state.registry().send_to(browser, message),
+            BusMessage::HostsChanged => changed.notify_one(),
+            BusMessage::Moved { id, node } => {
                 tokio::spawn(follow_moved(state.clone(), id, node));
             }
+            // Taken by the listener (`Cluster::received`).
+            BusMessage::Answer { .. } => {}
         }
     }
     let _ = refresher.await;

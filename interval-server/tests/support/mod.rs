@@ -57,17 +57,22 @@ pub async fn two_nodes() -> Option<(RunningServer, RunningServer, interval_serve
     };
     let a = node().await;
     let b = node().await;
-    let store = interval_server::db::Store::connect(
-        &database,
+    Some((a, b, schema_store(&database, &schema).await))
+}
+
+/// The store in `schema` of PostgreSQL `database`, as a test reads what
+/// its server nodes wrote.
+pub async fn schema_store(database: &str, schema: &str) -> interval_server::db::Store {
+    interval_server::db::Store::connect(
+        database,
         &interval_server::db::StoreOptions {
             max_connections: 1,
-            schema: Some(schema.clone()),
+            schema: Some(schema.to_owned()),
             ..Default::default()
         },
     )
     .await
-    .expect("the test database");
-    Some((a, b, store))
+    .expect("the test database")
 }
 
 /// Logs in to `server`'s dashboard over HTTP with `password`, as a browser
