@@ -31,6 +31,13 @@
   const view = $('[data-action], [data-page][data-live]')
   if (!view) return
 
+  // Opened from another site: nothing runs until the person says so. The
+  // click is caught from the first moment, while the socket may still be
+  // opening (a click before start() listened was lost).
+  const runConfirmed = 'confirm' in view.dataset
+    ? new Promise(resolve => $('[data-run]')?.addEventListener('click', resolve, { once: true }))
+    : null
+
   let socket
   let nextId = 1
   let transactionId = null
@@ -377,10 +384,8 @@
       await request({ type: 'attach', transaction_id: transactionId })
     } else if (view.dataset.action) {
       if ('confirm' in view.dataset) {
-        // Opened from another site: nothing runs until the person says so.
-        const run = $('[data-run]')
-        await new Promise(resolve => run.addEventListener('click', resolve, { once: true }))
-        $('#confirm-run').remove()
+        await runConfirmed
+        $('#confirm-run')?.remove()
         delete view.dataset.confirm
       }
       const reply = await request({

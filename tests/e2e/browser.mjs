@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { base, page, prompts, step, visible, text, run } from './harness.mjs'
+import { base, context, page, prompts, step, visible, text, run } from './harness.mjs'
 
 const shots = process.env.SCREENSHOTS
 
@@ -396,16 +396,27 @@ await run(async () => {
   await step('a link from another site shows what would run and waits for a click', async () => {
     // Another site: the same server under its other loopback name.
     const other = base.includes('127.0.0.1') ? base.replace('127.0.0.1', 'localhost') : base.replace('localhost', '127.0.0.1')
-    await page.goto(other + '/health')
-    await page.setContent(`<a href="${base}/actions/onboard?plan=gold">Onboard for free</a>`)
-    await page.getByRole('link', { name: 'Onboard for free' }).click()
-    await visible(page.getByRole('heading', { name: 'Run this action?' }))
-    await visible(page.getByText('gold', { exact: true }))
-    assert.equal(await page.getByLabel('Name').count(), 0, 'nothing runs before the click')
-    await page.getByRole('button', { name: 'Run Onboard a customer' }).click()
-    await visible(page.getByLabel('Name'))
-    await page.getByRole('button', { name: 'Cancel' }).click()
-    await visible(page.locator('#result-title').getByText('Canceled'))
+    // In a tab of its own whose dashboard socket opens only after the
+    // click: a person quicker than the socket is still heard.
+    const tab = await context.newPage()
+    let open
+    const clicked = new Promise(resolve => { open = resolve })
+    await tab.routeWebSocket(/\/api\/dashboard/, async ws => {
+      await clicked
+      ws.connectToServer()
+    })
+    await tab.goto(other + '/health')
+    await tab.setContent(`<a href="${base}/actions/onboard?plan=gold">Onboard for free</a>`)
+    await tab.getByRole('link', { name: 'Onboard for free' }).click()
+    await visible(tab.getByRole('heading', { name: 'Run this action?' }))
+    await visible(tab.getByText('gold', { exact: true }))
+    assert.equal(await tab.getByLabel('Name').count(), 0, 'nothing runs before the click')
+    await tab.getByRole('button', { name: 'Run Onboard a customer' }).click()
+    open()
+    await visible(tab.getByLabel('Name'))
+    await tab.getByRole('button', { name: 'Cancel' }).click()
+    await visible(tab.locator('#result-title').getByText('Canceled'))
+    await tab.close()
   })
 
   await step('cancel a transaction, then start a new one', async () => {
