@@ -676,7 +676,7 @@ async fn complete(
         ResultStatus::Failure => "FAILURE",
         _ => "SUCCESS",
     };
-    {
+    let steps = {
         let mut registry = state.registry();
         let Some(transaction) = registry.own_transaction(instance, conn_id, &id) else {
             return false;
@@ -684,7 +684,8 @@ async fn complete(
         transaction.completed = true;
         transaction.pending_render = None;
         transaction.loading = None;
-    }
+        transaction.steps_to_keep()
+    };
     let stored = serde_json::to_value(&result).ok();
     // The status stored wins: one set before (CANCELED, REDIRECTED) stays.
     let stored_status = match state
@@ -698,6 +699,13 @@ async fn complete(
             return false;
         }
     };
+    // The history shows the steps above the result (before the dashboards
+    // hear of the completion: a reload then finds them).
+    if stored_status.is_some() && !steps.is_empty() {
+        if let Err(e) = state.store.save_steps(&id, &steps).await {
+            tracing::warn!("the steps of {id} were not kept: {e}");
+        }
+    }
     let result_status = stored_status
         .and_then(|s| serde_json::from_value(Value::String(s)).ok())
         .unwrap_or(status);

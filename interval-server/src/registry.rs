@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::access;
 use crate::api::{Event, ServerMessage};
+use crate::db::StepRecord;
 use crate::keys::KeyKind;
 use crate::outbox::{queued_size, Outbox};
 use crate::people::Person;
@@ -51,6 +52,10 @@ impl Host {
         self.sdk_version.as_str() >= "0.38.0"
     }
 }
+
+/// How many bytes of steps a finished transaction keeps for its history:
+/// past this, the earliest steps go (a table of many rows is large).
+const MAX_STORED_STEPS_BYTES: usize = 1 << 20;
 
 /// A transaction that is running (or finished, while dashboards look at it).
 pub(crate) struct LiveTransaction {
@@ -105,6 +110,33 @@ impl LiveTransaction {
             identity: None,
             stored_status: None,
         }
+    }
+
+    /// The steps of this append-UI transaction, finished, as its page
+    /// shows them (the last render of each input group and what was
+    /// answered): the latest that fit in [`MAX_STORED_STEPS_BYTES`].
+    pub fn steps_to_keep(&self) -> Vec<StepRecord> {
+        if !self.append_ui {
+            return Vec::new();
+        }
+        let mut budget = MAX_STORED_STEPS_BYTES;
+        let mut kept: Vec<StepRecord> = self
+            .steps
+            .iter()
+            .rev()
+            .map_while(|(group, io_call)| {
+                let answers = self.answers.get(group).cloned();
+                let size = io_call.len()
+                    + answers
+                        .as_ref()
+                        .map_or(0, |a| a.iter().map(|v| v.to_string().len()).sum());
+                budget = budget.checked_sub(size)?;
+                let render = serde_json::from_str(io_call).ok()?;
+                Some(StepRecord { render, answers })
+            })
+            .collect();
+        kept.reverse();
+        kept
     }
 }
 
@@ -305,5 +337,47 @@ impl Registry {
                         .any(|p| p.slug == slug && p.has_handler.or(p.has_index).unwrap_or(false))
             })
             .map(|(id, host)| (id.clone(), host.wire.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(group: &str, filler: usize) -> (String, String) {
+        let render = serde_json::json!({"inputGroupKey": group, "filler": "x".repeat(filler)});
+        (group.to_owned(), render.to_string())
+    }
+
+    #[test]
+    fn a_finished_run_keeps_its_latest_steps_within_the_budget() {
+        let mut t = LiveTransaction::new("a".into(), "h".into(), "r".into());
+        t.steps = vec![step("one", 10), step("two", 10)];
+        assert!(t.steps_to_keep().is_empty(), "not append-UI: nothing kept");
+        t.append_ui = true;
+        t.answers
+            .insert("two".into(), vec![serde_json::json!("Ada")]);
+        let kept = t.steps_to_keep();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].render["inputGroupKey"], "one");
+        assert_eq!(kept[0].answers, None);
+        assert_eq!(kept[1].answers, Some(vec![serde_json::json!("Ada")]));
+        // A large earlier step goes; the later ones stay, in order.
+        t.steps = vec![
+            step("big", MAX_STORED_STEPS_BYTES),
+            step("one", 10),
+            step("two", 10),
+        ];
+        let groups: Vec<String> = t
+            .steps_to_keep()
+            .iter()
+            .map(|s| {
+                s.render["inputGroupKey"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(groups, ["one", "two"]);
     }
 }

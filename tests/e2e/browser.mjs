@@ -233,6 +233,17 @@ await run(async () => {
     await page.getByRole('button', { name: 'Continue' }).click()
     await visible(text('Ada likes teal'))
     await visible(welcome)
+    // Once finished, its history shows the steps above the result.
+    await page.reload()
+    await page.waitForURL(/\/history\//)
+    await visible(page.getByText('Welcome', { exact: true }))
+    await visible(page.getByRole('heading', { name: 'Crew' }))
+    const name = page.getByLabel('Your name')
+    assert.equal(await name.inputValue(), 'Ada')
+    assert.equal(await name.isDisabled(), true)
+    assert.equal(await page.getByLabel('Favourite colour').inputValue(), 'teal')
+    await visible(text('Ada likes teal'))
+    assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0, 'a finished run asks nothing')
   })
 
   await step('an error result', async () => {

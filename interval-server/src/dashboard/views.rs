@@ -18,6 +18,7 @@ use super::fragments::{self, time};
 use super::io::display;
 use super::routes::{href, Entry, RouteTree};
 use super::shell::{shell, Here, Section};
+use super::steps;
 use super::Dashboard;
 use crate::api::{ActionInfo, PageInfo};
 use crate::auth::Viewer;
@@ -320,12 +321,20 @@ pub async fn transaction(
     Path(id): Path<String>,
 ) -> Response {
     let here = Here::new(&dashboard, viewer, &headers).await;
-    let (record, logs) = match (
+    let (record, logs, steps) = match (
         visibility::transaction(&dashboard.app.store, here.person(), &id).await,
         dashboard.app.store.logs(&id).await,
+        dashboard.app.store.steps(&id).await,
     ) {
-        (Ok(Some(record)), Ok(logs)) => (record, logs),
-        (Ok(None), _) => {
+        (Ok(Some(record)), Ok(logs), steps) => {
+            // Steps that cannot be read leave the rest of the page as it is.
+            let steps = steps.unwrap_or_else(|e| {
+                tracing::warn!("{e}");
+                Vec::new()
+            });
+            (record, logs, steps)
+        }
+        (Ok(None), _, _) => {
             let body = html! { header.view-head { h1 { "Not found" } } p.empty { "No transaction " code { (id) } "." } };
             return (
                 StatusCode::NOT_FOUND,
@@ -333,7 +342,7 @@ pub async fn transaction(
             )
                 .into_response();
         }
-        (Err(e), _) | (_, Err(e)) => return database_error(&dashboard, &here, e),
+        (Err(e), _, _) | (_, Err(e), _) => return database_error(&dashboard, &here, e),
     };
     let result: Option<ActionResult> = record
         .result
@@ -357,6 +366,7 @@ pub async fn transaction(
         @if record.params.as_object().is_some_and(|p| !p.is_empty()) {
             h2 { "Params" } (display::value(&record.params))
         }
+        (steps::finished(&record.id, &steps))
         @if let Some(status) = status {
             (fragments::result(status, result.as_ref(), record.completed_at.unwrap_or(record.created_at)))
         }

@@ -182,21 +182,39 @@ pub(super) async fn respond(
         value: serde_json::to_string(&value).map_err(|e| e.to_string())?,
         transaction_id: id.to_owned(),
     };
-    wire.call::<IoResponseCall>(&inputs)
-        .await
-        .map_err(|e| format!("The host did not take the answer: {e}"))?;
+    // Kept to show the step answered to a dashboard that attaches later and
+    // in the history: before the host hears it, since it may complete the
+    // transaction before its reply to this call arrives.
+    let answered = match (&value.kind, &value.input_group_key) {
+        (IoResponseKind::Return, Some(group)) => {
+            let mut registry = state.registry();
+            registry
+                .transactions
+                .get_mut(id)
+                .filter(|t| t.append_ui && t.steps.iter().any(|(g, _)| g == group))
+                .map(|t| {
+                    let before = t.answers.insert(group.clone(), value.values.clone());
+                    (group.clone(), before)
+                })
+        }
+        _ => None,
+    };
+    if let Err(e) = wire.call::<IoResponseCall>(&inputs).await {
+        // Not taken: the step is still to answer.
+        if let Some((group, before)) = answered {
+            if let Some(t) = state.registry().transactions.get_mut(id) {
+                match before {
+                    Some(before) => t.answers.insert(group, before),
+                    None => t.answers.remove(&group),
+                };
+            }
+        }
+        return Err(format!("The host did not take the answer: {e}"));
+    }
     // An identity confirmation answered (confirmed or declined) is met.
     if let Some(t) = state.registry().transactions.get_mut(id) {
         if t.identity.as_ref().is_some_and(|r| r.render_id == value.id) {
             t.identity = None;
-        }
-        // Kept to show the step answered to a dashboard that attaches later.
-        if let (true, IoResponseKind::Return, Some(group)) =
-            (t.append_ui, &value.kind, &value.input_group_key)
-        {
-            if t.steps.iter().any(|(g, _)| g == group) {
-                t.answers.insert(group.clone(), value.values.clone());
-            }
         }
     }
     Ok(Reply::Ok)

@@ -397,6 +397,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ALTER TABLE transactions ADD COLUMN browser_node_id TEXT;
         "#,
     },
+    // 7: the steps of a finished append-UI run, as its page showed them
+    // (the history shows them above the result).
+    Migration {
+        sqlite: r#"
+        CREATE TABLE transaction_steps (
+            transaction_id  TEXT PRIMARY KEY,
+            steps           TEXT NOT NULL,
+            created_at      INTEGER NOT NULL
+        );
+        "#,
+        postgres: r#"
+        CREATE TABLE transaction_steps (
+            transaction_id  TEXT PRIMARY KEY,
+            steps           TEXT NOT NULL,
+            created_at      BIGINT NOT NULL
+        );
+        "#,
+    },
 ];
 
 #[cfg(test)]

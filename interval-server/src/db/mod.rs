@@ -54,6 +54,14 @@ pub enum DbError {
     /// database's address is not one this build can open.
     #[error("{0}")]
     Io(String),
+    /// A stored value that cannot be read back (or written) as JSON.
+    #[error("{what} could not be read: {detail}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// The decoder's message.
+        detail: String,
+    },
 }
 
 type Result<T> = std::result::Result<T, DbError>;
@@ -100,6 +108,17 @@ pub struct TransactionRecord {
     /// The server node whose host runs it (see [`Store::heartbeat`]).
     #[serde(default)]
     pub node_id: Option<String>,
+}
+
+/// One step of a finished append-UI run, as its page showed it: what the
+/// host rendered last for the input group, and what was answered to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The group's last render (an `IoRender` object).
+    pub render: Value,
+    /// The values answered, one per component; none for a display step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<Vec<Value>>,
 }
 
 /// One log line.

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{
     ctx, decode_all, json_text, now_ms, parse_json, LogRecord, NotificationRecord, QueuedRecord,
-    Result, Store, TransactionRecord,
+    Result, StepRecord, Store, TransactionRecord,
 };
 
 const TRANSACTION_COLUMNS: &str = "id, action_slug, status, result_status, params, result, host_instance_id, runner_email, created_at, completed_at, runner_id, environment, node_id";
@@ -163,6 +163,46 @@ impl Store {
         row.map(|row| row.try_get(0))
             .transpose()
             .map_err(ctx("completing a transaction"))
+    }
+
+    /// Keeps the steps of finished transaction `id` (once: a retried
+    /// completion keeps the first).
+    pub async fn save_steps(&self, id: &str, steps: &[StepRecord]) -> Result<()> {
+        let text = serde_json::to_string(steps).map_err(|e| super::DbError::Corrupt {
+            what: "the steps of a transaction",
+            detail: e.to_string(),
+        })?;
+        sqlx::query(
+            "INSERT INTO transaction_steps (transaction_id, steps, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (transaction_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(text)
+        .bind(now_ms())
+        .execute(&mut *self.conn().await?)
+        .await
+        .map_err(ctx("keeping the steps of a transaction"))?;
+        Ok(())
+    }
+
+    /// The steps kept for finished transaction `id` (none if it had none,
+    /// or ran before they were kept).
+    pub async fn steps(&self, id: &str) -> Result<Vec<StepRecord>> {
+        let row = sqlx::query("SELECT steps FROM transaction_steps WHERE transaction_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.conn().await?)
+            .await
+            .map_err(ctx("reading the steps of a transaction"))?;
+        let Some(row) = row else {
+            return Ok(Vec::new());
+        };
+        let text: String = row
+            .try_get(0)
+            .map_err(ctx("reading the steps of a transaction"))?;
+        serde_json::from_str(&text).map_err(|e| super::DbError::Corrupt {
+            what: "the steps of a transaction",
+            detail: e.to_string(),
+        })
     }
 
     /// One transaction.
@@ -382,6 +422,27 @@ mod tests {
                 store.transaction("t").await.unwrap().unwrap().status,
                 "AWAITING_INPUT"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_steps_of_a_finished_run_are_kept_once() {
+        for store in test_stores().await {
+            assert_eq!(store.steps("t").await.unwrap(), Vec::new());
+            let first = vec![
+                StepRecord {
+                    render: serde_json::json!({"inputGroupKey": "a"}),
+                    answers: None,
+                },
+                StepRecord {
+                    render: serde_json::json!({"inputGroupKey": "b"}),
+                    answers: Some(vec![Value::from("Ada")]),
+                },
+            ];
+            store.save_steps("t", &first).await.unwrap();
+            // A retried completion keeps what the first one kept.
+            store.save_steps("t", &first[..1]).await.unwrap();
+            assert_eq!(store.steps("t").await.unwrap(), first);
         }
     }
 }

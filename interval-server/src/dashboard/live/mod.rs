@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::fragments;
 use super::io::{form, IdentityPrompt, Scope};
 use super::routes::{href, target_href};
+use super::steps::{answered, step_id, step_prefix};
 use super::Dashboard;
 use crate::api::{BrowserResponse, Event, Patch, PatchMode, ServerMessage};
 use crate::auth::{SignedInVia, Viewer};
@@ -63,39 +64,6 @@ pub struct Session {
     checked: Mutex<Option<(std::time::Instant, Viewer)>>,
     html: AtomicBool,
     shown: Mutex<Shown>,
-}
-
-/// The element that shows step `index` of a transaction in append-UI mode.
-fn step_id(index: usize) -> String {
-    format!("io-step-{index}")
-}
-
-/// What the ids of step `index` start with: the first keeps the plain ids.
-fn step_prefix(index: usize) -> String {
-    match index {
-        0 => String::new(),
-        n => format!("s{n}-"),
-    }
-}
-
-/// An earlier step as it stays on the page: its inputs read-only with what
-/// was answered (`answers`, as the form sent them).
-fn answered(render: &IoRender, answers: Option<&Vec<Value>>) -> IoRender {
-    let mut render = render.clone();
-    render.validation_error_message = None;
-    for (index, component) in render.to_render.iter_mut().enumerate() {
-        if super::io::is_display(&component.method_name) {
-            continue;
-        }
-        component.validation_error_message = None;
-        if let Some(props) = component.props.as_object_mut() {
-            props.insert("disabled".into(), Value::Bool(true));
-            if let Some(value) = answers.and_then(|a| a.get(index)) {
-                props.insert("defaultValue".into(), value.clone());
-            }
-        }
-    }
-    render
 }
 
 fn patch(target: &str, html: Markup) -> Patch {
