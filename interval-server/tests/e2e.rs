@@ -426,6 +426,27 @@ async fn a_rust_host_in_a_real_browser() {
     host.immediately_close();
 }
 
+/// The screens of Interval's own screenshots (`../shared/reference/`) with
+/// the same action, an official Node SDK host's, and window size: the
+/// action list, and a result with its step (tests/e2e/reference.mjs).
+/// `UPDATE_SCREENSHOTS=1` also writes ours for the README's side-by-side.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_screens_of_interval_s_own_screenshots() {
+    let server = server().await;
+    let _host = support::NodeHost::script(&server, &e2e::e2e_dir().join("hello-node-host.mjs"));
+    Dashboard::connect(&server)
+        .await
+        .wait_for_action("hello_world")
+        .await;
+    let screenshots = std::env::var_os("UPDATE_SCREENSHOTS").map(|_| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/screenshots")
+            .into_os_string()
+    });
+    let env = screenshots.map(|dir| ("SCREENSHOTS", dir));
+    e2e::run_script(&server, "reference.mjs", env.into_iter().collect()).await;
+}
+
 const PASSWORD: &str = "correct-horse-battery";
 
 /// The store of tests that upload nothing to one.

@@ -12,7 +12,7 @@ use interval_server::RunningServer;
 
 use crate::support::{ensure_npm_packages, NodeHost, KEY};
 
-fn e2e_dir() -> PathBuf {
+pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e")
 }
 
