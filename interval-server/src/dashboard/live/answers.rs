@@ -73,7 +73,7 @@ impl Session {
     /// is remembered, so the next render shows it): a SET_STATE response
     /// for the host, or, for a table or grid whose rows were all sent and
     /// whose search stays the same, the render again, sorted and paged here
-    /// ([`super::io::rows`]) without troubling the host.
+    /// ([`crate::dashboard::io::rows`]) without troubling the host.
     pub fn state_change(
         &self,
         key: &str,
@@ -146,7 +146,7 @@ impl Session {
 
     /// URLs of this server that relay `count` files to the upload URLs the
     /// host gave component `index` of the render shown for
-    /// `input_group_key` ([`super::relay`]), with the host's download URLs.
+    /// `input_group_key` ([`crate::dashboard::relay`]), with the host's download URLs.
     pub fn relay_urls(
         &self,
         transaction_id: &str,
