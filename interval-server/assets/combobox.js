@@ -1,6 +1,9 @@
 // The comboboxes of the dashboard (a searchable select, `io.search`), after
-// the WAI-ARIA 1.2 combobox pattern with list autocomplete and manual
-// selection. The server renders the input (role=combobox), its popup
+// the WAI-ARIA 1.2 combobox pattern with list autocomplete and automatic
+// selection, as Interval's dashboard has it: once the person has typed,
+// the first option shown is the active one, so that Enter picks it (the
+// one result of a search, say); opened without text, the option chosen
+// is. The server renders the input (role=combobox), its popup
 // listbox of options and, for a multiple search, the chips of what is
 // chosen; this script opens and closes the popup, moves through it with
 // the arrow keys (aria-activedescendant), picks with Enter or a click and
@@ -58,7 +61,18 @@
     c.listbox.hidden = false
     c.input.setAttribute('aria-expanded', 'true')
     expanded.add(c.input.id)
+    if (!active(c)) activate(c, firstActive(c, options))
     if (!was) announce(c, `${count(c)} available; use the arrow keys to move, Enter to pick.`)
+  }
+
+  // The option active when the popup opens or its options change: the
+  // first shown once the person has typed (automatic selection), else the
+  // one chosen of a single combobox, else none.
+  function firstActive(c, options) {
+    const picked = options.find(o => o.getAttribute('aria-selected') === 'true')
+    const typed = c.input.value.trim() !== '' && !(picked && picked.dataset.label === c.input.value)
+    if (typed) return options[0]
+    return c.multiple ? null : picked || null
   }
 
   function close(c) {
@@ -147,6 +161,7 @@
     }
     const current = active(c)
     if (current && current.hidden) activate(c, null)
+    if (!active(c) && !c.listbox.hidden) activate(c, firstActive(c, shown(c)))
   }
 
   // Typing changes what a single combobox names: what was picked no

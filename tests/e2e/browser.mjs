@@ -288,10 +288,15 @@ await run(async () => {
       await visible(page.locator('output').getByText('4'))
       await page.getByRole('textbox', { name: 'Notes' }).fill('Some notes')
       await page.getByLabel('Green').check()
-      // A single search: type, then click a result of the popup.
+      // A single search with one result: it is the active option (as on
+      // Interval's dashboard), so Enter picks it.
       const find = page.getByRole('combobox', { name: 'Find a user' })
-      await find.pressSequentially('user4')
-      await page.getByRole('option', { name: 'user42@example.com' }).click()
+      await find.pressSequentially('user42')
+      const only = page.getByRole('listbox', { name: 'Find a user' }).getByRole('option')
+      await visible(only.getByText('user42@example.com', { exact: true }))
+      await page.waitForFunction(() => document.querySelectorAll('[role=listbox]:not([hidden]) [role=option]:not([hidden])').length === 1)
+      assert.equal(await find.getAttribute('aria-activedescendant'), await only.getAttribute('id'))
+      await find.press('Enter')
       assert.equal(await find.inputValue(), 'user42@example.com')
       assert.equal(await find.getAttribute('aria-expanded'), 'false')
       await page.getByLabel('Attachment').setInputFiles({
@@ -337,11 +342,17 @@ await run(async () => {
     assert.equal(await country.getAttribute('aria-controls'), await listbox.getAttribute('id'))
     // "a": France, Japan (Asia), Kenya (Africa), Peru (South America).
     assert.equal(await listbox.getByRole('option').count(), 4)
+    // Typed: the first option shown is the active one (automatic selection).
+    const france = listbox.getByRole('option', { name: 'France' })
+    assert.equal(await country.getAttribute('aria-activedescendant'), await france.getAttribute('id'))
+    await country.press('ArrowDown')
+    assert.notEqual(await country.getAttribute('aria-activedescendant'), await france.getAttribute('id'))
+    await country.press('ArrowUp')
+    assert.equal(await country.getAttribute('aria-activedescendant'), await france.getAttribute('id'))
     await country.pressSequentially('si')
     assert.deepEqual(await listbox.getByRole('option').allTextContents(), ['Japan Asia'])
     const japan = listbox.getByRole('option', { name: 'Japan' })
     await visible(japan.locator('img.option-image')) // decorative (alt=""): the label names it
-    await country.press('ArrowDown')
     assert.equal(await country.getAttribute('aria-activedescendant'), await japan.getAttribute('id'))
     await country.press('Enter')
     await listbox.waitFor({ state: 'hidden' })
@@ -366,7 +377,8 @@ await run(async () => {
     await members.pressSequentially('user1')
     await visible(option('user12@example.com'))
     assert.equal(await members.getAttribute('aria-expanded'), 'true')
-    for (let i = 0; i < 4; i++) await members.press('ArrowDown')
+    // The first result is active; three down is the fourth.
+    for (let i = 0; i < 3; i++) await members.press('ArrowDown')
     assert.equal(await members.getAttribute('aria-activedescendant'), await option('user12@example.com').getAttribute('id'))
     await members.press('Enter')
     await visible(chosen.getByText('user12@example.com', { exact: true }))
@@ -377,7 +389,7 @@ await run(async () => {
     assert.equal(await option('user12@example.com').count(), 0, 'the first results are gone')
     await visible(chosen.getByText('user12@example.com', { exact: true }))
     await visible(chosen.getByText('user7@example.com', { exact: true }))
-    for (let i = 0; i < 3; i++) await members.press('ArrowDown')
+    for (let i = 0; i < 2; i++) await members.press('ArrowDown')
     await members.press('Enter')
     await visible(chosen.getByText('user21@example.com', { exact: true }))
     // A click picks too, and a chip's button removes it.
