@@ -306,7 +306,14 @@ await run(async () => {
       await page.getByLabel('I agree').check()
       await page.getByRole('button', { name: 'Continue' }).click()
       await visible(page.getByRole('link', { name: 'Read the docs' }))
-      await visible(page.locator('figure.code').getByText('fn main() {}'))
+      // The code, highlighted for its language (Rust): the keyword stands
+      // out from the text around it.
+      const snippet = page.getByRole('figure', { name: 'Snippet' })
+      await visible(snippet.getByText('fn main() {}'))
+      const colour = locator => locator.evaluate(element => getComputedStyle(element).color)
+      const keyword = await colour(snippet.getByText('fn', { exact: true }))
+      const plain = await colour(snippet.getByRole('code'))
+      assert.notEqual(keyword, plain, `the keyword "fn" is coloured (${keyword}) unlike the code's text`)
       await visible(page.locator('.metadata').getByText('4'))
       await visible(page.locator('.grid').getByText('user1@example.com'))
       const avatar = page.locator('.grid').getByRole('img', { name: 'Avatar of user1@example.com' })

@@ -5,7 +5,7 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
-use super::{menu_items, text_of, Field};
+use super::{highlight, menu_items, text_of, Field};
 use crate::dashboard::routes::target_href;
 use crate::dashboard::sanitize;
 
@@ -43,14 +43,15 @@ pub fn html(field: Field<'_>) -> Markup {
     }
 }
 
-/// `DISPLAY_CODE`.
+/// `DISPLAY_CODE`: highlighted for its `language` ([`highlight`]).
 pub fn code(field: Field<'_>) -> Markup {
     let language = field.str("language");
+    let code = field.str("code").unwrap_or_default();
     html! {
         figure.code {
             @if !field.component.label.is_empty() { figcaption { (field.component.label) } }
             pre tabindex="0" {
-                code class=[language.map(|l| format!("language-{l}"))] { (field.str("code").unwrap_or_default()) }
+                code class=[language.map(|l| format!("language-{l}"))] { (highlight::code(code, language)) }
             }
         }
     }
@@ -310,7 +311,61 @@ mod tests {
             "main.rs",
             json!({"code": "fn main() { <x> }", "language": "rust"}),
         );
-        assert!(out.contains("language-rust") && out.contains("&lt;x&gt;"));
+        assert!(
+            out.contains("language-rust") && !out.contains("<x>"),
+            "{out}"
+        );
+        assert!(text(&out).contains("fn main() { &lt;x&gt; }"), "{out}");
+        let out = one(
+            "DISPLAY_CODE",
+            "",
+            json!({"code": "<x>", "language": "no-such-language"}),
+        );
+        assert!(
+            out.contains(r#"<code class="language-no-such-language">&lt;x&gt;</code>"#),
+            "{out}"
+        );
+    }
+
+    /// `html` without its tags.
+    fn text(html: &str) -> String {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    }
+
+    #[cfg(feature = "highlight")]
+    #[test]
+    fn code_is_highlighted_for_its_language() {
+        let out = one(
+            "DISPLAY_CODE",
+            "main.rs",
+            json!({"code": "fn main() { let s = \"hi\"; }", "language": "Rust"}),
+        );
+        assert!(
+            out.contains(r#"<code class="language-Rust"><span class="hl-source hl-rust">"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<span class="hl-storage hl-type hl-function hl-rust">fn</span>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<span class="hl-string hl-quoted hl-double hl-rust">"#),
+            "{out}"
+        );
+        assert!(
+            text(&out).contains("fn main() { let s = &quot;hi&quot;; }"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod combobox;
 pub mod dates;
 pub mod display;
 pub mod file;
+pub mod highlight;
 pub mod input;
 pub mod rows;
 pub mod select;
