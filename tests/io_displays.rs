@@ -219,7 +219,7 @@ async fn tables_page_sort_and_search_on_the_host() {
     );
     // Page 3 of rows matching "row 9", sorted by score descending.
     host.set_state("t1", &r, json!([{"queryTerm": "ROW 9", "sortColumn": "score", "sortDirection": "desc", "offset": 50, "pageSize": 25}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let data = r.to_render[0].props["data"].as_array().unwrap().clone();
     assert_eq!(data.len(), 25);
     assert_eq!(r.to_render[0].props["totalRecords"], 11_111);
@@ -228,7 +228,8 @@ async fn tables_page_sort_and_search_on_the_host() {
         .all(|row| row["data"]["name"].as_str().unwrap().starts_with("row 9")));
     assert_eq!(data[0]["data"]["score"]["value"], 12.0);
     assert_eq!(data[0]["menu"][0]["route"], "rows/open");
-    // Bad state is ignored, but a render still follows.
+    // Bad state is ignored, but a render still follows (one: the state
+    // was not taken).
     host.set_state("t1", &r, json!([{"offset": "x"}]));
     let again = host.render().await;
     assert_eq!(
@@ -243,7 +244,7 @@ async fn tables_page_sort_and_search_on_the_host() {
     assert_eq!(r.to_render[0].props["isAsync"], true);
     assert_eq!(r.to_render[0].props["data"], json!([]));
     host.set_state("t2", &r, json!([{"offset": 40, "pageSize": 10}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let props = &r.to_render[0].props;
     assert_eq!(props["data"][0]["key"], "40");
     assert_eq!(props["data"].as_array().unwrap().len(), 10);
@@ -259,7 +260,7 @@ async fn tables_page_sort_and_search_on_the_host() {
         &r,
         json!([{"queryTerm": "row 5", "offset": 0, "pageSize": 4}]),
     );
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     assert_eq!(r.to_render[0].props["totalRecords"], 11);
     assert_eq!(r.to_render[0].props["data"][3]["data"]["label"], "row 52");
     host.answer("t3", &r, json!([null]));

@@ -3,7 +3,7 @@
 //! log, a result, a failure, then a page with a menu item and a table. The
 //! hosts are tests/interop/node-host.mjs and the Rust host of rust_host.rs.
 
-use interval_protocol::io::IoResponseKind;
+use interval_protocol::io::{IoRender, IoResponseKind};
 use interval_protocol::types::ResultStatus;
 use interval_server::api::{Event, Reply, Request};
 use serde_json::{json, Value};
@@ -88,6 +88,19 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
         page.input_group_key, table.input_group_key,
         "the earlier step rendered again"
     );
+    // Both hosts answer a SET_STATE as Node's IOClient does: the render
+    // the table's new state triggers, then the one that always follows,
+    // identical but for its id.
+    let again = dashboard.next_render().await;
+    assert_ne!(again.id, page.id);
+    assert_eq!(
+        IoRender {
+            id: page.id.clone(),
+            ..again
+        },
+        page,
+        "the second render differs from the first in more than its id"
+    );
     let rows = page.to_render[0].props["data"].as_array().unwrap();
     assert_eq!(
         rows.len(),
@@ -107,9 +120,6 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
         match dashboard.event().await {
             Event::Loading { state, .. } => loading = Some(state),
             Event::Log { data, index, .. } => log = Some((index, data)),
-            // Node re-renders once more after a SET_STATE (its state handler
-            // and its unconditional re-render both send the table).
-            Event::Render { .. } => continue,
             Event::Completed {
                 result_status,
                 result,
