@@ -141,7 +141,11 @@ async fn selects_return_the_callers_values() {
     let c = &r.to_render[0];
     assert_eq!(c.method_name, "SELECT_TABLE");
     assert!(c.is_stateful);
-    assert_eq!(c.props["data"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        c.props["data"].as_array().unwrap().len(),
+        50,
+        "every row (Node's first render: up to 500)"
+    );
     assert_eq!(c.props["totalRecords"], 50);
     assert_eq!(c.props["selectedKeys"], json!(["3"]));
     host.set_state(
@@ -152,7 +156,11 @@ async fn selects_return_the_callers_values() {
     let r = host.renders_of_new_state().await;
     let c = &r.to_render[0];
     assert_eq!(c.props["totalRecords"], 11);
-    assert_eq!(c.props["data"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        c.props["data"].as_array().unwrap().len(),
+        11,
+        "as Node's: up to 500 rows whatever the page size"
+    );
     assert_eq!(c.props["selectedKeys"].as_array().unwrap().len(), 11);
     host.answer("t4", &r, json!([[{"key": "99"}]]));
     let r = host.render().await;

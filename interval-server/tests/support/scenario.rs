@@ -12,8 +12,6 @@ use super::Dashboard;
 
 /// How the two hosts legitimately differ.
 pub struct HostTraits {
-    /// Rows sent for a page of 10 (Node: three pages' worth; Rust: the page).
-    pub page_rows: usize,
     /// The age in the result (Node keeps the integer; Rust's number input is an `f64`).
     pub age: Value,
 }
@@ -73,6 +71,11 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
     let table = dashboard.next_render().await;
     assert_eq!(table.to_render[0].method_name, "DISPLAY_TABLE");
     assert_eq!(table.to_render[0].props["totalRecords"], json!(1000));
+    assert_eq!(
+        table.to_render[0].props["data"].as_array().unwrap().len(),
+        500,
+        "the first 500 rows up front"
+    );
     let question = dashboard.next_render().await;
     assert_eq!(question.to_render[0].method_name, "CONFIRM");
     dashboard
@@ -104,8 +107,8 @@ pub async fn run(dashboard: &mut Dashboard, host: HostTraits) {
     let rows = page.to_render[0].props["data"].as_array().unwrap();
     assert_eq!(
         rows.len(),
-        host.page_rows,
-        "the rows the host sends for a page"
+        30,
+        "the rows the host sends for a page of 10: three pages' worth"
     );
     assert_eq!(rows[0]["key"], json!("10"));
     assert_eq!(rows[0]["data"]["email"], json!("user10@example.com"));
