@@ -190,6 +190,23 @@ async fn tables_page_sort_and_search_on_the_host() {
             }),
         )
         .action(
+            "generous",
+            Action::new(|io, _| async move {
+                // Returns more rows than the page asked for.
+                io.display()
+                    .table_async("Remote", |q: interval::io::TableQuery| async move {
+                        let data: Vec<Row> =
+                            rows(1000).into_iter().skip(q.offset).take(25).collect();
+                        Ok::<_, String>(TablePage {
+                            data,
+                            total_records: None,
+                        })
+                    })
+                    .await?;
+                Ok::<_, Error>(())
+            }),
+        )
+        .action(
             "grid",
             Action::new(|io, _| async move {
                 io.display()
@@ -251,6 +268,18 @@ async fn tables_page_sort_and_search_on_the_host() {
     assert_eq!(props["data"].as_array().unwrap().len(), 10);
     assert_eq!(props["totalRecords"], 1000);
     host.answer("t2", &r, json!([null]));
+    host.success().await;
+
+    // As Node's getData: every row the function returned is sent.
+    host.run("t2b", "generous").await;
+    let r = host.render().await;
+    host.set_state("t2b", &r, json!([{"offset": 40, "pageSize": 10}]));
+    let r = host.renders_of_new_state().await;
+    let props = &r.to_render[0].props;
+    assert_eq!(props["data"].as_array().unwrap().len(), 25);
+    assert_eq!(props["data"][24]["key"], "64");
+    assert!(props.get("totalRecords").is_none());
+    host.answer("t2b", &r, json!([null]));
     host.success().await;
 
     host.run("t3", "grid").await;

@@ -46,8 +46,10 @@ impl Displays<'_> {
         )
     }
 
-    /// A table whose rows come from `get_data`, called with each page the
-    /// browser asks for.
+    /// A table whose rows come from `get_data`, called with each state the
+    /// browser sends (`offset`, `pageSize`, search and sort), as Node's
+    /// `getData`: the rows it returns are sent as they are, keyed from
+    /// `offset`.
     pub fn table_async<T, F, Fut, E>(
         &self,
         label: impl Into<String>,
@@ -151,9 +153,8 @@ impl<T: Serialize + Send + 'static> Behavior<()> for AsyncTableBehavior<T> {
         Box::pin(async move {
             let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
             let page = (self.get_data)(query.clone()).await?;
-            let page_size = query.page_size.clamp(1, TABLE_DATA_BUFFER_SIZE);
-            let data: Vec<T> = page.data.into_iter().take(page_size).collect();
-            let rows = Rows::build(&data, &self.columns, self.menu.as_ref(), query.offset)?;
+            // As Node's: every row returned, none cut off.
+            let rows = Rows::build(&page.data, &self.columns, self.menu.as_ref(), query.offset)?;
             props.insert("columns".into(), Value::Array(rows.columns.clone()));
             props.insert(
                 "data".into(),

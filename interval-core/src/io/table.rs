@@ -16,8 +16,9 @@
 //!
 //! Async tables (`table_async`, Node's `getData`) are paged by their data
 //! function: each `SET_STATE` is handed to it as it came (`offset`,
-//! `pageSize`, search and sort) and its rows are sent keyed from `offset`
-//! (at most `pageSize` of them, and at most [`TABLE_DATA_BUFFER_SIZE`]).
+//! `pageSize`, search and sort) and the rows it returns are sent as they
+//! are, keyed from `offset` (as Node's: none are cut off, so it should
+//! return at most `pageSize`).
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -319,7 +320,8 @@ fn default_page_size() -> usize {
 /// One page of rows from an async table's data function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TablePage<T> {
-    /// The rows of the requested page.
+    /// The rows of the requested page (all of them are sent: at most the
+    /// query's `page_size`, as a rule).
     pub data: Vec<T>,
     /// The number of rows matching the query, when known.
     pub total_records: Option<usize>,
