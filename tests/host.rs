@@ -445,7 +445,10 @@ async fn append_ui_steps_keep_answering_after_they_resolved() {
         IoResponseKind::SetState,
         json!([{ "offset": 40, "pageSize": 20 }]),
     );
+    // As Node's host: the table's render, then the one after every
+    // SET_STATE, identical but for their ids.
     let paged = expect_render(&mut peer).await;
+    support::io::assert_same_but_id(&paged, &expect_render(&mut peer).await);
     assert_eq!(paged.input_group_key, table.input_group_key);
     let rows = serde_json::to_string(&paged.to_render[0].props).unwrap();
     assert!(

@@ -190,6 +190,23 @@ async fn tables_page_sort_and_search_on_the_host() {
             }),
         )
         .action(
+            "generous",
+            Action::new(|io, _| async move {
+                // Returns more rows than the page asked for.
+                io.display()
+                    .table_async("Remote", |q: interval::io::TableQuery| async move {
+                        let data: Vec<Row> =
+                            rows(1000).into_iter().skip(q.offset).take(25).collect();
+                        Ok::<_, String>(TablePage {
+                            data,
+                            total_records: None,
+                        })
+                    })
+                    .await?;
+                Ok::<_, Error>(())
+            }),
+        )
+        .action(
             "grid",
             Action::new(|io, _| async move {
                 io.display()
@@ -214,21 +231,23 @@ async fn tables_page_sort_and_search_on_the_host() {
     assert_eq!(c.props["totalRecords"], 100_000);
     assert_eq!(
         c.props["data"].as_array().unwrap().len(),
-        20,
-        "only the first page is sent"
+        500,
+        "as Node's: the first 500 rows"
     );
+    assert_eq!(c.props["data"][499]["key"], "499");
     // Page 3 of rows matching "row 9", sorted by score descending.
     host.set_state("t1", &r, json!([{"queryTerm": "ROW 9", "sortColumn": "score", "sortDirection": "desc", "offset": 50, "pageSize": 25}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let data = r.to_render[0].props["data"].as_array().unwrap().clone();
-    assert_eq!(data.len(), 25);
+    assert_eq!(data.len(), 75, "as Node's: three pages of 25");
     assert_eq!(r.to_render[0].props["totalRecords"], 11_111);
     assert!(data
         .iter()
         .all(|row| row["data"]["name"].as_str().unwrap().starts_with("row 9")));
     assert_eq!(data[0]["data"]["score"]["value"], 12.0);
     assert_eq!(data[0]["menu"][0]["route"], "rows/open");
-    // Bad state is ignored, but a render still follows.
+    // Bad state is ignored, but a render still follows (one: the state
+    // was not taken).
     host.set_state("t1", &r, json!([{"offset": "x"}]));
     let again = host.render().await;
     assert_eq!(
@@ -243,7 +262,7 @@ async fn tables_page_sort_and_search_on_the_host() {
     assert_eq!(r.to_render[0].props["isAsync"], true);
     assert_eq!(r.to_render[0].props["data"], json!([]));
     host.set_state("t2", &r, json!([{"offset": 40, "pageSize": 10}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let props = &r.to_render[0].props;
     assert_eq!(props["data"][0]["key"], "40");
     assert_eq!(props["data"].as_array().unwrap().len(), 10);
@@ -251,22 +270,133 @@ async fn tables_page_sort_and_search_on_the_host() {
     host.answer("t2", &r, json!([null]));
     host.success().await;
 
+    // As Node's getData: every row the function returned is sent.
+    host.run("t2b", "generous").await;
+    let r = host.render().await;
+    host.set_state("t2b", &r, json!([{"offset": 40, "pageSize": 10}]));
+    let r = host.renders_of_new_state().await;
+    let props = &r.to_render[0].props;
+    assert_eq!(props["data"].as_array().unwrap().len(), 25);
+    assert_eq!(props["data"][24]["key"], "64");
+    assert!(props.get("totalRecords").is_none());
+    host.answer("t2b", &r, json!([null]));
+    host.success().await;
+
     host.run("t3", "grid").await;
     let r = host.render().await;
-    assert_eq!(r.to_render[0].props["data"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        r.to_render[0].props["data"].as_array().unwrap().len(),
+        60,
+        "every card (Node's first render: up to 500)"
+    );
+    assert_eq!(r.to_render[0].props["totalRecords"], 60);
     host.set_state(
         "t3",
         &r,
         json!([{"queryTerm": "row 5", "offset": 0, "pageSize": 4}]),
     );
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     assert_eq!(r.to_render[0].props["totalRecords"], 11);
+    assert_eq!(
+        r.to_render[0].props["data"].as_array().unwrap().len(),
+        11,
+        "the 11 matching cards: fewer than three pages of 4"
+    );
     assert_eq!(r.to_render[0].props["data"][3]["data"]["label"], "row 52");
     host.answer("t3", &r, json!([null]));
     host.success().await;
 
     // The 100,000-row table is too large to validate wholesale; its renders
     // are small, so check everything recorded.
+    host.check_interop();
+}
+
+/// Rows up front as Node's host sends them (`TABLE_DATA_BUFFER_SIZE`): a
+/// table of 600 rows sends the first 500 with `totalRecords: 600`; a display
+/// table's `SET_STATE` answers three pages (at most 500), a select table's
+/// 500 rows from the offset whatever the page size.
+#[tokio::test]
+async fn tables_send_rows_up_front_as_node_does() {
+    let mut host = Host::start(|b| {
+        b.action(
+            "display",
+            Action::new(|io, _| async move {
+                io.display().table("Rows", rows(600)).await?;
+                Ok::<_, Error>(())
+            }),
+        )
+        .action(
+            "select",
+            Action::new(|io, _| async move {
+                let picked = io.select().table("Rows", rows(600)).await?;
+                Ok::<_, Error>(picked.into_iter().map(|r| r.id).collect::<Vec<_>>())
+            }),
+        )
+    })
+    .await;
+    let keys = |r: &interval::protocol::io::IoRender| -> Vec<String> {
+        r.to_render[0].props["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let range =
+        |from: usize, to: usize| -> Vec<String> { (from..to).map(|k| k.to_string()).collect() };
+
+    for (tx, slug) in [("t1", "display"), ("t2", "select")] {
+        host.run(tx, slug).await;
+        let first = host.render().await;
+        assert_eq!(keys(&first), range(0, 500), "{slug}: the first 500 rows");
+        assert_eq!(first.to_render[0].props["totalRecords"], 600, "{slug}");
+
+        // Page 2 of 20 rows.
+        host.set_state(tx, &first, json!([{"offset": 20, "pageSize": 20}]));
+        let r = host.renders_of_new_state().await;
+        let expected = if slug == "display" {
+            range(20, 80) // three pages of 20
+        } else {
+            range(20, 520) // 500 rows
+        };
+        assert_eq!(keys(&r), expected, "{slug}");
+        assert_eq!(r.to_render[0].props["totalRecords"], 600, "{slug}");
+
+        // Near the end: what is left.
+        host.set_state(tx, &r, json!([{"offset": 580, "pageSize": 20}]));
+        let r = host.renders_of_new_state().await;
+        assert_eq!(keys(&r), range(580, 600), "{slug}");
+
+        // A large page: still at most 500 rows.
+        host.set_state(tx, &r, json!([{"offset": 0, "pageSize": 200}]));
+        let r = host.renders_of_new_state().await;
+        assert_eq!(keys(&r), range(0, 500), "{slug}");
+
+        // Searched: the filtered count, and the matching rows.
+        host.set_state(
+            tx,
+            &r,
+            json!([{"queryTerm": "row 1", "offset": 0, "pageSize": 20}]),
+        );
+        let r = host.renders_of_new_state().await;
+        // row 1, 10–19, 100–199: 111 rows.
+        assert_eq!(r.to_render[0].props["totalRecords"], 111, "{slug}");
+        let shown = if slug == "display" { 60 } else { 111 };
+        assert_eq!(keys(&r).len(), shown, "{slug}");
+
+        let answer = if slug == "display" {
+            json!([null])
+        } else {
+            json!([[{"key": "599"}]])
+        };
+        host.answer(tx, &r, answer);
+        let expected = if slug == "display" {
+            Value::Null
+        } else {
+            json!([599])
+        };
+        assert_eq!(host.success().await, expected, "{slug}");
+    }
     host.check_interop();
 }
 

@@ -276,7 +276,7 @@ async fn required_optional_and_multiple_files() {
     assert_eq!(c.props["fileUrls"], Value::Null);
     assert_eq!(c.multiple_props, Some(json!({})));
     host.set_state("t2", &r, json!([{"files": [{"name": "a.txt", "type": "text/plain"}, {"name": "b.txt", "type": "text/plain"}]}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     assert_eq!(
         r.to_render[0].props["fileUrls"][1]["uploadUrl"],
         "http://s3/up/b.txt"

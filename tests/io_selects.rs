@@ -141,7 +141,11 @@ async fn selects_return_the_callers_values() {
     let c = &r.to_render[0];
     assert_eq!(c.method_name, "SELECT_TABLE");
     assert!(c.is_stateful);
-    assert_eq!(c.props["data"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        c.props["data"].as_array().unwrap().len(),
+        50,
+        "every row (Node's first render: up to 500)"
+    );
     assert_eq!(c.props["totalRecords"], 50);
     assert_eq!(c.props["selectedKeys"], json!(["3"]));
     host.set_state(
@@ -149,10 +153,14 @@ async fn selects_return_the_callers_values() {
         &r,
         json!([{"queryTerm": "user4", "offset": 0, "pageSize": 5, "isSelectAll": true}]),
     );
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let c = &r.to_render[0];
     assert_eq!(c.props["totalRecords"], 11);
-    assert_eq!(c.props["data"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        c.props["data"].as_array().unwrap().len(),
+        11,
+        "as Node's: up to 500 rows whatever the page size"
+    );
     assert_eq!(c.props["selectedKeys"].as_array().unwrap().len(), 11);
     host.answer("t4", &r, json!([[{"key": "99"}]]));
     let r = host.render().await;
@@ -215,7 +223,7 @@ async fn search_maps_results_back_to_items() {
     let r = host.render().await;
     assert_eq!(r.to_render[0].props["results"][1]["value"], "0:1");
     host.set_state("t1", &r, json!([{"queryTerm": "user1"}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let results = r.to_render[0].props["results"].as_array().unwrap().clone();
     assert_eq!(results.len(), 3);
     assert_eq!(results[2]["value"], "1:2");
@@ -266,7 +274,7 @@ async fn search_in_filters_the_items_it_was_given() {
     host.run("t1", "find").await;
     let r = host.render().await;
     host.set_state("t1", &r, json!([{"queryTerm": "user2"}]));
-    let r = host.render().await;
+    let r = host.renders_of_new_state().await;
     let results = r.to_render[0].props["results"].as_array().unwrap().clone();
     let labels: Vec<&str> = results
         .iter()
@@ -624,5 +632,109 @@ async fn date_valued_options_round_trip() {
         host.success().await,
         json!(["2024-01-02T03:04:05.000Z", "2024-01-03T03:04:05.000Z"])
     );
+    host.check_interop();
+}
+
+/// `SET_STATE` is answered as Node's host answers it (`IOClient.ts`): one
+/// render for each component that took a new state, then one more, always.
+/// A search given a new query is rendered twice, identical but for the ids
+/// (Interval's dashboard highlights the first result, which Enter then
+/// picks, only thanks to the second); a state that changes nothing, once.
+#[tokio::test]
+async fn set_state_renders_once_per_new_state_then_once_more() {
+    use std::time::Duration;
+    use support::io::assert_same_but_id;
+    let find = |label: &'static str| {
+        move |io: &interval::Io| {
+            io.search_in(
+                label,
+                users(),
+                |u: &User, query| u.email.starts_with(query),
+                |u: &User| SearchResult::new(u.email.clone()),
+            )
+        }
+    };
+    let mut host = Host::start(|b| {
+        b.action(
+            "find",
+            Action::new(move |io, _| async move {
+                let user = find("User")(&io).await?;
+                Ok::<_, Error>(user.id)
+            }),
+        )
+        .action(
+            "pair",
+            Action::new(move |io, _| async move {
+                let (a, b) = io.group((find("A")(&io), find("B")(&io))).await?;
+                Ok::<_, Error>([a.id, b.id])
+            }),
+        )
+    })
+    .await;
+    let labels = |r: &interval::protocol::io::IoRender, i: usize| -> Vec<String> {
+        r.to_render[i].props["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    host.run("t1", "find").await;
+    let first = host.render().await;
+    // A new query: the search's render, then the one that always follows.
+    host.set_state("t1", &first, json!([{"queryTerm": "user4"}]));
+    let searched = host.render().await;
+    let again = host.render().await;
+    assert_same_but_id(&searched, &again);
+    assert_eq!(searched.input_group_key, first.input_group_key);
+    assert_eq!(labels(&again, 0).len(), 11);
+    assert!(labels(&again, 0).iter().all(|l| l.starts_with("user4")));
+    // The same query again: nothing taken, only the render that follows.
+    host.set_state("t1", &again, json!([{"queryTerm": "user4"}]));
+    let same = host.render().await;
+    assert_same_but_id(&again, &same);
+    host.peer.expect_silence(Duration::from_millis(300)).await;
+    // No state at all (null): one render too.
+    host.set_state("t1", &same, json!([null]));
+    let last = host.render().await;
+    assert_same_but_id(&same, &last);
+    host.peer.expect_silence(Duration::from_millis(300)).await;
+    let value = last.to_render[0].props["results"][0]["value"].clone();
+    host.answer("t1", &last, json!([value]));
+    assert_eq!(host.success().await, json!(4));
+
+    // Two components given new states at once: three renders. As Node's,
+    // the first shows the first component's new results beside the second's
+    // old ones (each render shows the props of its moment).
+    host.run("t2", "pair").await;
+    let first = host.render().await;
+    let old_b = labels(&first, 1);
+    host.set_state(
+        "t2",
+        &first,
+        json!([{"queryTerm": "user1"}, {"queryTerm": "user2"}]),
+    );
+    let after_a = host.render().await;
+    let after_b = host.render().await;
+    let last = host.render().await;
+    assert!(labels(&after_a, 0).iter().all(|l| l.starts_with("user1")));
+    assert_eq!(labels(&after_a, 1), old_b);
+    assert!(labels(&after_b, 1).iter().all(|l| l.starts_with("user2")));
+    assert_same_but_id(&after_b, &last);
+    host.peer.expect_silence(Duration::from_millis(300)).await;
+    // One of them changed: two renders.
+    host.set_state(
+        "t2",
+        &last,
+        json!([{"queryTerm": "user1"}, {"queryTerm": "user3"}]),
+    );
+    let changed = host.renders_of_new_state().await;
+    assert!(labels(&changed, 1).iter().all(|l| l.starts_with("user3")));
+    host.peer.expect_silence(Duration::from_millis(300)).await;
+    let a = changed.to_render[0].props["results"][0]["value"].clone();
+    let b = changed.to_render[1].props["results"][0]["value"].clone();
+    host.answer("t2", &changed, json!([a, b]));
+    assert_eq!(host.success().await, json!([1, 3]));
     host.check_interop();
 }

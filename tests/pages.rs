@@ -118,7 +118,8 @@ async fn pages_render_layouts_and_rerender_on_state() {
             .as_array()
             .unwrap()
             .len(),
-        20
+        100,
+        "every row of the 100 (Node's first render: up to 500)"
     );
     assert_eq!(first.description, Some(Some("team \"ops\"".into())));
     if raw["title"] != "Users" {
@@ -144,7 +145,11 @@ async fn pages_render_layouts_and_rerender_on_state() {
     };
     let table = &next.children.unwrap().to_render[1];
     assert_eq!(table.props["data"][0]["key"], "20");
-    assert_eq!(table.props["data"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        table.props["data"].as_array().unwrap().len(),
+        30,
+        "as Node's: the page asked for and the next two"
+    );
 
     // A failing handler shows its error.
     let reply = host

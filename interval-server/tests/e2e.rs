@@ -1,6 +1,7 @@
 //! The dashboard in a real headless Chromium, driven like a person would:
 //! a form with a validation error, a select, a confirm, a loading state, a
-//! result, a table paged and searched by the host, a select table and its
+//! result, a table paged and sorted in the page (every row was sent) and
+//! searched by the host, a select table and its
 //! "select all", a searchable select and a multiple search (comboboxes
 //! used with the keyboard), an error result, a page with a menu item, markdown/HTML
 //! whose scripts must not run, and the prompt before leaving a running
@@ -182,7 +183,9 @@ fn rust_host(endpoint: String, store: &str) -> Interval {
     let journey = Action::new(|io, _ctx| async move {
         io.display().markdown("**Welcome** aboard").await?;
         io.display()
-            .table("Crew", users(60))
+            // More rows than a host sends up front (500): the dashboard
+            // asks the host for each page.
+            .table("Crew", users(600))
             .columns(["email"])
             .default_page_size(10)
             .await?;

@@ -20,10 +20,7 @@ async fn an_official_node_host_on_one_node_serves_a_dashboard_on_another() {
     };
     let _host = NodeHost::start(&a);
     let mut dashboard = Dashboard::connect(&b).await;
-    let traits = HostTraits {
-        page_rows: 30,
-        age: json!(36),
-    };
+    let traits = HostTraits { age: json!(36) };
     scenario::run(&mut dashboard, traits).await;
 }
 
@@ -32,10 +29,7 @@ async fn an_official_node_host_runs_a_transaction_and_a_page() {
     let server = server().await;
     let _host = NodeHost::start(&server);
     let mut dashboard = Dashboard::connect(&server).await;
-    let traits = HostTraits {
-        page_rows: 30,
-        age: json!(36),
-    };
+    let traits = HostTraits { age: json!(36) };
     scenario::run(&mut dashboard, traits).await;
 }
 

@@ -85,10 +85,7 @@ async fn a_rust_host_runs_a_transaction_and_a_page() {
     let server = server().await;
     let host = host(server.endpoint()).await;
     let mut dashboard = Dashboard::connect(&server).await;
-    let traits = HostTraits {
-        page_rows: 10,
-        age: json!(36.0),
-    };
+    let traits = HostTraits { age: json!(36.0) };
     scenario::run(&mut dashboard, traits).await;
     host.immediately_close();
 }
@@ -103,10 +100,7 @@ async fn a_rust_host_on_one_node_serves_a_dashboard_on_another() {
     };
     let host = host(a.endpoint()).await;
     let mut dashboard = Dashboard::connect(&b).await;
-    let traits = HostTraits {
-        page_rows: 10,
-        age: json!(36.0),
-    };
+    let traits = HostTraits { age: json!(36.0) };
     scenario::run(&mut dashboard, traits).await;
     host.immediately_close();
 }

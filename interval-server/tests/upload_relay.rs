@@ -77,8 +77,11 @@ async fn choose(
         })
         .await;
     assert_eq!(reply, Ok(Reply::Ok));
-    // The host's new render, with one pair of URLs.
+    // The host's new renders, with one pair of URLs: as Node's, the one the
+    // picker's new state triggers, then the one after every SET_STATE (both
+    // are waited for: a later choice must not take the second for its own).
     let group = form_with(dashboard, "data-file-urls=\"1\"").await;
+    assert_eq!(form_with(dashboard, "data-file-urls=\"1\"").await, group);
     let ask = |count: usize| Request::UploadUrls {
         transaction_id: tx.into(),
         files: vec![

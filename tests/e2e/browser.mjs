@@ -206,7 +206,7 @@ await run(async () => {
     await visible(welcome)
     await visible(page.getByLabel('Your name'))
     const crew = page.locator('section.table').filter({ has: page.getByRole('heading', { name: 'Crew' }) })
-    await visible(crew.getByText('1–10 of 60'))
+    await visible(crew.getByText('1–10 of 600'))
     assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 1, 'the displays wait for no Continue')
     await page.getByLabel('Your name').fill('Ada')
     await page.getByRole('button', { name: 'Continue' }).click()
@@ -218,9 +218,10 @@ await run(async () => {
     assert.equal(await answered.inputValue(), 'Ada')
     assert.equal(await answered.isDisabled(), true)
     assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 1, 'only the current step has buttons')
-    // The table shown first pages (by its host) while the later question waits.
+    // The table shown first pages (by its host: it has more rows than the
+    // 500 sent up front) while the later question waits.
     await crew.getByRole('button', { name: 'Next page', exact: true }).click()
-    await visible(crew.getByText('11–20 of 60'))
+    await visible(crew.getByText('11–20 of 600'))
     await visible(crew.getByText('user10@example.com', { exact: true }))
     await visible(page.getByLabel('Favourite colour'))
     // A reload shows the steps again, the current one to answer.

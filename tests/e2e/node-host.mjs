@@ -17,6 +17,10 @@ const users = Array.from({ length: 60 }, (_, i) => ({
   role: i % 3 === 0 ? 'admin' : 'member',
 }))
 
+// More rows than a host sends up front (500): the dashboard asks the host
+// for each page.
+const crew = Array.from({ length: 600 }, (_, i) => ({ id: i, email: `user${i}@example.com` }))
+
 // Every row sent at once (fewer than a page): the dashboard sorts them.
 const orders = [
   { customer: 'bob', amount: 10, placed: new Date('2024-03-01T12:00:00.000Z') },
@@ -58,7 +62,7 @@ const interval = new Interval({
       handler: async () => {
         await io.display.markdown('**Welcome** aboard')
         await io.display.table('Crew', {
-          data: users,
+          data: crew,
           defaultPageSize: 10,
           columns: ['email'],
         })

@@ -107,6 +107,17 @@ impl Host {
         self.respond(tx, render, IoResponseKind::SetState, values, None, None);
     }
 
+    /// The renders answering a `SET_STATE` that gave one component a new
+    /// state, as Node's host sends them (§3.3): the render its state handler
+    /// triggers, then the render that follows every `SET_STATE`, identical
+    /// but for its `id`. Returns the last.
+    pub async fn renders_of_new_state(&mut self) -> IoRender {
+        let first = self.render().await;
+        let last = self.render().await;
+        assert_same_but_id(&first, &last);
+        last
+    }
+
     /// The next `MARK_TRANSACTION_COMPLETE`, accepted.
     pub async fn result(&mut self) -> (String, ActionResult) {
         let (id, inputs) = self.peer.expect::<MarkTransactionComplete>().await;
@@ -158,4 +169,12 @@ impl Host {
             "not every record was checked:\n{output}"
         );
     }
+}
+
+/// Asserts that two renders differ only in their `id`.
+pub fn assert_same_but_id(a: &IoRender, b: &IoRender) {
+    assert_ne!(a.id, b.id, "each render has its own id");
+    let mut b = b.clone();
+    b.id = a.id.clone();
+    assert_eq!(*a, b, "the renders differ in more than their id");
 }

@@ -208,9 +208,11 @@ pub trait Component: Send {
     /// Checks a returned value: keeps it when it parses and validates,
     /// otherwise records the message to show and returns `false`.
     fn accept(&mut self, value: Value) -> bool;
-    /// Handles a `SET_STATE` value for this component (no-op for `null`,
-    /// or for the same state as last time).
-    fn set_state(&mut self, state: Value) -> LocalFuture<'_, ()>;
+    /// Handles a `SET_STATE` value for this component: `true` when the
+    /// component took it as its new state, `false` when it was ignored
+    /// (falsy, the same state as last time, not stateful, or refused by the
+    /// handler). Node's host renders the call once for each `true` (§3.3).
+    fn set_state(&mut self, state: Value) -> LocalFuture<'_, bool>;
     /// Polls for props that changed on their own since the last render
     /// (see [`Behavior::poll_changed`]); `Ready` means render again.
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()>;
@@ -393,29 +395,37 @@ impl<O: Send + 'static> Component for Field<O> {
         true
     }
 
-    fn set_state(&mut self, state: Value) -> LocalFuture<'_, ()> {
+    fn set_state(&mut self, state: Value) -> LocalFuture<'_, bool> {
         Box::pin(async move {
+            // As Node's host: a falsy state, or one with the same JSON as
+            // the last one taken, is not handled.
             let falsy = matches!(&state, Value::Null | Value::Bool(false))
                 || state.as_str() == Some("")
                 || state.as_f64() == Some(0.0);
             if falsy || self.state.as_deref() == Some(&state) {
-                return;
+                return false;
             }
             if !self.behavior.is_stateful() {
                 tracing::debug!("Ignoring a state for {:?}: not stateful", self.label);
-                return;
+                return false;
             }
             match self
                 .behavior
                 .set_state(state.clone(), &mut self.props)
                 .await
             {
-                Ok(()) => self.state = Some(Box::new(state)),
-                Err(e) => tracing::error!(
-                    "Ignoring a new state of {:?} ({}): {e}",
-                    self.label,
-                    self.method_name
-                ),
+                Ok(()) => {
+                    self.state = Some(Box::new(state));
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(
+                        "Ignoring a new state of {:?} ({}): {e}",
+                        self.label,
+                        self.method_name
+                    );
+                    false
+                }
             }
         })
     }

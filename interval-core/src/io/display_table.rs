@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use super::call::{DisplayKind, Groupable, IoCall};
 use super::component::{Behavior, LocalFuture, Props};
 use super::display::Displays;
+use super::table::{display_rows_for, TABLE_DATA_BUFFER_SIZE};
 use super::table::{Column, RowMenu, Rows, TablePage, TableQuery};
-use super::table::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::future::BoxFuture;
 use crate::menu::MenuItem;
 
@@ -24,8 +24,11 @@ impl<T> Groupable for DisplayTable<T> {}
 impl<T> DisplayKind for DisplayTable<T> {}
 
 impl Displays<'_> {
-    /// A table of `rows` (any `Serialize` type), paged, sorted and searched
-    /// on the host (see the paging policy in [`TableQuery`]'s module).
+    /// A table of `rows` (any `Serialize` type). As Node's SDK, the host
+    /// sends the first 500 rows at once (a dashboard that has every row
+    /// pages and sorts them itself) and answers the dashboard's searches,
+    /// and its pages and sorts of larger tables, with up to three pages of
+    /// rows (at most 500).
     pub fn table<T: Serialize + Send + 'static>(
         &self,
         label: impl Into<String>,
@@ -43,8 +46,10 @@ impl Displays<'_> {
         )
     }
 
-    /// A table whose rows come from `get_data`, called with each page the
-    /// browser asks for.
+    /// A table whose rows come from `get_data`, called with each state the
+    /// browser sends (`offset`, `pageSize`, search and sort), as Node's
+    /// `getData`: the rows it returns are sent as they are, keyed from
+    /// `offset`.
     pub fn table_async<T, F, Fut, E>(
         &self,
         label: impl Into<String>,
@@ -80,24 +85,12 @@ pub(super) struct TableBehavior<T> {
     pub rows: Option<Rows>,
 }
 
-/// The first page of a table: `defaultPageSize` rows.
-pub(super) fn first_page(props: &Props) -> TableQuery {
-    let page_size = props
-        .get("defaultPageSize")
-        .and_then(Value::as_u64)
-        .map(|n| n as usize)
-        .unwrap_or(DEFAULT_PAGE_SIZE);
-    TableQuery {
-        page_size,
-        ..TableQuery::default()
-    }
-}
-
 impl<T: Serialize + Send + 'static> Behavior<()> for TableBehavior<T> {
     fn init(&mut self, props: &mut Props) -> Result<(), String> {
         let mut rows = Rows::build(&self.data, &self.columns, self.menu.as_ref(), 0)?;
         props.insert("columns".into(), Value::Array(rows.columns.clone()));
-        rows.page_into(&first_page(props), props);
+        // As Node's: the first 500 rows, `totalRecords` all of them.
+        rows.rows_into(&TableQuery::default(), TABLE_DATA_BUFFER_SIZE, props);
         props.insert("isAsync".into(), Value::Bool(false));
         self.rows = Some(rows);
         Ok(())
@@ -115,7 +108,8 @@ impl<T: Serialize + Send + 'static> Behavior<()> for TableBehavior<T> {
         Box::pin(async move {
             let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
             let rows = self.rows.as_mut().ok_or("the table was not rendered")?;
-            rows.page_into(&query, props);
+            // As Node's: the page asked for and the next two, at most 500.
+            rows.rows_into(&query, display_rows_for(query.page_size), props);
             Ok(())
         })
     }
@@ -159,9 +153,8 @@ impl<T: Serialize + Send + 'static> Behavior<()> for AsyncTableBehavior<T> {
         Box::pin(async move {
             let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
             let page = (self.get_data)(query.clone()).await?;
-            let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
-            let data: Vec<T> = page.data.into_iter().take(page_size).collect();
-            let rows = Rows::build(&data, &self.columns, self.menu.as_ref(), query.offset)?;
+            // As Node's: every row returned, none cut off.
+            let rows = Rows::build(&page.data, &self.columns, self.menu.as_ref(), query.offset)?;
             props.insert("columns".into(), Value::Array(rows.columns.clone()));
             props.insert(
                 "data".into(),
@@ -212,7 +205,8 @@ impl<T: Serialize + Send + 'static, O: Send + 'static> IoCall<DisplayTable<T>, O
         self.prop("helpText", text.into())
     }
 
-    /// Rows per page at first.
+    /// Rows per page at first, in the dashboard (the rows sent up front do
+    /// not depend on it).
     pub fn default_page_size(self, size: u32) -> Self {
         self.prop("defaultPageSize", size)
     }

@@ -10,8 +10,7 @@ use super::call::IoCall;
 use super::call::{DisplayKind, Groupable};
 use super::component::{Behavior, LocalFuture, Props};
 use super::display::Displays;
-use super::display_table::first_page;
-use super::table::{filter_text, TableQuery, MAX_PAGE_SIZE};
+use super::table::{display_rows_for, filter_text, TableQuery, TABLE_DATA_BUFFER_SIZE};
 use crate::menu::MenuItem;
 
 /// Marker of `io.display().grid` (`DISPLAY_GRID`) over items of type `T`.
@@ -21,7 +20,10 @@ impl<T> Groupable for Grid<T> {}
 impl<T> DisplayKind for Grid<T> {}
 
 impl Displays<'_> {
-    /// A grid of cards, one per item, rendered by `render`.
+    /// A grid of cards, one per item, rendered by `render`. As Node's SDK,
+    /// the host sends the first 500 cards at once and answers the
+    /// dashboard's searches and pages with up to three pages of cards (at
+    /// most 500).
     pub fn grid<T: Serialize + Send + 'static>(
         &self,
         label: impl Into<String>,
@@ -146,16 +148,17 @@ pub(super) struct GridBehavior<T> {
 }
 
 impl<T> GridBehavior<T> {
-    fn page_into(&self, query: &TableQuery, props: &mut Props) {
+    /// Puts in `props` (`data`, `totalRecords`) `count` of the cards
+    /// matching `query`, from its `offset`.
+    fn cards_into(&self, query: &TableQuery, count: usize, props: &mut Props) {
         let term = query.query_term.clone().unwrap_or_default().to_lowercase();
         let matching: Vec<usize> = (0..self.cards.len())
             .filter(|&i| term.is_empty() || self.filters[i].contains(&term))
             .collect();
-        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
         let data: Vec<Value> = matching
             .iter()
             .skip(query.offset)
-            .take(page_size)
+            .take(count)
             .map(|&i| json!({"key": i.to_string(), "data": self.cards[i]}))
             .collect();
         props.insert("data".into(), Value::Array(data));
@@ -175,7 +178,8 @@ impl<T: Serialize + Send + 'static> Behavior<()> for GridBehavior<T> {
             self.cards.push(card);
             self.filters.push(filter);
         }
-        self.page_into(&first_page(props), props);
+        // As Node's: the first 500 cards, `totalRecords` all of them.
+        self.cards_into(&TableQuery::default(), TABLE_DATA_BUFFER_SIZE, props);
         props.insert("isAsync".into(), Value::Bool(false));
         Ok(())
     }
@@ -191,7 +195,8 @@ impl<T: Serialize + Send + 'static> Behavior<()> for GridBehavior<T> {
     ) -> LocalFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let query: TableQuery = serde_json::from_value(state).map_err(|e| e.to_string())?;
-            self.page_into(&query, props);
+            // As Node's: the page asked for and the next two, at most 500.
+            self.cards_into(&query, display_rows_for(query.page_size), props);
             Ok(())
         })
     }
@@ -216,7 +221,8 @@ impl<T, O: Send + 'static> IoCall<Grid<T>, O> {
         self.prop("idealColumnWidth", pixels)
     }
 
-    /// Cards per page at first.
+    /// Cards per page at first, in the dashboard (the cards sent up front
+    /// do not depend on it).
     pub fn default_page_size(self, size: u32) -> Self {
         self.prop("defaultPageSize", size)
     }

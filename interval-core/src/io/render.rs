@@ -1,6 +1,7 @@
 //! The render loop (§3.3): render, wait, validate, re-render with the same
 //! input group key until the values are accepted; `SET_STATE` runs the
-//! components' state handlers and always re-renders.
+//! components' state handlers and re-renders as Node's host does: once for
+//! each component that took a new state, then once more, always.
 
 use std::future::{poll_fn, ready, Future};
 use std::task::Poll;
@@ -150,7 +151,10 @@ pub(crate) async fn run<R>(io: &Io, call: &mut Call<'_, R>) -> Result<Submitted<
         };
         match step {
             Step::Done(submitted) => return submitted,
-            Step::SetState(states) => Box::pin(set_states(&mut call.components, states)).await,
+            Step::SetState(states) => {
+                let key = inbox.key();
+                Box::pin(take_states(io, key, call, states, &group_message, false)).await?;
+            }
             Step::AskAgain(message) => group_message = message,
         }
         render_id = interval_protocol::new_id();
@@ -175,7 +179,13 @@ async fn serve_earlier(io: Io, inbox: std::sync::Arc<Inbox>, components: Vec<Box
             Woken::PropsChanged => {}
             Woken::Event(GroupEvent::Response(response)) => match on_response(&mut call, *response)
             {
-                Step::SetState(states) => Box::pin(set_states(&mut call.components, states)).await,
+                Step::SetState(states) => {
+                    let key = inbox.key();
+                    let taken = take_states(&io, key, &mut call, states, &None, true);
+                    if Box::pin(taken).await.is_err() {
+                        return;
+                    }
+                }
                 Step::Done(_) | Step::AskAgain(_) => continue,
             },
             // Not the waiting call: a reconnect replays the latest one.
@@ -214,11 +224,41 @@ fn next<'a>(
     })
 }
 
-/// Gives every component its new state (`SET_STATE`).
-async fn set_states(components: &mut [Box<dyn Component>], states: Vec<Value>) {
-    for (component, state) in components.iter_mut().zip(states) {
-        component.set_state(state).await;
+/// Gives every component its new state (`SET_STATE`) as Node's host does
+/// (`IOClient.ts`, §3.3): in order, each component whose state is not
+/// falsy and not the one it has takes it, and each that took it renders the
+/// call at once, with the props of that moment. The caller then renders the
+/// call once more, whatever changed: a search given a new query is rendered
+/// twice (the renders differ only in `id`), a state that changes nothing
+/// once. Interval's dashboard needs that second render: its `io.search`
+/// highlights the first result, so that Enter picks it, only when results
+/// arrive after its loading flag was cleared, which the first render does.
+/// Each render is sent, and answered, before the next; `earlier` for a step
+/// of an append-UI transaction that resolved at once
+/// ([`Target::send_earlier`]).
+async fn take_states<R>(
+    io: &Io,
+    group_key: Uuid,
+    call: &mut Call<'_, R>,
+    states: Vec<Value>,
+    group_message: &Option<String>,
+    earlier: bool,
+) -> Result<()> {
+    for (index, state) in states.into_iter().enumerate() {
+        let Some(component) = call.components.get_mut(index) else {
+            break;
+        };
+        if !component.set_state(state).await {
+            continue;
+        }
+        let again = render(interval_protocol::new_id(), group_key, call, group_message);
+        if earlier {
+            Box::pin(io.target.send_earlier(&io.host, again)).await?;
+        } else {
+            Box::pin(io.target.send(&io.host, again, false)).await?;
+        }
     }
+    Ok(())
 }
 
 /// What to do after a response.

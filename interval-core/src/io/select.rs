@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::call::{Groupable, InputKind, IoCall};
 use super::component::{Behavior, LocalFuture, Props};
-use super::display_table::first_page;
 use super::handle::Io;
+use super::table::TABLE_DATA_BUFFER_SIZE;
 use super::table::{Column, Image, RowMenu, Rows, SortDirection, TableQuery};
 use crate::menu::MenuItem;
 
@@ -241,8 +241,11 @@ impl Selects<'_> {
         .prop("options", wire)
     }
 
-    /// Picks rows of a table (paged, sorted and searched on the host);
-    /// returns the selected rows, in their original order.
+    /// Picks rows of a table; returns the selected rows, in their original
+    /// order. As Node's SDK, the host sends the first 500 rows at once (a
+    /// dashboard that has every row pages and sorts them itself) and
+    /// answers the dashboard's searches, and its pages and sorts of larger
+    /// tables, with 500 rows from the offset asked for.
     pub fn table<T: Serialize + Clone + Send + 'static>(
         &self,
         label: impl Into<String>,
@@ -326,7 +329,8 @@ impl<T: Serialize + Clone + Send + 'static> Behavior<Vec<T>> for SelectTableBeha
     fn init(&mut self, props: &mut Props) -> Result<(), String> {
         let mut rows = Rows::build(&self.data, &self.columns, self.menu.as_ref(), 0)?;
         props.insert("columns".into(), Value::Array(rows.columns.clone()));
-        rows.page_into(&first_page(props), props);
+        // As Node's: the first 500 rows, `totalRecords` all of them.
+        rows.rows_into(&TableQuery::default(), TABLE_DATA_BUFFER_SIZE, props);
         let selected: Vec<String> = match &self.initially_selected {
             Some(f) => (0..self.data.len())
                 .filter(|&i| f(&self.data[i]))
@@ -359,7 +363,8 @@ impl<T: Serialize + Clone + Send + 'static> Behavior<Vec<T>> for SelectTableBeha
                 page_size: state.page_size,
             };
             let rows = self.rows.as_mut().ok_or("the table was not rendered")?;
-            let matching = rows.page_into(&query, props);
+            // As Node's: 500 rows from the offset, whatever the page size.
+            let matching = rows.rows_into(&query, TABLE_DATA_BUFFER_SIZE, props);
             let selected: Vec<String> = if state.is_select_all {
                 matching.iter().map(|i| i.to_string()).collect()
             } else {
@@ -434,7 +439,8 @@ impl<T: Serialize + Clone + Send + 'static, O: Send + 'static> IoCall<SelectTabl
         self.prop("maxSelections", n.max(1))
     }
 
-    /// Rows per page at first.
+    /// Rows per page at first, in the dashboard (the rows sent up front do
+    /// not depend on it).
     pub fn default_page_size(self, size: u32) -> Self {
         self.prop("defaultPageSize", size)
     }

@@ -1,15 +1,24 @@
 //! Tables and grids on the host: rows, columns, cells, and the paging,
 //! sorting and searching behind `SET_STATE` (§4.3 `DISPLAY_TABLE`).
 //!
-//! **Paging policy.** The Node SDK sends the first 500 rows and then
-//! `min(pageSize × 3, 500)` rows per `SET_STATE`. interval-rs sends exactly
-//! one page: the first render carries `defaultPageSize` rows (20 unless set),
-//! and every `SET_STATE` carries the `pageSize` rows starting at the
-//! requested `offset` of the filtered, sorted rows, with `totalRecords` set
-//! to the filtered count. So a table of 100,000 rows never puts more than
-//! one page on the wire. Filtering and sorting run over cells computed once,
-//! and the last filtered/sorted order is cached so that turning pages is a
-//! slice.
+//! **Paging policy: the Node SDK's.** A table or grid of `N` rows held by
+//! the host sends rows `0 .. min(N, 500)` in its first render, with
+//! `totalRecords: N` ([`TABLE_DATA_BUFFER_SIZE`]). A dashboard holding every
+//! row (`N ≤ 500`) pages and sorts them itself and asks the host only to
+//! search; a larger table asks the host with `SET_STATE`, which answers
+//! with the filtered, sorted rows from the requested `offset`:
+//! `min(pageSize × 3, 500)` of them for a display table or grid (the page
+//! asked for and the next two), 500 for a select table, with
+//! `totalRecords` set to the filtered count.
+//! So a table of 100,000 rows puts at most 500 rows on the wire at a time.
+//! Filtering and sorting run over cells computed once, and the last
+//! filtered/sorted order is cached so that turning pages is a slice.
+//!
+//! Async tables (`table_async`, Node's `getData`) are paged by their data
+//! function: each `SET_STATE` is handed to it as it came (`offset`,
+//! `pageSize`, search and sort) and the rows it returns are sent as they
+//! are, keyed from `offset` (as Node's: none are cut off, so it should
+//! return at most `pageSize`).
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -20,10 +29,21 @@ use serde_json::{json, Map, Value};
 use super::component::Props;
 use crate::menu::MenuItem;
 
-/// Rows per page when the browser has not asked yet.
+/// Rows per page when a `SET_STATE` names none (a [`TableQuery`]'s default).
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 20;
-/// The most rows sent in one render, whatever the browser asks for.
-pub(crate) const MAX_PAGE_SIZE: usize = 500;
+/// The most rows of a table or grid sent in one render: the first render
+/// carries this many (or all, if fewer), a `SET_STATE` at most this many.
+/// Node's `TABLE_DATA_BUFFER_SIZE` (`src/utils/table.ts`, used by its
+/// `displayTable`, `selectTable` and `displayGrid`), so that a dashboard
+/// sees the same rows from either host.
+pub(crate) const TABLE_DATA_BUFFER_SIZE: usize = 500;
+
+/// The rows a display table or grid sends for a `SET_STATE` of `page_size`:
+/// the page asked for and the next two, at most
+/// [`TABLE_DATA_BUFFER_SIZE`] (Node's `Math.min(pageSize * 3, 500)`).
+pub(crate) fn display_rows_for(page_size: usize) -> usize {
+    page_size.saturating_mul(3).min(TABLE_DATA_BUFFER_SIZE)
+}
 
 /// Renders a cell from a row.
 type Render<T> = Arc<dyn Fn(&T) -> Value + Send + Sync>;
@@ -300,7 +320,8 @@ fn default_page_size() -> usize {
 /// One page of rows from an async table's data function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TablePage<T> {
-    /// The rows of the requested page.
+    /// The rows of the requested page (all of them are sent: at most the
+    /// query's `page_size`, as a rule).
     pub data: Vec<T>,
     /// The number of rows matching the query, when known.
     pub total_records: Option<usize>,
@@ -465,15 +486,15 @@ impl Rows {
             .unwrap_or(&[])
     }
 
-    /// Puts the page `query` asks for in `props` (`data`, `totalRecords`);
-    /// returns the matching keys (for select-all).
-    pub fn page_into(&mut self, query: &TableQuery, props: &mut Props) -> Vec<u32> {
-        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
+    /// Puts in `props` (`data`, `totalRecords`) `count` of the rows `query`
+    /// matches, sorted as it asks, from its `offset` (its `pageSize` is the
+    /// caller's to weigh); returns the matching keys (for select-all).
+    pub fn rows_into(&mut self, query: &TableQuery, count: usize, props: &mut Props) -> Vec<u32> {
         let order = self.order(query).to_vec();
         let rows: Vec<Value> = order
             .iter()
             .skip(query.offset)
-            .take(page_size)
+            .take(count)
             .map(|&i| self.row(i as usize))
             .collect();
         props.insert("data".into(), Value::Array(rows));
@@ -594,6 +615,16 @@ mod tests {
     }
 
     #[test]
+    fn a_display_state_gets_three_pages_at_most_500_rows() {
+        assert_eq!(display_rows_for(20), 60);
+        assert_eq!(display_rows_for(10), 30);
+        assert_eq!(display_rows_for(166), 498);
+        assert_eq!(display_rows_for(167), TABLE_DATA_BUFFER_SIZE);
+        assert_eq!(display_rows_for(usize::MAX), TABLE_DATA_BUFFER_SIZE);
+        assert_eq!(display_rows_for(0), 0, "Node's slice(offset, offset)");
+    }
+
+    #[test]
     fn filters_sorts_and_pages() {
         #[derive(Serialize)]
         struct R {
@@ -615,7 +646,7 @@ mod tests {
             offset: 2,
             page_size: 3,
         };
-        rows.page_into(&q, &mut props);
+        rows.rows_into(&q, q.page_size, &mut props);
         // user 1, user 10..19: 11 rows; n desc with null (user 10) last.
         assert_eq!(props["totalRecords"], 11);
         let names: Vec<_> = props["data"]
