@@ -186,7 +186,7 @@ fn rust_host(endpoint: String, store: &str) -> Interval {
             // More rows than a host sends up front (500): the dashboard
             // asks the host for each page.
             .table("Crew", users(600))
-            .columns(["email"])
+            .columns(["id", "email"])
             .default_page_size(10)
             .await?;
         let name = io.input().text("Your name").await?;

@@ -223,6 +223,14 @@ await run(async () => {
     await crew.getByRole('button', { name: 'Next page', exact: true }).click()
     await visible(crew.getByText('11–20 of 600'))
     await visible(crew.getByText('user10@example.com', { exact: true }))
+    // And sorts (by its host: not every row was sent), both ways.
+    const id = crew.getByRole('button', { name: 'id', exact: true })
+    await id.click()
+    await visible(crew.locator('th[aria-sort="ascending"]'))
+    await id.click()
+    await visible(crew.locator('th[aria-sort="descending"]'))
+    await visible(crew.getByText('user599@example.com', { exact: true }))
+    await visible(crew.getByText('1–10 of 600'))
     await visible(page.getByLabel('Favourite colour'))
     // A reload shows the steps again, the current one to answer.
     await page.reload()

@@ -64,7 +64,7 @@ const interval = new Interval({
         await io.display.table('Crew', {
           data: crew,
           defaultPageSize: 10,
-          columns: ['email'],
+          columns: ['id', 'email'],
         })
         const name = await io.input.text('Your name')
         const colour = await io.input.text('Favourite colour')
