@@ -178,7 +178,7 @@ fn rust_host(endpoint: String, store: &str) -> Interval {
         Ok::<_, Error>(json!({ "picked": emails.join(", ") }))
     })
     .name("Browse users")
-    .description("A table paged and searched by the host");
+    .description("A table searched by the host");
 
     let journey = Action::new(|io, _ctx| async move {
         io.display().markdown("**Welcome** aboard").await?;

@@ -73,7 +73,7 @@ const interval = new Interval({
     },
     users: {
       name: 'Browse users',
-      description: 'A table paged and searched by the host',
+      description: 'A table searched by the host',
       handler: async () => {
         await io.display.table('Users', {
           data: users,
