@@ -39,6 +39,9 @@ await run(async () => {
     const name = page.getByLabel('Your name')
     assert.equal(await name.inputValue(), 'Feasibility')
     assert.equal(await name.isDisabled(), true)
+    // Marked with the button it was given, as Interval marks it.
+    await visible(page.getByText('Submitted with Continue'))
+    assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0)
     await screenshot('ours-action-result')
   })
 })

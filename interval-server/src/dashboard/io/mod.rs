@@ -162,6 +162,16 @@ pub fn form(render: &IoRender, scope: Scope<'_>) -> Markup {
                             class=(theme_class(button.theme)) { (button.label) }
                     }
                 }
+            } @else if scope.answered && !exclusive && !display_only {
+                // The button it was given, as Interval marks an answered
+                // step (known when it had one: Continue, by default).
+                @if let [button] = buttons.as_slice() {
+                    p.answered-choice {
+                        span.check aria-hidden="true" { "✓" }
+                        span.visually-hidden { "Submitted with " }
+                        (button.label)
+                    }
+                }
             }
         }
     }
@@ -450,6 +460,48 @@ pub(crate) mod testing {
         let out = show(IdentityPrompt::NoPassword);
         assert!(!out.contains("__password"), "{out}");
         assert!(out.contains("no password"), "{out}");
+    }
+
+    #[test]
+    fn an_answered_step_is_marked_with_its_one_button() {
+        let states = HashMap::new();
+        let show = |r: &IoRender, answered| {
+            form(
+                r,
+                Scope {
+                    prefix: "",
+                    append: true,
+                    answered,
+                    key: "tx",
+                    page: false,
+                    states: &states,
+                    identity: IdentityPrompt::default(),
+                },
+            )
+            .into_string()
+        };
+        let mut r = render(vec![component("INPUT_TEXT", "Name", json!({}))]);
+        let out = show(&r, true);
+        assert!(out.contains("answered-choice"), "{out}");
+        assert!(out.contains("Submitted with </span>Continue"), "{out}");
+        assert!(!out.contains("<button"), "{out}");
+        // Waiting for its answer: the button, not the mark.
+        let out = show(&r, false);
+        assert!(!out.contains("answered-choice") && out.contains("<button"), "{out}");
+        // Of several buttons, which one was given is not known: no mark.
+        r.choice_buttons = Some(
+            ["Approve", "Reject"]
+                .map(|label| ChoiceButton {
+                    label: label.into(),
+                    value: label.into(),
+                    theme: None,
+                })
+                .to_vec(),
+        );
+        assert!(!show(&r, true).contains("answered-choice"));
+        // Nor for a display-only step, which waited for no button.
+        let shown = render(vec![component("DISPLAY_HEADING", "Hi", json!({}))]);
+        assert!(!show(&shown, true).contains("answered-choice"));
     }
 
     #[test]
