@@ -22,6 +22,9 @@
   // The comboboxes whose popup is open, by input id: a new render of the
   // same form (new results) opens them again.
   const expanded = new Set()
+  // The value of the active option, by input id: a new render of the same
+  // form (a host renders twice after a query) keeps it active.
+  const activeValues = new Map()
 
   /** The parts of the combobox `el` is in, or null. */
   function parts(el) {
@@ -69,6 +72,9 @@
   // first shown once the person has typed (automatic selection), else the
   // one chosen of a single combobox, else none.
   function firstActive(c, options) {
+    const before = activeValues.get(c.input.id)
+    const kept = before !== undefined && options.find(o => o.dataset.value === before)
+    if (kept) return kept
     const picked = options.find(o => o.getAttribute('aria-selected') === 'true')
     const typed = c.input.value.trim() !== '' && !(picked && picked.dataset.label === c.input.value)
     if (typed) return options[0]
@@ -84,7 +90,11 @@
 
   function activate(c, option) {
     for (const o of $$('[role=option].active', c.listbox)) o.classList.remove('active')
-    if (!option) return c.input.removeAttribute('aria-activedescendant')
+    if (!option) {
+      activeValues.delete(c.input.id)
+      return c.input.removeAttribute('aria-activedescendant')
+    }
+    activeValues.set(c.input.id, option.dataset.value)
     option.classList.add('active')
     c.input.setAttribute('aria-activedescendant', option.id)
     option.scrollIntoView({ block: 'nearest' })
@@ -269,6 +279,7 @@
         open(c)
       } else {
         expanded.delete(input.id)
+        activeValues.delete(input.id)
       }
     }
   })

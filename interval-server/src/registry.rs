@@ -77,6 +77,9 @@ pub(crate) struct LiveTransaction {
     /// In append-UI mode, the values answered per input group: a dashboard
     /// that attaches later shows the earlier steps with them.
     pub answers: HashMap<String, Vec<serde_json::Value>>,
+    /// In append-UI mode, the value of the button each input group was
+    /// answered with.
+    pub choices: HashMap<String, String>,
     pub loading: Option<LoadingState>,
     pub redirect: Option<(LinkTarget, bool)>,
     pub browsers: HashSet<u64>,
@@ -102,6 +105,7 @@ impl LiveTransaction {
             append_ui: false,
             steps: Vec::new(),
             answers: HashMap::new(),
+            choices: HashMap::new(),
             loading: None,
             redirect: None,
             browsers: HashSet::new(),
@@ -132,7 +136,12 @@ impl LiveTransaction {
                         .map_or(0, |a| a.iter().map(|v| v.to_string().len()).sum());
                 budget = budget.checked_sub(size)?;
                 let render = serde_json::from_str(io_call).ok()?;
-                Some(StepRecord { render, answers })
+                let choice = self.choices.get(group).cloned();
+                Some(StepRecord {
+                    render,
+                    answers,
+                    choice,
+                })
             })
             .collect();
         kept.reverse();

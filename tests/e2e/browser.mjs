@@ -343,6 +343,9 @@ await run(async () => {
       await visible(result.getByText('Green', { exact: true }))
       await visible(result.getByText('Some notes'))
       await visible(result.getByText('approve', { exact: true }))
+      // The step stays, marked with the button it was given.
+      await visible(page.getByText('Submitted with Approve'))
+      assert.equal(await page.getByRole('button', { name: 'Reject' }).count(), 0)
     })
   }
 

@@ -22,7 +22,7 @@ pub mod relay;
 pub mod routes;
 pub mod sanitize;
 mod shell;
-mod steps;
+pub(crate) mod steps;
 pub mod uploads;
 pub mod values;
 mod views;

@@ -194,6 +194,10 @@ pub(super) async fn respond(
                 .filter(|t| t.append_ui && t.steps.iter().any(|(g, _)| g == group))
                 .map(|t| {
                     let before = t.answers.insert(group.clone(), value.values.clone());
+                    match &value.choice {
+                        Some(choice) => t.choices.insert(group.clone(), choice.clone()),
+                        None => t.choices.remove(group),
+                    };
                     (group.clone(), before)
                 })
         }

@@ -284,7 +284,7 @@ pub(super) async fn attach(
     let renders = shown
         .into_iter()
         .filter_map(|r| serde_json::from_str::<interval_protocol::io::IoRender>(r).ok())
-        .map(|render| answered(render, &transaction.answers))
+        .map(|render| answered(render, transaction))
         .map(|render| Event::Render {
             transaction_id: transaction_id.to_owned(),
             render,
@@ -318,15 +318,19 @@ pub(super) async fn attach(
     Ok(Reply::Ok)
 }
 
-/// `render` of an earlier step with the values answered to it as its
-/// fields' defaults (PROTOCOL §6.6: a reload shows the steps answered).
+/// `render` of an earlier step of `transaction` with the values answered
+/// to it as its fields' defaults, and of its buttons the one given
+/// (PROTOCOL §6.6: a reload shows the steps answered).
 fn answered(
     mut render: interval_protocol::io::IoRender,
-    answers: &std::collections::HashMap<String, Vec<Value>>,
+    transaction: &LiveTransaction,
 ) -> interval_protocol::io::IoRender {
-    let Some(values) = answers.get(&render.input_group_key) else {
+    let group = render.input_group_key.clone();
+    let Some(values) = transaction.answers.get(&group) else {
         return render;
     };
+    let choice = transaction.choices.get(&group).map(String::as_str);
+    crate::dashboard::steps::keep_button_given(&mut render, choice);
     for (component, value) in render.to_render.iter_mut().zip(values) {
         if component.method_name.starts_with("DISPLAY_") || value.is_null() {
             continue;

@@ -119,6 +119,9 @@ pub struct StepRecord {
     /// The values answered, one per component; none for a display step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answers: Option<Vec<Value>>,
+    /// The value of the button it was answered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
 }
 
 /// One log line.

@@ -433,10 +433,12 @@ mod tests {
                 StepRecord {
                     render: serde_json::json!({"inputGroupKey": "a"}),
                     answers: None,
+                    choice: None,
                 },
                 StepRecord {
                     render: serde_json::json!({"inputGroupKey": "b"}),
                     answers: Some(vec![Value::from("Ada")]),
+                    choice: Some("Continue".into()),
                 },
             ];
             store.save_steps("t", &first).await.unwrap();

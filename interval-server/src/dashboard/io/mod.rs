@@ -487,7 +487,10 @@ pub(crate) mod testing {
         assert!(!out.contains("<button"), "{out}");
         // Waiting for its answer: the button, not the mark.
         let out = show(&r, false);
-        assert!(!out.contains("answered-choice") && out.contains("<button"), "{out}");
+        assert!(
+            !out.contains("answered-choice") && out.contains("<button"),
+            "{out}"
+        );
         // Of several buttons, which one was given is not known: no mark.
         r.choice_buttons = Some(
             ["Approve", "Reject"]

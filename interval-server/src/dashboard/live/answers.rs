@@ -52,20 +52,25 @@ impl Session {
             .to_render
             .iter()
             .any(|c| matches!(c.method_name.as_str(), "CONFIRM" | "CONFIRM_IDENTITY"));
-        self.shown()
-            .answers
-            .insert((key.to_owned(), input_group_key.clone()), values.clone());
+        let choice = match confirm {
+            true => None,
+            false => Some(choice.unwrap_or_else(|| "Continue".into())),
+        };
+        let group = (key.to_owned(), input_group_key.clone());
+        let mut shown = self.shown();
+        shown.answers.insert(group.clone(), values.clone());
+        match &choice {
+            Some(choice) => shown.choices.insert(group, choice.clone()),
+            None => shown.choices.remove(&group),
+        };
+        drop(shown);
         Ok(Ok(BrowserResponse {
             id: render_id,
             input_group_key,
             kind: IoResponseKind::Return,
             values,
             values_meta,
-            choice: if confirm {
-                None
-            } else {
-                Some(choice.unwrap_or_else(|| "Continue".into()))
-            },
+            choice,
         }))
     }
 

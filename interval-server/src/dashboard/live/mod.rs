@@ -34,6 +34,8 @@ struct Shown {
     append: std::collections::HashSet<String>,
     /// `(key, input group)` → the values answered.
     answers: HashMap<(String, String), Vec<Value>>,
+    /// `(key, input group)` → the value of the button it was answered with.
+    choices: HashMap<(String, String), String>,
     /// The last layout of each page shown (its children are in `renders`).
     layouts: HashMap<String, Layout>,
     /// `(key, input group, index)` → state.
@@ -270,10 +272,9 @@ impl Session {
                         true => shown.renders.get(&transaction_id).and_then(|steps| {
                             let index = steps.len().checked_sub(1)?;
                             let render = steps.last()?;
-                            let answers = shown
-                                .answers
-                                .get(&(transaction_id.clone(), render.input_group_key.clone()));
-                            Some((index, answered(render, answers)))
+                            let group = (transaction_id.clone(), render.input_group_key.clone());
+                            let choice = shown.choices.get(&group).map(String::as_str);
+                            Some((index, answered(render, shown.answers.get(&group), choice)))
                         }),
                         false => None,
                     }
@@ -397,15 +398,15 @@ impl Session {
                 index.checked_sub(1).map(|i| (i, steps[i].clone()))
             }
         };
-        let answers_of = |render: &IoRender| {
-            shown
-                .answers
-                .get(&(transaction_id.clone(), render.input_group_key.clone()))
+        let answered_as = |render: &IoRender| {
+            let group = (transaction_id.clone(), render.input_group_key.clone());
+            let choice = shown.choices.get(&group).map(String::as_str);
+            answered(render, shown.answers.get(&group), choice)
         };
         let prefix = step_prefix(index);
         let shown_render = match newest {
             true => render.clone(),
-            false => answered(&render, answers_of(&render)),
+            false => answered_as(&render),
         };
         let html = form(
             &shown_render,
@@ -429,7 +430,7 @@ impl Session {
                 .collect();
             let prefix = step_prefix(i);
             let html = form(
-                &answered(&earlier, answers_of(&earlier)),
+                &answered_as(&earlier),
                 Scope {
                     key: &transaction_id,
                     page: false,
@@ -471,6 +472,7 @@ impl Session {
         shown.append.remove(key);
         shown.states.retain(|(k, _, _), _| k != key);
         shown.answers.retain(|(k, _), _| k != key);
+        shown.choices.retain(|(k, _), _| k != key);
     }
 }
 
