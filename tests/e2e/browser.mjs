@@ -5,18 +5,9 @@
 //
 // Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOTS (a directory: also writes the README's screenshots there).
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { base, context, page, prompts, step, visible, text, run } from './harness.mjs'
+import { base, context, page, prompts, screenshot, step, visible, text, run } from './harness.mjs'
 
-const shots = process.env.SCREENSHOTS
-
-async function screenshot(name) {
-  if (!shots) return
-  mkdirSync(shots, { recursive: true })
-  await page.screenshot({ path: join(shots, `${name}.png`) })
-}
 
 await run(async () => {
   await step('the route tree lists actions and pages, hides unlisted ones, searches', async () => {

@@ -3,9 +3,10 @@
 // profile, a record of dialogs and page errors, named steps that fail
 // loudly, and the run that reports them.
 //
-// Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium).
+// Env: BASE_URL (the dashboard), CHROMIUM (default /usr/bin/chromium),
+// SCREENSHOTS (a directory: `screenshot` writes the README's PNGs there).
 import { createRequire } from 'node:module'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import assert from 'node:assert/strict'
@@ -59,6 +60,14 @@ export async function step(name, body) {
 }
 
 export const visible = (locator) => locator.waitFor({ state: 'visible' })
+
+/** Saves the page as `name`.png in SCREENSHOTS, when that is set. */
+export async function screenshot(name) {
+  const shots = process.env.SCREENSHOTS
+  if (!shots) return
+  mkdirSync(shots, { recursive: true })
+  await page.screenshot({ path: join(shots, `${name}.png`) })
+}
 export const text = (s) => page.getByText(s, { exact: false }).first()
 
 /**

@@ -5,18 +5,8 @@
 // Env: BASE_URL, CHROMIUM (see harness.mjs); SCREENSHOTS (a directory:
 // also writes ours-action-list.png and ours-action-result.png there, for
 // the README's side-by-side).
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { base, page, step, visible, text, run } from './harness.mjs'
-
-const shots = process.env.SCREENSHOTS
-
-async function screenshot(name) {
-  if (!shots) return
-  mkdirSync(shots, { recursive: true })
-  await page.screenshot({ path: join(shots, `${name}.png`) })
-}
+import { base, page, screenshot, step, visible, text, run } from './harness.mjs'
 
 await run(async () => {
   await page.setViewportSize({ width: 1400, height: 900 })

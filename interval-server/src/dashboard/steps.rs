@@ -125,7 +125,10 @@ mod tests {
         assert_eq!(props["disabled"], true);
         assert_eq!(shown.choice_buttons, buttons(&["Reject"]));
         // A choice that is not one of its buttons, or none: all of them.
-        assert_eq!(answered(&r, None, Some("other")).choice_buttons, r.choice_buttons);
+        assert_eq!(
+            answered(&r, None, Some("other")).choice_buttons,
+            r.choice_buttons
+        );
         assert_eq!(answered(&r, None, None).choice_buttons, r.choice_buttons);
     }
 
@@ -139,7 +142,10 @@ mod tests {
             choice: Some("approve".into()),
         }];
         let out = finished("tx", &steps).into_string();
-        assert!(out.contains("<fieldset class=\"steps finished\" disabled>"), "{out}");
+        assert!(
+            out.contains("<fieldset class=\"steps finished\" disabled>"),
+            "{out}"
+        );
         assert!(out.contains(r#"value="Ada""#), "{out}");
         assert!(out.contains("Submitted with </span>Approve"), "{out}");
         assert!(!out.contains("Reject") && !out.contains("<button"), "{out}");
