@@ -193,24 +193,22 @@ pub(super) async fn respond(
                 .get_mut(id)
                 .filter(|t| t.append_ui && t.steps.iter().any(|(g, _)| g == group))
                 .map(|t| {
-                    let before = t.answers.insert(group.clone(), value.values.clone());
-                    match &value.choice {
+                    let answers = t.answers.insert(group.clone(), value.values.clone());
+                    let choice = match &value.choice {
                         Some(choice) => t.choices.insert(group.clone(), choice.clone()),
                         None => t.choices.remove(group),
                     };
-                    (group.clone(), before)
+                    (group.clone(), answers, choice)
                 })
         }
         _ => None,
     };
     if let Err(e) = wire.call::<IoResponseCall>(&inputs).await {
-        // Not taken: the step is still to answer.
-        if let Some((group, before)) = answered {
+        // Not taken: the step is still to answer, as it was.
+        if let Some((group, answers, choice)) = answered {
             if let Some(t) = state.registry().transactions.get_mut(id) {
-                match before {
-                    Some(before) => t.answers.insert(group, before),
-                    None => t.answers.remove(&group),
-                };
+                restore(&mut t.answers, &group, answers);
+                restore(&mut t.choices, &group, choice);
             }
         }
         return Err(format!("The host did not take the answer: {e}"));
@@ -222,4 +220,12 @@ pub(super) async fn respond(
         }
     }
     Ok(Reply::Ok)
+}
+
+/// Puts back in `map` what `key` had (`before`), or nothing.
+fn restore<V>(map: &mut std::collections::HashMap<String, V>, key: &str, before: Option<V>) {
+    match before {
+        Some(before) => map.insert(key.to_owned(), before),
+        None => map.remove(key),
+    };
 }
