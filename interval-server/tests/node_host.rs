@@ -42,16 +42,7 @@ async fn leaving_a_finished_transaction_lets_an_official_node_host_close_safely(
     let mut host = NodeHost::script(&server, &interop_dir().join("closing-node-host.mjs"));
     let mut dashboard = Dashboard::connect(&server).await;
     dashboard.wait_for_action("hello").await;
-    let Ok(Reply::TransactionStarted { transaction_id }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "hello".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started");
-    };
+    let transaction_id = dashboard.start("hello").await;
     // The display resolved at once: no answer is given.
     loop {
         if let Event::Completed { result, .. } = dashboard.event().await {

@@ -282,7 +282,6 @@ async fn a_host_closing_safely_on_one_node_is_seen_on_another() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stored_status_follows_the_steps() {
     use interval_protocol::io::IoResponseKind;
-    use interval_server::api::{Reply, Request};
     let server = server().await;
     // In append-UI mode the display resolves at once: the action waits here
     // until the test has seen the display-only step's status.
@@ -307,16 +306,7 @@ async fn the_stored_status_follows_the_steps() {
     host.listen().await.expect("the host connects");
     let mut dashboard = Dashboard::connect(&server).await;
     dashboard.wait_for_action("steps").await;
-    let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "steps".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started");
-    };
+    let tx = dashboard.start("steps").await;
     let store = &server.state().store;
     // The status is written just after the render goes out: wait for it.
     let status_becomes = |expected: &'static str| {
@@ -380,16 +370,7 @@ async fn leaving_a_finished_transaction_closes_it_on_the_host() {
         host.listen().await.expect("the host connects");
         let mut dashboard = Dashboard::connect(&server).await;
         dashboard.wait_for_action("hello").await;
-        let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
-            .request(Request::StartTransaction {
-                slug: "hello".into(),
-                params: Default::default(),
-                queued_action_id: None,
-            })
-            .await
-        else {
-            panic!("not started");
-        };
+        let tx = dashboard.start("hello").await;
         // The display resolved at once: no answer is given.
         loop {
             match dashboard.event().await {
@@ -453,16 +434,7 @@ async fn a_background_run_finishing_unwatched_is_closed_on_the_host() {
     host.listen().await.expect("the host connects");
     let mut dashboard = Dashboard::connect(&server).await;
     dashboard.wait_for_action("later").await;
-    let Ok(Reply::TransactionStarted { transaction_id: tx }) = dashboard
-        .request(Request::StartTransaction {
-            slug: "later".into(),
-            params: Default::default(),
-            queued_action_id: None,
-        })
-        .await
-    else {
-        panic!("not started");
-    };
+    let tx = dashboard.start("later").await;
     dashboard.next_render().await;
     let left = dashboard
         .request(Request::Leave {

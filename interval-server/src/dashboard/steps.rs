@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use interval_protocol::io::IoRender;
 use maud::{html, Markup};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::io::{form, is_display, IdentityPrompt, Scope};
@@ -66,7 +67,7 @@ pub(crate) fn keep_button_given(render: &mut IoRender, choice: Option<&str>) {
 pub(super) fn finished(transaction_id: &str, steps: &[StepRecord]) -> Markup {
     let renders: Vec<(IoRender, &StepRecord)> = steps
         .iter()
-        .filter_map(|step| Some((serde_json::from_value(step.render.clone()).ok()?, step)))
+        .filter_map(|step| Some((IoRender::deserialize(&step.render).ok()?, step)))
         .collect();
     if renders.is_empty() {
         return html! {};
